@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README gives it and as CI runs it (.ci/run calls this).
+#
+#   bash scripts/test.sh            install, lint, type-check, start the real brokers,
+#                                   run every test tier and a short fuzz smoke, stop brokers
+#
+# Environment:
+#   STOMP_NO_BROKERS=1   do not start RabbitMQ/ActiveMQ (integration tests then fail,
+#                        unless STOMP_SKIP_INTEGRATION=1 asks to skip them)
+#   FUZZ_SECONDS=N       seconds per fuzz harness in the smoke run (default 60)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+log() { printf '\n=== %s\n' "$*" >&2; }
+
+log "install (editable, with test, lint and fuzz extras)"
+$PY -m pip install --quiet --disable-pip-version-check -e '.[test,lint,fuzz]'
+
+log "ruff"
+$PY -m ruff check .
+$PY -m ruff format --check .
+
+log "mypy --strict (stomp_core and drivers)"
+$PY -m mypy
+
+if [ "${STOMP_NO_BROKERS:-}" != "1" ] && [ -d scripts/brokers ]; then
+    log "start real brokers (loopback only)"
+    trap 'bash scripts/brokers/stop-all.sh >&2 || true' EXIT
+    set -a
+    eval "$(bash scripts/brokers/start-rabbitmq.sh)"
+    eval "$(bash scripts/brokers/start-activemq.sh)"
+    set +a
+fi
+
+# pytest exits 5 when it collected nothing: for us that is a failure, not a pass.
+run_pytest() {
+    local rc=0
+    $PY -bb -m pytest "$@" || rc=$?
+    if [ "$rc" -eq 5 ]; then
+        echo "pytest collected no tests: failing" >&2
+        return 1
+    fi
+    return "$rc"
+}
+
+log "core tests with 100% branch coverage of stomp_core"
+run_pytest tests/core --cov=stomp_core --cov-branch --cov-report=term-missing --cov-fail-under=100
+
+log "driver, compat and integration tests"
+run_pytest tests --ignore=tests/core
+
+if [ -f fuzz/smoke.sh ]; then
+    log "fuzz smoke"
+    bash fuzz/smoke.sh "${FUZZ_SECONDS:-60}"
+fi
+log "all green"

@@ -1,0 +1,502 @@
+"""Events: the typed, immutable view of STOMP frames.
+
+The same classes serve both directions (as in h11): a client *sends* :class:`Send` and a
+server *receives* it.  Each event names the protocol's standard headers as typed fields;
+``headers`` holds every other header (extension headers, and repeats of a standard
+header after its first occurrence) in wire order.
+
+Events are frozen, slotted, keyword-only dataclasses validated once at construction
+(:class:`~stomp_core.LocalProtocolError` on bad input).  The parser builds them through a
+private fast path that skips validation, since the wire already fixed the types.
+
+Pseudo-events that are not frames: :class:`HeartbeatReceived`, :class:`HeartbeatTimeout`,
+:class:`ConnectionClosed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, TypeVar
+
+from ._errors import LocalProtocolError
+from ._frame import Headers, HeadersInput, get_header, normalize_headers
+
+__all__ = [
+    "Abort",
+    "Ack",
+    "Begin",
+    "Commit",
+    "Connect",
+    "Connected",
+    "ConnectionClosed",
+    "Disconnect",
+    "Error",
+    "Event",
+    "FrameEvent",
+    "HeartbeatReceived",
+    "HeartbeatTimeout",
+    "Message",
+    "Nack",
+    "Receipt",
+    "Send",
+    "Subscribe",
+    "Unsubscribe",
+]
+
+_E = TypeVar("_E", bound="Event")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base class of every event."""
+
+    @classmethod
+    def _parsed(cls: type[_E], **values: Any) -> _E:
+        # Fast path for the parser: the wire already gave us str/bytes, so skip
+        # __post_init__ validation (h11's ``_parsed=True``).
+        self = object.__new__(cls)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        return self
+
+
+def _check_str(owner: str, name: str, value: object, *, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise LocalProtocolError(f"{owner}.{name} must be a str, got {value!r}")
+
+
+def _check_id(owner: str, name: str, value: object, *, optional: bool) -> None:
+    _check_str(owner, name, value, optional=optional)
+    if value == "":
+        raise LocalProtocolError(f"{owner}.{name} must not be empty")
+
+
+def _check_heart_beat(owner: str, value: object) -> None:
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+    ):
+        raise LocalProtocolError(
+            f"{owner}.heart_beat must be a pair of non-negative ints (ms), got {value!r}"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrameEvent(Event):
+    """Base class of events that are frames.
+
+    Class attributes:
+        command: the STOMP command, e.g. ``"SEND"``.
+        header_fields: ``(field name, header name)`` pairs: the typed fields that map
+            one-to-one to a header.
+        has_body: whether the frame may carry a body (spec 1.1+: only SEND, MESSAGE and
+            ERROR).
+    """
+
+    command: ClassVar[str] = ""
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = ()
+    required: ClassVar[tuple[str, ...]] = ()
+    has_body: ClassVar[bool] = False
+
+    headers: Headers = ()
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        object.__setattr__(self, "headers", normalize_headers(self.headers))
+        for name, _header in self.header_fields:
+            checker = _check_id if name in self.required else _check_str
+            checker(owner, name, getattr(self, name), optional=name not in self.required)
+        if self.has_body:
+            body = getattr(self, "body")  # noqa: B009 - slot defined by subclasses
+            if not isinstance(body, (bytes, bytearray, memoryview)):
+                raise LocalProtocolError(
+                    f"{owner}.body must be bytes (encode text yourself), got {type(body).__name__}"
+                )
+            if not isinstance(body, bytes):
+                object.__setattr__(self, "body", bytes(body))
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The value of header ``name``: a typed field if it is one, else from ``headers``."""
+        for field_name, header in self.header_fields:
+            if header == name:
+                value = getattr(self, field_name)
+                if value is not None:
+                    return str(value)
+        return get_header(self.headers, name, default)
+
+
+# --- client frames ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connect(FrameEvent):
+    """CONNECT (or STOMP): open a session (spec 1.2 "Connecting").
+
+    Args:
+        accept_version: versions offered, e.g. ``("1.1", "1.2")``; ``None`` offers the
+            connection's configured versions.  A 1.0-only CONNECT carries no
+            ``accept-version`` header (conformance item 50).
+        host: the virtual host (required by 1.1 and 1.2 brokers).
+        login: user name, if any.
+        passcode: password, if any; never shown in ``repr``.
+        heart_beat: ``(cx, cy)`` in milliseconds: the shortest interval at which we can
+            send, and the interval at which we want to receive; ``0`` means never.
+        stomp_command: send the ``STOMP`` command instead of ``CONNECT`` (1.1+).
+        headers: extra headers.
+    """
+
+    command: ClassVar[str] = "CONNECT"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("host", "host"),
+        ("login", "login"),
+        ("passcode", "passcode"),
+    )
+
+    accept_version: tuple[str, ...] | None = None
+    host: str | None = None
+    login: str | None = None
+    passcode: str | None = field(default=None, repr=False)
+    heart_beat: tuple[int, int] = (0, 0)
+    stomp_command: bool = False
+
+    def __post_init__(self) -> None:
+        FrameEvent.__post_init__(self)
+        if self.accept_version is not None:
+            if isinstance(self.accept_version, str) or not all(
+                isinstance(v, str) for v in self.accept_version
+            ):
+                raise LocalProtocolError("Connect.accept_version must be a tuple of str")
+            object.__setattr__(self, "accept_version", tuple(self.accept_version))
+        _check_heart_beat("Connect", self.heart_beat)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Send(FrameEvent):
+    """SEND a message to a destination (spec 1.2 "SEND").
+
+    Args:
+        destination: where to send it.
+        body: the body octets (encode text yourself; drivers do it for you).
+        content_type: the MIME type of the body, e.g. ``"text/plain;charset=utf-8"``.
+        transaction: the transaction this send belongs to.
+        receipt: ask the server to confirm with a RECEIPT carrying this id.
+        content_length: add a ``content-length`` header (default).  Set to ``False`` for
+            brokers that map its presence to a message type (ActiveMQ); a body holding
+            NUL gets one regardless (spec 1.2 "Header content-length").
+        headers: extra headers.
+    """
+
+    command: ClassVar[str] = "SEND"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("destination", "destination"),
+        ("content_type", "content-type"),
+        ("transaction", "transaction"),
+        ("receipt", "receipt"),
+    )
+    required: ClassVar[tuple[str, ...]] = ("destination",)
+    has_body: ClassVar[bool] = True
+
+    destination: str
+    body: bytes = b""
+    content_type: str | None = None
+    transaction: str | None = None
+    receipt: str | None = None
+    content_length: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscribe(FrameEvent):
+    """SUBSCRIBE to a destination (spec 1.2 "SUBSCRIBE").
+
+    Args:
+        destination: what to subscribe to.
+        id: the subscription id, unique on this connection (required by 1.1 and 1.2).
+        ack: ``"auto"``, ``"client"`` or ``"client-individual"`` (1.1+).
+        receipt: ask for a RECEIPT.
+        headers: extra headers (e.g. ``prefetch-count``, ``activemq.prefetchSize``).
+    """
+
+    command: ClassVar[str] = "SUBSCRIBE"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("destination", "destination"),
+        ("id", "id"),
+        ("ack", "ack"),
+        ("receipt", "receipt"),
+    )
+    required: ClassVar[tuple[str, ...]] = ("destination", "ack")
+
+    destination: str
+    id: str | None = None
+    ack: str = "auto"
+    receipt: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unsubscribe(FrameEvent):
+    """UNSUBSCRIBE (spec 1.2 "UNSUBSCRIBE"); 1.0 allows ``destination`` instead of ``id``."""
+
+    command: ClassVar[str] = "UNSUBSCRIBE"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("id", "id"),
+        ("destination", "destination"),
+        ("receipt", "receipt"),
+    )
+
+    id: str | None = None
+    destination: str | None = None
+    receipt: str | None = None
+
+    def __post_init__(self) -> None:
+        FrameEvent.__post_init__(self)
+        if self.id is None and self.destination is None:
+            raise LocalProtocolError("Unsubscribe needs an id (or, in STOMP 1.0, a destination)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ack(FrameEvent):
+    """ACK a message (spec 1.2 "ACK").
+
+    Args:
+        id: the message to acknowledge: the MESSAGE's ``ack`` header in 1.2, its
+            ``message-id`` in 1.0 and 1.1.  Serialized as ``id`` (1.2) or ``message-id``.
+            :attr:`Message.ack_id` gives the right value for the negotiated version.
+        subscription: the subscription id (required by 1.1).
+        transaction: the transaction this acknowledgement belongs to.
+        receipt: ask for a RECEIPT.
+    """
+
+    command: ClassVar[str] = "ACK"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("subscription", "subscription"),
+        ("transaction", "transaction"),
+        ("receipt", "receipt"),
+    )
+
+    id: str
+    subscription: str | None = None
+    transaction: str | None = None
+    receipt: str | None = None
+
+    def __post_init__(self) -> None:
+        FrameEvent.__post_init__(self)
+        _check_id(type(self).__name__, "id", self.id, optional=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Nack(Ack):
+    """NACK a message (spec 1.2 "NACK"; not in 1.0).  Same fields as :class:`Ack`."""
+
+    command: ClassVar[str] = "NACK"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Begin(FrameEvent):
+    """BEGIN a transaction (spec 1.2 "BEGIN")."""
+
+    command: ClassVar[str] = "BEGIN"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("transaction", "transaction"),
+        ("receipt", "receipt"),
+    )
+    required: ClassVar[tuple[str, ...]] = ("transaction",)
+
+    transaction: str
+    receipt: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commit(Begin):
+    """COMMIT a transaction (spec 1.2 "COMMIT")."""
+
+    command: ClassVar[str] = "COMMIT"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Abort(Begin):
+    """ABORT a transaction (spec 1.2 "ABORT")."""
+
+    command: ClassVar[str] = "ABORT"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disconnect(FrameEvent):
+    """DISCONNECT (spec 1.2 "DISCONNECT"); with a receipt for a graceful shutdown."""
+
+    command: ClassVar[str] = "DISCONNECT"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (("receipt", "receipt"),)
+
+    receipt: str | None = None
+
+
+# --- server frames ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connected(FrameEvent):
+    """CONNECTED: the server accepted the session (spec 1.2 "CONNECTED").
+
+    Args:
+        version: the negotiated version; a 1.0 server sends none (then ``"1.0"``).
+        session: the session id, if the server gives one.
+        server: the server's ``name/version comments``, if given.
+        heart_beat: ``(sx, sy)`` in milliseconds.
+    """
+
+    command: ClassVar[str] = "CONNECTED"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("session", "session"),
+        ("server", "server"),
+    )
+
+    version: str = "1.0"
+    session: str | None = None
+    server: str | None = None
+    heart_beat: tuple[int, int] = (0, 0)
+
+    def __post_init__(self) -> None:
+        FrameEvent.__post_init__(self)
+        _check_str("Connected", "version", self.version, optional=False)
+        _check_heart_beat("Connected", self.heart_beat)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message(FrameEvent):
+    """MESSAGE delivered to a subscription (spec 1.2 "MESSAGE").
+
+    Args:
+        destination: where the message was sent.
+        message_id: the server's id of the message.
+        subscription: the subscription it was delivered to.
+        ack: the 1.2 ``ack`` header, present for ``client`` and ``client-individual``
+            subscriptions.
+        body: the body octets.
+        content_type: the MIME type, if given.
+    """
+
+    command: ClassVar[str] = "MESSAGE"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("destination", "destination"),
+        ("message_id", "message-id"),
+        ("subscription", "subscription"),
+        ("ack", "ack"),
+        ("content_type", "content-type"),
+    )
+    required: ClassVar[tuple[str, ...]] = ("destination", "message_id")
+    has_body: ClassVar[bool] = True
+
+    destination: str
+    message_id: str
+    subscription: str | None = None
+    ack: str | None = None
+    body: bytes = b""
+    content_type: str | None = None
+    content_length: bool = True
+
+    def ack_id(self, version: str) -> str:
+        """The value to put in :attr:`Ack.id` for this message under ``version``."""
+        if version == "1.2" and self.ack is not None:
+            return self.ack
+        return self.message_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receipt(FrameEvent):
+    """RECEIPT: the server processed the frame that asked for ``receipt_id``."""
+
+    command: ClassVar[str] = "RECEIPT"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (("receipt_id", "receipt-id"),)
+    required: ClassVar[tuple[str, ...]] = ("receipt_id",)
+
+    receipt_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Error(FrameEvent):
+    """ERROR from the server (spec 1.2 "ERROR"); the server closes the connection after it.
+
+    Args:
+        message: the short description (``message`` header).
+        body: the details, if any.
+        content_type: the body's MIME type.
+        receipt_id: set when the ERROR answers a frame that asked for a receipt.
+    """
+
+    command: ClassVar[str] = "ERROR"
+    header_fields: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("message", "message"),
+        ("content_type", "content-type"),
+        ("receipt_id", "receipt-id"),
+    )
+    has_body: ClassVar[bool] = True
+
+    message: str | None = None
+    body: bytes = b""
+    content_type: str | None = None
+    receipt_id: str | None = None
+    content_length: bool = True
+
+
+# --- pseudo-events ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeartbeatReceived(Event):
+    """The peer sent a heart-beat (one or more EOLs between frames)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeartbeatTimeout(Event):
+    """The peer stayed silent longer than the negotiated interval times the tolerance.
+
+    The connection is now closed; the driver should close the transport.
+
+    Args:
+        pending_receipts: receipts that will never arrive now.
+    """
+
+    pending_receipts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionClosed(Event):
+    """The transport reached EOF (:meth:`Connection.receive_eof`).
+
+    Args:
+        clean: the close was expected (after DISCONNECT's receipt, or after ERROR).
+        pending_receipts: receipts that will never arrive now.
+    """
+
+    clean: bool = False
+    pending_receipts: tuple[str, ...] = ()
+
+
+def _field_names(cls: type[Event]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+#: Each frame event class by command, for both roles.
+FRAME_EVENTS: dict[str, type[FrameEvent]] = {
+    cls.command: cls
+    for cls in (
+        Connect,
+        Send,
+        Subscribe,
+        Unsubscribe,
+        Ack,
+        Nack,
+        Begin,
+        Commit,
+        Abort,
+        Disconnect,
+        Connected,
+        Message,
+        Receipt,
+        Error,
+    )
+}
+FRAME_EVENTS["STOMP"] = Connect
+
+_ = HeadersInput  # re-exported type, used in signatures by callers
