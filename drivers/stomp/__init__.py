@@ -1,0 +1,49 @@
+"""A blocking STOMP client with stomp.py's public API, built on :mod:`stomp_core`.
+
+``import stomp`` and code written for stomp.py 8.x keeps working: the connection classes,
+listeners, ``stomp.utils``, ``stomp.logging`` (and 9.0's ``stomp.log``) and the command-line
+client have the same names and signatures.  What differs is what stomp.py got wrong: no
+frame is lost, heart-beats are never stalled by a slow listener, every wait has a deadline,
+TLS verifies certificates by default, and passcodes never reach the log.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata as _metadata
+
+from . import colours, constants, exception, listener, log, logging, utils
+from .listener import ConnectionListener, PrintingListener, StatsListener, WaitingListener
+
+try:
+    #: The version of this distribution (one version for the core and every driver).
+    __version__: str = _metadata.version("stomp-sansio")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "ConnectionListener",
+    "PrintingListener",
+    "StatsListener",
+    "WaitingListener",
+    "__version__",
+    "colours",
+    "constants",
+    "exception",
+    "listener",
+    "log",
+    "logging",
+    "tuple_version",
+    "utils",
+]
+
+
+def tuple_version() -> tuple[int, ...]:
+    """The version as a tuple of ints, e.g. ``(0, 1, 0)``.
+
+    stomp.py's version replaces the module's ``__version__`` with the tuple and returns
+    nothing; this one does the same replacement (for compatibility) and also returns it.
+    """
+    global __version__
+    value = tuple(int(part) for part in str(__version__).split(".") if part.isdigit())
+    __version__ = value  # type: ignore[assignment]
+    return value

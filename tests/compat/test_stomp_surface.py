@@ -1,0 +1,66 @@
+"""The public surface of the stomp package: names stomp.py users and tests import."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+
+import pytest
+
+import stomp
+from stomp import colours, constants, exception
+
+
+def test_logging_and_log_are_one_module() -> None:
+    import stomp.log
+    import stomp.logging
+
+    assert stomp.log is stomp.logging
+    assert stomp.logging is stomp.__dict__["logging"]
+
+
+def test_version() -> None:
+    assert isinstance(stomp.__version__, str)
+    original = stomp.__version__
+    try:
+        value = stomp.tuple_version()
+        assert value == tuple(int(p) for p in original.split("."))
+        assert stomp.__dict__["__version__"] == value
+    finally:
+        stomp.__version__ = original
+
+
+def test_exceptions_hierarchy() -> None:
+    for name in exception.__all__:
+        cls = getattr(exception, name)
+        assert issubclass(cls, exception.StompException)
+    assert issubclass(exception.StompException, Exception)
+
+
+def test_constants() -> None:
+    assert constants.HDR_HEARTBEAT == "heart-beat"
+    assert constants.HDR_ACCEPT_VERSION == "accept-version"
+    assert constants.CMD_STOMP == "STOMP"
+    for name in constants.__all__:
+        value = getattr(constants, name)
+        if name.startswith("CMD_"):
+            assert value == name[4:]
+
+
+def test_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert colours.GREEN == "\33[32m" or platform.system() == "Windows"
+    monkeypatch.setattr(platform, "system", lambda: "Windows")
+    try:
+        reloaded = importlib.reload(colours)
+        assert (reloaded.GREEN, reloaded.RED, reloaded.NO_COLOUR, reloaded.BOLD) == ("",) * 4
+    finally:
+        monkeypatch.undo()
+        importlib.reload(colours)
+    assert colours.BOLD == "\33[1m"
+
+
+def test_top_level_listener_names() -> None:
+    assert stomp.ConnectionListener is stomp.listener.ConnectionListener
+    assert stomp.StatsListener is stomp.listener.StatsListener
+    assert stomp.WaitingListener is stomp.listener.WaitingListener
+    assert stomp.PrintingListener is stomp.listener.PrintingListener
