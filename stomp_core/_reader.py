@@ -1,0 +1,396 @@
+"""The incremental frame parser: bytes in, :class:`Frame` objects (or heart-beats) out.
+
+Grammar (spec 1.2 "Augmented BNF", conformance items 1-20)::
+
+    frame   = command EOL *(header EOL) EOL *OCTET NUL *(EOL)
+    EOL     = [CR] LF            ; 1.2 (and before negotiation); LF only in 1.0/1.1
+
+How the buffer works (conformance 17 and 18, the h11 ``_receivebuffer`` idea):
+
+* One ``bytearray`` holds unparsed bytes.  A finished frame is removed with
+  ``del buf[:n]``, which CPython implements by advancing the array's start, so
+  consuming many small frames from one large read costs O(frame), not O(buffer).
+* Every search remembers where it stopped (``_scan``), so bytes are looked at once
+  however the input is chunked: the header-block search restarts two bytes before the
+  old end (a terminator may straddle chunks), the NUL search restarts at the old end,
+  and a counted body is not searched at all: :meth:`FrameReader.next_frame` returns at
+  once until ``_need`` bytes are buffered.
+* The header block is decoded once and split by one regular-expression ``findall``;
+  unescaping only runs when the block holds a backslash.
+
+Receive limits (:class:`~stomp_core._limits.Limits`, conformance 45-46) are checked
+while the frame is still incomplete, and a ``content-length`` is only ever compared
+with the limit, never used to pre-allocate.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._errors import RemoteProtocolError
+from ._frame import Frame, Headers
+from ._headers import unescape_header
+from ._limits import Limits
+from ._util import Sentinel
+from ._versions import VersionRules
+
+__all__ = ["HEARTBEAT", "FrameReader"]
+
+
+class HEARTBEAT(Sentinel, metaclass=Sentinel):
+    """Returned by :meth:`FrameReader.next_frame` for a run of EOLs between frames."""
+
+
+#: Frames that are never escaped (spec 1.2 "Value Encoding": CONNECT and CONNECTED
+#: are excepted "for backward compatibility"; STOMP is the 1.2 alias of CONNECT).
+RAW_COMMANDS = frozenset({"CONNECT", "STOMP", "CONNECTED"})
+
+# A run of heart-beat EOLs.  CR LF is accepted between frames in every version: a CR
+# can never start a command, and peers do send CR LF heart-beats (conformance 5).
+_EOL_RUN = re.compile(rb"(?:\r?\n)+")
+_ONLY_EOL_BYTES = re.compile(rb"[\r\n]*")
+# The blank line that ends the header block.  "\n\r\n" before 1.2 is a header line made
+# of a lone CR, which is an error (a line without ':'), reported as such below.
+_HEAD_END = re.compile(rb"\n\r?\n")
+# One header line; findall() over the block yields one pair per valid line (a line
+# without ':' yields nothing, which is how it is detected: see _parse_head).
+_HEADER_LINE = re.compile(r"([^:\n]*):([^\n]*)")
+
+_LF = 0x0A
+_CR = 0x0D
+_TLS_HANDSHAKE = 0x16
+# Bodies larger than this are copied out through a memoryview (one copy, not two).
+_VIEW_COPY_THRESHOLD = 64 * 1024
+
+
+class FrameReader:
+    """Turn a byte stream into frames, incrementally.
+
+    Call :meth:`feed` with whatever the transport delivered and :meth:`next_frame`
+    until it returns ``None``.  After a :class:`RemoteProtocolError` the reader is
+    broken: every later :meth:`next_frame` raises the same error again.
+
+    Args:
+        limits: the receive limits to enforce.
+
+    Attributes:
+        rules: the negotiated version's rules, or ``None`` before negotiation (then
+            CR LF is accepted and nothing is unescaped).  The connection sets it.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+        self._buf = bytearray()
+        self._error: RemoteProtocolError | None = None
+        # next_frame() returns None at once while fewer than _need bytes are buffered.
+        self._need = 0
+        # Header-block search state (a frame whose head is still incomplete).
+        self._scan = 0  # where the next search for the blank line starts
+        self._counted = 0  # bytes already checked for LF count, NUL and line length
+        self._line_start = 0  # start of the current (incomplete) line
+        self._lines = 0  # LFs seen so far in this head
+        # Body state (head parsed, body incomplete); _command is None between heads.
+        self._command: str | None = None
+        self._headers: Headers = ()
+        self._body_start = 0
+        self._body_end = -1  # -1 = no content-length: the body ends at the first NUL
+        self.rules = None
+
+    @property
+    def rules(self) -> VersionRules | None:
+        """The negotiated version's rules, or ``None`` before negotiation."""
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: VersionRules | None) -> None:
+        self._rules = rules
+        # Derived flags, read on every frame.
+        self._crlf = rules is None or rules.crlf
+        self._unescape = rules is not None and bool(rules.unescape)
+        self._body_only_on = None if rules is None else rules.body_only_on
+        # Spec 1.2 BNF: a header octet is anything but CR, LF and ':'; before
+        # negotiation (CONNECT, CONNECTED) a raw CR inside a line is kept as data.
+        self._raw_cr_is_error = rules is not None and rules.crlf
+
+    @property
+    def buffered(self) -> int:
+        """How many bytes are held (an incomplete frame, EOLs, or unparsed frames)."""
+        return len(self._buf)
+
+    @property
+    def in_frame(self) -> bool:
+        """Whether part of a frame (not just heart-beat EOLs) is buffered.
+
+        At end of file this tells a clean close from a truncated frame.
+        """
+        if self._command is not None:
+            return True
+        return _ONLY_EOL_BYTES.fullmatch(self._buf) is None
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append bytes received from the peer.  Nothing is parsed until :meth:`next_frame`."""
+        if self._error is None:
+            self._buf += data
+
+    def next_frame(self) -> Frame | type[HEARTBEAT] | None:
+        """Parse the next frame.
+
+        Returns:
+            A :class:`Frame`; :data:`HEARTBEAT` when a run of EOLs between frames was
+            consumed; ``None`` when more data is needed.
+
+        Raises:
+            RemoteProtocolError: the input is malformed or exceeds a limit.  Sticky.
+        """
+        buf = self._buf
+        if len(buf) < self._need:
+            return None
+        if self._error is not None:
+            raise self._error
+        try:
+            if self._command is None:
+                return self._parse_head(buf)
+            return self._parse_body(buf)
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            raise
+        except UnicodeDecodeError as exc:
+            # Conformance 21-22: commands and headers are UTF-8; invalid is fatal.
+            error = RemoteProtocolError(f"invalid UTF-8 in a frame's command or headers: {exc}")
+            self._fail(error)
+            raise error from None
+
+    def _fail(self, exc: RemoteProtocolError) -> None:
+        self._error = exc
+        self._need = 0
+        self._buf.clear()
+
+    # -- the head: command and headers ------------------------------------------------
+
+    def _parse_head(self, buf: bytearray) -> Frame | type[HEARTBEAT] | None:
+        size = len(buf)
+        if not size:
+            self._need = 1
+            return None
+        first = buf[0]
+        if first in (_LF, _CR):
+            # Heart-beats (spec 1.1 "Heart-beating") and the optional EOLs after a NUL
+            # (conformance 4, 5): never a frame.  One HEARTBEAT per run available now.
+            # (An empty command line is such an EOL, too.)
+            match = _EOL_RUN.match(buf)
+            if match is not None:
+                del buf[: match.end()]
+                self._need = 0
+                return HEARTBEAT
+            if size == 1:
+                # A lone CR: wait for the LF that should follow.
+                self._need = 2
+                return None
+        elif first == _TLS_HANDSHAKE:
+            raise RemoteProtocolError(
+                "received byte 0x16 where a STOMP command should start: this looks like a "
+                "TLS handshake (is a TLS client talking to a plain STOMP port?)"
+            )
+
+        match = _HEAD_END.search(buf, self._scan)
+        if match is None:
+            self._check_partial_head(buf, size)
+            # A terminator may straddle the chunk boundary: rescan at most two bytes.
+            self._scan = max(0, size - 2)
+            self._need = size + 1
+            return None
+        head_end = match.start()
+        body_start = match.end()
+        if body_start - head_end == 3 and not self._crlf:
+            # "\n\r\n" before 1.2: a header line consisting of a lone CR.
+            raise RemoteProtocolError(
+                "header line without ':' (a lone CR: CR LF line endings need STOMP 1.2)"
+            )
+        limits = self._limits
+        if head_end > limits.max_header_line:
+            self._check_line_lengths(buf, 0, head_end)
+
+        text = buf[:head_end].decode("utf-8")
+        if "\r" in text and self._crlf:
+            # Spec 1.2: EOL = [CR] LF; strip one CR before each LF.
+            text = text.replace("\r\n", "\n")
+            if text[-1] == "\r":
+                text = text[:-1]
+            if self._raw_cr_is_error and "\r" in text:
+                raise RemoteProtocolError(
+                    "raw CR inside a command or header line (STOMP 1.2 needs the \\r escape)"
+                )
+        if "\x00" in text:
+            raise RemoteProtocolError(
+                "NUL inside a command or header line (a frame without its blank line?)"
+            )
+        newline = text.find("\n")
+        headers: Headers
+        if newline < 0:
+            command = text
+            headers = ()
+        else:
+            command = text[:newline]
+            pairs = _HEADER_LINE.findall(text, newline + 1)
+            # Conformance 11: every line needs a ':' (findall skips lines without one)
+            # and a non-empty name (an empty name shows as "\n:").
+            if len(pairs) != text.count("\n") or "\n:" in text:
+                raise self._bad_header_line(text)
+            if len(pairs) > limits.max_header_count:
+                raise RemoteProtocolError(
+                    f"frame has {len(pairs)} headers, more than max_header_count="
+                    f"{limits.max_header_count}"
+                )
+            if self._unescape and "\\" in text and command not in RAW_COMMANDS:
+                # Conformance 27-31: unescape names and values after the split on the
+                # raw ':'; CONNECT, STOMP and CONNECTED are never unescaped (26).
+                rules = self._rules
+                assert rules is not None
+                pairs = [
+                    (unescape_header(name, rules), unescape_header(value, rules))
+                    for name, value in pairs
+                ]
+            headers = tuple(pairs)
+
+        length = None
+        if "content-length" in text:
+            for name, value in headers:
+                if name == "content-length":
+                    # Conformance 16: a non-negative decimal integer, or an error (no
+                    # silent fall-back to NUL scanning).  isascii() keeps out other
+                    # scripts' digits, which isdigit() would accept.
+                    if not (value.isascii() and value.isdigit()):
+                        raise RemoteProtocolError(f"invalid content-length header {value!r}")
+                    length = int(value)
+                    break  # conformance 42: the first occurrence wins
+
+        self._command = command
+        self._headers = headers
+        self._body_start = body_start
+        if length is None:
+            self._body_end = -1
+            self._scan = body_start
+        else:
+            body_end = body_start + length
+            if body_end > limits.max_frame_size:
+                raise RemoteProtocolError(
+                    f"frame of {body_end} bytes (content-length {length}) exceeds "
+                    f"max_frame_size={limits.max_frame_size}"
+                )
+            self._body_end = body_end
+        return self._parse_body(buf)
+
+    def _check_partial_head(self, buf: bytearray, size: int) -> None:
+        # The head is incomplete: check what arrived since the last call, so that an
+        # endless line, endless headers or a missing blank line fail early (item 45).
+        limits = self._limits
+        counted = self._counted
+        if buf.find(b"\x00", counted, size) >= 0:
+            raise RemoteProtocolError(
+                "NUL inside a command or header line (a frame without its blank line?)"
+            )
+        new_lines = buf.count(b"\n", counted, size)
+        if new_lines:
+            last = buf.rfind(b"\n", counted, size)
+            if last - self._line_start > limits.max_header_line:
+                self._check_line_lengths(buf, self._line_start, last)
+            self._lines += new_lines
+            self._line_start = last + 1
+            # The command line ends with the first LF; each later LF ends a header.
+            if self._lines - 1 > limits.max_header_count:
+                raise RemoteProtocolError(
+                    f"frame has more than max_header_count={limits.max_header_count} headers"
+                )
+        self._counted = size
+        # +1: the line may still end in the CR of a CR LF.
+        if size - self._line_start > limits.max_header_line + 1:
+            raise RemoteProtocolError(
+                f"command or header line longer than max_header_line={limits.max_header_line}"
+            )
+        if size > limits.max_frame_size:
+            raise RemoteProtocolError(
+                f"frame head longer than max_frame_size={limits.max_frame_size}"
+            )
+
+    def _check_line_lengths(self, buf: bytearray, start: int, end: int) -> None:
+        limit = self._limits.max_header_line
+        for line in buf[start:end].split(b"\n"):
+            length = len(line)
+            if self._crlf and line.endswith(b"\r"):
+                length -= 1  # the CR of a CR LF is part of the EOL
+            if length > limit:
+                raise RemoteProtocolError(
+                    f"command or header line of {length} bytes exceeds max_header_line={limit}"
+                )
+
+    @staticmethod
+    def _bad_header_line(text: str) -> RemoteProtocolError:
+        for line in text.split("\n")[1:]:
+            if ":" not in line:
+                return RemoteProtocolError(f"header line without ':': {line!r}")
+            if line.startswith(":"):
+                return RemoteProtocolError(f"header line with an empty name: {line!r}")
+        raise AssertionError("unreachable: every header line is well formed")  # pragma: no cover
+
+    # -- the body ---------------------------------------------------------------------
+
+    def _parse_body(self, buf: bytearray) -> Frame | None:
+        size = len(buf)
+        command = self._command
+        assert command is not None
+        start = self._body_start
+        end = self._body_end
+        limits = self._limits
+        allowed = self._body_only_on
+        body_forbidden = allowed is not None and command not in allowed
+        if end < 0:
+            # No content-length: the body ends at the first NUL (conformance 14).
+            nul = buf.find(b"\x00", self._scan)
+            if nul < 0:
+                if size > limits.max_frame_size:
+                    raise RemoteProtocolError(
+                        f"frame larger than max_frame_size={limits.max_frame_size} and still no NUL"
+                    )
+                if body_forbidden and size > start:
+                    raise self._body_not_allowed(command)
+                self._scan = size  # conformance 18: never rescan these bytes
+                self._need = size + 1
+                return None
+            if nul > limits.max_frame_size:
+                raise RemoteProtocolError(
+                    f"frame of {nul} bytes exceeds max_frame_size={limits.max_frame_size}"
+                )
+            end = nul
+        else:
+            if size <= end:
+                if body_forbidden and end > start:
+                    raise self._body_not_allowed(command)
+                # A counted body is not searched (conformance 15, 18): wait until the
+                # body and its NUL are all here.
+                self._need = end + 1
+                return None
+            if buf[end]:
+                # Conformance 15: "still needs to be terminated with a NULL octet".
+                raise RemoteProtocolError(
+                    f"frame body of content-length {end - start} is not followed by NUL "
+                    f"(got byte 0x{buf[end]:02x})"
+                )
+        if body_forbidden and end > start:
+            raise self._body_not_allowed(command)
+        if end - start > _VIEW_COPY_THRESHOLD:
+            with memoryview(buf) as view:
+                body = view[start:end].tobytes()
+        else:
+            body = bytes(buf[start:end])
+        del buf[: end + 1]
+        frame = Frame(command, self._headers, body)
+        self._command = None
+        self._headers = ()
+        self._scan = self._counted = self._line_start = self._lines = 0
+        self._need = 0
+        return frame
+
+    @staticmethod
+    def _body_not_allowed(command: str) -> RemoteProtocolError:
+        # Spec 1.2 "Frames": only SEND, MESSAGE and ERROR may have a body (item 19).
+        return RemoteProtocolError(f"a {command} frame must not have a body (STOMP 1.1+)")

@@ -1,0 +1,99 @@
+"""The frame serializer: :class:`Frame` in, bytes out.
+
+It never emits a frame the peer would misread: anything the target version cannot
+encode raises :class:`LocalProtocolError` and nothing is produced (conformance 20).
+Output always uses LF line endings (conformance 3).
+"""
+
+from __future__ import annotations
+
+from ._errors import LocalProtocolError
+from ._frame import Frame
+from ._headers import escape_header
+from ._reader import RAW_COMMANDS
+from ._versions import VersionRules
+
+__all__ = ["serialize_frame"]
+
+
+def _check_raw(name: str, value: str) -> None:
+    # CONNECT, STOMP and CONNECTED (and every frame before negotiation or in 1.0) are
+    # written without escaping (conformance 25, 26): refuse what would break the line.
+    if not name:
+        raise LocalProtocolError("a header name cannot be empty")
+    if ":" in name:
+        raise LocalProtocolError(f"header name {name!r} cannot contain ':' without escaping")
+    for text in (name, value):
+        if "\n" in text or "\r" in text or "\x00" in text:
+            raise LocalProtocolError(
+                f"header {name!r} cannot contain CR, LF or NUL without escaping: {text!r}"
+            )
+
+
+def _check_content_length(headers: tuple[tuple[str, str], ...], body: bytes) -> bool:
+    # Conformance 36: a content-length that disagrees with the body would make the
+    # peer cut the frame in the wrong place; refuse it.  Every occurrence is checked
+    # because a last-wins peer (aiostomp) would read a later one.
+    found = False
+    expected = len(body)
+    for name, value in headers:
+        if name == "content-length":
+            found = True
+            if not (value.isascii() and value.isdigit()) or int(value) != expected:
+                raise LocalProtocolError(
+                    f"content-length {value!r} does not match the body ({expected} bytes)"
+                )
+    return found
+
+
+def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
+    """Encode ``frame`` for the wire.
+
+    Args:
+        frame: the frame to write; header names and values as the application sees them.
+        rules: the negotiated version's rules, or ``None`` before negotiation (the frame
+            is then written raw, like CONNECT).
+
+    Returns:
+        The frame's bytes: command, headers, blank line, body, NUL; LF line endings.
+
+    Raises:
+        LocalProtocolError: the frame cannot be written correctly: an empty command or
+            one containing CR, LF or NUL; a header the version cannot encode
+            (conformance 20, 24-26); a body on a frame that may not carry one (STOMP
+            1.1+, conformance 19); a ``content-length`` that disagrees with the body
+            (conformance 36); text that is not encodable as UTF-8.
+    """
+    command = frame.command
+    if not command or "\n" in command or "\r" in command or "\x00" in command:
+        raise LocalProtocolError(f"invalid command {command!r}")
+    body = frame.body
+    headers = frame.headers
+    if rules is not None and body:
+        allowed = rules.body_only_on
+        if allowed is not None and command not in allowed:
+            raise LocalProtocolError(
+                f"a {command} frame cannot have a body in STOMP {rules.version}"
+            )
+
+    lines = [command]
+    if rules is None or not rules.escape or command in RAW_COMMANDS:
+        for name, value in headers:
+            _check_raw(name, value)
+            lines.append(f"{name}:{value}")
+    else:
+        for name, value in headers:
+            if not name:
+                raise LocalProtocolError("a header name cannot be empty")
+            lines.append(f"{escape_header(name, rules)}:{escape_header(value, rules)}")
+
+    has_length = _check_content_length(headers, body) if headers else False
+    if not has_length and b"\x00" in body:
+        # Conformance 35: without content-length the NUL would end the frame early.
+        lines.append(f"content-length:{len(body)}")
+    lines.append("\n")
+    try:
+        head = "\n".join(lines).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LocalProtocolError(f"frame text is not encodable as UTF-8: {exc}") from None
+    return b"".join((head, body, b"\x00"))
