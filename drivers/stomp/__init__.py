@@ -11,8 +11,26 @@ from __future__ import annotations
 
 from importlib import metadata as _metadata
 
-from . import colours, constants, exception, listener, log, logging, utils
+from . import (
+    colours,
+    connect,
+    constants,
+    exception,
+    listener,
+    log,
+    logging,
+    protocol,
+    transport,
+    utils,
+)
+from .connect import StompConnection10, StompConnection11, StompConnection12
 from .listener import ConnectionListener, PrintingListener, StatsListener, WaitingListener
+
+Connection10 = StompConnection10
+Connection11 = StompConnection11
+Connection12 = StompConnection12
+#: The default connection class speaks STOMP 1.1, as in stomp.py.
+Connection = StompConnection11
 
 try:
     #: The version of this distribution (one version for the core and every driver).
@@ -21,17 +39,27 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
     __version__ = "0.0.0"
 
 __all__ = [
+    "Connection",
+    "Connection10",
+    "Connection11",
+    "Connection12",
     "ConnectionListener",
     "PrintingListener",
     "StatsListener",
+    "StompConnection10",
+    "StompConnection11",
+    "StompConnection12",
     "WaitingListener",
     "__version__",
     "colours",
+    "connect",
     "constants",
     "exception",
     "listener",
     "log",
     "logging",
+    "protocol",
+    "transport",
     "tuple_version",
     "utils",
 ]

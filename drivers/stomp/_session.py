@@ -1,0 +1,436 @@
+"""One transport connection driven by :mod:`stomp_core`: the I/O thread and the dispatcher.
+
+Threads (both created with the transport's ``create_thread_fc``):
+
+* the **I/O thread** waits on the socket and on a wake-up socket pair, with a timeout taken
+  from ``core.get_timer()``; it feeds received bytes to the core, pulls events, handles
+  the core's timers (heart-beats, connect and disconnect deadlines) and writes what the
+  core queued.  It never runs user code, so a slow listener cannot stall heart-beats;
+* the **dispatcher thread** calls the listeners, one event at a time, in order.
+
+Every use of the core and of the socket happens under one lock (``cond``): senders on
+other threads take it around ``core.send`` + ``data_to_send`` + ``sendall``, so frames
+from many threads never interleave, and a TLS socket is never read and written at once.
+Only the I/O thread closes the socket; others shut it down to wake it.
+
+Back-pressure: when the listeners fall behind by :data:`HIGH_WATER` events, the I/O thread
+stops parsing (the core parses lazily) and stops reading, except that at each timer
+expiry it reads what arrived so that a busy listener is never mistaken for a dead peer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import stomp_core
+from stomp_core import (
+    CLIENT,
+    NEED_DATA,
+    Config,
+    Connected,
+    ConnectionClosed,
+    ConnectTimeout,
+    DisconnectTimeout,
+    Error,
+    HeartbeatReceived,
+    HeartbeatTimeout,
+    LocalProtocolError,
+    Message,
+    ProtocolError,
+    Receipt,
+    State,
+)
+
+from . import logging
+from .exception import NotConnectedException
+
+if TYPE_CHECKING:
+    from .transport import Transport
+
+__all__ = ["HIGH_WATER", "Session"]
+
+#: Events waiting for the listeners above which the I/O thread stops parsing.
+HIGH_WATER = 1000
+#: ... and below which it resumes.
+LOW_WATER = 100
+#: How much one ``recv`` takes.
+RECV_BYTES = 64 * 1024
+#: The longest the I/O and dispatcher threads sleep before looking around again.
+POLL_CAP = 1.0
+
+_STOP = object()
+
+
+class Session:
+    """One socket, one :class:`stomp_core.Connection`, and the two threads around them.
+
+    Args:
+        transport: the owner (listeners, encoding, threading hooks).
+        sock: a connected socket (TLS already wrapped).
+        host_and_port: the broker address.
+        config: the core configuration.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        sock: socket.socket,
+        host_and_port: tuple[str, int],
+        config: Config,
+    ) -> None:
+        self.transport = transport
+        self.sock = sock
+        self.host_and_port = host_and_port
+        self.core = stomp_core.Connection(CLIENT, config)
+        self.cond = threading.Condition(threading.Lock())
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._armed: float | None = None
+        self._queue: deque[Any] = deque()
+        self._queue_cond = threading.Condition(threading.Lock())
+        #: True once the socket is closed (the I/O thread is finishing).
+        self.closed = False
+        self._broken = False
+        #: An ERROR frame answered CONNECT, or CONNECTED never came.
+        self.connection_error: str | None = None
+        self.disconnect_requested = False
+        #: CONNECTED was received (the session may have closed since).
+        self.was_connected = False
+        self.disconnect_receipt: str | None = None
+        self.connected_dispatched = threading.Event()
+        self.io_done = threading.Event()
+        self.dispatch_done = threading.Event()
+        self.dispatcher_ident: int | None = None
+        self.io_thread: Any = None
+        self.dispatch_thread: Any = None
+
+    # ------------------------------------------------------------------ threads
+
+    def start(self, create_thread: Callable[[Callable[[], None]], Any]) -> None:
+        """Start the dispatcher and the I/O thread."""
+        self.dispatch_thread = create_thread(self._dispatch_loop)
+        self.io_thread = create_thread(self._io_loop)
+
+    def _wake(self) -> None:
+        # OSError: buffer full (already awake) or closed (finished).
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+    def _io_loop(self) -> None:
+        try:
+            self._io_loop_body()
+        except Exception:  # pragma: no cover - a bug; never leave waiters hanging
+            logging.exception("stomp I/O thread failed")
+            with self.cond:
+                if not self.closed:
+                    self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+        finally:
+            self._wake_r.close()
+            self._wake_w.close()
+            self.io_done.set()
+        self.transport._session_ended(self)
+
+    def _io_loop_body(self) -> None:
+        sock = self.sock
+        while True:
+            with self.cond:
+                if self.closed:
+                    return
+                if self._broken:
+                    self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+                    return
+                paused = self._queued() >= HIGH_WATER
+                if not paused:
+                    self._pump_locked()
+                    if self.closed:
+                        return
+                    paused = self._queued() >= HIGH_WATER
+                timer = self.core.get_timer()
+                self._armed = timer
+                pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            now = time.monotonic()
+            timeout = POLL_CAP if timer is None else min(POLL_CAP, max(0.0, timer - now))
+            if pending and not paused:
+                readable: list[Any] = [sock]
+            else:
+                watch: list[Any] = [self._wake_r] if paused else [sock, self._wake_r]
+                try:
+                    readable, _, _ = select.select(watch, [], [], timeout)
+                except (OSError, ValueError):  # socket shut down or closed under us
+                    readable = [sock]
+            if self._wake_r in readable:
+                self._drain_wake()
+            if sock in readable:
+                self._read()
+            with self.cond:
+                if self.closed:
+                    return
+                now = time.monotonic()
+                timer = self.core.get_timer()
+                if timer is not None and now >= timer:
+                    if paused:
+                        self._read_while_paused()
+                        now = time.monotonic()
+                    if not self.closed:
+                        self.core.handle_timer(now=now)
+                        self._pump_locked()
+                if not self.closed:
+                    self._flush_locked()
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def _recv_locked(self) -> bytes | None:
+        """One read: bytes, ``b""`` at EOF, or ``None`` when nothing was ready."""
+        try:
+            return self.sock.recv(RECV_BYTES)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, TimeoutError):
+            return None
+        except OSError as exc:
+            if not self.closed and not self.disconnect_requested:
+                logging.warning("lost connection to %s:%s: %s", *self.host_and_port, exc)
+            return b""
+
+    def _read(self) -> None:
+        with self.cond:
+            if self.closed:
+                return
+            data = self._recv_locked()
+            if data is None:
+                return
+            now = time.monotonic()
+            if data:
+                self.core.receive_data(data, now=now)
+            else:
+                self.core.receive_eof(now=now)
+            if self._queued() < HIGH_WATER:
+                self._pump_locked()
+            elif not data:
+                # EOF while paused: nothing more will come; let the listeners catch up
+                # with what is buffered, then report the end (the loop pumps later).
+                pass
+
+    def _read_while_paused(self) -> None:
+        # The listeners are behind but the peer may be alive: take what arrived so the
+        # core counts it (spec 1.2 "Heart-beating": any data counts) without parsing it.
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return
+        if readable:
+            data = self._recv_locked()
+            if data:
+                self.core.receive_data(data, now=time.monotonic())
+
+    def _flush_locked(self) -> None:
+        data = self.core.data_to_send(now=time.monotonic())
+        if not data:
+            return
+        try:
+            self.sock.sendall(data)
+        except OSError as exc:
+            self.core.send_failed()
+            logging.warning("sending to %s:%s failed: %s", *self.host_and_port, exc)
+            self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+
+    # ------------------------------------------------------------------ events
+
+    def _queued(self) -> int:
+        return len(self._queue)
+
+    def _enqueue(self, *items: Any) -> None:
+        with self._queue_cond:
+            self._queue.extend(items)
+            self._queue_cond.notify()
+
+    def _pump_locked(self) -> None:
+        """Pull events from the core and queue them for the listeners (lock held)."""
+        while not self.closed and self._queued() < HIGH_WATER:
+            try:
+                event = self.core.next_event()
+            except ProtocolError as exc:
+                logging.error("protocol error from %s:%s: %s", *self.host_and_port, exc)
+                self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+                return
+            if event is NEED_DATA:
+                return
+            self._handle_event_locked(event)
+
+    def _handle_event_locked(self, event: Any) -> None:
+        transport = self.transport
+        if isinstance(event, HeartbeatReceived):
+            self._enqueue(("heartbeat", None))
+        elif isinstance(event, Message):
+            self._enqueue(("message", transport._frame_from_event(event)))
+        elif isinstance(event, Receipt):
+            frame = transport._frame_from_event(event)
+            if self.core.state is State.CLOSED and event.receipt_id == self.disconnect_receipt:
+                # stomp.py's order for a graceful close: disconnected, receipt, loop end.
+                self._finish_locked(
+                    ("disconnected", None), ("receipt", frame), ("receiver_loop_completed", None)
+                )
+            else:
+                self._enqueue(("receipt", frame))
+        elif isinstance(event, Connected):
+            self.was_connected = True
+            transport._on_core_connected(self, event)
+            self._enqueue(("connected", transport._frame_from_event(event)))
+            self.cond.notify_all()
+        elif isinstance(event, Error):
+            frame = transport._frame_from_event(event)
+            if self.core.version is None:
+                self.connection_error = event.message or "the broker refused the connection"
+            self._enqueue(("error", frame))
+            # Spec 1.2 "ERROR": the server closes the connection after sending it.
+            self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+        elif isinstance(event, HeartbeatTimeout):
+            logging.warning("heart-beat timeout: no data from %s:%s", *self.host_and_port)
+            self._finish_locked(
+                ("disconnected", None),
+                ("heartbeat_timeout", None),
+                ("receiver_loop_completed", None),
+            )
+        elif isinstance(event, ConnectTimeout):
+            self.connection_error = "no CONNECTED frame before the connect timeout"
+            logging.warning("%s:%s: %s", *self.host_and_port, self.connection_error)
+            self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+        elif isinstance(event, DisconnectTimeout):
+            logging.warning("no receipt for DISCONNECT from %s:%s", *self.host_and_port)
+            self._finish_locked(("disconnected", None), ("receiver_loop_completed", None))
+        elif isinstance(event, ConnectionClosed):
+            if not event.clean and not self.disconnect_requested:
+                logging.warning("connection to %s:%s closed by the peer", *self.host_and_port)
+            self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+
+    def _finish_locked(self, *end_events: tuple[str, Any]) -> None:
+        """Close the socket once and queue the final callbacks (lock held)."""
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.transport._on_session_closed(self)
+        self.cond.notify_all()
+        self._enqueue(*end_events, _STOP)
+
+    def _dispatch_loop(self) -> None:
+        self.dispatcher_ident = threading.get_ident()
+        try:
+            while True:
+                with self._queue_cond:
+                    while not self._queue:
+                        if self.io_done.is_set() and self.closed:
+                            return
+                        self._queue_cond.wait(POLL_CAP)
+                    item = self._queue.popleft()
+                    resume = len(self._queue) == LOW_WATER
+                if resume:
+                    self._wake()
+                if item is _STOP:
+                    return
+                kind, frame = item
+                if kind == "message":
+                    self.transport.notify("before_message", frame)
+                    self.transport.notify("message", frame)
+                else:
+                    self.transport.notify(kind, frame)
+                    if kind == "connected":
+                        self.connected_dispatched.set()
+        finally:
+            self.dispatch_done.set()
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, frame: stomp_core.Frame, *, wait_connected: float | None) -> None:
+        """Hand ``frame`` to the core and write it, under the lock.
+
+        Args:
+            frame: the frame (listeners already saw it).
+            wait_connected: if the session is still waiting for CONNECTED, wait at most
+                this long for it first (stomp.py let frames follow CONNECT at once; the
+                core, rightly, does not, so we hold them until the session is open).
+
+        Raises:
+            NotConnectedException: the connection is closed or was never opened.
+            ValueError: the core refused the frame (a missing or illegal header).
+        """
+        with self.cond:
+            if wait_connected is not None and self.core.state is State.CONNECTING:
+                deadline = time.monotonic() + wait_connected
+                while self.core.state is State.CONNECTING and not self.closed:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self.cond.wait(remaining)
+            state = self.core.state
+            if self.closed or self._broken or state in (State.CLOSED, State.ERROR):
+                raise NotConnectedException("not connected")
+            if state is State.CONNECTING and frame.command not in ("CONNECT", "STOMP"):
+                raise NotConnectedException("not connected: CONNECTED has not arrived")
+            now = time.monotonic()
+            try:
+                self.core.send(frame, now=now)
+            except LocalProtocolError as exc:
+                if self.core.state is not State.CONNECTED and frame.command != "CONNECT":
+                    raise NotConnectedException(f"not connected: {exc.message}") from None
+                raise ValueError(exc.message) from None
+            data = self.core.data_to_send(now=now)
+            try:
+                self.sock.sendall(data)
+            except OSError as exc:
+                # A partial write corrupts the stream (STYLE 11): mark it broken and let
+                # the I/O thread close and report it.
+                self.core.send_failed()
+                self._broken = True
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                self._wake()
+                raise NotConnectedException(f"sending failed: {exc}") from exc
+            timer = self.core.get_timer()
+            rearm = timer is not None and (self._armed is None or timer < self._armed)
+        if rearm:
+            self._wake()
+
+    def abort(self) -> None:
+        """Shut the socket down so that the I/O thread finishes (and reports it)."""
+        with self.cond:
+            if self.closed:
+                return
+            self._broken = True
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+        self._wake()
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Wait until the session left CONNECTING; whether CONNECTED arrived."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.core.state is State.CONNECTING and not self.closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.cond.wait(remaining)
+            return self.was_connected
+
+    @property
+    def state(self) -> State:
+        """The core's session state."""
+        return self.core.state
+
+    def on_dispatcher_thread(self) -> bool:
+        """Whether the caller is this session's dispatcher (i.e. runs inside a listener)."""
+        return threading.get_ident() == self.dispatcher_ident

@@ -1,0 +1,501 @@
+"""Frame builders: stomp.py's per-version methods (``send``, ``subscribe``, ``ack``...).
+
+Each method merges ``headers`` with ``**keyword_headers`` (keywords win), sets its own
+headers, and hands a :class:`~stomp.utils.Frame` to the transport, which shows it to the
+listeners' ``on_send`` and gives it to :mod:`stomp_core` to validate, escape for the
+version (spec 1.1/1.2 "Value Encoding") and serialise.  Unlike stomp.py, arguments are
+checked with real exceptions (``ValueError``/``TypeError``, not ``assert``), the caller's
+header dict is never modified, and ``content-length`` counts encoded bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from stomp_core import LocalProtocolError, Subscribe, Unsubscribe
+from stomp_core._registry import SessionRegistry
+
+from . import logging
+from .constants import (
+    CMD_ABORT,
+    CMD_ACK,
+    CMD_BEGIN,
+    CMD_COMMIT,
+    CMD_CONNECT,
+    CMD_DISCONNECT,
+    CMD_NACK,
+    CMD_SEND,
+    CMD_STOMP,
+    CMD_SUBSCRIBE,
+    CMD_UNSUBSCRIBE,
+    HDR_ACCEPT_VERSION,
+    HDR_ACK,
+    HDR_CONTENT_LENGTH,
+    HDR_CONTENT_TYPE,
+    HDR_DESTINATION,
+    HDR_HEARTBEAT,
+    HDR_HOST,
+    HDR_ID,
+    HDR_LOGIN,
+    HDR_MESSAGE_ID,
+    HDR_PASSCODE,
+    HDR_RECEIPT,
+    HDR_SUBSCRIPTION,
+    HDR_TRANSACTION,
+)
+from .exception import ConnectFailedException, NotConnectedException
+from .listener import _check_heartbeats
+from .transport import Transport
+from .utils import Frame, get_uuid, merge_headers
+
+__all__ = ["Protocol10", "Protocol11", "Protocol12"]
+
+
+def _require(name: str, value: object) -> None:
+    if value is None or value == "":
+        raise ValueError(f"{name} is required")
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {value!r}")
+
+
+def _merge(headers: Mapping[str, Any] | None, keyword_headers: Mapping[str, Any]) -> dict[str, Any]:
+    if headers is not None and not isinstance(headers, Mapping):
+        raise TypeError(f"headers must be a dict, got {headers!r}")
+    return merge_headers([headers, keyword_headers])
+
+
+class Protocol10:
+    """STOMP 1.0 frames.
+
+    Args:
+        transport: where frames go.
+        auto_content_length: add ``content-length`` to SEND frames with a body.
+    """
+
+    version = "1.0"
+
+    def __init__(self, transport: Transport, auto_content_length: bool = True) -> None:
+        self.transport = transport
+        self.auto_content_length = auto_content_length
+        self._connect_args: tuple[str | None, str | None, dict[str, Any]] | None = None
+        self._registry = SessionRegistry()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def send_frame(
+        self, cmd: str, headers: Mapping[str, Any] | None = None, body: Any = ""
+    ) -> None:
+        """Send a frame: ``cmd`` with ``headers`` (not modified) and ``body``.
+
+        Raises:
+            NotConnectedException: no open connection.
+            ValueError: the frame is not valid for the protocol version.
+        """
+        _require("cmd", cmd)
+        frame = Frame(cmd, dict(headers or {}), body)
+        self.transport.transmit(frame)
+        if cmd == CMD_SUBSCRIBE:
+            self._record_subscribe(frame.headers)
+        elif cmd == CMD_UNSUBSCRIBE:
+            key = frame.headers.get(HDR_ID) or frame.headers.get(HDR_DESTINATION)
+            if key is not None:
+                self._registry_unsubscribe(str(key))
+
+    def _record_subscribe(self, headers: Mapping[str, Any]) -> None:
+        rest = tuple(
+            (str(k), str(v))
+            for k, v in headers.items()
+            if k not in (HDR_DESTINATION, HDR_ID, HDR_ACK, HDR_RECEIPT) and v is not None
+        )
+        # The core accepted the frame, so the registry will too.
+        with contextlib.suppress(LocalProtocolError, KeyError):
+            self._registry.record(
+                Subscribe(
+                    destination=str(headers[HDR_DESTINATION]),
+                    id=None if headers.get(HDR_ID) is None else str(headers[HDR_ID]),
+                    ack=str(headers.get(HDR_ACK) or "auto"),
+                    headers=rest,
+                )
+            )
+
+    def _registry_unsubscribe(self, key: str) -> None:
+        subs = dict(self._registry.subscriptions)
+        if key in subs:
+            self._registry.record(Unsubscribe(id=key))
+
+    def _replay(self) -> None:
+        """After an automatic reconnect: CONNECT again, wait, and resubscribe."""
+        if self._connect_args is None:
+            return
+        username, passcode, headers = self._connect_args
+        self._send_connect(username, passcode, headers)
+        self.transport.wait_for_connection()
+        for sub in self._registry.replay():
+            frame_headers: dict[str, Any] = dict(sub.headers)
+            frame_headers[HDR_DESTINATION] = sub.destination
+            if sub.id is not None:
+                frame_headers[HDR_ID] = sub.id
+            frame_headers[HDR_ACK] = sub.ack
+            self.transport.transmit(Frame(CMD_SUBSCRIBE, frame_headers, ""))
+
+    # ------------------------------------------------------------------ connect
+
+    def _connect_headers(self, headers: dict[str, Any]) -> dict[str, Any]:
+        headers[HDR_ACCEPT_VERSION] = self.version
+        return headers
+
+    def _connect_command(self) -> str:
+        return CMD_CONNECT
+
+    def _send_connect(
+        self, username: str | None, passcode: str | None, headers: dict[str, Any]
+    ) -> None:
+        frame_headers = self._connect_headers(dict(headers))
+        command = self._connect_command()
+        if username is not None:
+            frame_headers[HDR_LOGIN] = username
+        if passcode is not None:
+            frame_headers[HDR_PASSCODE] = passcode
+        self.transport.transmit(Frame(command, frame_headers, ""))
+
+    def connect(
+        self,
+        username: str | None = None,
+        passcode: str | None = None,
+        wait: bool = False,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """Open the connection and send CONNECT.
+
+        Args:
+            username: the ``login`` header.
+            passcode: the ``passcode`` header (never logged).
+            wait: block until CONNECTED arrived and ``on_connected`` ran, at most the
+                connect timeout.
+            headers: extra headers.
+            keyword_headers: extra headers (win over ``headers``).
+
+        Raises:
+            ConnectFailedException: no broker reachable, the broker refused (ERROR), or
+                ``wait`` ran out of time.
+        """
+        for name, value in (("username", username), ("passcode", passcode)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+        merged = _merge(headers, keyword_headers)
+        self.transport.start()
+        self._connect_args = (username, passcode, merged)
+        try:
+            self._send_connect(username, passcode, merged)
+        except NotConnectedException as exc:
+            raise ConnectFailedException(str(exc)) from exc
+        if wait:
+            self.transport.wait_for_connection()
+
+    def disconnect(
+        self,
+        receipt: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """Send DISCONNECT with a receipt and wait (bounded) until the connection closed.
+
+        Unlike stomp.py this always closes the connection, even when CONNECTED never
+        arrived, and never blocks longer than the disconnect timeout.
+
+        Args:
+            receipt: the receipt id to ask for (a fresh one by default).
+            headers: extra headers.
+            keyword_headers: extra headers.
+        """
+        merged = _merge(headers, keyword_headers)
+        transport = self.transport
+        session = transport.session
+        if session is None or session.closed:
+            logging.debug("disconnect: not connected")
+            transport.running = False
+            return
+        transport.notify("disconnecting")
+        session.disconnect_requested = True
+        self._registry.clear()
+        if session.wait_connected(transport.connect_timeout):
+            receipt_id = receipt if receipt is not None else get_uuid()
+            merged[HDR_RECEIPT] = receipt_id
+            session.disconnect_receipt = receipt_id
+            transport.set_receipt(receipt_id, CMD_DISCONNECT)
+            with contextlib.suppress(NotConnectedException):
+                transport.transmit(Frame(CMD_DISCONNECT, merged, ""))
+        else:
+            session.abort()
+        transport.stop()
+
+    # ------------------------------------------------------------------ frames
+
+    def send(
+        self,
+        destination: str,
+        body: Any,
+        content_type: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """SEND ``body`` (``str``, encoded with the connection's encoding, or ``bytes``)."""
+        _require("destination", destination)
+        if body is None:
+            raise ValueError("body must not be None")
+        if not isinstance(body, (str, bytes, bytearray, memoryview)):
+            raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
+        merged = _merge(headers, keyword_headers)
+        merged[HDR_DESTINATION] = destination
+        if content_type is not None:
+            merged[HDR_CONTENT_TYPE] = content_type
+        if self.auto_content_length and body and HDR_CONTENT_LENGTH not in merged:
+            data = body.encode(self.transport.encoding) if isinstance(body, str) else body
+            merged[HDR_CONTENT_LENGTH] = len(data)
+        self.send_frame(CMD_SEND, merged, body)
+
+    def subscribe(
+        self,
+        destination: str,
+        id: str | None = None,
+        ack: str = "auto",
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """SUBSCRIBE to ``destination`` (1.0: ``id`` optional)."""
+        _require("destination", destination)
+        merged = _merge(headers, keyword_headers)
+        merged[HDR_DESTINATION] = destination
+        if id:
+            merged[HDR_ID] = id
+        merged[HDR_ACK] = ack
+        self.send_frame(CMD_SUBSCRIBE, merged)
+
+    def unsubscribe(
+        self,
+        destination: str | None = None,
+        id: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """UNSUBSCRIBE by ``destination`` or ``id`` (1.0)."""
+        if not destination and not id:
+            raise ValueError("unsubscribe needs a destination or an id")
+        merged = _merge(headers, keyword_headers)
+        if id:
+            merged[HDR_ID] = id
+        if destination:
+            merged[HDR_DESTINATION] = destination
+        self.send_frame(CMD_UNSUBSCRIBE, merged)
+
+    def ack(self, id: str, transaction: str | None = None, receipt: str | None = None) -> None:
+        """ACK the message whose ``message-id`` is ``id`` (1.0)."""
+        _require("id", id)
+        headers: dict[str, Any] = {HDR_MESSAGE_ID: id}
+        if transaction:
+            headers[HDR_TRANSACTION] = transaction
+        if receipt:
+            headers[HDR_RECEIPT] = receipt
+        self.send_frame(CMD_ACK, headers)
+
+    def begin(
+        self,
+        transaction: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> str:
+        """BEGIN a transaction (a fresh id if none is given) and return its id."""
+        merged = _merge(headers, keyword_headers)
+        if not transaction:
+            transaction = get_uuid()
+        merged[HDR_TRANSACTION] = transaction
+        self.send_frame(CMD_BEGIN, merged)
+        return transaction
+
+    def commit(
+        self,
+        transaction: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """COMMIT ``transaction``."""
+        _require("transaction", transaction)
+        merged = _merge(headers, keyword_headers)
+        merged[HDR_TRANSACTION] = transaction
+        self.send_frame(CMD_COMMIT, merged)
+
+    def abort(
+        self,
+        transaction: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """ABORT ``transaction``."""
+        _require("transaction", transaction)
+        merged = _merge(headers, keyword_headers)
+        merged[HDR_TRANSACTION] = transaction
+        self.send_frame(CMD_ABORT, merged)
+
+
+class Protocol11(Protocol10):
+    """STOMP 1.1 frames: heart-beats, NACK, subscription ids.
+
+    Args:
+        transport: where frames go.
+        heartbeats: ``(cx, cy)``: the shortest interval at which we can send, and the one
+            we want to receive, in ms (spec 1.1 "Heart-beating").
+        auto_content_length: add ``content-length`` to SEND frames with a body.
+        heart_beat_receive_scale: kept here too for compatibility (the transport applies it).
+    """
+
+    version = "1.1"
+
+    def __init__(
+        self,
+        transport: Transport,
+        heartbeats: tuple[int, int] = (0, 0),
+        auto_content_length: bool = True,
+        heart_beat_receive_scale: float = 1.5,
+    ) -> None:
+        super().__init__(transport, auto_content_length)
+        _check_heartbeats(heartbeats)
+        self.heartbeats_wished = (int(heartbeats[0]), int(heartbeats[1]))
+        self.heart_beat_receive_scale = heart_beat_receive_scale
+        self._with_connect_command = False
+
+    @property
+    def heartbeats(self) -> tuple[int, int]:
+        """The negotiated ``(send, receive)`` intervals in ms once connected, else the wish."""
+        if self.transport.is_connected():
+            return self.transport.heartbeats
+        return self.heartbeats_wished
+
+    def _connect_headers(self, headers: dict[str, Any]) -> dict[str, Any]:
+        headers[HDR_ACCEPT_VERSION] = self.version
+        if self.transport.vhost:
+            headers[HDR_HOST] = self.transport.vhost
+        if self.heartbeats_wished != (0, 0):
+            headers[HDR_HEARTBEAT] = f"{self.heartbeats_wished[0]},{self.heartbeats_wished[1]}"
+        return headers
+
+    def _connect_command(self) -> str:
+        return CMD_CONNECT if self._with_connect_command else CMD_STOMP
+
+    def connect(
+        self,
+        username: str | None = None,
+        passcode: str | None = None,
+        wait: bool = False,
+        headers: Mapping[str, Any] | None = None,
+        with_connect_command: bool = False,
+        **keyword_headers: Any,
+    ) -> None:
+        """Open the connection and send STOMP (or CONNECT if ``with_connect_command``).
+
+        See :meth:`Protocol10.connect`.
+        """
+        self._with_connect_command = bool(with_connect_command)
+        super().connect(username, passcode, wait, headers, **keyword_headers)
+
+    def subscribe(
+        self,
+        destination: str,
+        id: str | None = None,
+        ack: str = "auto",
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """SUBSCRIBE to ``destination`` under subscription ``id`` (required)."""
+        _require("id", id)
+        super().subscribe(destination, id, ack, headers, **keyword_headers)
+
+    def unsubscribe(  # type: ignore[override]  # stomp.py's 1.1 signature
+        self,
+        id: str,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """UNSUBSCRIBE subscription ``id``."""
+        _require("id", id)
+        super().unsubscribe(None, id, headers, **keyword_headers)
+
+    def _ack_headers(
+        self, id: str, subscription: str | None, transaction: str | None, receipt: str | None
+    ) -> dict[str, Any]:
+        _require("id", id)
+        _require("subscription", subscription)
+        headers: dict[str, Any] = {HDR_MESSAGE_ID: id, HDR_SUBSCRIPTION: subscription}
+        if transaction:
+            headers[HDR_TRANSACTION] = transaction
+        if receipt:
+            headers[HDR_RECEIPT] = receipt
+        return headers
+
+    def ack(  # type: ignore[override]  # stomp.py's 1.1 signature
+        self,
+        id: str,
+        subscription: str | None = None,
+        transaction: str | None = None,
+        receipt: str | None = None,
+    ) -> None:
+        """ACK message ``id`` (its ``message-id``) of ``subscription``."""
+        self.send_frame(CMD_ACK, self._ack_headers(id, subscription, transaction, receipt))
+
+    def nack(
+        self,
+        id: str,
+        subscription: str | None = None,
+        transaction: str | None = None,
+        receipt: str | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """NACK message ``id`` (its ``message-id``) of ``subscription``."""
+        headers = merge_headers(
+            [keyword_headers, self._ack_headers(id, subscription, transaction, receipt)]
+        )
+        self.send_frame(CMD_NACK, headers)
+
+
+class Protocol12(Protocol11):
+    """STOMP 1.2 frames: ACK/NACK by the MESSAGE's ``ack`` header; ``host`` always sent."""
+
+    version = "1.2"
+
+    def _connect_headers(self, headers: dict[str, Any]) -> dict[str, Any]:
+        headers = super()._connect_headers(headers)
+        if HDR_HOST not in headers:
+            # spec 1.2 "CONNECT": host is REQUIRED; stomp.py sends the broker's name.
+            current = self.transport.current_host_and_port
+            headers[HDR_HOST] = current[0] if current else "localhost"
+        return headers
+
+    def _ack12_headers(
+        self, id: str, transaction: str | None, receipt: str | None
+    ) -> dict[str, Any]:
+        _require("id", id)
+        headers: dict[str, Any] = {HDR_ID: id}
+        if transaction:
+            headers[HDR_TRANSACTION] = transaction
+        if receipt:
+            headers[HDR_RECEIPT] = receipt
+        return headers
+
+    def ack(  # type: ignore[override]  # stomp.py's 1.2 signature
+        self, id: str, transaction: str | None = None, receipt: str | None = None
+    ) -> None:
+        """ACK the message whose ``ack`` header is ``id``."""
+        self.send_frame(CMD_ACK, self._ack12_headers(id, transaction, receipt))
+
+    def nack(  # type: ignore[override]  # stomp.py's 1.2 signature
+        self,
+        id: str,
+        transaction: str | None = None,
+        receipt: str | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """NACK the message whose ``ack`` header is ``id``."""
+        headers = merge_headers([keyword_headers, self._ack12_headers(id, transaction, receipt)])
+        self.send_frame(CMD_NACK, headers)
