@@ -1,0 +1,113 @@
+"""stomp_core: a sans-IO implementation of STOMP 1.0, 1.1 and 1.2.
+
+Bytes in, events out; events in, bytes out.  No sockets, threads, clocks or logging:
+drivers (``stomp``, ``stomp_trio``, ``stomp_asyncio``, ``stomp_broker``) do the I/O and
+pass the time in.  See :class:`Connection` for the call order.
+
+Example (client role)::
+
+    conn = Connection(CLIENT)
+    conn.send(Connect(host="/", heart_beat=(10_000, 10_000)), now=t)
+    transport.write(conn.data_to_send(now=t))
+    conn.receive_data(chunk, now=t)
+    while (event := conn.next_event()) is not NEED_DATA:
+        handle(event)
+"""
+
+from __future__ import annotations
+
+from ._backoff import FOREVER as FOREVER
+from ._backoff import ReconnectBackoff as ReconnectBackoff
+from ._backoff import ReconnectSchedule as ReconnectSchedule
+from ._config import Config as Config
+from ._connection import CLIENT as CLIENT
+from ._connection import NEED_DATA as NEED_DATA
+from ._connection import SERVER as SERVER
+from ._connection import Connection as Connection
+from ._errors import LocalProtocolError as LocalProtocolError
+from ._errors import ProtocolError as ProtocolError
+from ._errors import RemoteProtocolError as RemoteProtocolError
+from ._events import Abort as Abort
+from ._events import Ack as Ack
+from ._events import Begin as Begin
+from ._events import Commit as Commit
+from ._events import Connect as Connect
+from ._events import Connected as Connected
+from ._events import ConnectionClosed as ConnectionClosed
+from ._events import ConnectTimeout as ConnectTimeout
+from ._events import Disconnect as Disconnect
+from ._events import DisconnectTimeout as DisconnectTimeout
+from ._events import Error as Error
+from ._events import Event as Event
+from ._events import FrameEvent as FrameEvent
+from ._events import HeartbeatReceived as HeartbeatReceived
+from ._events import HeartbeatTimeout as HeartbeatTimeout
+from ._events import Message as Message
+from ._events import Nack as Nack
+from ._events import Receipt as Receipt
+from ._events import Send as Send
+from ._events import Subscribe as Subscribe
+from ._events import Unsubscribe as Unsubscribe
+from ._frame import Frame as Frame
+from ._frame import Headers as Headers
+from ._heartbeat import negotiate_heartbeats as negotiate_heartbeats
+from ._hosts import DEFAULT_HOST_AND_PORTS as DEFAULT_HOST_AND_PORTS
+from ._hosts import LOCALHOST_NAMES as LOCALHOST_NAMES
+from ._hosts import LOOPBACK_ADDRESS as LOOPBACK_ADDRESS
+from ._hosts import candidate_hosts as candidate_hosts
+from ._hosts import is_local_host as is_local_host
+from ._limits import Limits as Limits
+from ._registry import SessionRegistry as SessionRegistry
+from ._state import Role as Role
+from ._state import State as State
+from ._version import __version__ as __version__
+from ._versions import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
+
+__all__ = [
+    "CLIENT",
+    "DEFAULT_HOST_AND_PORTS",
+    "FOREVER",
+    "LOCALHOST_NAMES",
+    "LOOPBACK_ADDRESS",
+    "NEED_DATA",
+    "SERVER",
+    "SUPPORTED_VERSIONS",
+    "Abort",
+    "Ack",
+    "Begin",
+    "Commit",
+    "Config",
+    "Connect",
+    "ConnectTimeout",
+    "Connected",
+    "Connection",
+    "ConnectionClosed",
+    "Disconnect",
+    "DisconnectTimeout",
+    "Error",
+    "Event",
+    "Frame",
+    "FrameEvent",
+    "Headers",
+    "HeartbeatReceived",
+    "HeartbeatTimeout",
+    "Limits",
+    "LocalProtocolError",
+    "Message",
+    "Nack",
+    "ProtocolError",
+    "Receipt",
+    "ReconnectBackoff",
+    "ReconnectSchedule",
+    "RemoteProtocolError",
+    "Role",
+    "Send",
+    "SessionRegistry",
+    "State",
+    "Subscribe",
+    "Unsubscribe",
+    "__version__",
+    "candidate_hosts",
+    "is_local_host",
+    "negotiate_heartbeats",
+]

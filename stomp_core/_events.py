@@ -27,9 +27,11 @@ __all__ = [
     "Begin",
     "Commit",
     "Connect",
+    "ConnectTimeout",
     "Connected",
     "ConnectionClosed",
     "Disconnect",
+    "DisconnectTimeout",
     "Error",
     "Event",
     "FrameEvent",
@@ -455,6 +457,28 @@ class HeartbeatTimeout(Event):
 
     Args:
         pending_receipts: receipts that will never arrive now.
+    """
+
+    pending_receipts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectTimeout(Event):
+    """No CONNECTED (client) or no CONNECT (server) arrived within ``connect_timeout``.
+
+    The connection is now closed; the driver should close the transport.
+    """
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisconnectTimeout(Event):
+    """The RECEIPT of our DISCONNECT did not arrive within ``disconnect_timeout``.
+
+    The session is over all the same (conformance 84: done, with a warning); the driver
+    should close the transport.
+
+    Args:
+        pending_receipts: receipts that will never arrive now (the DISCONNECT's included).
     """
 
     pending_receipts: tuple[str, ...] = ()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Union
 
 from ._errors import LocalProtocolError
 
@@ -21,7 +20,7 @@ __all__ = ["Frame", "Headers", "HeadersInput", "get_header", "normalize_headers"
 Headers = tuple[tuple[str, str], ...]
 
 #: What callers may pass as headers: a mapping or an iterable of pairs.
-HeadersInput = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
+HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 
 def normalize_headers(headers: HeadersInput) -> Headers:
@@ -34,7 +33,9 @@ def normalize_headers(headers: HeadersInput) -> Headers:
         try:
             name, value = item
         except (TypeError, ValueError):
-            raise LocalProtocolError(f"a header must be a (name, value) pair, got {item!r}") from None
+            raise LocalProtocolError(
+                f"a header must be a (name, value) pair, got {item!r}"
+            ) from None
         if not isinstance(name, str) or not isinstance(value, str):
             raise LocalProtocolError(
                 f"header names and values must be str, got {name!r}: {value!r}"

@@ -1,0 +1,62 @@
+"""Per-connection configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._errors import LocalProtocolError
+from ._limits import Limits
+from ._versions import SUPPORTED_VERSIONS, check_versions
+
+__all__ = ["Config"]
+
+
+def _check_seconds(name: str, value: float | None, *, allow_none: bool) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+        raise LocalProtocolError(
+            f"Config.{name} must be a positive number of seconds, got {value!r}"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """How one :class:`~stomp_core.Connection` behaves.
+
+    Args:
+        versions: the versions we speak.  A client offers them in CONNECT when the
+            :class:`~stomp_core.Connect` event leaves ``accept_version`` unset; a server
+            picks the highest one the client also offers.
+        limits: receive limits (:class:`~stomp_core.Limits`).
+        heartbeat_tolerance: the peer is dead after ``interval * tolerance`` of silence.
+            1.5 is stomp.py's ``heart_beat_receive_scale``.
+        heartbeat_send_factor: we send a heart-beat after ``interval * factor`` of our own
+            silence; 0.8 keeps us inside "at least every n ms" under scheduling jitter
+            (stompest uses the same margin).
+        connect_timeout: seconds to wait for CONNECTED after sending CONNECT (client) or
+            for CONNECT after the connection started (server, counted from the ``now``
+            given to the constructor); ``None`` waits forever.
+        disconnect_timeout: seconds to wait for the RECEIPT of a DISCONNECT that asked for
+            one; ``None`` waits forever.
+    """
+
+    versions: tuple[str, ...] = SUPPORTED_VERSIONS
+    limits: Limits = field(default_factory=Limits)
+    heartbeat_tolerance: float = 1.5
+    heartbeat_send_factor: float = 0.8
+    connect_timeout: float | None = 30.0
+    disconnect_timeout: float | None = 10.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "versions", check_versions(self.versions))
+        if not isinstance(self.limits, Limits):
+            raise LocalProtocolError(f"Config.limits must be a Limits, got {self.limits!r}")
+        _check_seconds("heartbeat_tolerance", self.heartbeat_tolerance, allow_none=False)
+        if self.heartbeat_tolerance < 1:
+            raise LocalProtocolError("Config.heartbeat_tolerance must be >= 1")
+        _check_seconds("heartbeat_send_factor", self.heartbeat_send_factor, allow_none=False)
+        if self.heartbeat_send_factor > 1:
+            raise LocalProtocolError("Config.heartbeat_send_factor must be <= 1")
+        _check_seconds("connect_timeout", self.connect_timeout, allow_none=True)
+        _check_seconds("disconnect_timeout", self.disconnect_timeout, allow_none=True)

@@ -1,0 +1,82 @@
+"""Heart-beat negotiation and deadlines, with time passed in (spec 1.1/1.2 "Heart-beating").
+
+Nothing here reads a clock: the connection hands in ``now`` (float seconds on the
+driver's monotonic clock) and asks for deadlines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._errors import RemoteProtocolError
+
+__all__ = ["HeartbeatSchedule", "negotiate_heartbeats", "parse_heart_beat"]
+
+
+def parse_heart_beat(value: str | None) -> tuple[int, int]:
+    """Parse a ``heart-beat`` header value into ``(x, y)`` milliseconds.
+
+    A missing header means ``0,0`` (spec 1.2: "the heart-beat header is OPTIONAL ... by
+    default, no heart-beating").  Spaces around the numbers are tolerated (stomp.py sends
+    none, some brokers do); anything else is a :class:`RemoteProtocolError`
+    (conformance 60-62: a malformed header is a protocol error, decided here).
+    """
+    if value is None:
+        return (0, 0)
+    parts = value.split(",")
+    if len(parts) == 2:
+        x, y = (part.strip() for part in parts)
+        if x.isdigit() and y.isdigit() and x.isascii() and y.isascii():
+            return (int(x), int(y))
+    raise RemoteProtocolError(f"malformed heart-beat header {value!r}: expected two integers 'x,y'")
+
+
+def negotiate_heartbeats(client: tuple[int, int], server: tuple[int, int]) -> tuple[int, int]:
+    """The negotiated ``(client-to-server, server-to-client)`` intervals in milliseconds.
+
+    Spec 1.2 "Heart-beating": with the client's ``cx,cy`` and the server's ``sx,sy``, the
+    client sends every ``max(cx, sy)`` ms unless ``cx`` or ``sy`` is 0, and the server
+    sends every ``max(sx, cy)`` ms unless ``sx`` or ``cy`` is 0 (conformance 63-64).
+    """
+    cx, cy = client
+    sx, sy = server
+    to_server = 0 if cx == 0 or sy == 0 else max(cx, sy)
+    to_client = 0 if sx == 0 or cy == 0 else max(sx, cy)
+    return (to_server, to_client)
+
+
+@dataclass(slots=True)
+class HeartbeatSchedule:
+    """Deadlines for sending and expecting heart-beats.
+
+    Args:
+        send_interval: seconds between our heart-beats, 0 for none.
+        receive_interval: seconds between the peer's heart-beats, 0 for none.
+        send_factor: we send after ``send_interval * send_factor`` of our own silence, a
+            little early so that the peer sees "at least every n ms" despite scheduling
+            jitter (conformance 66).
+        tolerance: the peer is dead after ``receive_interval * tolerance`` of silence
+            (spec: "SHOULD be tolerant and take into account an error margin";
+            conformance 68).
+        last_send: when we last wrote bytes.
+        last_receive: when we last received bytes (any bytes: conformance 67).
+    """
+
+    send_interval: float
+    receive_interval: float
+    send_factor: float
+    tolerance: float
+    last_send: float
+    last_receive: float
+
+    def send_deadline(self) -> float | None:
+        """When we must write an EOL if nothing else was written, or ``None``."""
+        if not self.send_interval:
+            return None
+        return self.last_send + self.send_interval * self.send_factor
+
+    def receive_deadline(self) -> float | None:
+        """When the peer counts as dead if it stays silent, or ``None``."""
+        if not self.receive_interval:
+            return None
+        return self.last_receive + self.receive_interval * self.tolerance

@@ -1,0 +1,88 @@
+"""Events: validation at construction, the parsed fast path, header lookups."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from stomp_core import (
+    Ack,
+    Connect,
+    Connected,
+    Error,
+    LocalProtocolError,
+    Message,
+    Send,
+    Subscribe,
+    Unsubscribe,
+)
+
+
+def test_events_are_frozen_slotted_keyword_only() -> None:
+    send = Send(destination="/q", body=b"x")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        send.destination = "/other"  # type: ignore[misc]
+    assert not hasattr(send, "__dict__")
+    with pytest.raises(TypeError):
+        Send("/q")  # type: ignore[misc]
+
+
+def test_passcode_is_not_in_repr() -> None:
+    """conformance 52: the passcode never shows up in logs."""
+    connect = Connect(login="guest", passcode="s3cret")
+    assert "s3cret" not in repr(connect)
+    assert connect.passcode == "s3cret"
+
+
+@pytest.mark.parametrize(
+    ("factory", "match"),
+    [
+        (lambda: Send(destination=""), "must not be empty"),
+        (lambda: Send(destination=3), "must be a str"),  # type: ignore[arg-type]
+        (lambda: Send(destination="/q", body="text"), "must be bytes"),  # type: ignore[arg-type]
+        (lambda: Send(destination="/q", headers=[("a",)]), "pair"),  # type: ignore[list-item]
+        (lambda: Send(destination="/q", headers={"a": 1}), "must be str"),  # type: ignore[dict-item]
+        (lambda: Unsubscribe(), "needs an id"),
+        (lambda: Ack(id=""), "must not be empty"),
+        (lambda: Connect(heart_beat=(1, -1)), "non-negative"),
+        (lambda: Connect(heart_beat=(True, 0)), "non-negative"),
+        (lambda: Connect(accept_version="1.2"), "tuple of str"),  # type: ignore[arg-type]
+        (lambda: Connected(version=None), "must be a str"),  # type: ignore[arg-type]
+        (lambda: Connected(heart_beat=(1,)), "pair"),  # type: ignore[arg-type]
+    ],
+)
+def test_validation(factory: object, match: str) -> None:
+    with pytest.raises(LocalProtocolError, match=match):
+        factory()  # type: ignore[operator]
+
+
+def test_body_accepts_bytes_like() -> None:
+    assert Send(destination="/q", body=bytearray(b"ab")).body == b"ab"
+    assert Error(body=memoryview(b"cd")).body == b"cd"
+
+
+def test_get_prefers_typed_fields_then_first_extra() -> None:
+    """conformance 42: the first occurrence is the value."""
+    message = Message(
+        destination="/q",
+        message_id="7",
+        headers=(("x", "1"), ("x", "2"), ("content-type", "ignored")),
+        content_type="text/plain",
+    )
+    assert message.get("destination") == "/q"
+    assert message.get("x") == "1"
+    assert message.get("content-type") == "text/plain"
+    assert message.get("missing", "d") == "d"
+    assert Subscribe(destination="/q").get("id") is None
+
+
+def test_ack_id_per_version() -> None:
+    message = Message(destination="/q", message_id="m1", ack="a1")
+    assert message.ack_id("1.2") == "a1"
+    assert message.ack_id("1.1") == "m1"
+    assert Message(destination="/q", message_id="m1").ack_id("1.2") == "m1"
+
+
+def test_connect_accepts_version_list() -> None:
+    assert Connect(accept_version=["1.1", "1.2"]).accept_version == ("1.1", "1.2")  # type: ignore[arg-type]
