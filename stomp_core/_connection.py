@@ -107,6 +107,7 @@ class Connection:
         self._eof = False
         self._eof_reported = False
         self._clean_close = False
+        self._receive_paused = False
         self._last_receive_time = now if now is not None else 0.0
         self._error: RemoteProtocolError | None = None
         self._connect_deadline: float | None = None
@@ -548,6 +549,27 @@ class Connection:
         self._stop_timers()
         self._disconnect_deadline = None
 
+    def pause_receive_timeout(self, *, now: float) -> None:
+        """The driver stopped reading on purpose (back-pressure from a slow consumer).
+
+        While paused, the peer's heart-beats wait unread in the transport, so its
+        silence proves nothing: no receive deadline is armed until
+        :meth:`resume_receive_timeout`.  Our own heart-beats keep their deadline.
+        """
+        del now  # uniform signature; pausing needs no timing
+        self._receive_paused = True
+
+    def resume_receive_timeout(self, *, now: float) -> None:
+        """Reading resumed: the peer gets a full ``interval * tolerance`` from ``now``."""
+        self._receive_paused = False
+        if self._schedule is not None:
+            self._schedule.last_receive = max(self._schedule.last_receive, now)
+
+    def _receive_deadline(self) -> float | None:
+        if self._schedule is None or self._receive_paused:
+            return None
+        return self._schedule.receive_deadline()
+
     # ------------------------------------------------------------------ time
 
     def get_timer(self) -> float | None:
@@ -556,7 +578,7 @@ class Connection:
             d for d in (self._connect_deadline, self._disconnect_deadline) if d is not None
         ]
         if self._schedule is not None:
-            for deadline in (self._schedule.send_deadline(), self._schedule.receive_deadline()):
+            for deadline in (self._schedule.send_deadline(), self._receive_deadline()):
                 if deadline is not None:
                     deadlines.append(deadline)
         return min(deadlines) if deadlines else None
@@ -580,7 +602,7 @@ class Connection:
         schedule = self._schedule
         if schedule is None:
             return
-        receive_deadline = schedule.receive_deadline()
+        receive_deadline = self._receive_deadline()
         if receive_deadline is not None and now >= receive_deadline:
             pending = self.pending_receipts
             self._close()

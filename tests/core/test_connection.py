@@ -271,3 +271,21 @@ def test_send_failed_breaks_connection() -> None:
     assert pair.client.state is State.ERROR
     with pytest.raises(LocalProtocolError):
         pair.client.send(Send(destination="/q"), now=0)
+
+
+def test_pause_receive_timeout_for_back_pressure() -> None:
+    """A driver that stops reading on purpose must not time the peer out."""
+    pair = ConnectionPair()
+    pair.connect("1.2", client_heart_beat=(1000, 1000), server_heart_beat=(1000, 1000))
+    assert pair.client.get_timer() == pytest.approx(0.8)
+    pair.client.pause_receive_timeout(now=0.5)
+    pair.client.handle_timer(now=0.8)
+    assert pair.client.data_to_send(now=0.8) == b"\n"
+    pair.client.handle_timer(now=100.0)  # long past 1.5 s: no timeout while paused
+    assert pair.client.next_event() is NEED_DATA
+    assert pair.client.state is State.CONNECTED
+    pair.client.data_to_send(now=100.0)
+    pair.client.resume_receive_timeout(now=100.0)
+    assert pair.client.get_timer() == pytest.approx(100.8)
+    pair.client.handle_timer(now=101.5)
+    assert type(pair.client.next_event()).__name__ == "HeartbeatTimeout"
