@@ -400,10 +400,7 @@ class Connection:
                     "Limits.max_pending_receipts)"
                 )
         if isinstance(event, Connect):
-            offered = event.accept_version or self._config.versions
-            if not offered:
-                raise LocalProtocolError("Connect.accept_version is empty")
-            for version in offered:
+            for version in event.accept_version or ():
                 rules_for(version)
         elif isinstance(event, Connected):
             if event.version not in self._offered or event.version not in self._config.versions:

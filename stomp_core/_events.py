@@ -15,11 +15,11 @@ Pseudo-events that are not frames: :class:`HeartbeatReceived`, :class:`Heartbeat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from ._errors import LocalProtocolError
-from ._frame import Headers, HeadersInput, get_header, normalize_headers
+from ._frame import Headers, get_header, normalize_headers
 
 __all__ = [
     "Abort",
@@ -497,10 +497,6 @@ class ConnectionClosed(Event):
     pending_receipts: tuple[str, ...] = ()
 
 
-def _field_names(cls: type[Event]) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
-
-
 #: Each frame event class by command, for both roles.
 FRAME_EVENTS: dict[str, type[FrameEvent]] = {
     cls.command: cls
@@ -522,5 +518,3 @@ FRAME_EVENTS: dict[str, type[FrameEvent]] = {
     )
 }
 FRAME_EVENTS["STOMP"] = Connect
-
-_ = HeadersInput  # re-exported type, used in signatures by callers
