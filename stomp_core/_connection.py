@@ -18,6 +18,7 @@ transport.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 
 from ._config import Config
@@ -372,6 +373,8 @@ class Connection:
                 f"cannot send {event.command} in state {self._state.name}"
                 + (f" with STOMP {self._rules.version}" if self._rules else "")
             )
+        if isinstance(event, Connect) and event.accept_version is None:
+            event = dataclasses.replace(event, accept_version=self._config.versions)
         self._check_sent(event)
         data = serialize_frame(event_to_frame(event, self._rules), self._rules)
         # Nothing below may raise: the frame is accepted.
@@ -400,8 +403,15 @@ class Connection:
                     "Limits.max_pending_receipts)"
                 )
         if isinstance(event, Connect):
-            for version in event.accept_version or ():
+            offered = event.accept_version or ()
+            for version in offered:
                 rules_for(version)
+            modern = any(version != "1.0" for version in offered)
+            if modern and event.host is None:
+                # Spec 1.1/1.2 "CONNECT or STOMP Frame": host is REQUIRED (conformance 51).
+                raise LocalProtocolError("CONNECT needs a host (the virtual host) for STOMP 1.1+")
+            if event.stomp_command and not modern:
+                raise LocalProtocolError("the STOMP command does not exist in STOMP 1.0")
         elif isinstance(event, Connected):
             if event.version not in self._offered or event.version not in self._config.versions:
                 raise LocalProtocolError(
@@ -473,7 +483,7 @@ class Connection:
             if receipt is not None:
                 self._pending_receipts[receipt] = None
             if isinstance(event, Connect):
-                self._offered = event.accept_version or self._config.versions
+                self._offered = event.accept_version or ()
                 self._connect_heart_beat = event.heart_beat
                 if self._config.connect_timeout is not None:
                     self._connect_deadline = now + self._config.connect_timeout

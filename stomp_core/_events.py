@@ -167,10 +167,12 @@ class Connect(FrameEvent):
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
         if self.accept_version is not None:
-            if isinstance(self.accept_version, str) or not all(
-                isinstance(v, str) for v in self.accept_version
+            if (
+                isinstance(self.accept_version, str)
+                or not self.accept_version
+                or not all(isinstance(v, str) for v in self.accept_version)
             ):
-                raise LocalProtocolError("Connect.accept_version must be a tuple of str")
+                raise LocalProtocolError("Connect.accept_version must be a non-empty tuple of str")
             object.__setattr__(self, "accept_version", tuple(self.accept_version))
         _check_heart_beat("Connect", self.heart_beat)
 

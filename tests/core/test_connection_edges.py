@@ -259,3 +259,17 @@ def test_message_in_disconnecting_state_is_delivered() -> None:
     assert isinstance(message, Message)
     assert receipt == Receipt(receipt_id="d")
     assert pair.client.state is State.CLOSED
+
+
+def test_connect_needs_host_for_11_and_later() -> None:
+    """conformance 51 and 53."""
+    with pytest.raises(LocalProtocolError, match="needs a host"):
+        Connection(CLIENT).send(Connect(accept_version=("1.1",)), now=0)
+    with pytest.raises(LocalProtocolError, match="does not exist in STOMP 1.0"):
+        Connection(CLIENT).send(Connect(accept_version=("1.0",), stomp_command=True), now=0)
+    client = Connection(CLIENT)
+    client.send(Connect(accept_version=("1.0",)), now=0)  # 1.0 has no host header
+    assert client.data_to_send(now=0) == b"CONNECT\n\n\x00"
+    client = Connection(CLIENT, Config(versions=("1.2",)))
+    client.send(Connect(host="vh", stomp_command=True), now=0)
+    assert client.data_to_send(now=0) == b"STOMP\naccept-version:1.2\nhost:vh\n\n\x00"

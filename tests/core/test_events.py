@@ -48,6 +48,7 @@ def test_passcode_is_not_in_repr() -> None:
         (lambda: Connect(heart_beat=(1, -1)), "non-negative"),
         (lambda: Connect(heart_beat=(True, 0)), "non-negative"),
         (lambda: Connect(accept_version="1.2"), "tuple of str"),  # type: ignore[arg-type]
+        (lambda: Connect(accept_version=()), "non-empty"),
         (lambda: Connected(version=None), "must be a str"),  # type: ignore[arg-type]
         (lambda: Connected(heart_beat=(1,)), "pair"),  # type: ignore[arg-type]
     ],
