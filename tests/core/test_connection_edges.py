@@ -265,7 +265,7 @@ def test_connect_needs_host_for_11_and_later() -> None:
     """conformance 51 and 53."""
     with pytest.raises(LocalProtocolError, match="needs a host"):
         Connection(CLIENT).send(Connect(accept_version=("1.1",)), now=0)
-    with pytest.raises(LocalProtocolError, match="does not exist in STOMP 1.0"):
+    with pytest.raises(LocalProtocolError, match=r"does not exist in STOMP 1\.0"):
         Connection(CLIENT).send(Connect(accept_version=("1.0",), stomp_command=True), now=0)
     client = Connection(CLIENT)
     client.send(Connect(accept_version=("1.0",)), now=0)  # 1.0 has no host header
