@@ -1,0 +1,54 @@
+"""stomp_broker: an embedded STOMP 1.0/1.1/1.2 broker for development and tests.
+
+The SERVER role of :mod:`stomp_core` driven by asyncio.  It starts in milliseconds, needs
+no configuration and can misbehave on purpose (:class:`Faults`).  It is a development and
+test default, not a production broker: at scale, run RabbitMQ or ActiveMQ.
+
+Starting it::
+
+    async with Broker(host="127.0.0.1", port=0) as broker:   # in asyncio code
+        ...  # broker.host, broker.port
+
+    with run_broker_in_thread() as (host, port):              # in blocking code
+        ...
+
+    $ stomp-broker --host 127.0.0.1 --port 61613             # as a command (Ctrl-C stops)
+
+Behaviour:
+
+* ``/topic/...`` destinations fan out to their current subscribers and keep nothing;
+  every other destination is a queue: each message goes to one subscriber, round-robin,
+  and waits (up to ``max_queue_messages`` per queue, then the sender gets ERROR) until a
+  subscriber can take it.
+* Ack modes ``auto``, ``client`` (cumulative, NACK too) and ``client-individual``;
+  queue messages NACKed, or unacknowledged at UNSUBSCRIBE or disconnect, go back to the
+  head of the queue and are delivered again with the header ``redelivered:true``.
+* Transactions: SEND, ACK and NACK inside BEGIN..COMMIT are held and carried out at
+  COMMIT, all or nothing; ABORT or disconnect drops them.
+* Receipts for every frame that asks; ERROR then close on any protocol error, refused
+  login (``users``), full queue, unknown ACK/NACK id, or a slow consumer whose unread
+  bytes exceed ``max_outbound_bytes``.
+* Heart-beats through the core's timers (the broker mirrors the client's wish by
+  default); optional TLS (``ssl=``).
+"""
+
+from __future__ import annotations
+
+from stomp_core import __version__ as __version__
+
+from ._broker import Broker as Broker
+from ._faults import MALFORMED_FRAME as MALFORMED_FRAME
+from ._faults import FaultRule as FaultRule
+from ._faults import Faults as Faults
+from ._thread import RunningBroker as RunningBroker
+from ._thread import run_broker_in_thread as run_broker_in_thread
+
+__all__ = [
+    "MALFORMED_FRAME",
+    "Broker",
+    "FaultRule",
+    "Faults",
+    "RunningBroker",
+    "__version__",
+    "run_broker_in_thread",
+]

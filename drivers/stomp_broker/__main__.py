@@ -1,0 +1,96 @@
+"""``stomp-broker`` / ``python -m stomp_broker``: run the embedded broker until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import ssl
+import sys
+from collections.abc import Sequence
+
+from ._broker import Broker
+
+__all__ = ["main"]
+
+
+def _heart_beat(value: str) -> tuple[int, int]:
+    try:
+        sx, sy = (int(part) for part in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'sx,sy' in milliseconds, got {value!r}"
+        ) from None
+    if sx < 0 or sy < 0:
+        raise argparse.ArgumentTypeError("heart-beat intervals cannot be negative")
+    return (sx, sy)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stomp-broker",
+        description="Run the embedded STOMP broker (development and tests; Ctrl-C stops it).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=61613, help="port (0 picks a free one)")
+    parser.add_argument("--login", help="require this login (with --passcode)")
+    parser.add_argument("--passcode", help="the passcode that goes with --login")
+    parser.add_argument(
+        "--heart-beat",
+        type=_heart_beat,
+        metavar="SX,SY",
+        help="the broker's heart-beat offer in ms (default: mirror each client's wish)",
+    )
+    parser.add_argument("--ssl-cert", metavar="PEM", help="listen with TLS using this certificate")
+    parser.add_argument("--ssl-key", metavar="PEM", help="the certificate's private key")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+    return parser
+
+
+async def _serve(broker: Broker) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with broker:
+            print(f"stomp-broker listening on {broker.host}:{broker.port}", flush=True)
+            await stop.wait()
+            print("stomp-broker stopping", flush=True)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the broker until SIGINT (Ctrl-C) or SIGTERM; return the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    if (args.login is None) != (args.passcode is None):
+        print("stomp-broker: --login and --passcode go together", file=sys.stderr)
+        return 2
+    context = None
+    if args.ssl_cert is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.ssl_cert, args.ssl_key)
+    broker = Broker(
+        args.host,
+        args.port,
+        ssl=context,
+        users={args.login: args.passcode} if args.login is not None else None,
+        heart_beat=args.heart_beat,
+    )
+    try:
+        asyncio.run(_serve(broker))
+    except OSError as exc:
+        print(f"stomp-broker: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""The broker: a listening socket, its sessions and their destinations, on asyncio.
+
+Transports plug in below :class:`~stomp_broker._session.Session`: this module gives it
+asyncio TCP (optionally TLS) connections through :class:`_StompProtocol`; a WebSocket
+listener would add a protocol that unwraps one STOMP frame per WebSocket message and
+hands the session a transport that wraps them back, with the rest unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import ssl as ssl_module
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+
+from stomp_core import SUPPORTED_VERSIONS, Config, Limits, __version__
+
+from ._destinations import Router
+from ._faults import FaultRule, Faults, select_faults
+from ._session import Session, Settings
+
+__all__ = ["Broker"]
+
+log = logging.getLogger("stomp_broker")
+
+
+class _StompProtocol(asyncio.Protocol):
+    """Feeds one TCP/TLS connection to its :class:`Session`."""
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+        self._session: Session | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._session = self._broker._open_session(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._session is not None:
+            self._session.receive_data(data)
+
+    def eof_received(self) -> bool:
+        if self._session is not None:
+            self._session.receive_eof()
+        return False  # let asyncio close our side once the buffer is written
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._session is not None:
+            self._session.connection_lost()
+
+    def pause_writing(self) -> None:
+        if self._session is not None:
+            self._session.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self._session is not None:
+            self._session.resume_writing()
+
+
+class Broker:
+    """An embedded STOMP 1.0/1.1/1.2 broker for development and tests.
+
+    Use it as an async context manager; it listens once entered::
+
+        async with Broker() as broker:
+            print(broker.host, broker.port)
+
+    Destinations: ``/topic/...`` fans out to the current subscribers; any other name is a
+    queue (competing consumers, round-robin, kept until a subscriber takes it).  See the
+    package docstring for the full behaviour and bounds.
+
+    Args:
+        host: the address to listen on (one address: with a name that resolves to
+            several, ``port=0`` would give each its own port).
+        port: the port; ``0`` picks a free one (read it back from :attr:`port`).
+        ssl: listen with TLS using this server-side context.
+        users: ``login -> passcode``; when given, CONNECT must carry a matching pair,
+            else it gets ERROR and the connection is closed.
+        heart_beat: the broker's ``(sx, sy)`` in CONNECTED; ``None`` mirrors the client's
+            wish so the negotiated intervals are exactly what the client asked for.
+        versions: the STOMP versions spoken.
+        limits: what one client frame may hold (the core's :class:`~stomp_core.Limits`).
+        connect_timeout: seconds a new connection has to send CONNECT (``None``: forever).
+        max_queue_messages: messages one queue keeps for absent or busy subscribers;
+            a SEND beyond it gets ERROR.
+        max_unacked: unacknowledged messages per ``client`` subscription (a smaller
+            ``prefetch-count`` header wins); queues stop there, a topic subscription
+            beyond it gets ERROR.
+        max_transaction_frames: SEND/ACK/NACK frames one transaction may hold.
+        max_outbound_bytes: bytes waiting for one client to read; beyond it the client
+            gets ERROR ("slow consumer") and is disconnected.
+        close_timeout: seconds a closing connection has to take its last bytes before
+            it is aborted.
+        faults: fault switches for every connection (see :class:`Faults`).
+        fault_rules: per-connection faults, the first matching rule wins.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl: ssl_module.SSLContext | None = None,
+        users: Mapping[str, str] | None = None,
+        heart_beat: tuple[int, int] | None = None,
+        versions: tuple[str, ...] = SUPPORTED_VERSIONS,
+        limits: Limits | None = None,
+        connect_timeout: float | None = 30.0,
+        max_queue_messages: int = 10_000,
+        max_unacked: int = 10_000,
+        max_transaction_frames: int = 10_000,
+        max_outbound_bytes: int = 8 * 1024 * 1024,
+        close_timeout: float = 5.0,
+        faults: Faults | None = None,
+        fault_rules: Iterable[FaultRule] = (),
+    ) -> None:
+        for name, value in (
+            ("max_queue_messages", max_queue_messages),
+            ("max_unacked", max_unacked),
+            ("max_transaction_frames", max_transaction_frames),
+            ("max_outbound_bytes", max_outbound_bytes),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not close_timeout > 0:
+            raise ValueError(f"close_timeout must be positive, got {close_timeout!r}")
+        self._requested = (host, port)
+        self._ssl = ssl
+        self._settings = Settings(
+            core_config=Config(
+                versions=versions,
+                limits=limits if limits is not None else Limits(),
+                connect_timeout=connect_timeout,
+            ),
+            users=dict(users) if users is not None else None,
+            heart_beat=heart_beat,
+            max_unacked=max_unacked,
+            max_transaction_frames=max_transaction_frames,
+            max_outbound_bytes=max_outbound_bytes,
+            close_timeout=close_timeout,
+            server_name=f"stomp_broker/{__version__}",
+        )
+        self._router = Router(max_queue_messages=max_queue_messages)
+        #: Fault switches for every connection that no rule matches; mutable at run time.
+        self.faults = faults if faults is not None else Faults()
+        #: Per-connection fault rules, first match wins; append or remove at run time.
+        self.fault_rules: list[FaultRule] = list(fault_rules)
+        self._server: asyncio.Server | None = None
+        self._address: tuple[str, int] | None = None
+        self._sessions: set[Session] = set()
+        self._no_sessions = asyncio.Event()
+        self._no_sessions.set()
+        self._indexes = itertools.count(1)
+        self._reopen: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Broker:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def start(self) -> None:
+        """Start listening (done by ``async with``)."""
+        if self._server is not None or self._closed:
+            raise RuntimeError("the broker is already started, or closed")
+        host, port = self._requested
+        self._server = await self._listen(host, port)
+        name = self._server.sockets[0].getsockname()
+        self._address = (str(name[0]), int(name[1]))
+        log.info("listening on %s:%d%s", *self._address, " (TLS)" if self._ssl else "")
+
+    async def _listen(self, host: str, port: int) -> asyncio.Server:
+        loop = asyncio.get_running_loop()
+        return await loop.create_server(
+            lambda: _StompProtocol(self), host, port, ssl=self._ssl, reuse_address=True
+        )
+
+    async def aclose(self) -> None:
+        """Stop listening, close every connection, and wait (bounded) until they are gone."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._reopen is not None:
+            self._reopen.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for session in list(self._sessions):
+            session.shutdown()
+        # Each closing connection is aborted after close_timeout at the latest.
+        try:
+            await asyncio.wait_for(self._no_sessions.wait(), self._settings.close_timeout + 1)
+        except asyncio.TimeoutError:  # pragma: no cover - abort() always ends a transport
+            log.warning("%d connections did not close in time", len(self._sessions))
+        if server is not None:
+            await asyncio.wait_for(server.wait_closed(), self._settings.close_timeout)
+
+    # ------------------------------------------------------------------ introspection
+
+    @property
+    def host(self) -> str:
+        """The address the broker listens on."""
+        return self._bound()[0]
+
+    @property
+    def port(self) -> int:
+        """The port the broker listens on (the real one when started with ``port=0``)."""
+        return self._bound()[1]
+
+    def _bound(self) -> tuple[str, int]:
+        if self._address is None:
+            raise RuntimeError("the broker is not started")
+        return self._address
+
+    @property
+    def connection_count(self) -> int:
+        """Open client connections."""
+        return len(self._sessions)
+
+    @property
+    def listening(self) -> bool:
+        """Whether new connections are accepted now."""
+        return self._server is not None
+
+    def queue_depth(self, destination: str) -> int:
+        """Messages waiting in queue ``destination`` for a subscriber."""
+        return self._router.queue_depth(destination)
+
+    # ------------------------------------------------------------------ faults
+
+    async def refuse_connections(self, duration: float | None = None) -> None:
+        """Stop listening: new connections are refused; open ones carry on.
+
+        Args:
+            duration: listen again on the same port after this many seconds;
+                ``None`` waits for :meth:`accept_connections`.
+        """
+        if self._reopen is not None:
+            self._reopen.cancel()
+            self._reopen = None
+        server, self._server = self._server, None
+        if server is not None:
+            # Not wait_closed(): since Python 3.12 it also waits for open connections.
+            server.close()
+        if duration is not None:
+            self._reopen = asyncio.get_running_loop().call_later(duration, self._reopen_later)
+
+    def _reopen_later(self) -> None:
+        self._reopen = None
+        task = asyncio.get_running_loop().create_task(self.accept_connections())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def accept_connections(self) -> None:
+        """Listen again on the same address after :meth:`refuse_connections`."""
+        if self._reopen is not None:
+            self._reopen.cancel()
+            self._reopen = None
+        if self._server is None and not self._closed:
+            host, port = self._bound()
+            self._server = await self._listen(host, port)
+
+    # ------------------------------------------------------------------ sessions
+
+    def _open_session(self, transport: asyncio.Transport) -> Session:
+        index = next(self._indexes)
+        session = Session(
+            transport=transport,
+            settings=self._settings,
+            router=self._router,
+            index=index,
+            select_faults=self._select_faults,
+            on_closed=self._session_closed,
+        )
+        self._sessions.add(session)
+        self._no_sessions.clear()
+        log.debug("connection %d from %s", index, transport.get_extra_info("peername"))
+        session.start()
+        if self._closed:
+            session.shutdown()
+        return session
+
+    def _select_faults(self, index: int, login: str | None, connected: bool) -> Faults:
+        return select_faults(self.fault_rules, self.faults, index, login, connected=connected)
+
+    def _session_closed(self, session: Session) -> None:
+        self._sessions.discard(session)
+        log.debug("connection %d closed", session.index)
+        if not self._sessions:
+            self._no_sessions.set()

@@ -1,0 +1,184 @@
+"""A tiny blocking STOMP client on the core's CLIENT role, for the broker tests.
+
+Every read has a deadline; heart-beats are sent from the core's timer while reading.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+
+from stomp_core import (
+    CLIENT,
+    NEED_DATA,
+    Config,
+    Connect,
+    Connected,
+    Connection,
+    ConnectionClosed,
+    Disconnect,
+    Error,
+    Event,
+    FrameEvent,
+    HeartbeatReceived,
+    Message,
+    Receipt,
+    RemoteProtocolError,
+)
+
+TIMEOUT = 5.0
+
+
+class Closed(Exception):
+    """The broker closed the connection (or broke the protocol)."""
+
+
+class CoreClient:
+    """One connection to the broker, driven by ``stomp_core`` in the CLIENT role."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        version: str = "1.2",
+        heart_beat: tuple[int, int] = (0, 0),
+        login: str | None = None,
+        passcode: str | None = None,
+        connect: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+        config: Config | None = None,
+    ) -> None:
+        raw = socket.create_connection(address, timeout=TIMEOUT)
+        if ssl_context is not None:
+            raw = ssl_context.wrap_socket(raw, server_hostname=address[0])
+        self.sock = raw
+        self.core = Connection(CLIENT, config or Config())
+        self.heartbeats_received = 0
+        self.connected: Connected | None = None
+        self.closed = False
+        if connect:
+            self.send(
+                Connect(
+                    accept_version=(version,),
+                    host="/",
+                    login=login,
+                    passcode=passcode,
+                    heart_beat=heart_beat,
+                )
+            )
+            event = self.next_frame()
+            if isinstance(event, Error):
+                raise Closed(f"CONNECT refused: {event.message}")
+            assert isinstance(event, Connected), event
+            self.connected = event
+
+    def send(self, event: FrameEvent) -> None:
+        now = time.monotonic()
+        self.core.send(event, now=now)
+        self.sock.sendall(self.core.data_to_send(now=now))
+
+    def next_event(self, timeout: float = TIMEOUT) -> Event:
+        """The next event, heart-beats included; :class:`Closed` on EOF or protocol error."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                event = self.core.next_event()
+            except RemoteProtocolError as exc:
+                self.closed = True
+                raise Closed(f"protocol error: {exc.message}") from exc
+            if event is not NEED_DATA:
+                assert isinstance(event, Event)
+                if isinstance(event, HeartbeatReceived):
+                    self.heartbeats_received += 1
+                if isinstance(event, ConnectionClosed):
+                    self.closed = True
+                return event
+            now = time.monotonic()
+            if now >= deadline:
+                raise TimeoutError("no event from the broker in time")
+            wait = deadline - now
+            timer = self.core.get_timer()
+            if timer is not None:
+                wait = max(0.0, min(wait, timer - now))
+            self.sock.settimeout(wait)
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                now = time.monotonic()
+                self.core.handle_timer(now=now)
+                out = self.core.data_to_send(now=now)
+                if out:
+                    self.sock.sendall(out)
+                continue
+            except (ConnectionResetError, ssl.SSLError):
+                data = b""
+            now = time.monotonic()
+            if data:
+                self.core.receive_data(data, now=now)
+            else:
+                self.core.receive_eof(now=now)
+
+    def next_frame(self, timeout: float = TIMEOUT) -> Event:
+        """The next event that is not a heart-beat."""
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self.next_event(max(0.0, deadline - time.monotonic()))
+            if not isinstance(event, HeartbeatReceived):
+                return event
+
+    def message(self, timeout: float = TIMEOUT) -> Message:
+        event = self.next_frame(timeout)
+        assert isinstance(event, Message), event
+        return event
+
+    def receipt(self, receipt_id: str, timeout: float = TIMEOUT) -> None:
+        event = self.next_frame(timeout)
+        assert isinstance(event, Receipt), event
+        assert event.receipt_id == receipt_id
+
+    def error(self, timeout: float = TIMEOUT) -> Error:
+        event = self.next_frame(timeout)
+        assert isinstance(event, Error), event
+        return event
+
+    def expect_closed(self, timeout: float = TIMEOUT) -> list[Event]:
+        """Read until the broker closes; return the frames seen on the way."""
+        seen: list[Event] = []
+        deadline = time.monotonic() + timeout
+        while not self.closed:
+            try:
+                event = self.next_event(max(0.0, deadline - time.monotonic()))
+            except Closed:
+                break
+            if not isinstance(event, (HeartbeatReceived, ConnectionClosed)):
+                seen.append(event)
+        return seen
+
+    def disconnect(self, receipt: str = "bye") -> None:
+        self.send(Disconnect(receipt=receipt))
+        self.receipt(receipt)
+        self.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> CoreClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def raw_exchange(address: tuple[str, int], data: bytes, timeout: float = TIMEOUT) -> bytes:
+    """Write ``data`` on a plain socket and read until the broker closes."""
+    deadline = time.monotonic() + timeout
+    with socket.create_connection(address, timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = sock.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
