@@ -90,6 +90,8 @@ class Session:
         self.sock = sock
         self.host_and_port = host_and_port
         self.core = stomp_core.Connection(CLIENT, config)
+        self._tls = isinstance(sock, ssl.SSLSocket)
+        self._write_timeout = sock.gettimeout()
         self.cond = threading.Condition(threading.Lock())
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -156,7 +158,7 @@ class Session:
                     paused = self._queued() >= HIGH_WATER
                 timer = self.core.get_timer()
                 self._armed = timer
-                pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+                pending = self._tls and sock.pending() > 0  # type: ignore[attr-defined]
             now = time.monotonic()
             timeout = POLL_CAP if timer is None else min(POLL_CAP, max(0.0, timer - now))
             if pending and not paused:
@@ -195,8 +197,18 @@ class Session:
 
     def _recv_locked(self) -> bytes | None:
         """One read: bytes, ``b""`` at EOF, or ``None`` when nothing was ready."""
+        sock = self.sock
         try:
-            return self.sock.recv(RECV_BYTES)
+            if self._tls:
+                # A readable TLS socket may hold only a handshake record (a TLS 1.3
+                # session ticket): a timed recv would then wait, holding the lock that
+                # senders need.  Read without waiting, then restore the write timeout.
+                sock.settimeout(0)
+                try:
+                    return sock.recv(RECV_BYTES)
+                finally:
+                    sock.settimeout(self._write_timeout)
+            return sock.recv(RECV_BYTES)
         except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, TimeoutError):
             return None
         except OSError as exc:

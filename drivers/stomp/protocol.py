@@ -377,6 +377,11 @@ class Protocol11(Protocol10):
         headers[HDR_ACCEPT_VERSION] = self.version
         if self.transport.vhost:
             headers[HDR_HOST] = self.transport.vhost
+        elif HDR_HOST not in headers:
+            # spec 1.1/1.2 "CONNECT": host is REQUIRED.  stomp.py sent it only in 1.2 (or
+            # with a vhost); like its 1.2 code we send the name of the broker we reached.
+            current = self.transport.current_host_and_port
+            headers[HDR_HOST] = current[0] if current else "localhost"
         if self.heartbeats_wished != (0, 0):
             headers[HDR_HEARTBEAT] = f"{self.heartbeats_wished[0]},{self.heartbeats_wished[1]}"
         return headers
@@ -460,17 +465,9 @@ class Protocol11(Protocol10):
 
 
 class Protocol12(Protocol11):
-    """STOMP 1.2 frames: ACK/NACK by the MESSAGE's ``ack`` header; ``host`` always sent."""
+    """STOMP 1.2 frames: ACK/NACK by the MESSAGE's ``ack`` header."""
 
     version = "1.2"
-
-    def _connect_headers(self, headers: dict[str, Any]) -> dict[str, Any]:
-        headers = super()._connect_headers(headers)
-        if HDR_HOST not in headers:
-            # spec 1.2 "CONNECT": host is REQUIRED; stomp.py sends the broker's name.
-            current = self.transport.current_host_and_port
-            headers[HDR_HOST] = current[0] if current else "localhost"
-        return headers
 
     def _ack12_headers(
         self, id: str, transaction: str | None, receipt: str | None

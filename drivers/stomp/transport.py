@@ -608,6 +608,8 @@ class Transport(BaseTransport):
             self.connected = False
             self.connection_error = session.connection_error is not None
             self.current_host_and_port = None
+            if not self.auto_reconnect or session.disconnect_requested:
+                self.running = False
 
     def _session_ended(self, session: Session) -> None:
         """On the finished I/O thread: reconnect if asked to, else stop running."""

@@ -1,0 +1,87 @@
+"""Opt-in automatic reconnection: backoff, CONNECT again, replay subscriptions."""
+
+from __future__ import annotations
+
+from test_stomp_connection import Recorder, graceful_end
+from test_stomp_support import WAIT, Peer, fake_server
+
+import stomp
+
+
+def test_auto_reconnect_replays_subscriptions() -> None:
+    first: dict[str, object] = {}
+    second: dict[str, object] = {}
+
+    def drop(peer: Peer) -> None:
+        first["connect"] = peer.connected()
+        first["subscribe"] = peer.expect("SUBSCRIBE")
+        first["subscribe2"] = peer.expect("SUBSCRIBE")
+        first["unsubscribe"] = peer.expect("UNSUBSCRIBE")
+        # then the broker goes away (the script ends and the socket closes)
+
+    def resume(peer: Peer) -> None:
+        second["connect"] = peer.connected()
+        subscribe = peer.expect("SUBSCRIBE")
+        second["subscribe"] = subscribe
+        peer.send_frame(
+            "MESSAGE", {"subscription": "s1", "message-id": "1", "destination": "/queue/a"}, b"hi"
+        )
+        graceful_end(peer)
+
+    recorder = Recorder()
+    with fake_server(drop, resume) as server:
+        conn = stomp.Connection(
+            [server.address], timeout=WAIT, auto_reconnect=True, reconnect_sleep_initial=0.01
+        )
+        conn.set_listener("r", recorder)
+        conn.connect("user", "pw", wait=True)
+        conn.subscribe("/queue/a", "s1", ack="client", headers={"prefetch-count": "1"}, receipt="x")
+        conn.subscribe("/queue/b", "s2")
+        conn.unsubscribe("s2")
+        recorder.wait_for("message")
+        assert conn.is_connected()
+        conn.disconnect()
+    connect = second["connect"]
+    assert connect.headers["login"] == "user"  # type: ignore[attr-defined]
+    subscribe = second["subscribe"]
+    assert subscribe.headers["id"] == "s1"  # type: ignore[attr-defined]
+    assert subscribe.headers["destination"] == "/queue/a"  # type: ignore[attr-defined]
+    assert subscribe.headers["ack"] == "client"  # type: ignore[attr-defined]
+    assert subscribe.headers["prefetch-count"] == "1"  # type: ignore[attr-defined]
+    assert "receipt" not in subscribe.headers  # type: ignore[attr-defined]
+    names = recorder.names()
+    first_drop = names.index("disconnected")
+    assert names[first_drop + 1 :].index("connecting") >= 0
+    assert names.count("connecting") == 2
+    assert names.count("connected") == 2
+    assert names.count("disconnected") == 2
+
+
+def test_no_auto_reconnect_by_default() -> None:
+    def drop(peer: Peer) -> None:
+        peer.connected()
+
+    recorder = Recorder()
+    with fake_server(drop) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("disconnected")
+        assert not conn.is_connected()
+        assert not conn.transport.running
+    assert recorder.names().count("connecting") == 1
+
+
+def test_user_disconnect_does_not_reconnect() -> None:
+    def script(peer: Peer) -> None:
+        peer.connected()
+        graceful_end(peer)
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT, auto_reconnect=True)
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        conn.disconnect()
+        assert not conn.transport.running
+    assert recorder.names().count("connecting") == 1
