@@ -1,0 +1,62 @@
+"""stomp_trio: a STOMP 1.0/1.1/1.2 client for trio, built on the sans-IO ``stomp_core``.
+
+::
+
+    import stomp_trio
+
+    async with stomp_trio.open_connection("stomp://localhost:61613") as client:
+        async with client.subscribe("/queue/orders", ack="client-individual") as sub:
+            await client.send("/queue/orders", "hello", receipt=True)
+            async for message in sub:
+                print(message.text)
+                await message.ack()
+                break
+
+The connection's background work runs in a nursery owned by ``open_connection``;
+heart-beats and timeouts come from the core, timed by ``trio.current_time()`` (so
+``trio.testing.MockClock`` drives them).  See the README section "trio" for receipts,
+transactions, back-pressure, reconnection and cancellation.
+"""
+
+from __future__ import annotations
+
+from stomp_core import LocalProtocolError as LocalProtocolError
+from stomp_core._client import BrokerError as BrokerError
+from stomp_core._client import ClientState as ClientState
+from stomp_core._client import ConnectFailed as ConnectFailed
+from stomp_core._client import ConnectionLost as ConnectionLost
+from stomp_core._client import Endpoint as Endpoint
+from stomp_core._client import ProtocolViolation as ProtocolViolation
+from stomp_core._client import ReceiptTimeout as ReceiptTimeout
+from stomp_core._client import ReconnectPolicy as ReconnectPolicy
+from stomp_core._client import StateChange as StateChange
+from stomp_core._client import StompError as StompError
+
+from ._connection import Client as Client
+from ._connection import open_connection as open_connection
+from ._subscription import Message as Message
+from ._subscription import StateChanges as StateChanges
+from ._subscription import Subscription as Subscription
+from ._subscription import Transaction as Transaction
+from ._transport import StreamFactory as StreamFactory
+
+__all__ = [
+    "BrokerError",
+    "Client",
+    "ClientState",
+    "ConnectFailed",
+    "ConnectionLost",
+    "Endpoint",
+    "LocalProtocolError",
+    "Message",
+    "ProtocolViolation",
+    "ReceiptTimeout",
+    "ReconnectPolicy",
+    "StateChange",
+    "StateChanges",
+    "StompError",
+    "StreamFactory",
+    "Subscription",
+    "Transaction",
+    "open_connection",
+]

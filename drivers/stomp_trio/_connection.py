@@ -1,0 +1,880 @@
+"""The trio client: :func:`open_connection` and :class:`Client`.
+
+Structure (DESIGN.md §4): the client owns a nursery for its background work, made by
+:func:`open_connection`.  One *supervisor* task dials (``_establish``), runs a
+:class:`~stomp_trio._link.Link` until it ends, and -- unless the user is leaving or the
+broker sent ERROR -- reconnects with the core's backoff and replays the live
+subscriptions from the core's :class:`~stomp_core._registry.SessionRegistry`.
+
+User calls (``send``, ``subscribe``, acks, transactions) take the current link's
+``send_lock``, hand the event to the core and write what it queued.  Receipts are
+awaited with ``receipt_timeout`` (driver policy, as the core leaves per-receipt timeouts
+to drivers).  Received events are dispatched by :meth:`Client._drain`, which runs
+synchronously in whichever task fed the core.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import ssl as _ssl
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import trio
+
+import stomp_core
+from stomp_core import NEED_DATA, RemoteProtocolError
+from stomp_core._client import (
+    BrokerError,
+    ClientState,
+    ConnectFailed,
+    ConnectionLost,
+    Endpoint,
+    IdCounter,
+    ProtocolViolation,
+    ReceiptTimeout,
+    ReconnectPolicy,
+    StateChange,
+    build_ack,
+    build_connect,
+    close_reason,
+    encode_body,
+    parse_hosts,
+    use_tls,
+)
+from stomp_core._registry import SessionRegistry
+
+from ._link import TRANSPORT_ERRORS, Link, ReceiptWaiter, lost
+from ._subscription import Message, StateChanges, Subscription, Transaction
+from ._transport import StreamFactory, make_ssl_context, open_tcp_stream
+
+__all__ = ["Client", "open_connection"]
+
+log = logging.getLogger("stomp_trio")
+
+#: Unread state changes kept per observer before the oldest are dropped.
+STATE_CHANGES_KEPT = 100
+
+
+#: Core events after which the link is over (ERROR is handled on its own).
+_LINK_ENDING = (
+    stomp_core.HeartbeatTimeout,
+    stomp_core.DisconnectTimeout,
+    stomp_core.ConnectionClosed,
+)
+
+
+class _Refused(Exception):
+    """Internal: the broker answered CONNECT with ERROR; never retried."""
+
+    def __init__(self, error: ConnectFailed) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class Client:
+    """A STOMP session over trio, made by :func:`open_connection`.
+
+    Every method is safe to call from any task of the same trio run.  Every wait is
+    cancellable and honours the caller's deadlines; see the README for what each
+    cancellation leaves behind.
+    """
+
+    def __init__(
+        self,
+        endpoints: list[Endpoint],
+        *,
+        login: str | None,
+        passcode: str | None,
+        vhost: str | None,
+        versions: Sequence[str],
+        heartbeats: tuple[int, int],
+        ssl: _ssl.SSLContext | bool | None,
+        connect_timeout: float,
+        disconnect_timeout: float,
+        receipt_timeout: float,
+        reconnect: ReconnectPolicy | None,
+        subscription_buffer: int,
+        headers: Mapping[str, str] | None,
+        stream_factory: StreamFactory | None,
+        limits: stomp_core.Limits | None,
+    ) -> None:
+        if subscription_buffer < 1:
+            raise ValueError(f"subscription_buffer must be >= 1, got {subscription_buffer!r}")
+        self._endpoints = endpoints
+        self._login = login
+        self._passcode = passcode
+        self._vhost = vhost
+        self._versions = tuple(versions)
+        self._heartbeats = heartbeats
+        self._tls = None if ssl is None else bool(ssl)
+        self._ssl_context = make_ssl_context(ssl)
+        for endpoint in endpoints:
+            use_tls(endpoint, self._tls)  # refuse a stomp+ssl:// URL with ssl=False now
+        self._connect_timeout = connect_timeout
+        self._receipt_timeout = receipt_timeout
+        self._reconnect = reconnect
+        self._schedule = (reconnect or ReconnectPolicy(attempts_max=0)).schedule(random.random)
+        self._buffer_size = subscription_buffer
+        self._connect_headers = dict(headers) if headers else {}
+        # Validate the CONNECT arguments before dialling anything.
+        build_connect("localhost", versions=self._versions, headers=self._connect_headers)
+        self._stream_factory = stream_factory
+        self._config = stomp_core.Config(
+            versions=self._versions,
+            limits=limits or stomp_core.Limits(),
+            connect_timeout=connect_timeout,
+            disconnect_timeout=disconnect_timeout,
+        )
+        self._registry = SessionRegistry(max_subscriptions=self._config.limits.max_subscriptions)
+        self._receipt_ids = IdCounter("receipt-")
+        self._subscription_ids = IdCounter("sub-")
+        self._transaction_ids = IdCounter("tx-")
+        self._subscriptions: dict[str, Subscription] = {}
+        self._observers: set[StateChanges] = set()
+        self._state = ClientState.CONNECTING
+        self._link: Link | None = None
+        self._links = 0
+        self._ready = trio.Event()
+        self._closing = False
+        self._final_error: BaseException | None = None
+        self._connected: stomp_core.Connected | None = None
+        self._heartbeats_received = 0
+        self._nursery: trio.Nursery | None = None
+
+    def __repr__(self) -> str:
+        where = self._link.endpoint if self._link is not None else "-"
+        return f"<stomp_trio.Client {self._state.name} {where} version={self.version}>"
+
+    # -- what users can look at ----------------------------------------------------------
+
+    @property
+    def state(self) -> ClientState:
+        """Where the client is in its life (see :class:`~stomp_trio.ClientState`)."""
+        return self._state
+
+    @property
+    def version(self) -> str | None:
+        """The STOMP version negotiated on the current (or last) connection."""
+        return self._connected.version if self._connected is not None else None
+
+    @property
+    def session(self) -> str | None:
+        """The ``session`` header of the last CONNECTED frame."""
+        return self._connected.session if self._connected is not None else None
+
+    @property
+    def server(self) -> str | None:
+        """The ``server`` header of the last CONNECTED frame."""
+        return self._connected.server if self._connected is not None else None
+
+    @property
+    def endpoint(self) -> Endpoint | None:
+        """The broker of the current (or last) connection."""
+        return self._link.endpoint if self._link is not None else None
+
+    @property
+    def heartbeat(self) -> tuple[int, int]:
+        """Negotiated ``(we send every, we expect every)`` in ms; ``(0, 0)`` for none."""
+        return self._link.core.heartbeat if self._link is not None else (0, 0)
+
+    @property
+    def heartbeats_received(self) -> int:
+        """Heart-beats received from the broker (over all connections)."""
+        return self._heartbeats_received
+
+    def state_changes(self) -> StateChanges:
+        """Observe the client's state changes: ``async for change in client.state_changes()``.
+
+        Reports every transition (``CONNECTED``, ``RECONNECTING``, ``DISCONNECTING``,
+        ``CLOSED``) and every failed connection attempt (same state, with ``error`` and
+        ``attempt`` set), from the moment this is called.  The iterator ends after
+        ``CLOSED``.  Unread changes beyond 100 are dropped, oldest first.
+        """
+        observer = StateChanges(self, STATE_CHANGES_KEPT)
+        if self._state is ClientState.CLOSED:
+            observer._push(StateChange(ClientState.CLOSED, error=self._final_error))
+        else:
+            self._observers.add(observer)
+        return observer
+
+    # -- sending -------------------------------------------------------------------------
+
+    async def send(
+        self,
+        destination: str,
+        body: bytes | str = b"",
+        *,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        transaction: Transaction | str | None = None,
+        receipt: bool = False,
+    ) -> None:
+        """SEND a message.
+
+        Args:
+            destination: e.g. ``"/queue/orders"``.
+            body: bytes, or text (encoded by the content type's charset; a ``str`` with
+                no content type is sent as ``text/plain;charset=utf-8``).
+            content_type: the body's MIME type.
+            headers: extra headers (e.g. ``persistent``, ``expires``).
+            transaction: a :class:`Transaction` (or its id) to send within.
+            receipt: return only once the broker confirmed it with a RECEIPT.
+
+        Raises:
+            BrokerError: the broker answered with ERROR.
+            ReceiptTimeout: no RECEIPT within ``receipt_timeout`` (it may still arrive).
+            ConnectionLost: the connection dropped before the frame was written (or,
+                with ``receipt``, before it was confirmed), or reconnecting took longer
+                than ``connect_timeout``.
+            stomp_core.LocalProtocolError: the frame is illegal (e.g. bad headers).
+        """
+        await self._send_message(
+            destination,
+            body,
+            content_type=content_type,
+            headers=headers,
+            transaction=transaction,
+            receipt=receipt,
+        )
+
+    def subscribe(
+        self,
+        destination: str,
+        *,
+        ack: str = "auto",
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+        receipt: bool = False,
+        buffer: int | None = None,
+    ) -> Subscription:
+        """A subscription to ``destination``, active inside ``async with``.
+
+        Args:
+            destination: what to subscribe to.
+            ack: ``"auto"``, ``"client"`` or ``"client-individual"`` (1.1+).
+            headers: extra SUBSCRIBE headers, e.g. ``{"prefetch-count": "10"}`` for
+                RabbitMQ or ``{"activemq.prefetchSize": "10"}`` for ActiveMQ (keep it
+                at most the buffer size, see the README's "Back-pressure").
+            id: the subscription id; default ``sub-1``, ``sub-2``, ...
+            receipt: wait on entering until the broker confirmed the subscription.
+            buffer: messages buffered before back-pressure; default
+                ``subscription_buffer``.
+        """
+        return Subscription(
+            self,
+            destination,
+            id=id if id is not None else self._subscription_ids.next(),
+            ack=ack,
+            headers=headers,
+            receipt=receipt,
+            capacity=buffer if buffer is not None else self._buffer_size,
+        )
+
+    def transaction(self) -> Transaction:
+        """A transaction: ``async with client.transaction() as tx:``.
+
+        BEGIN is sent on entering; COMMIT (confirmed by a RECEIPT) on a normal exit;
+        ABORT when the block raises.
+        """
+        return Transaction(self, self._transaction_ids.next())
+
+    # -- internals: the send path --------------------------------------------------------
+
+    async def _current_link(self) -> Link:
+        """The link to send on, waiting up to ``connect_timeout`` while reconnecting."""
+        with trio.move_on_after(self._connect_timeout):
+            while True:
+                if self._closing or self._state is ClientState.CLOSED:
+                    raise lost("the client is closed", self._final_error)
+                link = self._link
+                if link is not None and link.usable and self._state is ClientState.CONNECTED:
+                    return link
+                if self._ready.is_set():
+                    # Stale: set for a link that has ended since.  The supervisor sets
+                    # whichever event is current when the next link is ready.
+                    self._ready = trio.Event()
+                await self._ready.wait()
+        raise ConnectionLost(f"not connected: still reconnecting after {self._connect_timeout:g} s")
+
+    async def _send_event(
+        self,
+        event: stomp_core.FrameEvent,
+        *,
+        link: Link | None = None,
+        wait_receipt: bool = False,
+    ) -> None:
+        """Write ``event`` on ``link`` (default: the current one); await its receipt.
+
+        Cancellation: before the lock is taken nothing happened; during the write the
+        link breaks (``send_failed``) and the client reconnects; while awaiting the
+        receipt the frame was sent and the receipt is simply no longer awaited.
+        """
+        if link is None:
+            link = await self._current_link()
+        receipt_id = event.get("receipt")
+        waiter: ReceiptWaiter | None = None
+        async with link.send_lock:
+            if not link.usable:
+                raise lost("the connection was lost", link.reason)
+            link.core.send(event, now=trio.current_time())
+            self._registry.record(event)
+            if receipt_id is not None and wait_receipt:
+                waiter = link.waiters[receipt_id] = ReceiptWaiter()
+            link.rearm()
+            await link.write_pending()
+        if waiter is not None and receipt_id is not None:
+            await self._await_receipt(link, receipt_id, waiter)
+
+    async def _await_receipt(self, link: Link, receipt_id: str, waiter: ReceiptWaiter) -> None:
+        try:
+            with trio.fail_after(self._receipt_timeout):
+                await waiter.event.wait()
+        except trio.TooSlowError:
+            raise ReceiptTimeout(receipt_id, self._receipt_timeout) from None
+        finally:
+            link.waiters.pop(receipt_id, None)
+        if waiter.error is not None:
+            raise waiter.error
+
+    def _receipt(self, wanted: bool) -> str | None:
+        return self._receipt_ids.next() if wanted else None
+
+    async def _send_message(
+        self,
+        destination: str,
+        body: bytes | str,
+        *,
+        content_type: str | None,
+        headers: Mapping[str, str] | None,
+        transaction: Transaction | str | None,
+        receipt: bool,
+    ) -> None:
+        data, content_type = encode_body(body, content_type)
+        link: Link | None = None
+        if isinstance(transaction, Transaction):
+            link = self._transaction_link(transaction)
+            transaction = transaction.id
+        event = stomp_core.Send(
+            destination=destination,
+            body=data,
+            content_type=content_type,
+            transaction=transaction,
+            receipt=self._receipt(receipt),
+            headers=tuple(headers.items()) if headers else (),
+        )
+        await self._send_event(event, link=link, wait_receipt=receipt)
+
+    async def _acknowledge(
+        self,
+        message: Message,
+        *,
+        nack: bool,
+        transaction: Transaction | None,
+        receipt: bool,
+    ) -> None:
+        link = message._link
+        if transaction is not None and self._transaction_link(transaction) is not link:
+            raise ConnectionLost(f"transaction {transaction.id!r} began on another connection")
+        if link.ended or link is not self._link:
+            # conformance 98: ack ids belong to the session that delivered the message.
+            raise lost(
+                f"message {message.message_id!r} was delivered on a connection that has "
+                "since been lost; the broker redelivers it",
+                link.reason,
+            )
+        version = link.core.version
+        assert version is not None  # a message arrives only after CONNECTED
+        event = build_ack(
+            message.event,
+            version,
+            nack=nack,
+            transaction=transaction.id if transaction is not None else None,
+            receipt=self._receipt(receipt),
+        )
+        if event.subscription is None:
+            # 1.0/1.1 brokers may omit the subscription header; 1.1 ACK needs it.
+            event = type(event)(
+                id=event.id,
+                subscription=message.subscription.id,
+                transaction=event.transaction,
+                receipt=event.receipt,
+            )
+        await self._send_event(event, link=link, wait_receipt=receipt)
+
+    # -- internals: subscriptions ----------------------------------------------------------
+
+    async def _subscribe(self, sub: Subscription, *, receipt: bool) -> None:
+        if sub.id in self._subscriptions:
+            raise stomp_core.LocalProtocolError(f"subscription id {sub.id!r} is already in use")
+        event = stomp_core.Subscribe(
+            destination=sub.destination,
+            id=sub.id,
+            ack=sub.ack,
+            receipt=self._receipt(receipt),
+            headers=tuple(sub.headers.items()),
+        )
+        # Registered before the frame leaves, so no MESSAGE can arrive unrouted.
+        self._subscriptions[sub.id] = sub
+        try:
+            await self._send_event(event, wait_receipt=receipt)
+        except BaseException:
+            # Cancelled or failed: the user never gets the subscription, so take it
+            # back (locally at once; on the broker by UNSUBSCRIBE if it went out).
+            self._unsubscribe(sub)
+            raise
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        """Forget ``sub`` and queue UNSUBSCRIBE (written in the background)."""
+        if self._subscriptions.get(sub.id) is not sub:
+            sub._close()
+            return
+        del self._subscriptions[sub.id]
+        sub._close()
+        live = sub.id in self._registry.subscriptions
+        event = stomp_core.Unsubscribe(id=sub.id)
+        self._registry.record(event)
+        link = self._link
+        if live and link is not None and link.usable and sub.id in link.core.subscriptions:
+            link.queue(event)
+            self._spawn_flush(link)
+        if link is not None and link.held is not None and link.held[0] is sub:
+            # The held message's reader is gone: drop it and resume.
+            link.release()
+            self._drain(link)
+
+    def _spawn_flush(self, link: Link) -> None:
+        if self._nursery is not None:
+            self._nursery.start_soon(link.flush_soon)
+
+    def _room_available(self, sub: Subscription) -> None:
+        link = self._link
+        if link is not None and link.held is not None and link.held[0] is sub:
+            self._drain(link)
+
+    # -- internals: transactions -----------------------------------------------------------
+
+    def _transaction_link(self, tx: Transaction) -> Link:
+        if tx._error is not None:
+            raise tx._error
+        if tx._link is None:
+            raise RuntimeError(f"transaction {tx.id!r} is not open (use it in 'async with')")
+        return tx._link
+
+    async def _begin(self, tx: Transaction) -> None:
+        link = await self._current_link()
+        event = stomp_core.Begin(transaction=tx.id)
+        await self._send_event(event, link=link)
+        tx._link = link
+        link.transactions[tx.id] = tx
+
+    async def _commit(self, tx: Transaction) -> None:
+        link = self._transaction_link(tx)
+        link.transactions.pop(tx.id, None)
+        event = stomp_core.Commit(transaction=tx.id, receipt=self._receipt(True))
+        tx._error = ConnectionLost(f"transaction {tx.id!r} is finished")
+        await self._send_event(event, link=link, wait_receipt=True)
+
+    def _abort(self, tx: Transaction) -> None:
+        link = tx._link
+        if tx._error is not None or link is None:
+            return
+        tx._error = ConnectionLost(f"transaction {tx.id!r} was aborted")
+        link.transactions.pop(tx.id, None)
+        if link.usable and tx.id in link.core.transactions:
+            event = stomp_core.Abort(transaction=tx.id)
+            link.queue(event)
+            self._registry.record(event)
+            self._spawn_flush(link)
+
+    # -- internals: receiving ----------------------------------------------------------------
+
+    def _drain(self, link: Link) -> None:
+        """Dispatch every event the core has, stopping while a message is held back."""
+        core = link.core
+        while not link.ended:
+            if link.held is not None:
+                sub, message = link.held
+                if sub._offer(message):
+                    link.release()
+                elif core.state is stomp_core.State.CONNECTED or (
+                    core.state is stomp_core.State.DISCONNECTING
+                ):
+                    return  # paused until the consumer makes room
+            try:
+                event = core.next_event()
+            except RemoteProtocolError as exc:
+                link.end(ProtocolViolation(exc))
+                return
+            if event is NEED_DATA or not isinstance(event, stomp_core.Event):
+                if core.state is stomp_core.State.CLOSED and link.closing:
+                    link.end(None)  # the RECEIPT of our DISCONNECT arrived
+                return
+            self._dispatch(link, event)
+
+    def _dispatch(self, link: Link, event: stomp_core.Event) -> None:
+        if isinstance(event, stomp_core.Message):
+            self._route(link, event)
+        elif isinstance(event, stomp_core.Receipt):
+            waiter = link.waiters.pop(event.receipt_id, None)
+            if waiter is not None:
+                waiter.resolve(None)
+        elif isinstance(event, stomp_core.HeartbeatReceived):
+            self._heartbeats_received += 1
+        elif isinstance(event, stomp_core.Error):
+            error = BrokerError.from_event(event)
+            log.warning("the broker sent ERROR: %s", error.message or "(no message)")
+            if event.receipt_id is not None:
+                waiter = link.waiters.pop(event.receipt_id, None)
+                if waiter is not None:
+                    waiter.resolve(error)
+            link.end(error)
+        elif isinstance(event, _LINK_ENDING):
+            if isinstance(event, stomp_core.ConnectionClosed) and event.clean and link.closing:
+                link.end(None)
+            else:
+                link.end(close_reason(event))
+
+    def _route(self, link: Link, event: stomp_core.Message) -> None:
+        sub: Subscription | None = None
+        if event.subscription is not None:
+            sub = self._subscriptions.get(event.subscription)
+        else:
+            # STOMP 1.0 brokers may leave out the subscription header.
+            sub = next(
+                (s for s in self._subscriptions.values() if s.destination == event.destination),
+                None,
+            )
+        if sub is None:
+            log.debug("dropped MESSAGE %s for a closed subscription", event.message_id)
+            return
+        message = Message(self, link, sub, event)
+        if not sub._offer(message):
+            link.hold(sub, message)
+
+    # -- internals: the supervisor -----------------------------------------------------------
+
+    def _set_state(
+        self,
+        state: ClientState,
+        *,
+        endpoint: Endpoint | None = None,
+        error: BaseException | None = None,
+        attempt: int = 0,
+    ) -> None:
+        self._state = state
+        change = StateChange(state, endpoint, error, attempt)
+        if error is not None:
+            log.info("stomp_trio: %s (%s: %s)", state.value, endpoint, error)
+        else:
+            log.info("stomp_trio: %s (%s)", state.value, endpoint)
+        for observer in list(self._observers):
+            observer._push(change)
+        if state is ClientState.CLOSED:
+            self._observers.clear()
+
+    async def _attempt(self, endpoint: Endpoint) -> tuple[Link, stomp_core.Connected]:
+        """Dial one broker and complete the STOMP handshake."""
+        tls = use_tls(endpoint, self._tls)
+        context = None
+        if tls:
+            context = self._ssl_context or make_ssl_context(True)
+        try:
+            # Dialling and TLS are not STOMP waits, so the core cannot time them: bound
+            # them here.  The wait for CONNECTED is the core's connect_timeout.
+            with trio.fail_after(self._connect_timeout):
+                if self._stream_factory is None:
+                    stream = await open_tcp_stream(
+                        endpoint.host, endpoint.port, ssl_context=context
+                    )
+                else:
+                    stream = await self._stream_factory(endpoint.host, endpoint.port)
+                    if context is not None:
+                        tls_stream = trio.SSLStream(stream, context, server_hostname=endpoint.host)
+                        try:
+                            await tls_stream.do_handshake()
+                        except BaseException:
+                            await trio.aclose_forcefully(stream)
+                            raise
+                        stream = tls_stream
+        except trio.TooSlowError:
+            raise ConnectFailed(
+                f"connecting to {endpoint} took longer than {self._connect_timeout:g} s"
+            ) from None
+        except TRANSPORT_ERRORS as exc:
+            raise ConnectFailed(f"could not connect to {endpoint}: {exc}") from exc
+        self._links += 1
+        link = Link(
+            stream, stomp_core.Connection(stomp_core.CLIENT, self._config), endpoint, self._links
+        )
+        connect = build_connect(
+            endpoint.host,
+            vhost=self._vhost,
+            login=self._login,
+            passcode=self._passcode,
+            versions=self._versions,
+            heartbeats=self._heartbeats,
+            headers=self._connect_headers,
+        )
+        try:
+            answer = await link.handshake(connect)
+        except ProtocolViolation as exc:
+            await trio.aclose_forcefully(stream)
+            raise ConnectFailed(f"{endpoint}: {exc}") from exc
+        except BaseException:
+            await trio.aclose_forcefully(stream)
+            raise
+        if isinstance(answer, stomp_core.Error):
+            await trio.aclose_forcefully(stream)
+            raise _Refused(ConnectFailed.from_error(answer))
+        connected = answer
+        return link, connected
+
+    async def _establish(self, *, first: bool) -> tuple[Link, stomp_core.Connected]:
+        """Connect to the first broker that answers, following the reconnect policy.
+
+        Raises:
+            ConnectFailed: every attempt failed and the policy gave up, or the broker
+                refused with ERROR (never retried).
+        """
+        policy = self._reconnect
+        retry = policy is not None and (not first or policy.retry_first_connect)
+        schedule = self._schedule
+        state = ClientState.CONNECTING if first else ClientState.RECONNECTING
+        last: BaseException | None = None
+        while True:
+            for endpoint in self._endpoints:
+                if retry and schedule.exhausted:
+                    break
+                try:
+                    result = await self._attempt(endpoint)
+                except _Refused as exc:
+                    raise exc.error from None
+                except ConnectFailed as exc:
+                    last = exc
+                    schedule.record_failure()
+                    self._set_state(state, endpoint=endpoint, error=exc, attempt=schedule.attempts)
+                    continue
+                schedule.reset()
+                return result
+            delay = schedule.next_delay() if retry else None
+            if delay is None:
+                attempts = schedule.attempts
+                schedule.reset()
+                error = ConnectFailed(f"could not connect after {attempts} attempt(s): {last}")
+                raise error from last
+            await trio.sleep(delay)
+
+    async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The supervisor: connect, serve, reconnect; never raises after ``started``."""
+        link, connected = await self._establish(first=True)
+        self._publish(link, connected)
+        task_status.started()
+        replay = False
+        while True:
+            await self._serve(link, connected, replay=replay)
+            replay = True
+            reason = link.reason
+            self._link_lost(link)
+            if self._closing or reason is None:
+                self._finish(None)
+                return
+            if self._reconnect is None or isinstance(reason, BrokerError):
+                # An ERROR is the broker's deliberate answer: retrying would loop.
+                self._finish(reason)
+                return
+            self._set_state(ClientState.RECONNECTING, endpoint=link.endpoint, error=reason)
+            try:
+                link, connected = await self._establish(first=False)
+            except ConnectFailed as exc:
+                self._finish(lost("reconnecting failed", exc))
+                return
+
+    def _publish(self, link: Link, connected: stomp_core.Connected) -> None:
+        self._link = link
+        self._connected = connected
+        self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
+        self._ready.set()
+
+    async def _serve(self, link: Link, connected: stomp_core.Connected, *, replay: bool) -> None:
+        """Run ``link`` until it ends; after a reconnect, re-subscribe first."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(link.run, self._drain)
+            if replay:
+                # Before anyone else may write, so the replayed SUBSCRIBEs precede new
+                # frames on the wire.  The link is not published yet: users still wait.
+                self._link = link
+                try:
+                    async with link.send_lock:
+                        for event in self._registry.replay():
+                            link.core.send(event, now=trio.current_time())
+                        await link.write_pending()
+                except ConnectionLost:
+                    pass
+                if not link.ended:
+                    self._publish(link, connected)
+            await link.done.wait()
+            nursery.cancel_scope.cancel()
+
+    def _link_lost(self, link: Link) -> None:
+        """Fail what died with ``link``: receipts, transactions, a held message."""
+        cause = link.reason
+        for receipt_id, waiter in list(link.waiters.items()):
+            waiter.resolve(lost(f"the connection was lost before RECEIPT {receipt_id!r}", cause))
+        link.waiters.clear()
+        for tx in list(link.transactions.values()):
+            # conformance 100: the broker aborts a transaction whose connection failed.
+            tx._error = lost(
+                f"transaction {tx.id!r} was aborted by the broker: the connection was lost",
+                cause,
+            )
+        link.transactions.clear()
+        self._registry.drop_transactions()
+        if link.held is not None:
+            _sub, message = link.held
+            log.debug("dropped held MESSAGE %s: the connection was lost", message.message_id)
+            link.release()
+
+    def _finish(self, error: BaseException | None) -> None:
+        self._final_error = error
+        final = None if error is None else lost("the connection is closed", error)
+        for sub in list(self._subscriptions.values()):
+            sub._close(final)
+        self._ready.set()  # wake waiters so they see CLOSED
+        self._set_state(ClientState.CLOSED, error=error)
+
+    async def _shutdown(self) -> None:
+        """Leave: DISCONNECT with a receipt and wait (the core's ``disconnect_timeout``)."""
+        self._closing = True
+        for sub in list(self._subscriptions.values()):
+            # Nobody reads them any more; a full buffer must not stall the DISCONNECT
+            # receipt behind back-pressure.
+            sub._close()
+        link = self._link
+        if link is not None and link.held is not None:
+            link.release()
+            self._drain(link)
+        try:
+            if link is not None and link.usable:
+                self._set_state(ClientState.DISCONNECTING, endpoint=link.endpoint)
+                async with link.send_lock:
+                    if link.usable:
+                        link.closing = True
+                        receipt = self._receipt_ids.next()
+                        link.core.send(
+                            stomp_core.Disconnect(receipt=receipt), now=trio.current_time()
+                        )
+                        link.rearm()
+                        await link.write_pending()
+                await link.done.wait()
+                if link.reason is not None and not isinstance(link.reason, BrokerError):
+                    log.warning("disconnect was not confirmed: %s", link.reason)
+        except ConnectionLost:
+            pass
+        finally:
+            if self._state is not ClientState.CLOSED:
+                self._finish(None)
+            if self._nursery is not None:
+                self._nursery.cancel_scope.cancel()
+
+
+def _single(group: BaseException) -> BaseException | None:
+    """The only exception inside an exception group, or ``None``."""
+    inner: Any = getattr(group, "exceptions", None)
+    if not isinstance(inner, tuple) or len(inner) != 1:
+        return None
+    nested = _single(inner[0])
+    return nested if nested is not None else inner[0]
+
+
+@asynccontextmanager
+async def open_connection(
+    hosts: str | Iterable[str | tuple[str, int]],
+    *,
+    login: str | None = None,
+    passcode: str | None = None,
+    vhost: str | None = None,
+    versions: Sequence[str] = ("1.0", "1.1", "1.2"),
+    heartbeats: tuple[int, int] = (10_000, 10_000),
+    ssl: _ssl.SSLContext | bool | None = None,
+    connect_timeout: float = 10.0,
+    disconnect_timeout: float = 10.0,
+    receipt_timeout: float = 10.0,
+    reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen, immutable
+    subscription_buffer: int = 100,
+    headers: Mapping[str, str] | None = None,
+    stream_factory: StreamFactory | None = None,
+    limits: stomp_core.Limits | None = None,
+) -> AsyncIterator[Client]:
+    """Connect to a STOMP broker; the connection lives as long as the ``async with`` block.
+
+    ::
+
+        async with stomp_trio.open_connection("stomp://localhost:61613") as client:
+            await client.send("/queue/a", "hello", receipt=True)
+
+    The connection's background tasks run in a nursery owned by this context manager.
+    Leaving the block (normally or with an exception) sends DISCONNECT with a receipt and
+    waits for it, at most ``disconnect_timeout``; when the block is left by cancellation
+    the connection is closed at once instead (trio's rule for cleanup under cancellation).
+
+    Args:
+        hosts: ``"stomp://host:port"`` / ``"stomp+ssl://host:port"`` (comma-separated for
+            several), or a list of URLs and ``(host, port)`` pairs, tried in order.
+        login: user name.
+        passcode: password; never logged nor shown in ``repr``.
+        vhost: the CONNECT ``host`` header; default: the host dialled.
+        versions: protocol versions offered.
+        heartbeats: ``(can send every, want to receive every)`` in ms; ``0`` for never.
+        ssl: an :class:`ssl.SSLContext`, or ``True`` for the default context (certificate
+            and host name verification on); ``None`` follows the URL scheme.
+        connect_timeout: seconds for dialling plus TLS, and separately for CONNECTED;
+            also how long a call waits for a reconnect in progress.
+        disconnect_timeout: seconds to wait for the RECEIPT of DISCONNECT.
+        receipt_timeout: seconds to wait for any other RECEIPT.
+        reconnect: the reconnect policy; ``None`` disables reconnection.
+        subscription_buffer: messages buffered per subscription before the client stops
+            reading from the broker (back-pressure).
+        headers: extra CONNECT headers.
+        stream_factory: ``await stream_factory(host, port)`` returns the byte stream to a
+            broker (default: TCP).  TLS, when asked for, is layered on top of it.
+        limits: receive limits for the core (frame size, header count, ...).
+
+    Raises:
+        ConnectFailed: no broker could be reached, TLS failed, or the broker refused.
+        ValueError: a malformed host, or CONNECT headers that clash with the arguments.
+    """
+    client = Client(
+        parse_hosts(hosts),
+        login=login,
+        passcode=passcode,
+        vhost=vhost,
+        versions=versions,
+        heartbeats=heartbeats,
+        ssl=ssl,
+        connect_timeout=connect_timeout,
+        disconnect_timeout=disconnect_timeout,
+        receipt_timeout=receipt_timeout,
+        reconnect=reconnect,
+        subscription_buffer=subscription_buffer,
+        headers=headers,
+        stream_factory=stream_factory,
+        limits=limits,
+    )
+    try:
+        # Strict groups whatever the trio version, so the unwrapping below is the one
+        # behaviour users see: their own exception, not a group around it.
+        async with trio.open_nursery(strict_exception_groups=True) as nursery:
+            client._nursery = nursery
+            await nursery.start(client._run)
+            try:
+                yield client
+            finally:
+                await client._shutdown()
+    except BaseException as exc:
+        inner = _single(exc)
+        if inner is None:
+            raise
+        raise inner from inner.__cause__

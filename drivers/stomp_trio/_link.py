@@ -1,0 +1,346 @@
+"""One transport connection: a byte stream, the core :class:`~stomp_core.Connection` on
+it, and the two tasks that keep it alive.
+
+The driver follows the core's call order (``stomp_core/_connection.py``): after every
+input it drains events, writes ``data_to_send()`` and re-arms the timer.  Two tasks run
+per link, both in a nursery owned by the client:
+
+* the *reader* feeds ``receive_some()`` to ``receive_data()`` and drains events.  Its
+  receive is never cancelled while the link lives (a cancelled receive can break an
+  :class:`trio.SSLStream` mid-record), which is why timers live in a task of their own;
+* the *timer* sleeps until ``get_timer()`` (woken early whenever the core may have an
+  earlier deadline) and calls ``handle_timer()``: heart-beat EOLs, heart-beat timeouts and
+  the DISCONNECT receipt wait are the core's, never re-implemented here.
+
+Writes are serialised by ``send_lock``: whoever holds it drains the core *and* writes,
+looping until the core has nothing left, so wire order is core order (a frame queued by
+another task while the holder writes goes out in the holder's next round).  A write
+cancelled half-way leaves a partial frame on the wire: the link calls the core's
+``send_failed()`` and ends (STYLE.md 11).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import trio
+
+import stomp_core
+from stomp_core import NEED_DATA, RemoteProtocolError
+from stomp_core._client import (
+    ConnectFailed,
+    ConnectionLost,
+    Endpoint,
+    ProtocolViolation,
+    StompError,
+)
+
+if TYPE_CHECKING:
+    from ._subscription import Message, Subscription, Transaction
+
+__all__ = ["READ_SIZE", "Link", "ReceiptWaiter", "lost"]
+
+#: Bytes asked of ``receive_some`` per read: large enough for throughput, small enough
+#: that one read never buffers much beyond a full subscription (back-pressure).
+READ_SIZE = 64 * 1024
+
+_TERMINAL = (stomp_core.State.CLOSED, stomp_core.State.ERROR)
+
+#: Transport failures that end a link (and become ConnectionLost).
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    trio.BrokenResourceError,
+    trio.ClosedResourceError,
+    OSError,
+)
+
+
+def lost(message: str, cause: BaseException | None) -> ConnectionLost:
+    """A :class:`ConnectionLost` with ``cause`` chained as ``__cause__``."""
+    error = ConnectionLost(message if cause is None else f"{message}: {cause}")
+    error.__cause__ = cause
+    return error
+
+
+class ReceiptWaiter:
+    """One awaited RECEIPT: resolved with ``None`` (confirmed) or an exception."""
+
+    __slots__ = ("error", "event")
+
+    def __init__(self) -> None:
+        self.event = trio.Event()
+        self.error: BaseException | None = None
+
+    def resolve(self, error: BaseException | None = None) -> None:
+        if not self.event.is_set():
+            self.error = error
+            self.event.set()
+
+
+class Link:
+    """A live transport connection and its session state.
+
+    Attributes:
+        stream: the byte stream.
+        core: the sans-IO connection.
+        endpoint: the broker it goes to.
+        number: 1 for the first connection of a client, 2 after the first reconnect, ...
+        waiters: receipt id -> waiter, for receipts asked on this link.
+        transactions: open transactions begun on this link.
+        held: a message whose subscription buffer was full; while set, the link is
+            paused (the reader stops reading) until the subscription has room.
+        reason: why the link ended (``None``: closed as we asked, by DISCONNECT).
+        closing: we sent DISCONNECT.
+    """
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        core: stomp_core.Connection,
+        endpoint: Endpoint,
+        number: int,
+    ) -> None:
+        self.stream = stream
+        self.core = core
+        self.endpoint = endpoint
+        self.number = number
+        self.send_lock = trio.Lock()
+        self.waiters: dict[str, ReceiptWaiter] = {}
+        self.transactions: dict[str, Transaction] = {}
+        self.held: tuple[Subscription, Message] | None = None
+        self.reason: StompError | None = None
+        self.closing = False
+        self.done = trio.Event()
+        self._unpaused = trio.Event()
+        self._rearm = trio.Event()
+        self._eof = False
+
+    def __repr__(self) -> str:
+        return f"<Link #{self.number} to {self.endpoint} {self.core.state.name}>"
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def ended(self) -> bool:
+        """Whether the link is over (it is never used again once it is)."""
+        return self.done.is_set()
+
+    @property
+    def usable(self) -> bool:
+        """Whether frames may still be sent on it."""
+        return not self.ended and self.core.state is stomp_core.State.CONNECTED
+
+    def end(self, reason: StompError | None) -> None:
+        """Mark the link over; the first reason given wins."""
+        if self.done.is_set():
+            return
+        self.reason = reason
+        self.done.set()
+        self._rearm.set()
+        self._unpaused.set()
+
+    def rearm(self) -> None:
+        """The core may have a new, earlier deadline: wake the timer task."""
+        self._rearm.set()
+
+    def hold(self, subscription: Subscription, message: Message) -> None:
+        """Pause: ``message`` waits for room in ``subscription``'s buffer."""
+        self.held = (subscription, message)
+        self._unpaused = trio.Event()
+
+    def release(self) -> None:
+        """The held message was delivered: reading may resume."""
+        self.held = None
+        self._unpaused.set()
+
+    # -- writing -----------------------------------------------------------------------
+
+    def queue(self, event: stomp_core.FrameEvent) -> None:
+        """Hand ``event`` to the core without writing it (the next writer will)."""
+        self.core.send(event, now=trio.current_time())
+        self.rearm()
+
+    async def write_pending(self) -> None:
+        """Write everything the core has queued.  The caller holds ``send_lock``.
+
+        Raises:
+            ConnectionLost: the transport failed; the link is over.
+            trio.Cancelled: cancelled half-way; the link is over (``send_failed``).
+        """
+        try:
+            while True:
+                data = self.core.data_to_send(now=trio.current_time())
+                if not data:
+                    return
+                await self.stream.send_all(data)
+        except BaseException as exc:
+            # Part of a frame may be on the wire: the stream can never be used again.
+            self.core.send_failed()
+            if isinstance(exc, TRANSPORT_ERRORS):
+                error = lost("writing to the broker failed", exc)
+                self.end(error)
+                raise error from exc
+            self.end(lost("a write was interrupted half-way; the stream is broken", exc))
+            raise
+
+    async def flush_if_idle(self) -> None:
+        """Write what the core queued (heart-beats), unless a writer is already at it.
+
+        A task holding ``send_lock`` is inside :meth:`write_pending`, whose loop picks up
+        whatever was queued meanwhile; there is no checkpoint between its last
+        ``data_to_send()`` and its release of the lock, so nothing can be left behind.
+        """
+        if self.ended:
+            return
+        try:
+            self.send_lock.acquire_nowait()
+        except trio.WouldBlock:
+            return
+        try:
+            await self.write_pending()
+        except ConnectionLost:
+            pass
+        finally:
+            self.send_lock.release()
+
+    async def flush_soon(self) -> None:
+        """Write frames queued by :meth:`queue` (a background task: never raises)."""
+        if self.ended:
+            return
+        try:
+            async with self.send_lock:
+                if not self.ended:
+                    await self.write_pending()
+        except ConnectionLost:
+            pass
+
+    # -- the handshake -----------------------------------------------------------------
+
+    async def handshake(
+        self, connect: stomp_core.Connect
+    ) -> stomp_core.Connected | stomp_core.Error:
+        """Send CONNECT and wait for the answer (the core's ``connect_timeout``).
+
+        Runs before the link's tasks start, in the task that dials.
+
+        Returns:
+            CONNECTED, or the ERROR with which the broker refused.
+
+        Raises:
+            ConnectFailed: the core's connect timeout, EOF, or a transport failure.
+            ProtocolViolation: the broker broke the protocol.
+        """
+        core = self.core
+        core.send(connect, now=trio.current_time())
+        try:
+            await self.write_pending()
+        except ConnectionLost as exc:
+            raise ConnectFailed(f"sending CONNECT failed: {exc}") from exc
+        while True:
+            while True:
+                try:
+                    event = core.next_event()
+                except RemoteProtocolError as exc:
+                    raise ProtocolViolation(exc) from exc
+                if event is NEED_DATA:
+                    break
+                if isinstance(event, (stomp_core.Connected, stomp_core.Error)):
+                    return event
+                if isinstance(event, stomp_core.ConnectTimeout):
+                    raise ConnectFailed("no CONNECTED frame arrived within the connect timeout")
+                if isinstance(event, stomp_core.ConnectionClosed):
+                    raise ConnectFailed("the broker closed the connection before CONNECTED")
+                # HeartbeatReceived: a broker may send EOLs early; nothing to do.
+            deadline = core.get_timer()
+            # The stream is thrown away if this wait times out, so cancelling the
+            # receive (see the module docstring) is harmless here.
+            with trio.move_on_at(math.inf if deadline is None else deadline) as scope:
+                try:
+                    data = await self.stream.receive_some(READ_SIZE)
+                except TRANSPORT_ERRORS as exc:
+                    raise ConnectFailed(f"reading CONNECTED failed: {exc}") from exc
+            now = trio.current_time()
+            if scope.cancelled_caught:
+                core.handle_timer(now=now)
+            elif data:
+                core.receive_data(data, now=now)
+            else:
+                core.receive_eof(now=now)
+
+    # -- the link's tasks ------------------------------------------------------------------
+
+    async def run(self, drain: Callable[[Link], None]) -> None:
+        """Run the reader and timer tasks until the link ends, then close the stream.
+
+        Args:
+            drain: the client's event pump, called after every input.
+        """
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._read_loop, drain)
+                nursery.start_soon(self._timer_loop, drain)
+                await self.done.wait()
+                nursery.cancel_scope.cancel()
+        finally:
+            await self.close_stream()
+
+    async def close_stream(self) -> None:
+        """Close the transport: politely after a clean DISCONNECT, forcefully otherwise."""
+        if self.reason is None and self.done.is_set():
+            # trio's aclose closes ungracefully when cancelled, so the bound is enough.
+            with trio.move_on_after(self.core.config.disconnect_timeout or 1.0):
+                await self.stream.aclose()
+                return
+        await trio.aclose_forcefully(self.stream)
+
+    async def _read_loop(self, drain: Callable[[Link], None]) -> None:
+        core = self.core
+        while not self.ended:
+            max_bytes = READ_SIZE
+            if self.held is not None:
+                # Paused: a subscription buffer is full.  Read nothing, so TCP pushes
+                # back on the broker -- but once per half incoming heart-beat interval
+                # read a single byte: it proves the broker alive to the core (any data
+                # counts, spec 1.2 "Heart-beating") so its heart-beat deadline does not
+                # fire because of our own stall.  Memory grows by one byte per probe.
+                incoming = core.heartbeat[1] / 1000
+                unpaused = self._unpaused
+                if incoming == 0 or self._eof:
+                    await unpaused.wait()
+                    continue
+                with trio.move_on_after(incoming / 2):
+                    await unpaused.wait()
+                    continue
+                max_bytes = 1
+            try:
+                data = await self.stream.receive_some(max_bytes)
+            except TRANSPORT_ERRORS as exc:
+                self.end(lost("reading from the broker failed", exc))
+                return
+            now = trio.current_time()
+            if data:
+                core.receive_data(data, now=now)
+            else:
+                self._eof = True
+                core.receive_eof(now=now)
+            self.rearm()
+            drain(self)
+            if self._eof:
+                # Nothing more to read; the EOF event reaches us after the frames
+                # still buffered, possibly only when a consumer makes room.
+                await self.done.wait()
+                return
+
+    async def _timer_loop(self, drain: Callable[[Link], None]) -> None:
+        core = self.core
+        while not self.ended:
+            deadline = core.get_timer()
+            rearm = self._rearm = trio.Event()
+            with trio.move_on_at(math.inf if deadline is None else deadline):
+                await rearm.wait()
+                continue
+            if core.state not in _TERMINAL:
+                core.handle_timer(now=trio.current_time())
+            drain(self)
+            await self.flush_if_idle()

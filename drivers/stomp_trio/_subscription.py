@@ -1,0 +1,406 @@
+"""What a user holds: messages, subscriptions, transactions and state observers.
+
+These objects keep no protocol logic of their own; every frame goes through the
+:class:`~stomp_trio.Client` that made them, which serialises access to the core.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING
+
+import trio
+
+import stomp_core
+from stomp_core._client import ClientState, ConnectionLost, StateChange, decode_text
+
+if TYPE_CHECKING:
+    from ._connection import Client
+    from ._link import Link
+
+__all__ = ["Message", "StateChanges", "Subscription", "Transaction"]
+
+
+def _all_headers(event: stomp_core.FrameEvent) -> Mapping[str, str]:
+    # Typed fields first (they were the first occurrence on the wire), then the rest;
+    # a repeated header keeps its first value (spec 1.2 "Repeated Header Entries").
+    result: dict[str, str] = {}
+    for _field, header in event.header_fields:
+        value = event.get(header)
+        if value is not None:
+            result[header] = value
+    for name, value in event.headers:
+        result.setdefault(name, value)
+    return MappingProxyType(result)
+
+
+class _Signal:
+    """A level-reset wake-up: ``wait()`` blocks until the next ``fire()``."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = trio.Event()
+
+    def fire(self) -> None:
+        self._event.set()
+        self._event = trio.Event()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
+class Message:
+    """A MESSAGE delivered to a :class:`Subscription`.
+
+    Attributes:
+        event: the core's :class:`stomp_core.Message` event (every header, in wire order).
+    """
+
+    __slots__ = ("_client", "_headers", "_link", "_subscription", "event")
+
+    def __init__(
+        self,
+        client: Client,
+        link: Link,
+        subscription: Subscription,
+        event: stomp_core.Message,
+    ) -> None:
+        self._client = client
+        self._link = link
+        self._subscription = subscription
+        self._headers: Mapping[str, str] | None = None
+        self.event = event
+
+    @property
+    def body(self) -> bytes:
+        """The body octets."""
+        return self.event.body
+
+    @property
+    def text(self) -> str:
+        """The body decoded by the ``charset`` of its content type, UTF-8 by default.
+
+        Raises:
+            UnicodeDecodeError: the body is not text in that charset.
+            ValueError: the content type names an unknown charset.
+        """
+        return decode_text(self.event.body, self.event.content_type)
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Every header (first occurrence wins), read-only."""
+        if self._headers is None:
+            self._headers = _all_headers(self.event)
+        return self._headers
+
+    @property
+    def destination(self) -> str:
+        """Where the message was sent."""
+        return self.event.destination
+
+    @property
+    def message_id(self) -> str:
+        """The broker's id of the message."""
+        return self.event.message_id
+
+    @property
+    def content_type(self) -> str | None:
+        """The MIME type of the body, if the broker gave one."""
+        return self.event.content_type
+
+    @property
+    def subscription(self) -> Subscription:
+        """The subscription this message was delivered to."""
+        return self._subscription
+
+    async def ack(self, *, receipt: bool = False) -> None:
+        """Acknowledge the message (``client`` and ``client-individual`` subscriptions).
+
+        The frame carries the headers the negotiated version requires: ``id`` = the
+        MESSAGE's ``ack`` header in 1.2, ``message-id`` (and ``subscription`` in 1.1)
+        before.
+
+        Args:
+            receipt: wait until the broker confirms the ACK.
+
+        Raises:
+            ConnectionLost: the message came on an earlier connection; the broker has
+                already put it back for redelivery (its ack id is void, conformance 98).
+            stomp_core.LocalProtocolError: the subscription is ``auto``.
+        """
+        await self._client._acknowledge(self, nack=False, transaction=None, receipt=receipt)
+
+    async def nack(self, *, receipt: bool = False) -> None:
+        """Reject the message (STOMP 1.1 and 1.2; 1.0 has no NACK).
+
+        Same headers and errors as :meth:`ack`.
+        """
+        await self._client._acknowledge(self, nack=True, transaction=None, receipt=receipt)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Message {self.message_id!r} from {self.destination!r} "
+            f"({len(self.event.body)} bytes)>"
+        )
+
+
+class Subscription:
+    """A subscription, as an async context manager and an async iterator of messages.
+
+    Made by :meth:`Client.subscribe`; SUBSCRIBE is sent on entering the ``async with``
+    block and UNSUBSCRIBE on leaving it.  Messages wait in a bounded buffer
+    (``subscription_buffer``); while it is full the client stops reading from the broker,
+    so TCP flow control pushes back (see the README's "Back-pressure").
+
+    The subscription survives reconnects: it is subscribed again on every new connection
+    under the same id and the iterator carries on.  The iterator ends when the
+    subscription is closed and raises :class:`~stomp_trio.ConnectionLost` when the client
+    fails for good.
+
+    Attributes:
+        id: the subscription id.
+        destination: what is subscribed to.
+        ack: the ack mode.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        destination: str,
+        *,
+        id: str,
+        ack: str,
+        headers: Mapping[str, str] | None,
+        receipt: bool,
+        capacity: int,
+    ) -> None:
+        self._client = client
+        self.id = id
+        self.destination = destination
+        self.ack = ack
+        self._headers = dict(headers) if headers else {}
+        self._receipt = receipt
+        self._capacity = capacity
+        self._buffer: deque[Message] = deque()
+        self._signal = _Signal()
+        self._entered = False
+        self._closed = False
+        self._error: BaseException | None = None
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The extra SUBSCRIBE headers given."""
+        return MappingProxyType(self._headers)
+
+    @property
+    def buffered(self) -> int:
+        """Messages received and not yet taken by the iterator."""
+        return len(self._buffer)
+
+    @property
+    def capacity(self) -> int:
+        """The buffer bound."""
+        return self._capacity
+
+    @property
+    def closed(self) -> bool:
+        """Whether the subscription ended (unsubscribed or the client closed)."""
+        return self._closed
+
+    async def __aenter__(self) -> Subscription:
+        if self._entered:
+            raise RuntimeError("a Subscription can be entered only once")
+        self._entered = True
+        await self._client._subscribe(self, receipt=self._receipt)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # UNSUBSCRIBE is queued without waiting (it is written by the connection's own
+        # task), so leaving the block never blocks and is safe under cancellation.
+        self._client._unsubscribe(self)
+        await trio.lowlevel.cancel_shielded_checkpoint()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Message:
+        await trio.lowlevel.checkpoint()
+        while True:
+            if self._buffer:
+                message = self._buffer.popleft()
+                # Room again: let the client deliver a message held back for us and
+                # resume reading (back-pressure released).
+                self._client._room_available(self)
+                return message
+            if self._error is not None:
+                raise self._error
+            if self._closed:
+                raise StopAsyncIteration
+            await self._signal.wait()
+
+    async def get(self) -> Message:
+        """The next message; like ``anext(sub)`` but raising instead of stopping.
+
+        Raises:
+            ConnectionLost: the subscription is closed, or the client failed.
+        """
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            raise ConnectionLost(f"subscription {self.id!r} is closed") from None
+
+    # -- called by the client ------------------------------------------------------
+
+    def _offer(self, message: Message) -> bool:
+        """Buffer ``message``; ``False`` when the buffer is full (hold it and pause)."""
+        if self._closed:
+            return True  # dropped: nobody will read it
+        if len(self._buffer) >= self._capacity:
+            return False
+        self._buffer.append(message)
+        self._signal.fire()
+        return True
+
+    def _close(self, error: BaseException | None = None) -> None:
+        self._closed = True
+        if error is not None and self._error is None:
+            self._error = error
+        self._signal.fire()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "live"
+        return f"<Subscription {self.id!r} to {self.destination!r} ack={self.ack} {state}>"
+
+
+class Transaction:
+    """An open transaction, made by :meth:`Client.transaction`.
+
+    Frames sent through it carry its ``transaction`` header.  Leaving the ``async with``
+    block normally sends COMMIT and waits for its RECEIPT; leaving it with an exception
+    sends ABORT.  If the connection drops meanwhile, the broker has aborted the
+    transaction (conformance 100): every later use raises
+    :class:`~stomp_trio.ConnectionLost`, and so does the commit.
+
+    Attributes:
+        id: the transaction id.
+    """
+
+    def __init__(self, client: Client, id: str) -> None:
+        self._client = client
+        self.id = id
+        self._link: Link | None = None
+        self._error: BaseException | None = None
+        self._entered = False
+
+    async def __aenter__(self) -> Transaction:
+        if self._entered:
+            raise RuntimeError("a Transaction can be entered only once")
+        self._entered = True
+        await self._client._begin(self)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            await self._client._commit(self)
+        else:
+            self._client._abort(self)
+            await trio.lowlevel.cancel_shielded_checkpoint()
+
+    async def send(
+        self,
+        destination: str,
+        body: bytes | str = b"",
+        *,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        receipt: bool = False,
+    ) -> None:
+        """SEND within this transaction; see :meth:`Client.send`."""
+        await self._client._send_message(
+            destination,
+            body,
+            content_type=content_type,
+            headers=headers,
+            transaction=self,
+            receipt=receipt,
+        )
+
+    async def ack(self, message: Message, *, receipt: bool = False) -> None:
+        """ACK ``message`` within this transaction."""
+        await self._client._acknowledge(message, nack=False, transaction=self, receipt=receipt)
+
+    async def nack(self, message: Message, *, receipt: bool = False) -> None:
+        """NACK ``message`` within this transaction (1.1+)."""
+        await self._client._acknowledge(message, nack=True, transaction=self, receipt=receipt)
+
+    def __repr__(self) -> str:
+        return f"<Transaction {self.id!r}{' failed' if self._error else ''}>"
+
+
+class StateChanges:
+    """An async iterator over a client's :class:`~stomp_trio.StateChange` reports.
+
+    Made by :meth:`Client.state_changes`; it records every change from the moment it is
+    made (not from the first ``anext``), keeps at most ``maxlen`` unread ones (dropping the
+    oldest), and ends after the change to ``CLOSED``.  Call :meth:`close` (or leave it as
+    an ``async with`` block) to stop observing early.
+    """
+
+    def __init__(self, client: Client, maxlen: int) -> None:
+        self._client = client
+        self._queue: deque[StateChange] = deque(maxlen=maxlen)
+        self._signal = _Signal()
+        self._finished = False
+
+    def _push(self, change: StateChange) -> None:
+        if self._finished:
+            return
+        self._queue.append(change)
+        self._signal.fire()
+
+    def close(self) -> None:
+        """Stop observing; iteration ends once the queued changes are read."""
+        self._finished = True
+        self._client._observers.discard(self)
+        self._signal.fire()
+
+    async def __aenter__(self) -> StateChanges:
+        await trio.lowlevel.checkpoint()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+        await trio.lowlevel.cancel_shielded_checkpoint()
+
+    def __aiter__(self) -> StateChanges:
+        return self
+
+    async def __anext__(self) -> StateChange:
+        await trio.lowlevel.checkpoint()
+        while True:
+            if self._queue:
+                change = self._queue.popleft()
+                if change.state is ClientState.CLOSED:
+                    self.close()
+                return change
+            if self._finished:
+                raise StopAsyncIteration
+            await self._signal.wait()
