@@ -148,10 +148,12 @@ class Broker:
         #: Per-connection fault rules, first match wins; append or remove at run time.
         self.fault_rules: list[FaultRule] = list(fault_rules)
         self._server: asyncio.Server | None = None
+        self._listening = asyncio.Event()
         self._address: tuple[str, int] | None = None
         self._sessions: set[Session] = set()
         self._no_sessions = asyncio.Event()
         self._no_sessions.set()
+        self._sessions_changed = asyncio.Event()
         self._indexes = itertools.count(1)
         self._reopen: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -177,6 +179,7 @@ class Broker:
             raise RuntimeError("the broker is already started, or closed")
         host, port = self._requested
         self._server = await self._listen(host, port)
+        self._listening.set()
         name = self._server.sockets[0].getsockname()
         self._address = (str(name[0]), int(name[1]))
         log.info("listening on %s:%d%s", *self._address, " (TLS)" if self._ssl else "")
@@ -197,6 +200,7 @@ class Broker:
         for task in list(self._tasks):
             task.cancel()
         server, self._server = self._server, None
+        self._listening.clear()
         if server is not None:
             server.close()
         for session in list(self._sessions):
@@ -236,6 +240,27 @@ class Broker:
         """Whether new connections are accepted now."""
         return self._server is not None
 
+    async def wait_connections(self, count: int, timeout: float) -> None:
+        """Wait until at most ``count`` client connections are open.
+
+        Tests use it to know the broker has seen a disconnect (and given back the
+        unacknowledged messages of that connection).
+
+        Raises:
+            TimeoutError: still more than ``count`` after ``timeout`` seconds.
+        """
+
+        async def settle() -> None:
+            while len(self._sessions) > count:
+                await self._sessions_changed.wait()
+
+        try:
+            await asyncio.wait_for(settle(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(
+                f"{len(self._sessions)} connections still open after {timeout} s"
+            ) from None
+
     def queue_depth(self, destination: str) -> int:
         """Messages waiting in queue ``destination`` for a subscriber."""
         return self._router.queue_depth(destination)
@@ -253,6 +278,7 @@ class Broker:
             self._reopen.cancel()
             self._reopen = None
         server, self._server = self._server, None
+        self._listening.clear()
         if server is not None:
             # Not wait_closed(): since Python 3.12 it also waits for open connections.
             server.close()
@@ -273,6 +299,18 @@ class Broker:
         if self._server is None and not self._closed:
             host, port = self._bound()
             self._server = await self._listen(host, port)
+            self._listening.set()
+
+    async def wait_listening(self, timeout: float) -> None:
+        """Wait until the broker accepts connections (after :meth:`refuse_connections`).
+
+        Raises:
+            TimeoutError: it did not within ``timeout`` seconds.
+        """
+        try:
+            await asyncio.wait_for(self._listening.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"the broker did not listen again within {timeout} s") from None
 
     # ------------------------------------------------------------------ sessions
 
@@ -299,6 +337,8 @@ class Broker:
 
     def _session_closed(self, session: Session) -> None:
         self._sessions.discard(session)
+        changed, self._sessions_changed = self._sessions_changed, asyncio.Event()
+        changed.set()
         log.debug("connection %d closed", session.index)
         if not self._sessions:
             self._no_sessions.set()

@@ -135,7 +135,8 @@ class _Queue:
             index = (self.next_index + step) % count
             candidate = self.subscribers[index]
             if candidate.can_take():
-                self.next_index = (index + 1) % count
+                # Not reduced modulo count: a subscriber added later is next in turn.
+                self.next_index = index + 1
                 return candidate
         return None
 

@@ -70,18 +70,24 @@ class RunningBroker(tuple[str, int]):
 
         return self.run(run())
 
-    def run(self, awaitable: Awaitable[_T]) -> _T:
-        """Run a coroutine on the broker's loop and return its result."""
+    def run(self, awaitable: Awaitable[_T], *, timeout: float | None = None) -> _T:
+        """Run a coroutine on the broker's loop and return its result.
+
+        Args:
+            awaitable: what to run there.
+            timeout: how long to wait for it (default: :attr:`timeout`).
+        """
+        limit = self.timeout if timeout is None else timeout
 
         async def wrap() -> _T:
             return await awaitable
 
         future = asyncio.run_coroutine_threadsafe(wrap(), self._loop)
         try:
-            return future.result(self.timeout)
+            return future.result(limit)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise TimeoutError(f"the broker did not answer within {self.timeout} s") from None
+            raise TimeoutError(f"the broker did not answer within {limit} s") from None
 
     def set_faults(self, faults: Faults) -> None:
         """Replace the broker-wide fault switches."""
@@ -99,6 +105,16 @@ class RunningBroker(tuple[str, int]):
     def accept_connections(self) -> None:
         """Listen again after :meth:`refuse_connections`."""
         self.run(self.broker.accept_connections())
+
+    def wait_listening(self, timeout: float) -> None:
+        """Wait until the broker accepts connections again (``TimeoutError`` after
+        ``timeout`` seconds)."""
+        self.run(self.broker.wait_listening(timeout), timeout=timeout + self.timeout)
+
+    def wait_connections(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until at most ``count`` connections are open (``TimeoutError`` after
+        ``timeout`` seconds)."""
+        self.run(self.broker.wait_connections(count, timeout), timeout=timeout + self.timeout)
 
     def queue_depth(self, destination: str) -> int:
         """Messages waiting in queue ``destination``."""

@@ -25,6 +25,8 @@ from stomp_core import (
     Message,
     Receipt,
     RemoteProtocolError,
+    Send,
+    Subscribe,
 )
 
 TIMEOUT = 5.0
@@ -48,8 +50,18 @@ class CoreClient:
         connect: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         config: Config | None = None,
+        rcvbuf: int | None = None,
     ) -> None:
-        raw = socket.create_connection(address, timeout=TIMEOUT)
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.settimeout(TIMEOUT)
+        if rcvbuf is not None:
+            # Before connect, so the TCP window stays small (slow-consumer tests).
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        try:
+            raw.connect(address)
+        except OSError:
+            raw.close()
+            raise
         if ssl_context is not None:
             raw = ssl_context.wrap_socket(raw, server_hostname=address[0])
         self.sock = raw
@@ -168,6 +180,32 @@ class CoreClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def subscribe(
+    client: CoreClient, destination: str, sub_id: str, ack: str = "auto", **headers: str
+) -> None:
+    """SUBSCRIBE and wait for its receipt."""
+    client.send(
+        Subscribe(
+            destination=destination, id=sub_id, ack=ack, receipt=f"sub-{sub_id}", headers=headers
+        )
+    )
+    client.receipt(f"sub-{sub_id}")
+
+
+def publish(client: CoreClient, destination: str, *bodies: bytes) -> None:
+    """Send each body; the last SEND asks for a receipt, which confirms them all."""
+    for i, body in enumerate(bodies):
+        last = i == len(bodies) - 1
+        client.send(Send(destination=destination, body=body, receipt="pub" if last else None))
+    client.receipt("pub")
+
+
+def ack_id(client: CoreClient, message: Message) -> str:
+    """The id to ACK ``message`` with under the negotiated version."""
+    assert client.core.version is not None
+    return message.ack_id(client.core.version)
 
 
 def raw_exchange(address: tuple[str, int], data: bytes, timeout: float = TIMEOUT) -> bytes:
