@@ -61,6 +61,11 @@ _CR = 0x0D
 _TLS_HANDSHAKE = 0x16
 # Bodies larger than this are copied out through a memoryview (one copy, not two).
 _VIEW_COPY_THRESHOLD = 64 * 1024
+# A counted body with at least this much still missing is collected as a list of
+# chunks (FrameReader._feed_large_body) rather than in the buffer.
+_LARGE_BODY = 256 * 1024
+# A _need no buffer reaches.
+_NEVER = 1 << 62
 
 
 class FrameReader:
@@ -94,6 +99,11 @@ class FrameReader:
         self._headers: Headers = ()
         self._body_start = 0
         self._body_end = -1  # -1 = no content-length: the body ends at the first NUL
+        # A large counted body: the chunks received so far and how much is missing.
+        self._parts: list[bytes] = []
+        self._parts_size = 0
+        self._remaining = 0
+        self._heartbeat_due = False  # EOLs after the last NUL were consumed
         self.rules = None
 
     @property
@@ -115,7 +125,7 @@ class FrameReader:
     @property
     def buffered(self) -> int:
         """How many bytes are held (an incomplete frame, EOLs, or unparsed frames)."""
-        return len(self._buf)
+        return len(self._buf) + self._parts_size
 
     @property
     def in_frame(self) -> bool:
@@ -129,8 +139,29 @@ class FrameReader:
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes received from the peer.  Nothing is parsed until :meth:`next_frame`."""
-        if self._error is None:
+        if self._remaining:
+            self._feed_large_body(data)
+        elif self._error is None:
             self._buf += data
+
+    def _feed_large_body(self, data: bytes | bytearray | memoryview) -> None:
+        # A large counted body is collected as a list of chunks and joined once, so its
+        # bytes are copied once (into the body) instead of twice (into the buffer, then
+        # out of it).  What follows the body (its NUL, later frames) goes to the buffer.
+        remaining = self._remaining
+        if len(data) <= remaining:
+            part = bytes(data)  # no copy when data is already bytes
+            self._remaining = remaining - len(part)
+            if not self._remaining:
+                self._need = 1  # only the NUL is missing now
+        else:
+            with memoryview(data) as view:
+                part = view[:remaining].tobytes()
+                self._buf += view[remaining:]
+            self._remaining = 0
+            self._need = 1
+        self._parts.append(part)
+        self._parts_size += len(part)
 
     def next_frame(self) -> Frame | type[HEARTBEAT] | None:
         """Parse the next frame.
@@ -164,10 +195,16 @@ class FrameReader:
         self._error = exc
         self._need = 0
         self._buf.clear()
+        self._parts = []
+        self._parts_size = self._remaining = 0
 
     # -- the head: command and headers ------------------------------------------------
 
     def _parse_head(self, buf: bytearray) -> Frame | type[HEARTBEAT] | None:
+        if self._heartbeat_due:
+            # The EOLs right after the previous frame's NUL were consumed with it.
+            self._heartbeat_due = False
+            return HEARTBEAT
         size = len(buf)
         if not size:
             self._need = 1
@@ -199,6 +236,9 @@ class FrameReader:
             self._scan = max(0, size - 2)
             self._need = size + 1
             return None
+        if self._counted:
+            # The head arrived in pieces: forget the partial-head bookkeeping.
+            self._scan = self._counted = self._line_start = self._lines = 0
         head_end = match.start()
         body_start = match.end()
         if body_start - head_end == 3 and not self._crlf:
@@ -211,7 +251,7 @@ class FrameReader:
             self._check_line_lengths(buf, 0, head_end)
 
         text = buf[:head_end].decode("utf-8")
-        if "\r" in text and self._crlf:
+        if self._crlf and "\r" in text:
             # Spec 1.2: EOL = [CR] LF; strip one CR before each LF.
             text = text.replace("\r\n", "\n")
             if text[-1] == "\r":
@@ -225,6 +265,7 @@ class FrameReader:
                 "NUL inside a command or header line (a frame without its blank line?)"
             )
         newline = text.find("\n")
+        length = None
         headers: Headers
         if newline < 0:
             command = text
@@ -250,11 +291,7 @@ class FrameReader:
                     (unescape_header(name, rules), unescape_header(value, rules))
                     for name, value in pairs
                 ]
-            headers = tuple(pairs)
-
-        length = None
-        if "content-length" in text:
-            for name, value in headers:
+            for name, value in pairs:
                 if name == "content-length":
                     # Conformance 16: a non-negative decimal integer, or an error (no
                     # silent fall-back to NUL scanning).  isascii() keeps out other
@@ -263,22 +300,56 @@ class FrameReader:
                         raise RemoteProtocolError(f"invalid content-length header {value!r}")
                     length = int(value)
                     break  # conformance 42: the first occurrence wins
+            headers = tuple(pairs)
 
-        self._command = command
-        self._headers = headers
-        self._body_start = body_start
         if length is None:
-            self._body_end = -1
-            self._scan = body_start
+            end = buf.find(b"\x00", body_start)
+            if end < 0:
+                self._scan = size
         else:
-            body_end = body_start + length
-            if body_end > limits.max_frame_size:
+            end = body_start + length
+            if end > limits.max_frame_size:
                 raise RemoteProtocolError(
-                    f"frame of {body_end} bytes (content-length {length}) exceeds "
+                    f"frame of {end} bytes (content-length {length}) exceeds "
                     f"max_frame_size={limits.max_frame_size}"
                 )
-            self._body_end = body_end
-        return self._parse_body(buf)
+            if end >= size:
+                end = -1
+        if end < 0 or end > limits.max_frame_size:
+            # Incomplete (or, for a NUL-ended body, too large): the body code decides.
+            self._command = command
+            self._headers = headers
+            self._body_start = body_start
+            self._body_end = -1 if length is None else body_start + length
+            return self._parse_body(buf)
+        # Fast path: the whole frame is here.
+        if buf[end]:
+            # Conformance 15: "still needs to be terminated with a NULL octet".
+            raise self._missing_nul(end - body_start, buf[end])
+        if end > body_start:
+            allowed = self._body_only_on
+            if allowed is not None and command not in allowed:
+                raise self._body_not_allowed(command)
+            if end - body_start > _VIEW_COPY_THRESHOLD:
+                with memoryview(buf) as view:
+                    body = view[body_start:end].tobytes()
+            else:
+                body = bytes(buf[body_start:end])
+        else:
+            body = b""
+        self._consume(buf, end + 1, size)
+        return Frame(command, headers, body)
+
+    def _consume(self, buf: bytearray, end: int, size: int) -> None:
+        # Drop a finished frame, and the EOLs right after its NUL (conformance 4):
+        # they are reported as one HEARTBEAT by the next call.
+        if end < size and buf[end] in (_LF, _CR):
+            match = _EOL_RUN.match(buf, end)
+            if match is not None:
+                end = match.end()
+                self._heartbeat_due = True
+        del buf[:end]
+        self._need = 0
 
     def _check_partial_head(self, buf: bytearray, size: int) -> None:
         # The head is incomplete: check what arrived since the last call, so that an
@@ -365,30 +436,50 @@ class FrameReader:
             if size <= end:
                 if body_forbidden and end > start:
                     raise self._body_not_allowed(command)
+                if end - size >= _LARGE_BODY:
+                    self._start_large_body(buf, start, end)
+                    return None
                 # A counted body is not searched (conformance 15, 18): wait until the
                 # body and its NUL are all here.
                 self._need = end + 1
                 return None
             if buf[end]:
-                # Conformance 15: "still needs to be terminated with a NULL octet".
-                raise RemoteProtocolError(
-                    f"frame body of content-length {end - start} is not followed by NUL "
-                    f"(got byte 0x{buf[end]:02x})"
-                )
+                raise self._missing_nul(end - start + self._parts_size, buf[end])
         if body_forbidden and end > start:
             raise self._body_not_allowed(command)
-        if end - start > _VIEW_COPY_THRESHOLD:
+        if self._parts:
+            body = b"".join(self._parts)
+            self._parts = []
+            self._parts_size = 0
+        elif end - start > _VIEW_COPY_THRESHOLD:
             with memoryview(buf) as view:
                 body = view[start:end].tobytes()
         else:
             body = bytes(buf[start:end])
-        del buf[: end + 1]
         frame = Frame(command, self._headers, body)
         self._command = None
         self._headers = ()
-        self._scan = self._counted = self._line_start = self._lines = 0
-        self._need = 0
+        self._scan = 0
+        self._consume(buf, end + 1, size)
         return frame
+
+    def _start_large_body(self, buf: bytearray, start: int, end: int) -> None:
+        # Switch to collecting chunks (see _feed_large_body); the head is dropped.
+        with memoryview(buf) as view:
+            self._parts = [view[start:].tobytes()]
+        self._parts_size = len(buf) - start
+        self._remaining = end - len(buf)
+        buf.clear()
+        # The body is now outside the buffer: its NUL will be the buffer's first byte.
+        self._body_start = self._body_end = 0
+        self._need = _NEVER  # feed() lowers it when the body is complete
+
+    @staticmethod
+    def _missing_nul(length: int, byte: int) -> RemoteProtocolError:
+        # Conformance 15: a counted body "still needs to be terminated with a NULL octet".
+        return RemoteProtocolError(
+            f"frame body of content-length {length} is not followed by NUL (got byte 0x{byte:02x})"
+        )
 
     @staticmethod
     def _body_not_allowed(command: str) -> RemoteProtocolError:
