@@ -104,13 +104,18 @@ class ConnectFailed(StompError):
         message: the ERROR's ``message`` header when the broker refused, else a description.
         body: the ERROR's body (``b""`` if none).
         headers: the ERROR's headers (empty if none).
+        refused: ``True`` when the broker answered with ERROR (retrying would not help:
+            drivers do not retry it), ``False`` for transport failures and timeouts.
     """
 
-    def __init__(self, message: str, *, body: bytes = b"", headers: Headers = ()) -> None:
+    def __init__(
+        self, message: str, *, body: bytes = b"", headers: Headers = (), refused: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.body = body
         self.headers = headers
+        self.refused = refused
 
     @classmethod
     def from_error(cls, error: Error) -> ConnectFailed:
@@ -119,6 +124,7 @@ class ConnectFailed(StompError):
             f"the broker refused the connection: {error.message or 'ERROR'}",
             body=error.body,
             headers=error.headers,
+            refused=True,
         )
 
 

@@ -1,0 +1,927 @@
+"""The asyncio client: connection lifecycle, reconnection, sending, receipts, transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl as _ssl
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+
+from stomp_core import (
+    CLIENT,
+    Abort,
+    Begin,
+    Commit,
+    Config,
+    Disconnect,
+    Error,
+    FrameEvent,
+    Receipt,
+    Send,
+    State,
+    Subscribe,
+    Unsubscribe,
+)
+from stomp_core import Connection as CoreConnection
+from stomp_core import Message as MessageEvent
+from stomp_core._backoff import ReconnectSchedule
+from stomp_core._client import (
+    BrokerError,
+    ClientState,
+    ConnectFailed,
+    ConnectionLost,
+    Endpoint,
+    IdCounter,
+    ProtocolViolation,
+    ReceiptTimeout,
+    ReconnectPolicy,
+    StateChange,
+    StompError,
+    build_ack,
+    build_connect,
+    encode_body,
+    parse_hosts,
+    use_tls,
+)
+from stomp_core._registry import SessionRegistry
+
+from ._link import Link
+from ._observe import StateObserver
+from ._subscription import Message, Subscription
+
+__all__ = ["Client", "Transaction", "open_connection"]
+
+log = logging.getLogger("stomp_asyncio")
+
+_ACK_MODES = ("auto", "client", "client-individual")
+
+
+def _positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+class Client:
+    """A STOMP client on asyncio; use it through :func:`open_connection` and ``async with``.
+
+    Entering connects (CONNECT, then the core's wait for CONNECTED); leaving disconnects
+    gracefully (DISCONNECT with a receipt, bounded by ``disconnect_timeout``), also when the
+    body raised or was cancelled, and then cancels and awaits every task the client owns.
+
+    If the connection fails for good (reconnection disabled or given up, an ERROR frame,
+    a protocol violation) while the body runs, the body is cancelled and the ``async with``
+    raises the error, as a task group would.  See :func:`open_connection` for the arguments.
+    """
+
+    def __init__(
+        self,
+        hosts: str | Iterable[str | tuple[str, int]],
+        *,
+        login: str | None = None,
+        passcode: str | None = None,
+        vhost: str | None = None,
+        versions: Sequence[str] = ("1.0", "1.1", "1.2"),
+        heartbeats: tuple[int, int] = (10_000, 10_000),
+        ssl: _ssl.SSLContext | bool | None = None,
+        connect_timeout: float = 10.0,
+        disconnect_timeout: float = 10.0,
+        receipt_timeout: float = 10.0,
+        reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
+        subscription_buffer: int = 100,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._endpoints = parse_hosts(hosts)
+        if ssl is not None and not isinstance(ssl, (bool, _ssl.SSLContext)):
+            raise TypeError(f"ssl must be an SSLContext, True, False or None, got {ssl!r}")
+        for endpoint in self._endpoints:
+            use_tls(endpoint, None if ssl is None else ssl is not False)  # refuse downgrades
+        if (
+            isinstance(subscription_buffer, bool)
+            or not isinstance(subscription_buffer, int)
+            or subscription_buffer < 1
+        ):
+            raise ValueError(
+                f"subscription_buffer must be an int >= 1, got {subscription_buffer!r}"
+            )
+        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+            raise TypeError(f"reconnect must be a ReconnectPolicy or None, got {reconnect!r}")
+        self._ssl = ssl
+        self._default_tls: _ssl.SSLContext | None = None
+        self._connect_timeout = _positive("connect_timeout", connect_timeout)
+        self._disconnect_timeout = _positive("disconnect_timeout", disconnect_timeout)
+        self._receipt_timeout = _positive("receipt_timeout", receipt_timeout)
+        self._config = Config(
+            versions=tuple(versions),
+            connect_timeout=self._connect_timeout,
+            disconnect_timeout=self._disconnect_timeout,
+        )
+        self._connect_args = {"vhost": vhost, "login": login, "passcode": passcode}
+        self._versions = tuple(versions)
+        self._heartbeats = heartbeats
+        self._connect_headers = dict(headers) if headers else None
+        build_connect("check", versions=self._versions, heartbeats=heartbeats, headers=headers)
+        self._reconnect = reconnect
+        self._capacity = subscription_buffer
+        self._registry = SessionRegistry()
+        self._subscriptions: dict[str, Subscription] = {}
+        self._full: set[str] = set()
+        self._transactions: dict[str, Transaction] = {}
+        self._receipts: dict[str, asyncio.Future[None]] = {}
+        self._receipt_ids = IdCounter("receipt-")
+        self._subscription_ids = IdCounter("sub-")
+        self._transaction_ids = IdCounter("tx-")
+        self._link: Link | None = None
+        self._generation = 0
+        self._endpoint: Endpoint | None = None
+        self._state = ClientState.CONNECTING
+        self._observers: list[StateObserver] = []
+        self._ready = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._fatal: StompError | None = None
+        self._host: asyncio.Task[object] | None = None
+        self._in_body = False
+        self._cancelled_host = False
+        self._entered = False
+        self._closing = False
+        self._resume_scheduled = False
+        self._heartbeats_before = 0
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def state(self) -> ClientState:
+        """The lifecycle state (see :meth:`state_changes`)."""
+        return self._state
+
+    @property
+    def version(self) -> str | None:
+        """The negotiated STOMP version of the current connection."""
+        return self._link.core.version if self._link is not None else None
+
+    @property
+    def session(self) -> str | None:
+        """The ``session`` header of the current connection's CONNECTED frame."""
+        return self._link.core.session if self._link is not None else None
+
+    @property
+    def server(self) -> str | None:
+        """The ``server`` header of the current connection's CONNECTED frame."""
+        return self._link.core.server if self._link is not None else None
+
+    @property
+    def heartbeat(self) -> tuple[int, int]:
+        """Negotiated ``(we send every, we expect every)`` in ms; ``(0, 0)`` for none."""
+        return self._link.core.heartbeat if self._link is not None else (0, 0)
+
+    @property
+    def heartbeats_received(self) -> int:
+        """Heart-beats received from brokers so far, across reconnects."""
+        current = self._link.heartbeats_received if self._link is not None else 0
+        return self._heartbeats_before + current
+
+    @property
+    def endpoint(self) -> Endpoint | None:
+        """The broker connected to (or last connected to)."""
+        return self._endpoint
+
+    def state_changes(self) -> StateObserver:
+        """An async iterator over every :class:`StateChange` from now on.
+
+        Each call makes an independent observer with a bounded backlog (the oldest
+        changes are dropped if it falls far behind).  Iteration ends after ``CLOSED``.
+        Run it in its own task::
+
+            async def watch(client):
+                async for change in client.state_changes():
+                    print(change.state, change.endpoint, change.error)
+        """
+        observer = StateObserver()
+        if self._state is ClientState.CLOSED and self._entered:
+            observer.close()
+        else:
+            self._observers.append(observer)
+        return observer
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Client:
+        if self._entered:
+            raise RuntimeError("a Client can be used for one 'async with' only")
+        self._entered = True
+        self._host = asyncio.current_task()
+        self._set_state(ClientState.CONNECTING)
+        policy = self._reconnect
+        schedule = (
+            policy.schedule(random.random)
+            if policy is not None and policy.retry_first_connect
+            else None
+        )
+        try:
+            await self._connect(schedule, ClientState.CONNECTING)
+        except BaseException as exc:
+            self._closing = True
+            self._set_state(ClientState.CLOSED, error=exc)
+            self._close_observers()
+            raise
+        self._supervisor = asyncio.get_running_loop().create_task(
+            self._supervise(), name=f"stomp_asyncio supervisor {self._endpoint}"
+        )
+        self._in_body = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._in_body = False
+        try:
+            await self._shutdown()
+        finally:
+            self._finish_shutdown()
+        if self._cancelled_host and self._host is not None:
+            # We cancelled the body to report a fatal error; undo our cancel request
+            # (3.11+) and raise the error instead of CancelledError.
+            if sys.version_info >= (3, 11):
+                self._host.uncancel()
+            if exc is None or isinstance(exc, asyncio.CancelledError):
+                assert self._fatal is not None
+                raise self._fatal
+
+    async def _connect(self, schedule: ReconnectSchedule | None, state: ClientState) -> None:
+        """Try the hosts in order (in rounds with backoff if ``schedule``) until one works."""
+        last: BaseException | None = None
+        while True:
+            for endpoint in self._endpoints:
+                if schedule is not None and schedule.exhausted:
+                    break
+                attempt = schedule.attempts if schedule is not None else 0
+                self._set_state(state, endpoint=endpoint, attempt=attempt)
+                try:
+                    link = await self._dial(endpoint)
+                except ConnectFailed as exc:
+                    if exc.refused:
+                        raise  # the broker said no: retrying would not change its mind
+                    log.warning("connecting to %s failed: %s", endpoint, exc)
+                    last = exc
+                    if schedule is not None:
+                        schedule.record_failure()
+                    self._set_state(state, endpoint=endpoint, error=exc, attempt=attempt + 1)
+                    continue
+                if schedule is not None:
+                    schedule.reset()
+                await self._start_session(link, endpoint)
+                return
+            delay = schedule.next_delay() if schedule is not None else None
+            if delay is None:
+                where = ", ".join(str(e) for e in self._endpoints)
+                failed = ConnectFailed(f"could not connect to {where}: {last}")
+                raise failed from last
+            log.info("reconnecting in %.3f s", delay)
+            await asyncio.sleep(delay)
+
+    def _tls_context(self, endpoint: Endpoint) -> _ssl.SSLContext | None:
+        param = self._ssl
+        if not use_tls(endpoint, None if param is None else param is not False):
+            return None
+        if isinstance(param, _ssl.SSLContext):
+            return param
+        if self._default_tls is None:
+            # Certificate and host name verification on (DESIGN.md: stomp.py's quirk list
+            # calls TLS without verification a bug).
+            self._default_tls = _ssl.create_default_context()
+        return self._default_tls
+
+    async def _dial(self, endpoint: Endpoint) -> Link:
+        """Open the transport, send CONNECT and wait for CONNECTED (the core's timer)."""
+        core = CoreConnection(CLIENT, self._config)
+        link = Link(core, dispatch=self._dispatch, stalled=self._stalled)
+        tls = self._tls_context(endpoint)
+        try:
+            await asyncio.wait_for(self._open_transport(endpoint, link, tls), self._connect_timeout)
+        except asyncio.TimeoutError:
+            raise ConnectFailed(
+                f"timed out after {self._connect_timeout:g} s connecting to {endpoint}"
+            ) from None
+        except OSError as exc:  # refused, unreachable, TLS verification failed, ...
+            raise ConnectFailed(f"cannot connect to {endpoint}: {exc}") from exc
+        try:
+            async with link.write_lock:
+                link.send(
+                    build_connect(
+                        endpoint.host,
+                        versions=self._versions,
+                        heartbeats=self._heartbeats,
+                        headers=self._connect_headers,
+                        **self._connect_args,
+                    )
+                )
+                await link.flush()
+            # Bounded by the core's connect timer (Config.connect_timeout).
+            await link.connected
+        except ConnectionLost as exc:
+            link.abort()
+            raise ConnectFailed(f"the connection to {endpoint} ended before CONNECTED") from exc
+        except BaseException:
+            link.abort()
+            raise
+        return link
+
+    async def _open_transport(
+        self, endpoint: Endpoint, link: Link, tls: _ssl.SSLContext | None
+    ) -> None:
+        """Connect ``link`` to ``endpoint`` (tests override this with in-memory transports)."""
+        loop = asyncio.get_running_loop()
+        await loop.create_connection(
+            lambda: link,
+            endpoint.host,
+            endpoint.port,
+            ssl=tls,
+            server_hostname=endpoint.host if tls is not None else None,
+            ssl_handshake_timeout=self._connect_timeout if tls is not None else None,
+        )
+
+    async def _start_session(self, link: Link, endpoint: Endpoint) -> None:
+        """Adopt a connected link and replay the live subscriptions on it."""
+        if self._link is not None:
+            self._heartbeats_before += self._link.heartbeats_received
+        self._link = link
+        self._generation += 1
+        self._endpoint = endpoint
+        replay = self._registry.replay()
+        if replay:
+            try:
+                async with link.write_lock:
+                    for subscribe in replay:
+                        link.send(subscribe)
+                    await link.flush()
+            except BaseException:
+                link.abort()
+                raise
+            log.info("replayed %d subscription(s) on %s", len(replay), endpoint)
+        log.info("connected to %s (STOMP %s)", endpoint, link.core.version)
+        self._set_state(ClientState.CONNECTED, endpoint=endpoint)
+
+    async def _supervise(self) -> None:
+        """Watch the live link; reconnect when it drops, or fail the client for good."""
+        while True:
+            link = self._link
+            assert link is not None
+            reason = await asyncio.shield(link.closed)  # never cancel the link's future
+            if self._closing:
+                return
+            self._ready.clear()
+            self._connection_lost(reason)
+            policy = self._reconnect
+            if policy is None or isinstance(reason, (BrokerError, ProtocolViolation)):
+                # ERROR is the broker's deliberate verdict (spec 1.2 "ERROR"); a protocol
+                # violation would repeat.  Neither is retried.
+                self._fail(reason)
+                return
+            log.warning("connection to %s lost: %s; reconnecting", self._endpoint, reason)
+            self._set_state(ClientState.RECONNECTING, endpoint=self._endpoint, error=reason)
+            try:
+                await self._connect(policy.schedule(random.random), ClientState.RECONNECTING)
+            except ConnectFailed as exc:
+                lost = ConnectionLost(f"the connection was lost and reconnecting failed: {exc}")
+                lost.__cause__ = exc
+                self._fail(lost)
+                return
+
+    def _connection_lost(self, reason: StompError) -> None:
+        """Fail what cannot survive the connection: receipts and transactions (item 100)."""
+        lost = reason if isinstance(reason, ConnectionLost) else ConnectionLost(str(reason))
+        if lost is not reason:
+            lost.__cause__ = reason
+        receipts, self._receipts = self._receipts, {}
+        for waiter in receipts.values():
+            if not waiter.done():
+                waiter.set_exception(lost)
+        self._registry.drop_transactions()
+        transactions, self._transactions = self._transactions, {}
+        for transaction in transactions.values():
+            transaction._lost(lost)
+
+    def _fail(self, error: StompError) -> None:
+        """The client is finished: tell every waiter, every iterator and the body."""
+        log.error("STOMP connection failed for good: %s", error)
+        self._fatal = error
+        self._ready.set()  # wake senders waiting for a reconnect: they will see the error
+        for subscription in list(self._subscriptions.values()):
+            subscription._end(error)
+        self._set_state(ClientState.CLOSED, endpoint=self._endpoint, error=error)
+        if self._in_body and self._host is not None and not self._host.done():
+            self._cancelled_host = True
+            self._host.cancel()
+
+    async def _shutdown(self) -> None:
+        self._closing = True
+        supervisor = self._supervisor
+        if supervisor is not None and not supervisor.done():
+            supervisor.cancel()
+        if supervisor is not None:
+            try:
+                await supervisor
+            except asyncio.CancelledError:
+                if not supervisor.cancelled():
+                    raise  # we were cancelled ourselves
+        link = self._link
+        if link is None or link.closed.done():
+            return
+        if self._fatal is None and link.core.state is State.CONNECTED:
+            self._set_state(ClientState.DISCONNECTING, endpoint=self._endpoint)
+            try:
+                # The core bounds the RECEIPT wait (DisconnectTimeout); this bound covers
+                # the driver's own part: waiting for the write lock and a slow transport.
+                await asyncio.wait_for(self._disconnect(link), self._disconnect_timeout + 1.0)
+            except (asyncio.TimeoutError, StompError, OSError) as exc:
+                log.warning("graceful disconnect from %s failed: %s", self._endpoint, exc)
+        link.abort()
+        await asyncio.wait_for(asyncio.shield(link.closed), self._disconnect_timeout)
+
+    async def _disconnect(self, link: Link) -> None:
+        receipt = self._receipt_ids.next()
+        async with link.write_lock:
+            link.send(Disconnect(receipt=receipt))
+            await link.flush()
+        # Ends when the RECEIPT closes the session or the core's disconnect timer fires.
+        reason = await asyncio.shield(link.closed)
+        if link.core.state is State.CLOSED and link.reason is not None:
+            log.debug("disconnected from %s: %s", self._endpoint, reason)
+
+    def _finish_shutdown(self) -> None:
+        """Synchronous cleanup that must happen even if the graceful part was cancelled."""
+        self._closing = True
+        if self._supervisor is not None and not self._supervisor.done():
+            self._supervisor.cancel()
+        if self._link is not None:
+            self._link.abort()
+        self._connection_lost(ConnectionLost("the client is closed"))
+        for subscription in list(self._subscriptions.values()):
+            subscription._end(None)
+        self._subscriptions.clear()
+        self._ready.set()
+        if self._state is not ClientState.CLOSED:
+            self._set_state(ClientState.CLOSED, endpoint=self._endpoint)
+        self._close_observers()
+
+    # ------------------------------------------------------------------ observers
+
+    def _set_state(
+        self,
+        state: ClientState,
+        *,
+        endpoint: Endpoint | None = None,
+        error: BaseException | None = None,
+        attempt: int = 0,
+    ) -> None:
+        self._state = state
+        if state is ClientState.CONNECTED:
+            self._ready.set()
+        change = StateChange(state, endpoint, error, attempt)
+        for observer in self._observers:
+            observer.push(change)
+
+    def _close_observers(self) -> None:
+        for observer in self._observers:
+            observer.close()
+        self._observers.clear()
+
+    # ------------------------------------------------------------------ incoming
+
+    def _dispatch(self, link: Link, event: FrameEvent) -> None:
+        if link is not self._link:
+            return  # a late frame of a connection we already replaced
+        if isinstance(event, MessageEvent):
+            key = event.subscription if event.subscription is not None else event.destination
+            subscription = self._subscriptions.get(key)
+            if subscription is None:
+                # conformance 88: never dropped silently.
+                log.warning("MESSAGE %s for unknown subscription %r dropped", event.message_id, key)
+                return
+            subscription._deliver(Message(self, subscription, event, self._generation))
+            if subscription.full:
+                self._full.add(subscription.id)
+        elif isinstance(event, Receipt):
+            waiter = self._receipts.pop(event.receipt_id, None)
+            if waiter is None:
+                # conformance 89: an unknown id goes to a hook (here the log); the
+                # DISCONNECT's receipt is handled by the core.
+                if link.core.state is not State.CLOSED:
+                    log.debug("RECEIPT %r nobody waits for (late or abandoned)", event.receipt_id)
+            elif not waiter.done():
+                waiter.set_result(None)
+        elif isinstance(event, Error):
+            error = BrokerError.from_event(event)
+            log.error("the broker sent ERROR: %s", error.message)
+            if error.receipt_id is not None:
+                waiter = self._receipts.pop(error.receipt_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(error)  # conformance 91
+
+    def _stalled(self) -> bool:
+        return bool(self._full)
+
+    def _buffer_has_room(self) -> None:
+        self._full = {key for key in self._full if self._subscription_full(key)}
+        if not self._full and not self._resume_scheduled and self._link is not None:
+            # Resume outside the consumer's call stack: parsing dispatches into buffers.
+            self._resume_scheduled = True
+            asyncio.get_running_loop().call_soon(self._resume)
+
+    def _subscription_full(self, key: str) -> bool:
+        subscription = self._subscriptions.get(key)
+        return subscription is not None and subscription.full
+
+    def _resume(self) -> None:
+        self._resume_scheduled = False
+        if self._link is not None:
+            self._link.resume()
+
+    # ------------------------------------------------------------------ outgoing
+
+    async def _ready_link(self) -> Link:
+        """The live link, waiting (at most ``connect_timeout``) while reconnecting."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._connect_timeout
+        while True:
+            if self._fatal is not None:
+                lost = ConnectionLost(f"the client failed: {self._fatal}")
+                raise lost from self._fatal
+            if self._closing or not self._entered:
+                raise ConnectionLost("the client is not connected (use 'async with')")
+            link = self._link
+            if self._state is ClientState.CONNECTED and link is not None and not link.closed.done():
+                return link
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise ConnectionLost(
+                    f"not connected: still reconnecting after {self._connect_timeout:g} s"
+                ) from None
+
+    async def _send(
+        self,
+        build: Callable[[str | None], FrameEvent],
+        *,
+        receipt: bool,
+        link: Link | None = None,
+    ) -> None:
+        """Send one frame built by ``build(receipt_id)``; with ``receipt``, await it."""
+        if link is None:
+            link = await self._ready_link()
+        receipt_id = self._receipt_ids.next() if receipt else None
+        event = build(receipt_id)
+        waiter: asyncio.Future[None] | None = None
+        try:
+            async with link.write_lock:
+                if link is not self._link or link.closed.done():
+                    raise ConnectionLost("the connection was lost before the frame was sent")
+                link.send(event)  # LocalProtocolError here: nothing queued, nothing changed
+                self._registry.record(event)
+                if receipt_id is not None:
+                    waiter = asyncio.get_running_loop().create_future()
+                    self._receipts[receipt_id] = waiter
+                await link.flush()
+            if waiter is not None:
+                assert receipt_id is not None
+                try:
+                    await asyncio.wait_for(waiter, self._receipt_timeout)
+                except asyncio.TimeoutError:
+                    raise ReceiptTimeout(receipt_id, self._receipt_timeout) from None
+        finally:
+            if receipt_id is not None:
+                self._receipts.pop(receipt_id, None)
+
+    async def send(
+        self,
+        destination: str,
+        body: bytes | str = b"",
+        *,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        transaction: str | None = None,
+        receipt: bool = False,
+    ) -> None:
+        """SEND a message.
+
+        Args:
+            destination: e.g. ``"/queue/work"``.
+            body: bytes, or text (encoded with the content type's charset, UTF-8 and
+                ``text/plain;charset=utf-8`` by default, conformance 37).
+            content_type: the body's MIME type.
+            headers: extra headers (broker-specific ones such as ``persistent``).
+            transaction: a transaction id (see :meth:`transaction`).
+            receipt: wait until the broker confirms it (at most ``receipt_timeout``).
+
+        Cancellation: before the frame is handed over nothing is sent; once it is, it
+        stays sent; if a large frame is cut half-way the connection is dropped (and
+        reconnected), because the stream would be corrupt.
+
+        Raises:
+            ReceiptTimeout: no RECEIPT in time.
+            BrokerError: the broker answered with ERROR.
+            ConnectionLost: the connection dropped (the frame may or may not have arrived).
+            stomp_core.LocalProtocolError: the frame is not valid (e.g. unknown transaction).
+        """
+        data, content_type = encode_body(body, content_type)
+        extra = tuple(headers.items()) if headers else ()
+        await self._send(
+            lambda rid: Send(
+                destination=destination,
+                body=data,
+                content_type=content_type,
+                transaction=transaction,
+                receipt=rid,
+                headers=extra,
+            ),
+            receipt=receipt,
+        )
+
+    def subscribe(
+        self,
+        destination: str,
+        *,
+        ack: str = "auto",
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+        receipt: bool = False,
+    ) -> Subscription:
+        """A subscription to ``destination``, live inside ``async with``.
+
+        Args:
+            destination: e.g. ``"/queue/work"`` or ``"/topic/news"``.
+            ack: ``"auto"``, ``"client"`` or ``"client-individual"`` (1.1+).
+            headers: extra SUBSCRIBE headers, e.g. ``{"prefetch-count": "10"}`` (RabbitMQ)
+                or ``{"activemq.prefetchSize": "10"}``; keep them at or below
+                ``subscription_buffer``.
+            id: the subscription id (default: ``sub-1``, ``sub-2``, ...).
+            receipt: wait on entry until the broker confirms the subscription.
+        """
+        if ack not in _ACK_MODES:
+            raise ValueError(f"ack must be one of {', '.join(_ACK_MODES)}, got {ack!r}")
+        return Subscription(
+            self,
+            destination=destination,
+            id=id if id is not None else self._subscription_ids.next(),
+            ack=ack,
+            headers=tuple(headers.items()) if headers else (),
+            receipt=receipt,
+            capacity=self._capacity,
+        )
+
+    async def _subscribe(self, subscription: Subscription) -> None:
+        if subscription.id in self._subscriptions:
+            raise ValueError(f"subscription id {subscription.id!r} is already in use")
+        self._subscriptions[subscription.id] = subscription
+        try:
+            await self._send(
+                lambda rid: Subscribe(
+                    destination=subscription.destination,
+                    id=subscription.id,
+                    ack=subscription.ack,
+                    receipt=rid,
+                    headers=subscription._extra_headers,
+                ),
+                receipt=subscription._subscribe_receipt,
+            )
+        except BaseException:
+            self._abandon(subscription)
+            raise
+
+    def _abandon(self, subscription: Subscription) -> None:
+        """Forget a subscription whose SUBSCRIBE failed or was cancelled (synchronously)."""
+        self._subscriptions.pop(subscription.id, None)
+        self._full.discard(subscription.id)
+        if subscription.id not in self._registry.subscriptions:
+            return  # never accepted by the core
+        unsubscribe = Unsubscribe(id=subscription.id)
+        self._registry.record(unsubscribe)  # never replayed
+        link = self._link
+        if (
+            link is not None
+            and not link.write_lock.locked()
+            and link.core.state is State.CONNECTED
+            and subscription.id in link.core.subscriptions
+        ):
+            # The SUBSCRIBE went out; take it back with a small, atomic write.
+            link.send(unsubscribe)
+            link.flush_nowait()
+
+    async def _unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.pop(subscription.id, None)
+        self._full.discard(subscription.id)
+        self._buffer_has_room()
+        if subscription.id not in self._registry.subscriptions:
+            return
+        unsubscribe = Unsubscribe(id=subscription.id)
+        link = self._link
+        try:
+            if (
+                link is None
+                or self._state is not ClientState.CONNECTED
+                or link.closed.done()
+                or subscription.id not in link.core.subscriptions
+            ):
+                return  # the broker forgets it with the connection
+            await asyncio.wait_for(
+                self._send(lambda rid: Unsubscribe(id=subscription.id), receipt=False, link=link),
+                self._receipt_timeout,
+            )
+        except (StompError, asyncio.TimeoutError) as exc:
+            log.debug("UNSUBSCRIBE %s not sent: %s", subscription.id, exc)
+        finally:
+            self._registry.record(unsubscribe)
+
+    async def _acknowledge(
+        self, message: Message, *, nack: bool, transaction: str | None, receipt: bool
+    ) -> None:
+        link = await self._ready_link()
+        if message.generation != self._generation:
+            raise ConnectionLost(
+                f"message {message.message_id!r} came on an earlier connection; its ack id is "
+                "void now and the broker will redeliver it"
+            )
+        version = link.core.version or "1.0"
+        await self._send(
+            lambda rid: build_ack(
+                message.event, version, nack=nack, transaction=transaction, receipt=rid
+            ),
+            receipt=receipt,
+            link=link,
+        )
+
+    def transaction(self, *, id: str | None = None) -> Transaction:
+        """A transaction: ``async with`` sends BEGIN, then COMMIT (waiting for its receipt)
+        on success or ABORT on an exception."""
+        return Transaction(self, id if id is not None else self._transaction_ids.next())
+
+
+class Transaction:
+    """A STOMP transaction (spec 1.2 "BEGIN").
+
+    Use ``async with client.transaction() as tx``, or call :meth:`begin`, :meth:`commit`
+    and :meth:`abort` yourself.  If the connection drops, the broker aborts the
+    transaction (conformance 100): every later call raises :class:`ConnectionLost`, and so
+    does the commit on leaving the block.
+
+    Attributes:
+        id: the transaction id.
+    """
+
+    def __init__(self, client: Client, id: str) -> None:
+        self._client = client
+        self.id = id
+        self._open = False
+        self._done = False
+        self._lost_error: ConnectionLost | None = None
+
+    def _check(self) -> None:
+        if self._lost_error is not None:
+            raise self._lost_error
+        if not self._open:
+            raise RuntimeError(f"transaction {self.id!r} is not open")
+
+    def _lost(self, error: ConnectionLost) -> None:
+        self._lost_error = error
+
+    async def begin(self) -> None:
+        """Send BEGIN."""
+        if self._open or self._done:
+            raise RuntimeError(f"transaction {self.id!r} was already begun")
+        self._client._transactions[self.id] = self
+        try:
+            await self._client._send(lambda rid: Begin(transaction=self.id), receipt=False)
+        except BaseException:
+            self._client._transactions.pop(self.id, None)
+            raise
+        self._open = True
+
+    async def commit(self) -> None:
+        """Send COMMIT and wait for the broker's RECEIPT (``receipt_timeout``)."""
+        self._check()
+        self._open, self._done = False, True
+        self._client._transactions.pop(self.id, None)
+        await self._client._send(lambda rid: Commit(transaction=self.id, receipt=rid), receipt=True)
+
+    async def abort(self) -> None:
+        """Send ABORT (no receipt: the broker aborts anyway if the connection drops)."""
+        self._check()
+        self._open, self._done = False, True
+        self._client._transactions.pop(self.id, None)
+        await self._client._send(lambda rid: Abort(transaction=self.id), receipt=False)
+
+    async def send(
+        self,
+        destination: str,
+        body: bytes | str = b"",
+        *,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        receipt: bool = False,
+    ) -> None:
+        """SEND within the transaction (delivered at COMMIT)."""
+        self._check()
+        await self._client.send(
+            destination,
+            body,
+            content_type=content_type,
+            headers=headers,
+            transaction=self.id,
+            receipt=receipt,
+        )
+
+    async def ack(self, message: Message) -> None:
+        """ACK within the transaction (takes effect at COMMIT, conformance 99)."""
+        self._check()
+        await message.ack(transaction=self.id)
+
+    async def nack(self, message: Message) -> None:
+        """NACK within the transaction."""
+        self._check()
+        await message.nack(transaction=self.id)
+
+    async def __aenter__(self) -> Transaction:
+        await self.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._done:
+            return
+        if exc is None:
+            await self.commit()
+            return
+        if self._lost_error is not None or not self._open:
+            return
+        try:
+            await asyncio.wait_for(self.abort(), self._client._receipt_timeout)
+        except (StompError, asyncio.TimeoutError) as abort_error:
+            log.debug("ABORT of %s failed: %s", self.id, abort_error)
+
+
+def open_connection(
+    hosts: str | Iterable[str | tuple[str, int]],
+    *,
+    login: str | None = None,
+    passcode: str | None = None,
+    vhost: str | None = None,
+    versions: Sequence[str] = ("1.0", "1.1", "1.2"),
+    heartbeats: tuple[int, int] = (10_000, 10_000),
+    ssl: _ssl.SSLContext | bool | None = None,
+    connect_timeout: float = 10.0,
+    disconnect_timeout: float = 10.0,
+    receipt_timeout: float = 10.0,
+    reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
+    subscription_buffer: int = 100,
+    headers: Mapping[str, str] | None = None,
+) -> Client:
+    """A STOMP client for ``async with``.
+
+    Args:
+        hosts: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
+            separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in
+            order (failover).
+        login: user name.
+        passcode: password; never logged nor shown by ``repr``.
+        vhost: the CONNECT ``host`` header (virtual host); default: the host dialled.
+        versions: STOMP versions to offer; the broker picks the highest.
+        heartbeats: ``(cx, cy)`` in ms: how often we can send, how often we want to hear
+            from the broker (spec 1.2 "Heart-beating"); ``(0, 0)`` for none.
+        ssl: ``True`` for TLS with the system's CAs and host name checking, an
+            ``SSLContext`` for your own settings, ``False`` for plain TCP (refused for a
+            ``stomp+ssl://`` URL), ``None``: as the URL says.
+        connect_timeout: seconds for TCP and TLS, and again for CONNECTED; also how long
+            an operation waits for a reconnect in progress.
+        disconnect_timeout: seconds to wait for the RECEIPT of DISCONNECT on exit.
+        receipt_timeout: seconds to wait for a receipt (``send(receipt=True)``, commits).
+        reconnect: the :class:`ReconnectPolicy`, or ``None`` to fail at the first loss.
+        subscription_buffer: messages buffered per subscription before the client stops
+            reading from the socket.
+        headers: extra CONNECT headers (e.g. ``{"client-id": "..."}``).
+    """
+    return Client(
+        hosts,
+        login=login,
+        passcode=passcode,
+        vhost=vhost,
+        versions=versions,
+        heartbeats=heartbeats,
+        ssl=ssl,
+        connect_timeout=connect_timeout,
+        disconnect_timeout=disconnect_timeout,
+        receipt_timeout=receipt_timeout,
+        reconnect=reconnect,
+        subscription_buffer=subscription_buffer,
+        headers=headers,
+    )

@@ -1,0 +1,347 @@
+"""One transport connection: an :class:`asyncio.Protocol` around one core ``Connection``.
+
+The link follows the core's call order after every input (``stomp_core/_connection.py``):
+drain ``next_event()``, write ``data_to_send(now)``, re-arm one ``loop.call_at`` timer from
+``get_timer()`` (the aioquic pattern).  The clock is ``loop.time()``.  Heart-beats, the
+CONNECTED wait and the DISCONNECT-receipt wait are the core's: the link only wakes up when
+``get_timer()`` says so and hands the time to ``handle_timer()``.
+
+Writing.  All writers go through ``write_lock`` (conformance 102: frames are atomic).  A
+writer takes the lock, calls ``core.send()``, drains ``data_to_send()`` and writes it in
+chunks, waiting for the transport to ask for more (``resume_writing``) between chunks, so a
+slow broker holds back the sender instead of growing the transport buffer.  If the writer
+is cancelled between two chunks the stream holds half a frame: the link calls
+``core.send_failed()`` and aborts the transport (DESIGN.md, "cancellation is honest").
+Callbacks (timer, incoming data) write at once when the lock is free; otherwise the lock
+holder picks their bytes (heart-beat EOLs) up after its own frame, in order.
+
+Reading.  ``data_received`` feeds the core and dispatches events synchronously.  When the
+client says a subscription buffer is full, the link stops pulling events (lazy parsing)
+and pauses the transport; :meth:`Link.resume` undoes both.  Terminal conditions (EOF, a
+timeout, a closed core) are never held back by a full buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from stomp_core import (
+    NEED_DATA,
+    Connected,
+    ConnectionClosed,
+    ConnectTimeout,
+    DisconnectTimeout,
+    Error,
+    Event,
+    FrameEvent,
+    HeartbeatReceived,
+    HeartbeatTimeout,
+    RemoteProtocolError,
+    State,
+)
+from stomp_core import Connection as CoreConnection
+from stomp_core._client import (
+    ConnectFailed,
+    ConnectionLost,
+    ProtocolViolation,
+    StompError,
+    close_reason,
+)
+
+__all__ = ["Link"]
+
+log = logging.getLogger("stomp_asyncio")
+
+#: Bytes handed to the transport per write; between chunks the writer honours the
+#: transport's flow control.  64 KiB matches asyncio's default write high-water mark.
+WRITE_CHUNK = 64 * 1024
+
+_TERMINAL = (State.CLOSED, State.ERROR)
+_TIMEOUTS = (HeartbeatTimeout, ConnectTimeout, DisconnectTimeout)
+
+
+class Link(asyncio.Protocol):
+    """The protocol object of one transport connection (one STOMP session).
+
+    Args:
+        core: a fresh client-role core connection.
+        dispatch: called with every frame event and heart-beat, synchronously, in order.
+        stalled: whether a subscription buffer is full (then the link stops reading).
+    """
+
+    def __init__(
+        self,
+        core: CoreConnection,
+        *,
+        dispatch: Callable[[Link, FrameEvent], None],
+        stalled: Callable[[], bool],
+    ) -> None:
+        self.core = core
+        self._dispatch = dispatch
+        self._stalled = stalled
+        self._loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.write_lock = asyncio.Lock()
+        #: The CONNECTED event, or the reason connecting failed.
+        self.connected: asyncio.Future[Connected] = self._loop.create_future()
+        #: Resolved (never failed) with the reason once the transport is gone.
+        self.closed: asyncio.Future[StompError] = self._loop.create_future()
+        self.reason: StompError | None = None
+        self.heartbeats_received = 0
+        self._write_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._read_paused = False
+        self._eof = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+
+    # ----------------------------------------------------------- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.core.state in _TERMINAL:
+            return  # e.g. bytes after the DISCONNECT receipt: nothing to do with them
+        self.core.receive_data(data, now=self._loop.time())
+        self._process()
+
+    def eof_received(self) -> bool:
+        self._feed_eof()
+        return False  # let the transport close itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._feed_eof()
+        if self.reason is None:
+            lost = ConnectionLost(f"the connection to the broker was lost ({exc or 'EOF'})")
+            lost.__cause__ = exc
+            self._set_reason(lost)
+        self._cancel_timer()
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_exception(self._lost_error())
+        self._drain_waiters.clear()
+        assert self.reason is not None
+        if not self.connected.done():
+            self.connected.set_exception(self._connect_error(self.reason))
+            self.connected.exception()  # retrieved here: the dialler may be gone
+        if not self.closed.done():
+            self.closed.set_result(self.reason)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._drain_waiters.clear()
+
+    # ----------------------------------------------------------- reading
+
+    def _feed_eof(self) -> None:
+        if self._eof:
+            return
+        self._eof = True
+        self.core.receive_eof(now=self._loop.time())
+        self._process()
+
+    def _process(self) -> None:
+        """Drain the core's events, write what it queued, re-arm the timer."""
+        core = self.core
+        while True:
+            if self._stalled() and not self._eof and core.state not in _TERMINAL:
+                self._pause_reading()
+                break
+            try:
+                event = core.next_event()
+            except RemoteProtocolError as exc:
+                violation = ProtocolViolation(exc)
+                violation.__cause__ = exc
+                self.terminate(violation)
+                return
+            if event is NEED_DATA:
+                break
+            assert isinstance(event, Event)
+            self._handle(event)
+        if core.state in _TERMINAL:
+            self._close_transport()
+        else:
+            self.flush_nowait()
+        self._arm_timer()
+
+    def _handle(self, event: Event) -> None:
+        if isinstance(event, HeartbeatReceived):
+            self.heartbeats_received += 1
+            return
+        if isinstance(event, Connected):
+            if not self.connected.done():
+                self.connected.set_result(event)
+        elif isinstance(event, Error):
+            # An ERROR answering CONNECT is a refusal (bad credentials, unknown vhost).
+            connecting = not self.connected.done()
+            self._set_reason(ConnectFailed.from_error(event) if connecting else close_reason(event))
+        elif isinstance(event, ConnectionClosed):
+            self._set_reason(close_reason(event))
+            return
+        elif isinstance(event, _TIMEOUTS):
+            self._set_reason(close_reason(event))
+            self.abort()
+            return
+        if isinstance(event, FrameEvent):
+            self._dispatch(self, event)
+
+    def _pause_reading(self) -> None:
+        if not self._read_paused and self.transport is not None:
+            self._read_paused = True
+            self.transport.pause_reading()
+            log.debug("a subscription buffer is full: reading paused")
+
+    @property
+    def reading_paused(self) -> bool:
+        """Whether the link stopped reading because a subscription buffer is full."""
+        return self._read_paused
+
+    def resume(self) -> None:
+        """A buffer has room again: parse what the core holds, then read again."""
+        if self.transport is None or self.closed.done():
+            return
+        self._process()
+        if self._read_paused and not self._stalled():
+            self._read_paused = False
+            if not self.transport.is_closing():
+                self.transport.resume_reading()
+            log.debug("reading resumed")
+
+    # ----------------------------------------------------------- timer
+
+    def _arm_timer(self) -> None:
+        deadline = self.core.get_timer()
+        if deadline == self._timer_at:
+            return
+        self._cancel_timer()
+        if deadline is not None and not self.closed.done():
+            self._timer_at = deadline
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+        self._timer_at = None
+
+    def _on_timer(self) -> None:
+        # call_at may fire a hair early (the loop's clock resolution): never hand the
+        # core a time before the deadline it asked for (aioquic does the same).
+        now = max(self._timer_at or 0.0, self._loop.time())
+        self._timer = None
+        self._timer_at = None
+        self.core.handle_timer(now=now)
+        self._process()
+
+    # ----------------------------------------------------------- writing
+
+    def send(self, event: FrameEvent) -> None:
+        """Queue ``event`` in the core (validation errors propagate); call under the lock."""
+        self.core.send(event, now=self._loop.time())
+
+    def flush_nowait(self) -> None:
+        """Write what the core queued, now, unless a locked writer is mid-frame."""
+        if self.write_lock.locked() or self.transport is None or self.transport.is_closing():
+            return
+        data = self.core.data_to_send(now=self._loop.time())
+        if data:
+            self.transport.write(data)
+
+    async def flush(self) -> None:
+        """Write everything the core queued, honouring flow control; call under the lock.
+
+        Raises:
+            ConnectionLost: the transport is gone.
+        """
+        while True:
+            if self.transport is None or self.closed.done() or self.transport.is_closing():
+                raise self._lost_error()
+            data = self.core.data_to_send(now=self._loop.time())
+            if not data:
+                break
+            await self._write_all(data)
+        self._arm_timer()
+
+    async def _write_all(self, data: bytes) -> None:
+        assert self.transport is not None
+        view = memoryview(data)
+        sent = 0
+        try:
+            while sent < len(view):
+                chunk = view[sent : sent + WRITE_CHUNK]
+                self.transport.write(chunk)
+                sent += len(chunk)
+                if sent < len(view):
+                    await self._drain()
+        except BaseException:
+            if sent < len(view):
+                # Half a frame is on the wire: the stream can never be valid again.
+                self.core.send_failed()
+                self.terminate(
+                    ConnectionLost("a frame write was interrupted; the connection was dropped")
+                )
+            raise
+        # The whole frame is in the transport: waiting for it to drain is flow control
+        # only, and cancelling this wait leaves the stream intact.
+        await self._drain()
+
+    async def _drain(self) -> None:
+        if not self._write_paused:
+            return
+        if self.closed.done():
+            raise self._lost_error()
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._drain_waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if waiter in self._drain_waiters:
+                self._drain_waiters.remove(waiter)
+
+    # ----------------------------------------------------------- closing
+
+    def _set_reason(self, reason: StompError) -> None:
+        if self.reason is None:
+            self.reason = reason
+
+    def _lost_error(self) -> ConnectionLost:
+        if isinstance(self.reason, ConnectionLost):
+            return self.reason
+        lost = ConnectionLost("the connection to the broker is gone")
+        lost.__cause__ = self.reason
+        return lost
+
+    @staticmethod
+    def _connect_error(reason: StompError) -> StompError:
+        if isinstance(reason, ConnectFailed):
+            return reason
+        failed = ConnectFailed(f"the connection ended before CONNECTED: {reason}")
+        failed.__cause__ = reason
+        return failed
+
+    def _close_transport(self) -> None:
+        # The core is done (RECEIPT of DISCONNECT, ERROR, EOF): close after the buffered
+        # bytes are written.  The client bounds the wait and aborts if needed.
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def terminate(self, reason: StompError) -> None:
+        """Record ``reason`` (unless one is known) and abort the transport at once."""
+        self._set_reason(reason)
+        self.abort()
+
+    def abort(self) -> None:
+        """Drop the transport without flushing; ``connection_lost`` follows."""
+        self._cancel_timer()
+        if self.transport is not None:
+            self.transport.abort()

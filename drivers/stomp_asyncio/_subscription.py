@@ -1,0 +1,266 @@
+"""Subscriptions (bounded message buffers with async iteration) and received messages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Mapping
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING
+
+from stomp_core import Message as MessageEvent
+from stomp_core._client import decode_text
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["Message", "Subscription"]
+
+
+class Message:
+    """A MESSAGE delivered to a subscription.
+
+    Attributes:
+        event: the core's :class:`stomp_core.Message` event (every header, typed).
+        subscription: the :class:`Subscription` it was delivered to.
+    """
+
+    __slots__ = ("_client", "_generation", "_headers", "event", "subscription")
+
+    def __init__(
+        self, client: Client, subscription: Subscription, event: MessageEvent, generation: int
+    ) -> None:
+        self._client = client
+        self._generation = generation
+        self._headers: Mapping[str, str] | None = None
+        self.event = event
+        self.subscription = subscription
+
+    @property
+    def body(self) -> bytes:
+        """The body octets."""
+        return self.event.body
+
+    @property
+    def text(self) -> str:
+        """The body decoded by its content type's charset, UTF-8 without one (conformance 38).
+
+        Raises:
+            UnicodeDecodeError: the body is not text in that charset.
+            ValueError: the charset is unknown.
+        """
+        return decode_text(self.event.body, self.event.content_type)
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Every header, first occurrence winning (spec 1.2 "Repeated Header Entries")."""
+        if self._headers is None:
+            headers: dict[str, str] = {}
+            for field_name, name in self.event.header_fields:
+                value = getattr(self.event, field_name)
+                if value is not None:
+                    headers[name] = value
+            for name, value in self.event.headers:
+                headers.setdefault(name, value)
+            self._headers = MappingProxyType(headers)
+        return self._headers
+
+    @property
+    def destination(self) -> str:
+        """The ``destination`` header."""
+        return self.event.destination
+
+    @property
+    def message_id(self) -> str:
+        """The ``message-id`` header."""
+        return self.event.message_id
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``content-type`` header, if any."""
+        return self.event.content_type
+
+    @property
+    def from_current_connection(self) -> bool:
+        """Whether it arrived on the connection that is live now (only those can be acked)."""
+        return self._client._generation == self._generation
+
+    async def ack(self, *, transaction: str | None = None, receipt: bool = False) -> None:
+        """Acknowledge it (``client`` and ``client-individual`` subscriptions).
+
+        The right headers for the negotiated version are used (``id`` = ``ack`` header in
+        1.2, ``message-id`` before).  In ``client`` mode an ACK also covers every earlier
+        message of the subscription (spec 1.2 "SUBSCRIBE ack Header").
+
+        Raises:
+            ConnectionLost: the message came on an earlier connection: its ack id means
+                nothing to the new session (conformance 98) and the broker redelivers it.
+            stomp_core.LocalProtocolError: the subscription is ``auto`` (conformance 80).
+        """
+        await self._client._acknowledge(self, nack=False, transaction=transaction, receipt=receipt)
+
+    async def nack(self, *, transaction: str | None = None, receipt: bool = False) -> None:
+        """Reject it (STOMP 1.1+): the broker redelivers or dead-letters it.
+
+        Raises:
+            ConnectionLost: as for :meth:`ack`.
+            stomp_core.LocalProtocolError: STOMP 1.0 (no NACK) or an ``auto`` subscription.
+        """
+        await self._client._acknowledge(self, nack=True, transaction=transaction, receipt=receipt)
+
+    @property
+    def generation(self) -> int:
+        """The number of the connection it arrived on (1 for the first, +1 per reconnect)."""
+        return self._generation
+
+    def __repr__(self) -> str:
+        return f"<Message {self.message_id!r} from {self.destination!r}, {len(self.body)} bytes>"
+
+
+class Subscription:
+    """A live subscription; iterate it with ``async for``.
+
+    Made by :meth:`Client.subscribe`; ``async with`` sends SUBSCRIBE on entry and
+    UNSUBSCRIBE on exit.  Messages wait in a buffer of ``subscription_buffer`` entries;
+    when it is full the client stops reading from the socket until the consumer catches
+    up, which stalls every subscription of that connection (one TCP stream), so consume
+    every subscription you open.  Keep the broker's prefetch (``activemq.prefetchSize``,
+    RabbitMQ ``prefetch-count``) at or below the buffer size so it rarely fills.
+
+    Iteration carries on across reconnects; it ends when the subscription or the client is
+    closed, and raises the error if the client failed for good.
+
+    Attributes:
+        id: the subscription id (spec 1.2 "SUBSCRIBE id Header").
+        destination: what it is subscribed to.
+        ack: the ack mode: ``"auto"``, ``"client"`` or ``"client-individual"``.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        destination: str,
+        id: str,
+        ack: str,
+        headers: tuple[tuple[str, str], ...],
+        receipt: bool,
+        capacity: int,
+    ) -> None:
+        self._client = client
+        self.id = id
+        self.destination = destination
+        self.ack = ack
+        self._headers = headers
+        self._receipt = receipt
+        self._capacity = capacity
+        self._buffer: deque[Message] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._ended: BaseException | None = None
+        self._closed = False
+        self._active = False
+
+    # ------------------------------------------------------------- context manager
+
+    async def __aenter__(self) -> Subscription:
+        await self._client._subscribe(self)
+        self._active = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """UNSUBSCRIBE (best effort if the connection is gone) and end the iteration."""
+        if self._closed:
+            return
+        self._closed = True
+        self._end(None)
+        if self._active:
+            self._active = False
+            await self._client._unsubscribe(self)
+
+    # ------------------------------------------------------------- iteration
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Message:
+        while True:
+            if self._buffer:
+                return self._take()
+            if self._ended is not None:
+                raise self._ended
+            if self._closed:
+                raise StopAsyncIteration
+            if self._wakeup is None or self._wakeup.done():
+                self._wakeup = asyncio.get_running_loop().create_future()
+            # A bare wake-up: the message stays in the buffer until taken just above, so
+            # a consumer cancelled here loses nothing.
+            await asyncio.shield(self._wakeup)
+
+    async def get(self, timeout: float | None = None) -> Message:
+        """The next message, waiting at most ``timeout`` seconds (``None``: no limit).
+
+        Raises:
+            TimeoutError: nothing arrived in time.
+            StopAsyncIteration: the subscription is closed.
+        """
+        if timeout is None:
+            return await self.__anext__()
+        return await asyncio.wait_for(self.__anext__(), timeout)
+
+    @property
+    def buffered(self) -> int:
+        """Messages waiting in the buffer."""
+        return len(self._buffer)
+
+    @property
+    def full(self) -> bool:
+        """Whether the buffer is at capacity (the client then stops reading)."""
+        return len(self._buffer) >= self._capacity
+
+    # ------------------------------------------------------------- client side
+
+    def _take(self) -> Message:
+        was_full = self.full
+        message = self._buffer.popleft()
+        if was_full and not self.full:
+            self._client._buffer_has_room()
+        return message
+
+    def _deliver(self, message: Message) -> None:
+        self._buffer.append(message)
+        self._wake()
+
+    def _end(self, error: BaseException | None) -> None:
+        """Stop the iteration: with ``error`` raised to consumers, or cleanly."""
+        if error is not None and self._ended is None:
+            self._ended = error
+        self._closed = True
+        had_full = self.full
+        if error is None:
+            self._buffer.clear()
+        if had_full:
+            self._client._buffer_has_room()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    @property
+    def _subscribe_receipt(self) -> bool:
+        return self._receipt
+
+    @property
+    def _extra_headers(self) -> tuple[tuple[str, str], ...]:
+        return self._headers
+
+    def __repr__(self) -> str:
+        return f"<Subscription {self.id!r} to {self.destination!r} ack={self.ack}>"
