@@ -15,8 +15,8 @@ _QUOTED = re.compile(r"""(['"]passcode['"]\s*:\s*)(['"])(?:\\.|(?!\2).)*\2""", r
 # The wire form passcode:secret (or passcode=secret in a message) up to the end of the
 # line; inside the repr of bytes the line ends at a literal backslash (\n, \r) or quote.
 _BARE = re.compile(
-    r"""(?:(?<=\\n)|(?<=\\r)|(?<![\w'"-]))"""  # after a (repr'd) line end or a non-word
-    r"""(passcode\s*[:=]\s*)(?!['"])[^\r\n'"\\]*""",
+    r"""(?:(?<=\\n)|(?<=\\r)|(?<![\w-]))"""  # after a (repr'd) line end or a non-word
+    r"""(passcode)\s*([:=])\s*(?!['"])[^\r\n'"\\]*""",
     re.IGNORECASE,
 )
 
@@ -33,4 +33,5 @@ def mask_passcodes(text: str) -> str:
     if "passcode" not in text.lower():
         return text
     text = _QUOTED.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
-    return _BARE.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    # "passcode: x" becomes "passcode:********", as stomp.py's clean_lines writes it.
+    return _BARE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)

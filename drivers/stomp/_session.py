@@ -417,6 +417,23 @@ class Session:
         if rearm:
             self._wake()
 
+    def send_raw(self, data: bytes) -> None:
+        """Write bytes the core does not see (stomp.py's ``transport.send`` hook), locked.
+
+        Raises:
+            NotConnectedException: the connection is closed.
+        """
+        with self.cond:
+            if self.closed or self._broken:
+                raise NotConnectedException("not connected")
+            try:
+                self.sock.sendall(data)
+            except OSError as exc:
+                self.core.send_failed()
+                self._broken = True
+                self._wake()
+                raise NotConnectedException(f"sending failed: {exc}") from exc
+
     def abort(self) -> None:
         """Shut the socket down so that the I/O thread finishes (and reports it)."""
         with self.cond:

@@ -186,6 +186,13 @@ class Protocol10:
             if value is not None and not isinstance(value, str):
                 raise TypeError(f"{name} must be a str, got {type(value).__name__}")
         merged = _merge(headers, keyword_headers)
+        session = self.transport.session
+        if session is not None and not session.closed:
+            # stomp.py started a second reader on the same socket here (quirk 14).
+            logging.warning("connect() while connected to %s:%s: ignored", *session.host_and_port)
+            if wait:
+                self.transport.wait_for_connection()
+            return
         self.transport.start()
         self._connect_args = (username, passcode, merged)
         try:

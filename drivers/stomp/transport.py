@@ -555,6 +555,19 @@ class Transport(BaseTransport):
         if logging.isEnabledFor(logging.DEBUG):
             logging.debug("sent frame: %r", frame)
 
+    def send(self, encoded_frame: bytes) -> None:
+        """Write raw bytes to the connection, bypassing the protocol (stomp.py's hook).
+
+        Only whole frames or EOLs keep the stream valid; prefer :meth:`transmit`.
+
+        Raises:
+            NotConnectedException: there is no open connection.
+        """
+        session = self._session
+        if session is None:
+            raise NotConnectedException("not connected")
+        session.send_raw(bytes(encoded_frame))
+
     def _core_frame(self, frame: Frame) -> stomp_core.Frame:
         body = frame.body
         if body is None:

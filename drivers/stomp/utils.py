@@ -219,7 +219,7 @@ class Frame:
         self.body = body
 
     def __str__(self) -> str:
-        return f"{{cmd={self.cmd},headers=[{clean_headers(self.headers)}],body={self.body!r}}}"
+        return f"{{cmd={self.cmd},headers=[{clean_headers(self.headers)}],body={self.body}}}"
 
     def __repr__(self) -> str:
         return (
@@ -287,7 +287,7 @@ def clean_lines(lines: object) -> str:
     return mask_passcodes(str(lines))
 
 
-def calculate_heartbeats(shb: Sequence[Any], chb: Sequence[Any]) -> tuple[int, int]:
+def calculate_heartbeats(shb: Iterable[Any], chb: Iterable[Any]) -> tuple[int, int]:
     """Negotiate heart-beats (spec 1.2 "Heart-beating").
 
     Args:
@@ -298,8 +298,9 @@ def calculate_heartbeats(shb: Sequence[Any], chb: Sequence[Any]) -> tuple[int, i
         ``(send, receive)`` in milliseconds: how often the client must send, and how
         often it may expect the server to send; ``0`` means never.
     """
-    sx, sy = int(shb[0]), int(shb[1])
-    cx, cy = int(chb[0]), int(chb[1])
+    server_x, server_y = shb  # any iterable of two (stomp.py's tests pass a map object)
+    client_x, client_y = chb
+    sx, sy, cx, cy = int(server_x), int(server_y), int(client_x), int(client_y)
     send = max(cx, sy) if cx != 0 and sy != 0 else 0
     receive = max(cy, sx) if cy != 0 and sx != 0 else 0
     return send, receive

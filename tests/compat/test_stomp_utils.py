@@ -104,7 +104,7 @@ def test_frame_defaults_are_not_shared_and_original_headers_kept() -> None:
     c = Frame("MESSAGE", {"k": "v"}, "b")
     c.headers["k"] = "changed"
     assert c.original_headers == {"k": "v"}
-    assert str(c) == "{cmd=MESSAGE,headers=[{'k': 'changed'}],body='b'}"
+    assert str(c) == "{cmd=MESSAGE,headers=[{'k': 'changed'}],body=b}"
 
 
 def test_frame_str_masks_passcode() -> None:
@@ -140,7 +140,7 @@ def test_merge_and_clean_headers() -> None:
 
 def test_clean_lines_masks_with_and_without_space() -> None:
     assert "secret" not in utils.clean_lines("CONNECT\npasscode:secret\n\n")
-    assert "secret" not in utils.clean_lines("passcode: secret")
+    assert utils.clean_lines(["a", "passcode: secret", "b"]) == "['a', 'passcode:********', 'b']"
     assert "secret" not in utils.clean_lines([b"CONNECT\npasscode:secret\nlogin:x\n"])
     assert "login:x" in utils.clean_lines([b"CONNECT\npasscode:secret\nlogin:x\n"])
 
@@ -151,6 +151,7 @@ def test_calculate_heartbeats() -> None:
     assert utils.calculate_heartbeats(("1000", "0"), (500, 300)) == (0, 1000)
     assert utils.calculate_heartbeats(("0", "2000"), (500, 300)) == (2000, 0)
     assert utils.calculate_heartbeats((100, 100), (0, 300)) == (0, 300)
+    assert utils.calculate_heartbeats(map(str, (5000, 3000)), (3000, 5000)) == (3000, 5000)
 
 
 def test_small_helpers() -> None:

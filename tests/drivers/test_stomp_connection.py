@@ -589,3 +589,99 @@ def test_get_set_remove_listener_and_receipt() -> None:
     conn.set_receipt("r", "SEND")
     conn.set_receipt("r", None)
     assert conn.transport.host_and_ports[0][1] == 61613
+
+
+def test_disconnect_and_reconnect_from_inside_listeners() -> None:
+    # The stomp.py way to reconnect: call connect() from on_disconnected.  Neither that
+    # nor disconnect() from a callback may deadlock on the dispatcher thread.
+    reconnected = threading.Event()
+    errors: list[BaseException] = []
+
+    class Reconnector(ConnectionListener):
+        def __init__(self) -> None:
+            self.conn: Any = None
+            self.drops = 0
+
+        def on_message(self, frame: Frame) -> None:
+            if frame.body == "quit":
+                try:
+                    self.conn.disconnect()
+                except BaseException as exc:  # reported to the test below
+                    errors.append(exc)
+
+        def on_disconnected(self) -> None:
+            self.drops += 1
+            if self.drops == 1:
+                try:
+                    self.conn.connect(wait=True)
+                    reconnected.set()
+                except BaseException as exc:
+                    errors.append(exc)
+
+    def first(peer: Peer) -> None:
+        peer.connected()  # then drop
+
+    def second(peer: Peer) -> None:
+        peer.connected()
+        peer.send_frame(
+            "MESSAGE", {"subscription": "1", "message-id": "1", "destination": "/q"}, b"quit"
+        )
+        graceful_end(peer)
+
+    recorder = Recorder()
+    listener = Reconnector()
+    with fake_server(first, second) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        listener.conn = conn
+        conn.set_listener("a", listener)
+        conn.set_listener("b", recorder)
+        conn.connect(wait=True)
+        assert reconnected.wait(WAIT)
+        recorder.wait_for("disconnected", 2)
+    assert errors == []
+    assert recorder.names().count("connected") == 2
+
+
+def test_slow_listener_applies_back_pressure_and_loses_nothing() -> None:
+    total = 2500  # more than the dispatcher queue's high-water mark
+    release = threading.Event()
+
+    class Slow(ConnectionListener):
+        def on_message(self, frame: Frame) -> None:
+            release.wait(WAIT)
+
+    def script(peer: Peer) -> None:
+        peer.connected()
+        frame = b"MESSAGE\nsubscription:1\nmessage-id:%d\ndestination:/q\n\nx\0"
+        peer.send(b"".join(frame % n for n in range(total)))
+        release.set()
+        graceful_end(peer)
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        conn.set_listener("a", Slow())
+        conn.set_listener("b", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("message", total)
+        conn.disconnect()
+    ids = [int(frame.headers["message-id"]) for frame in recorder.frames("message")]
+    assert ids == list(range(total))
+
+
+def test_raw_transport_send_and_second_connect_is_harmless() -> None:
+    def script(peer: Peer) -> None:
+        peer.connected()
+        peer.expect("SEND")
+        assert peer.heartbeats == 1  # the raw EOL
+        graceful_end(peer)
+
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        conn.connect(wait=True)
+        conn.connect(wait=True)  # already connected: a warning, no second CONNECT
+        conn.transport.send(b"\n")
+        conn.send("/q", "x")
+        conn.disconnect()
+        with pytest.raises(NotConnectedException):
+            conn.transport.send(b"\n")
