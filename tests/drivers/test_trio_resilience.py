@@ -1,0 +1,287 @@
+"""stomp_trio: heart-beats, timeouts, backoff and reconnection, under MockClock.
+
+Every wait is on trio's mock clock with ``autojump_threshold=0``, so a 10 s heart-beat
+interval costs nothing and the asserted times are exact.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import trio
+import trio.testing
+from test_trio_support import Network, options
+
+import stomp_core as sc
+import stomp_trio
+
+pytestmark = pytest.mark.trio
+
+S = stomp_trio.ClientState
+
+
+@pytest.fixture
+def autojump_clock() -> trio.testing.MockClock:
+    return trio.testing.MockClock(autojump_threshold=0)
+
+
+async def test_client_heartbeats_on_schedule_while_idle(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            connect = await broker.accept(heart_beat=(0, 1000))
+            assert connect.heart_beat == (1000, 0)
+            start = trio.current_time()
+            while broker.heartbeats < 5:
+                event = await broker.next_event(heartbeats=True)
+                assert isinstance(event, sc.HeartbeatReceived)
+            # Core default send factor 0.8: an EOL every 0.8 s of silence.
+            times = [start, *broker.heartbeat_times]
+            gaps = [b - a for a, b in itertools.pairwise(times)]
+            assert gaps == pytest.approx([0.8] * 5)
+            await broker.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection(
+            "stomp://h", **options(network, heartbeats=(1000, 0))
+        ) as client:
+            assert client.heartbeat == (1000, 0)
+            await trio.sleep(4.5)
+
+
+async def test_received_heartbeats_keep_the_connection_alive(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept(heart_beat=(1000, 0))
+            for _ in range(20):
+                await trio.sleep(1)
+                await broker.send_raw(b"\n")
+            await broker.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection(
+            "stomp://h", **options(network, heartbeats=(0, 1000), reconnect=None)
+        ) as client:
+            await trio.sleep(19.5)
+            assert client.state is S.CONNECTED
+            assert client.heartbeats_received >= 19
+
+
+async def test_silent_broker_times_out_and_client_reconnects(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    changes: list[stomp_trio.StateChange] = []
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            first = await network.accept()
+            await first.accept(heart_beat=(1000, 0))
+            silent_since = trio.current_time()
+            second = await network.accept()
+            # tolerance 1.5 x 1 s of silence, then an immediate reconnect.
+            assert trio.current_time() - silent_since == pytest.approx(1.5)
+            await second.accept(heart_beat=(1000, 0))
+            nursery.start_soon(beat, second)
+            await second.finish_disconnect()
+
+        async def beat(broker: object) -> None:
+            assert hasattr(broker, "send_raw")
+            with trio.move_on_after(30):
+                while True:
+                    await trio.sleep(1)
+                    try:
+                        await broker.send_raw(b"\n")
+                    except trio.ClosedResourceError:
+                        return
+
+        nursery.start_soon(server)
+        async with (
+            stomp_trio.open_connection(
+                "stomp://h", **options(network, heartbeats=(0, 1000))
+            ) as client,
+            client.state_changes() as observer,
+        ):
+            async for change in observer:
+                changes.append(change)
+                if change.state is S.CONNECTED:
+                    break
+    assert [c.state for c in changes] == [S.RECONNECTING, S.CONNECTED]
+    assert isinstance(changes[0].error, stomp_trio.ConnectionLost)
+    assert "heart-beat" in str(changes[0].error)
+
+
+async def test_connect_timeout_is_the_core_timer(autojump_clock: trio.testing.MockClock) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.expect(sc.Connect)
+            await trio.sleep_forever()
+
+        nursery.start_soon(server)
+        start = trio.current_time()
+        with pytest.raises(stomp_trio.ConnectFailed, match="connect timeout"):
+            async with stomp_trio.open_connection(
+                "stomp://h", connect_timeout=7, reconnect=None, **options(network)
+            ):
+                pytest.fail("connected")  # pragma: no cover
+        assert trio.current_time() - start == pytest.approx(7)
+        nursery.cancel_scope.cancel()
+
+
+async def test_first_connect_fails_fast_by_default(autojump_clock: trio.testing.MockClock) -> None:
+    network = Network(refuse=5)
+    with pytest.raises(stomp_trio.ConnectFailed) as info:
+        async with stomp_trio.open_connection(["stomp://a:1", "stomp://b:2"], **options(network)):
+            pytest.fail("connected")  # pragma: no cover
+    # One round over both hosts, no waiting.
+    assert [d[:2] for d in network.dials] == [("a", 1), ("b", 2)]
+    assert trio.current_time() == 0
+    assert isinstance(info.value.__cause__, stomp_trio.ConnectFailed)
+
+
+async def test_first_connect_retries_with_the_core_backoff(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network(refuse=4)
+    policy = stomp_trio.ReconnectPolicy(
+        initial=1.0, increase=1.0, jitter=0.0, maximum=3.0, retry_first_connect=True
+    )
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept()
+            await broker.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection(
+            "stomp://h", reconnect=policy, **options(network)
+        ) as client:
+            assert client.state is S.CONNECTED
+    times = [d[2] for d in network.dials]
+    # Waits of 1, 2, then 3 (capped), 3 between the rounds of one host each.
+    assert times == pytest.approx([0, 1, 3, 6, 9])
+
+
+async def test_reconnect_gives_up_after_attempts_max(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    policy = stomp_trio.ReconnectPolicy(initial=1.0, increase=0.0, jitter=0.0, attempts_max=3)
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept()
+            await broker.expect(sc.Subscribe)
+            network.refuse = 100
+            await broker.close()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection(
+            "stomp://h", reconnect=policy, **options(network)
+        ) as client:
+            async with client.subscribe("/queue/a") as sub:
+                with pytest.raises(stomp_trio.ConnectionLost, match="reconnecting failed"):
+                    await sub.get()
+            assert client.state is S.CLOSED
+    assert len(network.dials) == 1 + 3
+
+
+async def test_reconnect_replays_subscriptions_and_fails_receipts_and_transactions(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            first = await network.accept()
+            await first.accept()
+            sub = await first.expect(sc.Subscribe)
+            await first.expect(sc.Begin)
+            await first.message(sub, b"before", message_id="m1", ack="a1")
+            await first.expect(sc.Send)  # receipted; never answered
+            await first.close()
+            second = await network.accept()
+            await second.accept()
+            replayed = await second.expect(sc.Subscribe)
+            assert replayed.id == sub.id
+            assert replayed.destination == sub.destination
+            assert replayed.ack == sub.ack
+            assert replayed.receipt is None
+            await second.message(replayed, b"after", message_id="m2", ack="a2")
+            ack = await second.expect(sc.Ack)
+            assert ack.id == "a2"
+            await second.expect(sc.Unsubscribe)
+            await second.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with (
+            stomp_trio.open_connection("stomp://h", **options(network)) as client,
+            client.subscribe("/queue/a", ack="client") as sub,
+        ):
+
+            async def lost_transaction() -> None:
+                async with client.transaction() as tx:
+                    first = await sub.get()
+                    assert first.body == b"before"
+                    with pytest.raises(stomp_trio.ConnectionLost) as info:
+                        await client.send("/queue/b", b"x", receipt=True)
+                    assert "before RECEIPT" in str(info.value)
+                    with pytest.raises(stomp_trio.ConnectionLost, match="aborted"):
+                        await tx.send("/queue/b", b"in tx")
+                    with pytest.raises(stomp_trio.ConnectionLost, match="since been lost"):
+                        await first.ack()
+                    # The iterator carries on over the new connection.
+                    second = await sub.get()
+                    assert second.body == b"after"
+                    await second.ack()
+
+            # Leaving the block normally commits, which a lost transaction cannot.
+            with pytest.raises(stomp_trio.ConnectionLost, match="aborted by the broker"):
+                await lost_transaction()
+
+
+async def test_send_during_reconnect_waits_for_the_new_connection(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    policy = stomp_trio.ReconnectPolicy(initial=2.0, jitter=0.0)
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            first = await network.accept()
+            await first.accept()
+            network.refuse = 1
+            await first.close()
+            second = await network.accept()
+            await second.accept()
+            send = await second.expect(sc.Send)
+            assert send.body == b"late"
+            await second.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection(
+            "stomp://h", reconnect=policy, **options(network)
+        ) as client:
+            with trio.fail_after(5):
+                async with client.state_changes() as changes:
+                    async for change in changes:
+                        if change.state is S.RECONNECTING:
+                            break
+            assert client.state is S.RECONNECTING
+            await client.send("/queue/a", b"late")
+            assert client.state is S.CONNECTED
