@@ -46,9 +46,9 @@ class Faults:
             seconds (order is kept).
         drop_frames: commands whose frames are silently not written, e.g.
             ``{"RECEIPT"}`` or ``{"MESSAGE"}``; ``"*"`` drops every frame.
-        send_malformed_after: once this many frames were written, write
-            :data:`MALFORMED_FRAME` before the next one (``0``: instead of answering the
-            CONNECT, the malformed frame comes first).
+        send_malformed_after: write :data:`MALFORMED_FRAME` right after frame number
+            ``n`` (``1``: right after CONNECTED; ``0``: before CONNECTED), once per
+            connection; the broker carries on normally afterwards.
         connect_error: answer CONNECT with an ERROR carrying this ``message`` (and close),
             as a broker that refuses the session does.
     """

@@ -547,11 +547,14 @@ class Session:
             self._closing = True
             self._begin_close()
             return
-        if faults.send_malformed_after == self._frames_sent and not self._malformed_sent:
+        if faults.send_malformed_after == 0 and not self._malformed_sent:
             self._malformed_sent = True
             self._queue_write(MALFORMED_FRAME, now, faults.delay_frames)
         self._frames_sent = number
         self._queue_write(data, now, faults.delay_frames)
+        if faults.send_malformed_after == number and not self._malformed_sent:
+            self._malformed_sent = True
+            self._queue_write(MALFORMED_FRAME, now, faults.delay_frames)
         if limit is not None and number >= limit and not faults.close_mid_frame:
             self._closing = True
             self._begin_close()

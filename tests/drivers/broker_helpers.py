@@ -70,20 +70,29 @@ class CoreClient:
         self.connected: Connected | None = None
         self.closed = False
         if connect:
-            self.send(
-                Connect(
-                    accept_version=(version,),
-                    host="/",
-                    login=login,
-                    passcode=passcode,
-                    heart_beat=heart_beat,
-                )
+            try:
+                self._connect(version, heart_beat, login, passcode)
+            except BaseException:
+                self.sock.close()
+                raise
+
+    def _connect(
+        self, version: str, heart_beat: tuple[int, int], login: str | None, passcode: str | None
+    ) -> None:
+        self.send(
+            Connect(
+                accept_version=(version,),
+                host="/",
+                login=login,
+                passcode=passcode,
+                heart_beat=heart_beat,
             )
-            event = self.next_frame()
-            if isinstance(event, Error):
-                raise Closed(f"CONNECT refused: {event.message}")
-            assert isinstance(event, Connected), event
-            self.connected = event
+        )
+        event = self.next_frame()
+        if isinstance(event, Error):
+            raise Closed(f"CONNECT refused: {event.message}")
+        assert isinstance(event, Connected), event
+        self.connected = event
 
     def send(self, event: FrameEvent) -> None:
         now = time.monotonic()
@@ -209,14 +218,18 @@ def ack_id(client: CoreClient, message: Message) -> str:
 
 
 def raw_exchange(address: tuple[str, int], data: bytes, timeout: float = TIMEOUT) -> bytes:
-    """Write ``data`` on a plain socket and read until the broker closes."""
+    """Write ``data`` on a plain socket and read until the broker closes (or resets)."""
     deadline = time.monotonic() + timeout
+    chunks = []
     with socket.create_connection(address, timeout=timeout) as sock:
-        sock.sendall(data)
-        chunks = []
-        while True:
-            sock.settimeout(max(0.01, deadline - time.monotonic()))
-            chunk = sock.recv(65536)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
+        try:
+            sock.sendall(data)
+            while True:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the broker closed while we wrote (or with unread data): that is a close
+    return b"".join(chunks)
