@@ -213,7 +213,6 @@ class Client:
             raise RuntimeError("a Client can be used for one 'async with' only")
         self._entered = True
         self._host = asyncio.current_task()
-        self._set_state(ClientState.CONNECTING)
         policy = self._reconnect
         schedule = (
             policy.schedule(random.random)
