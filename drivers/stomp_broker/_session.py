@@ -241,9 +241,15 @@ class Session:
         self._on_closed(self)
 
     def shutdown(self) -> None:
-        """The broker stops: close this connection (buffered bytes first, bounded)."""
+        """The broker stops: close now, without waiting for writes a delay fault holds."""
         self._closing = True
-        self._begin_close()
+        if self._outbox_handle is not None:
+            self._outbox_handle.cancel()
+            self._outbox_handle = None
+        self._outbox.clear()
+        self._outbox_bytes = 0
+        if self._abort_handle is None:
+            self._close_transport()
 
     # ------------------------------------------------------------------ core driving
 
@@ -612,7 +618,7 @@ class Session:
 
     def _close_transport(self) -> None:
         self._close_started = True
-        if self._lost:
+        if self._lost or self._abort_handle is not None:
             return
         if self._timer_handle is not None:
             self._timer_handle.cancel()
