@@ -296,6 +296,8 @@ class Link:
 
     async def _read_loop(self, drain: Callable[[Link], None]) -> None:
         core = self.core
+        # Bytes that came with CONNECTED are already in the core: handle them first.
+        drain(self)
         while not self.ended:
             max_bytes = READ_SIZE
             if self.held is not None:

@@ -390,3 +390,29 @@ async def test_state_changes_report_the_lifecycle(autojump_clock: trio.testing.M
             nursery.start_soon(watch)
             await trio.testing.wait_all_tasks_blocked()
     assert seen == [stomp_trio.ClientState.DISCONNECTING, stomp_trio.ClientState.CLOSED]
+
+
+async def test_a_frame_that_came_with_connected_is_handled_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.expect(sc.Connect)
+            # CONNECTED and ERROR in one write: the ERROR sits in the core's buffer
+            # when the handshake returns, with no more bytes to come.
+            broker.core.send(sc.Connected(version="1.2"), now=trio.current_time())
+            broker.core.send(sc.Error(message="shutting down"), now=trio.current_time())
+            await broker.flush()
+            await trio.sleep_forever()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection("stomp://h", **options(network)) as client:
+            async with client.state_changes() as changes:
+                change = await changes.__anext__()
+            assert change.state is stomp_trio.ClientState.CLOSED
+            assert isinstance(change.error, stomp_trio.BrokerError)
+            assert trio.current_time() == 0
+        nursery.cancel_scope.cancel()
