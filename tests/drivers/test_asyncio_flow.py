@@ -1,0 +1,327 @@
+"""stomp_asyncio flow control and cancellation, on in-memory transports whose flow control
+the tests drive: bounded subscription buffers pause the socket (heart-beats keep going),
+a slow broker holds senders back, and cancellation at every await point of send,
+subscribe and disconnect leaves the connection either intact or honestly broken."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asyncio_harness import ScriptedServer, memory_client, run, servers, wait_until
+
+from stomp_asyncio import ClientState, ConnectionLost, ReconnectPolicy
+from stomp_asyncio._link import WRITE_CHUNK
+from stomp_core import Disconnect, Message, Receipt, Send, State, Subscribe, Unsubscribe
+
+NO_JITTER = ReconnectPolicy(jitter=0.0)
+
+
+async def started(task: asyncio.Task[object], *, ticks: int = 20) -> None:
+    """Let ``task`` run until it blocks (a few loop iterations) and check it has not ended."""
+    for _ in range(ticks):
+        await asyncio.sleep(0)
+    assert not task.done(), task
+
+
+def test_full_subscription_pauses_reading_and_heartbeats_keep_flowing() -> None:
+    async def main() -> None:
+        server = ScriptedServer(heart_beat=(0, 1000))
+        client = memory_client(servers(server), subscription_buffer=2, heartbeats=(1000, 0))
+        async with client, client.subscribe("/queue/a") as sub:
+            subscribe = await server.next(Subscribe)
+            for i in range(10):
+                server.send(
+                    Message(destination="/queue/a", message_id=f"m{i}", subscription=subscribe.id)
+                )
+            link = client._link
+            assert link is not None
+            await wait_until(lambda: link.reading_paused)
+            transport = client.transports[0]
+            assert not transport.is_reading()
+            assert sub.buffered == 2
+            beats = server.heartbeats
+            await asyncio.sleep(30)  # a slow consumer...
+            assert sub.buffered == 2  # ...still holds at most the bound
+            assert server.heartbeats >= beats + 30 // 0.8 - 1  # our EOLs kept flowing
+            received = [(await sub.get(5)).message_id for _ in range(10)]
+            assert received == [f"m{i}" for i in range(10)]
+            await wait_until(lambda: not link.reading_paused)
+            assert transport.is_reading()
+            assert client.state is ClientState.CONNECTED
+
+    run(main)
+
+
+def test_closing_a_full_subscription_resumes_reading_for_the_others() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = memory_client(servers(server), subscription_buffer=1)
+        async with client, client.subscribe("/queue/b") as other:
+            async with client.subscribe("/queue/a"):
+                assert (await server.next(Subscribe)).id == other.id == "sub-1"
+                assert (await server.next(Subscribe)).id == "sub-2"
+                for i in range(3):
+                    server.send(
+                        Message(destination="/queue/a", message_id=f"a{i}", subscription="sub-2")
+                    )
+                server.send(Message(destination="/queue/b", message_id="b0", subscription="sub-1"))
+                link = client._link
+                assert link is not None
+                await wait_until(lambda: link.reading_paused)
+                assert other.buffered == 0  # b0 is stuck behind a1 and a2
+            # Leaving the full subscription drops its buffer and reading resumes.
+            assert (await other.get(5)).message_id == "b0"
+
+    run(main)
+
+
+def test_slow_broker_holds_the_sender_back() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with memory_client(servers(server)) as client:
+            assert server.transport is not None
+            server.transport.pause_reading()
+            body = b"x" * (8 * WRITE_CHUNK)
+            sending = asyncio.create_task(client.send("/queue/big", body))
+            await started(sending)
+            assert client.transports[0].written < len(body)  # held back between chunks
+            server.transport.resume_reading()
+            await asyncio.wait_for(sending, 5)
+            send = await server.next(Send)
+            assert send.body == body
+
+    run(main)
+
+
+def test_cancel_mid_frame_breaks_the_connection_honestly() -> None:
+    async def main() -> None:
+        first, second = ScriptedServer(), ScriptedServer()
+        client = memory_client(servers(first, second), reconnect=NO_JITTER)
+        async with client:
+            assert first.transport is not None
+            first.transport.pause_reading()
+            old = client._link
+            assert old is not None
+            failed: list[bool] = []
+            send_failed = old.core.send_failed
+
+            def spy() -> None:
+                failed.append(True)
+                send_failed()
+
+            old.core.send_failed = spy  # type: ignore[method-assign]
+            sending = asyncio.create_task(client.send("/queue/big", b"x" * (8 * WRITE_CHUNK)))
+            await started(sending)
+            sending.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await sending
+            assert failed == [True]  # core.send_failed() was called
+            assert isinstance(old.reason, ConnectionLost)
+            assert "interrupted" in str(old.reason)
+            await wait_until(
+                lambda: client._link is not old and client.state is ClientState.CONNECTED
+            )
+            await client.send("/queue/small", "fine", receipt=True)
+        assert not first.of(Send)  # the broker never saw a complete frame
+        assert [s.body for s in second.of(Send)] == [b"fine"]
+
+    run(main)
+
+
+def test_cancel_after_the_frame_is_written_keeps_the_connection() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = memory_client(servers(server))
+        async with client:
+            assert server.transport is not None
+            server.transport.pause_reading()
+            await client.send("/queue/a", b"a" * (WRITE_CHUNK - 1024))  # fills the buffer
+            waiting = asyncio.create_task(client.send("/queue/a", b"b" * 4096))
+            await started(waiting)  # the frame is written; only the drain wait is left
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            link = client._link
+            assert link is not None
+            assert link.core.state is State.CONNECTED
+            server.transport.resume_reading()
+            await client.send("/queue/a", "c", receipt=True)
+        assert [len(s.body) for s in server.of(Send)] == [WRITE_CHUNK - 1024, 4096, 1]
+
+    run(main)
+
+
+def test_cancel_while_waiting_for_the_write_lock_sends_nothing() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with memory_client(servers(server)) as client:
+            assert server.transport is not None
+            server.transport.pause_reading()
+            big = asyncio.create_task(client.send("/queue/big", b"x" * (4 * WRITE_CHUNK)))
+            await started(big)
+            queued = asyncio.create_task(client.send("/queue/never", "y"))
+            await started(queued)
+            queued.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await queued
+            server.transport.resume_reading()
+            await asyncio.wait_for(big, 5)
+            await client.send("/queue/after", "z", receipt=True)
+        assert [s.destination for s in server.of(Send)] == ["/queue/big", "/queue/after"]
+
+    run(main)
+
+
+def test_cancel_during_the_receipt_wait() -> None:
+    async def main() -> None:
+        server = ScriptedServer(auto_receipt=False)
+        async with memory_client(servers(server)) as client:
+            waiting = asyncio.create_task(client.send("/queue/a", "x", receipt=True))
+            send = await server.next(Send)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            assert client._receipts == {}
+            assert send.receipt is not None
+            server.send(Receipt(receipt_id=send.receipt))  # late: ignored
+            server.auto_receipt = True
+            await client.send("/queue/a", "y", receipt=True)
+            assert client.state is ClientState.CONNECTED
+
+    run(main)
+
+
+def test_cancel_while_waiting_for_a_reconnect() -> None:
+    async def main() -> None:
+        first, second = ScriptedServer(), ScriptedServer()
+        policy = ReconnectPolicy(initial=5.0, jitter=0.0)
+        client = memory_client(servers(first, OSError("down"), second), reconnect=policy)
+        async with client:
+            first.drop()
+            await wait_until(lambda: client.state is ClientState.RECONNECTING)
+            waiting = asyncio.create_task(client.send("/queue/a", "never"))
+            await started(waiting)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            await wait_until(lambda: client.state is ClientState.CONNECTED)
+        assert not second.of(Send)
+
+    run(main)
+
+
+def test_reconnect_wait_is_bounded_by_connect_timeout() -> None:
+    async def main() -> None:
+        first = ScriptedServer()
+        policy = ReconnectPolicy(initial=50.0, jitter=0.0)
+        client = memory_client(
+            servers(first, OSError("down"), ScriptedServer()), reconnect=policy, connect_timeout=2.0
+        )
+        async with client:
+            first.drop()
+            await wait_until(lambda: client.state is ClientState.RECONNECTING)
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            with pytest.raises(ConnectionLost, match="reconnecting"):
+                await client.send("/queue/a", "x")
+            assert loop.time() - start == pytest.approx(2.0)
+
+    run(main)
+
+
+def test_cancel_subscribe_during_its_receipt_wait_takes_it_back() -> None:
+    async def main() -> None:
+        first = ScriptedServer(auto_receipt=False)
+        second = ScriptedServer()
+        client = memory_client(servers(first, second), reconnect=NO_JITTER)
+        async with client:
+
+            async def subscribe() -> None:
+                async with client.subscribe("/queue/a", receipt=True):
+                    pytest.fail("the subscription was never confirmed")
+
+            waiting = asyncio.create_task(subscribe())
+            subscribe_frame = await first.next(Subscribe)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            unsubscribe = await first.next(Unsubscribe)
+            assert unsubscribe.id == subscribe_frame.id
+            assert dict(client._registry.subscriptions) == {}
+            first.drop()
+            await wait_until(lambda: client.state is ClientState.CONNECTED and bool(second.events))
+        assert not second.of(Subscribe)  # nothing replayed
+
+    run(main)
+
+
+def test_cancel_subscribe_while_waiting_for_the_lock_sends_nothing() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with memory_client(servers(server)) as client:
+            assert server.transport is not None
+            server.transport.pause_reading()
+            big = asyncio.create_task(client.send("/queue/big", b"x" * (4 * WRITE_CHUNK)))
+            await started(big)
+
+            async def subscribe() -> None:
+                async with client.subscribe("/queue/a"):
+                    pytest.fail("never entered")
+
+            waiting = asyncio.create_task(subscribe())
+            await started(waiting)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            server.transport.resume_reading()
+            await asyncio.wait_for(big, 5)
+            assert client._subscriptions == {}
+            assert dict(client._registry.subscriptions) == {}
+        assert not server.of(Subscribe)
+
+    run(main)
+
+
+def test_cancel_during_the_graceful_disconnect() -> None:
+    async def main() -> None:
+        server = ScriptedServer(auto_receipt=False)
+        client = memory_client(servers(server), disconnect_timeout=60.0)
+        in_exit = asyncio.Event()
+
+        async def body() -> None:
+            async with client:
+                in_exit.set()
+
+        task = asyncio.create_task(body())
+        await in_exit.wait()
+        await server.next(Disconnect)  # the client now waits for the RECEIPT
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert loop.time() - start < 1.0
+        assert client.state is ClientState.CLOSED
+        await asyncio.wait_for(server.lost.wait(), 5)
+
+    run(main)
+
+
+def test_disconnect_while_a_writer_is_stuck_is_bounded() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = memory_client(servers(server), disconnect_timeout=5.0)
+        loop = asyncio.get_running_loop()
+        async with client:
+            assert server.transport is not None
+            server.transport.pause_reading()  # the broker stops reading for good
+            stuck = asyncio.create_task(client.send("/queue/big", b"x" * (4 * WRITE_CHUNK)))
+            await started(stuck)
+            start = loop.time()
+        assert loop.time() - start <= 5.0 + 1.0 + 0.01
+        with pytest.raises(ConnectionLost):
+            await stuck
+        assert client.state is ClientState.CLOSED
+
+    run(main)
