@@ -267,7 +267,11 @@ class Session:
                 break
             if event is NEED_DATA:
                 break
-            self._handle(event, now)
+            try:
+                self._handle(event, now)
+            except Exception:  # a broker bug: contain it to this connection
+                log.exception("connection %d: internal error handling %r", self.index, event)
+                self._fail("internal broker error")
         self._arm_timer()
 
     def _arm_timer(self) -> None:

@@ -178,3 +178,11 @@ def test_refuse_connections_for_a_while(broker: RunningBroker) -> None:
         publish(client, "/queue/back", b"again")
     broker.wait_connections(0)
     assert broker.queue_depth("/queue/back") == 1
+
+
+def test_delayed_frames_then_close(broker_factory: Callable[..., RunningBroker]) -> None:
+    broker = broker_factory(faults=Faults(delay_frames=0.1, close_after_frames=2))
+    with CoreClient(broker) as client:
+        client.send(Send(destination="/queue/late", body=b"", receipt="r"))
+        client.receipt("r")  # held back, then written, then the close follows it
+        assert isinstance(client.next_frame(), ConnectionClosed)
