@@ -679,7 +679,7 @@ class Client:
             reason = link.reason
             self._link_lost(link)
             if self._closing or reason is None:
-                self._finish(None)
+                self._finish(reason)
                 return
             if self._reconnect is None or isinstance(reason, BrokerError):
                 # An ERROR is the broker's deliberate answer: retrying would loop.
@@ -738,6 +738,8 @@ class Client:
             link.release()
 
     def _finish(self, error: BaseException | None) -> None:
+        if self._state is ClientState.CLOSED:
+            return
         self._final_error = error
         final = None if error is None else lost("the connection is closed", error)
         for sub in list(self._subscriptions.values()):
@@ -756,6 +758,7 @@ class Client:
         if link is not None and link.held is not None:
             link.release()
             self._drain(link)
+        disconnect_error: BaseException | None = None
         try:
             if link is not None and link.usable:
                 self._set_state(ClientState.DISCONNECTING, endpoint=link.endpoint)
@@ -769,13 +772,15 @@ class Client:
                         link.rearm()
                         await link.write_pending()
                 await link.done.wait()
-                if link.reason is not None and not isinstance(link.reason, BrokerError):
-                    log.warning("disconnect was not confirmed: %s", link.reason)
+                # conformance 84: without its RECEIPT the session is over all the same;
+                # the CLOSED state change carries the reason.
+                disconnect_error = link.reason
+                if disconnect_error is not None:
+                    log.warning("disconnect was not confirmed: %s", disconnect_error)
         except ConnectionLost:
             pass
         finally:
-            if self._state is not ClientState.CLOSED:
-                self._finish(None)
+            self._finish(disconnect_error)
             if self._nursery is not None:
                 self._nursery.cancel_scope.cancel()
 

@@ -363,9 +363,16 @@ async def test_disconnect_is_bounded_by_the_core_disconnect_timeout(
         nursery.start_soon(server)
         async with stomp_trio.open_connection(
             "stomp://h", disconnect_timeout=4, **options(network)
-        ):
+        ) as client:
+            changes = client.state_changes()
             start = trio.current_time()
         assert trio.current_time() - start == pytest.approx(4)
+        seen = [change async for change in changes]
+        assert [c.state for c in seen] == [
+            stomp_trio.ClientState.DISCONNECTING,
+            stomp_trio.ClientState.CLOSED,
+        ]
+        assert "no RECEIPT for DISCONNECT" in str(seen[-1].error)
         nursery.cancel_scope.cancel()
 
 
