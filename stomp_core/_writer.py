@@ -7,6 +7,8 @@ Output always uses LF line endings (conformance 3).
 
 from __future__ import annotations
 
+import re
+
 from ._errors import LocalProtocolError
 from ._frame import Frame
 from ._headers import escape_header
@@ -14,6 +16,8 @@ from ._reader import RAW_COMMANDS
 from ._versions import VersionRules
 
 __all__ = ["serialize_frame"]
+
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 
 
 def _check_raw(name: str, value: str) -> None:
@@ -59,13 +63,15 @@ def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
 
     Raises:
         LocalProtocolError: the frame cannot be written correctly: an empty command or
-            one containing CR, LF or NUL; a header the version cannot encode
-            (conformance 20, 24-26); a body on a frame that may not carry one (STOMP
-            1.1+, conformance 19); a ``content-length`` that disagrees with the body
-            (conformance 36); text that is not encodable as UTF-8.
+            one containing a control character (CR, LF, NUL, 0x16...); a header the
+            version cannot encode (conformance 20, 24-26); a body on a frame that may not
+            carry one (STOMP 1.1+, conformance 19); a ``content-length`` that disagrees
+            with the body (conformance 36); text that is not encodable as UTF-8.
     """
     command = frame.command
-    if not command or "\n" in command or "\r" in command or "\x00" in command:
+    if not command or _CONTROL_CHARACTER.search(command):
+        # CR, LF and NUL would break the frame; a leading 0x16 is refused by readers as
+        # a TLS handshake; no command uses control characters (fuzz finding 1).
         raise LocalProtocolError(f"invalid command {command!r}")
     body = frame.body
     headers = frame.headers

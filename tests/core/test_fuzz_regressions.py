@@ -89,11 +89,6 @@ def test_saved_crash_inputs_hold_the_invariant() -> None:
 # --- findings -----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fuzz finding 1 (fuzz_roundtrip): serialize_frame writes a command starting "
-    "with byte 0x16, which FrameReader then refuses as a TLS handshake",
-)
 @pytest.mark.parametrize("version", [None, "1.0", "1.1", "1.2"])
 def test_serializer_never_writes_a_command_our_reader_refuses(version: str | None) -> None:
     # Minimised input: QAD/QBYDAQGbAw== (Frame("\x16\x03\x01\x01", (), b"")).
@@ -106,11 +101,6 @@ def test_serializer_never_writes_a_command_our_reader_refuses(version: str | Non
     assert parse_one(data, rules) == frame
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fuzz finding 1 (fuzz_roundtrip): Connection.send accepts an extension frame "
-    "whose command starts with byte 0x16; the peer's parser refuses it",
-)
 def test_extension_command_starting_with_0x16_is_refused_locally() -> None:
     pair = ConnectionPair()
     pair.connect("1.2")

@@ -75,8 +75,9 @@ def test_nul_in_escaped_header_refused(rules: VersionRules) -> None:
         serialize_frame(Frame("SEND", (("k", "a\x00"),)), rules)
 
 
-@pytest.mark.parametrize("command", ["", "SE\nND", "SEND\r", "SE\x00ND"])
+@pytest.mark.parametrize("command", ["", "SE\nND", "SEND\r", "SE\x00ND", "\x16\x03\x01", "A\x7f"])
 def test_invalid_commands_refused(command: str) -> None:
+    """Control characters break the frame or look like TLS to the reader (fuzz finding 1)."""
     with pytest.raises(LocalProtocolError, match="invalid command"):
         serialize_frame(Frame(command), V12)
 
