@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """atheris harness: serialize then parse, every version (issue 8).
 
 Run (from the repository root)::

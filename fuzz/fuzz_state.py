@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """atheris harness: a client core and a server core on a fake link (issue 8).
 
 Run (from the repository root)::

@@ -5,8 +5,9 @@ serializer bug cannot silently shape the corpus.  Run from the repository root::
 
     python fuzz/make_corpus.py
 
-It rewrites ``fuzz/corpus/{parser,roundtrip,state}/`` deterministically; the files are
-committed, and this script documents where each one comes from.
+It rewrites the ``seed-*`` files of ``fuzz/corpus/{parser,roundtrip,state}/``
+deterministically; they are committed, and this script documents where each one comes
+from.  The other files there are inputs merged in from long runs (README.md).
 
 Input layouts (see each harness's docstring):
 
@@ -18,7 +19,6 @@ Input layouts (see each harness's docstring):
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -326,9 +326,11 @@ def state_seeds() -> dict[str, bytes]:
 
 
 def write(directory: Path, seeds: dict[str, bytes]) -> None:
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    # Only the hand-written seeds are rewritten; inputs merged in from long runs
+    # (named by their SHA-1, see README.md) stay.
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("seed-*"):
+        old.unlink()
     seen: set[str] = set()
     for name, data in sorted(seeds.items()):
         digest = hashlib.sha1(data).hexdigest()
