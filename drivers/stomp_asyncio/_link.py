@@ -160,9 +160,15 @@ class Link(asyncio.Protocol):
             try:
                 event = core.next_event()
             except RemoteProtocolError as exc:
-                violation = ProtocolViolation(exc)
-                violation.__cause__ = exc
-                self.terminate(violation)
+                error: StompError
+                if self._eof:
+                    # A frame cut short by EOF is a dropped connection, not a broker
+                    # that misspoke: worth reconnecting.
+                    error = ConnectionLost(f"the connection dropped mid-frame ({exc.message})")
+                else:
+                    error = ProtocolViolation(exc)
+                error.__cause__ = exc
+                self.terminate(error)
                 return
             if event is NEED_DATA:
                 break
