@@ -426,24 +426,44 @@ class Client:
             self._unsubscribe(sub)
             raise
 
-    def _unsubscribe(self, sub: Subscription) -> None:
-        """Forget ``sub`` and queue UNSUBSCRIBE (written in the background)."""
+    def _forget(self, sub: Subscription) -> Link | None:
+        """Drop ``sub`` locally; the link on which UNSUBSCRIBE must go, if any."""
         if self._subscriptions.get(sub.id) is not sub:
             sub._close()
-            return
+            return None
         del self._subscriptions[sub.id]
         sub._close()
-        live = sub.id in self._registry.subscriptions
-        event = stomp_core.Unsubscribe(id=sub.id)
-        self._registry.record(event)
+        self._registry.record(stomp_core.Unsubscribe(id=sub.id))
         link = self._link
-        if live and link is not None and link.usable and sub.id in link.core.subscriptions:
-            link.queue(event)
-            self._spawn_flush(link)
         if link is not None and link.held is not None and link.held[0] is sub:
-            # The held message's reader is gone: drop it and resume.
+            # The held message's reader is gone: drop it and resume reading.
             link.release()
             self._drain(link)
+        if link is not None and link.usable and sub.id in link.core.subscriptions:
+            return link
+        return None
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        """Forget ``sub`` and queue UNSUBSCRIBE (written in the background)."""
+        link = self._forget(sub)
+        if link is not None:
+            link.queue(stomp_core.Unsubscribe(id=sub.id))
+            self._spawn_flush(link)
+
+    async def _unsubscribe_now(self, sub: Subscription, *, receipt: bool) -> None:
+        link = self._forget(sub)
+        if link is None:
+            await trio.lowlevel.checkpoint()
+            return
+        event = stomp_core.Unsubscribe(id=sub.id, receipt=self._receipt(receipt))
+        try:
+            await self._send_event(event, link=link, wait_receipt=receipt)
+        except trio.Cancelled:
+            if link.usable and sub.id in link.core.subscriptions:
+                # Cancelled before it was written: still take it back on the broker.
+                link.queue(stomp_core.Unsubscribe(id=sub.id))
+                self._spawn_flush(link)
+            raise
 
     def _spawn_flush(self, link: Link) -> None:
         if self._nursery is not None:
@@ -472,22 +492,48 @@ class Client:
 
     async def _commit(self, tx: Transaction) -> None:
         link = self._transaction_link(tx)
+        tx._finished = True
         link.transactions.pop(tx.id, None)
         event = stomp_core.Commit(transaction=tx.id, receipt=self._receipt(True))
         tx._error = ConnectionLost(f"transaction {tx.id!r} is finished")
         await self._send_event(event, link=link, wait_receipt=True)
 
-    def _abort(self, tx: Transaction) -> None:
+    def _close_transaction(self, tx: Transaction) -> Link | None:
+        """Mark ``tx`` finished; the link on which ABORT must go, if any."""
         link = tx._link
+        tx._finished = True
         if tx._error is not None or link is None:
-            return
+            return None
         tx._error = ConnectionLost(f"transaction {tx.id!r} was aborted")
         link.transactions.pop(tx.id, None)
         if link.usable and tx.id in link.core.transactions:
+            return link
+        return None
+
+    def _abort(self, tx: Transaction) -> None:
+        link = self._close_transaction(tx)
+        if link is not None:
             event = stomp_core.Abort(transaction=tx.id)
             link.queue(event)
             self._registry.record(event)
             self._spawn_flush(link)
+
+    async def _abort_now(self, tx: Transaction, *, receipt: bool) -> None:
+        link = self._close_transaction(tx)
+        if link is None:
+            await trio.lowlevel.checkpoint()
+            return
+        event = stomp_core.Abort(transaction=tx.id, receipt=self._receipt(receipt))
+        try:
+            await self._send_event(event, link=link, wait_receipt=receipt)
+        except trio.Cancelled:
+            if link.usable and tx.id in link.core.transactions:
+                # Cancelled before it was written: abort in the background instead.
+                plain = stomp_core.Abort(transaction=tx.id)
+                link.queue(plain)
+                self._registry.record(plain)
+                self._spawn_flush(link)
+            raise
 
     # -- internals: receiving ----------------------------------------------------------------
 

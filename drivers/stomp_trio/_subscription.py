@@ -228,6 +228,19 @@ class Subscription:
         self._client._unsubscribe(self)
         await trio.lowlevel.cancel_shielded_checkpoint()
 
+    async def unsubscribe(self, *, receipt: bool = False) -> None:
+        """Unsubscribe now (leaving the block does nothing more afterwards).
+
+        Messages already buffered can still be read; the iterator then ends.
+
+        Args:
+            receipt: wait until the broker confirmed the UNSUBSCRIBE.
+
+        Raises:
+            BrokerError, ReceiptTimeout, ConnectionLost: as for a receipted send.
+        """
+        await self._client._unsubscribe_now(self, receipt=receipt)
+
     def __aiter__(self) -> Subscription:
         return self
 
@@ -299,6 +312,7 @@ class Transaction:
         self._link: Link | None = None
         self._error: BaseException | None = None
         self._entered = False
+        self._finished = False
 
     async def __aenter__(self) -> Transaction:
         if self._entered:
@@ -313,11 +327,33 @@ class Transaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc is None:
+        if self._finished:
+            await trio.lowlevel.checkpoint()
+        elif exc is None:
             await self._client._commit(self)
         else:
             self._client._abort(self)
             await trio.lowlevel.cancel_shielded_checkpoint()
+
+    async def commit(self) -> None:
+        """COMMIT now and wait for its RECEIPT (leaving the block then does nothing).
+
+        Raises:
+            ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
+            BrokerError, ReceiptTimeout: as for a receipted send.
+        """
+        await self._client._commit(self)
+
+    async def abort(self, *, receipt: bool = False) -> None:
+        """ABORT now (leaving the block then does nothing).
+
+        Aborting a transaction whose connection dropped does nothing: the broker
+        already aborted it.
+
+        Args:
+            receipt: wait until the broker confirmed the ABORT.
+        """
+        await self._client._abort_now(self, receipt=receipt)
 
     async def send(
         self,

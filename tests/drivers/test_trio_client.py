@@ -423,3 +423,38 @@ async def test_a_frame_that_came_with_connected_is_handled_at_once(
             assert isinstance(change.error, stomp_trio.BrokerError)
             assert trio.current_time() == 0
         nursery.cancel_scope.cancel()
+
+
+async def test_explicit_unsubscribe_commit_and_abort_with_receipts(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept()
+            sub = await broker.expect(sc.Subscribe)
+            await broker.message(sub, b"kept", message_id="m1")
+            unsubscribe = await broker.expect(sc.Unsubscribe)
+            assert unsubscribe.id == sub.id
+            await broker.reply_receipt(unsubscribe)
+            await broker.expect(sc.Begin)
+            commit = await broker.expect(sc.Commit)
+            await broker.reply_receipt(commit)
+            await broker.expect(sc.Begin)
+            abort = await broker.expect(sc.Abort)
+            await broker.reply_receipt(abort)
+            # Nothing else: leaving the blocks sends no second UNSUBSCRIBE/COMMIT/ABORT.
+            await broker.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection("stomp://h", **options(network)) as client:
+            async with client.subscribe("/queue/a") as sub:
+                await trio.testing.wait_all_tasks_blocked()
+                await sub.unsubscribe(receipt=True)
+                assert [m.body async for m in sub] == [b"kept"]
+            async with client.transaction() as tx:
+                await tx.commit()
+            async with client.transaction() as tx:
+                await tx.abort(receipt=True)
