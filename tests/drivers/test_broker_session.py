@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -224,6 +225,14 @@ def test_broker_close_ends_open_connections() -> None:
         assert client.expect_closed() == []
 
 
+def test_ipv6_loopback(broker_factory: Callable[..., RunningBroker]) -> None:
+    broker = broker_factory(host="::1")
+    assert broker.host == "::1"
+    with socket.create_connection(broker, timeout=TIMEOUT) as sock:
+        sock.sendall(b"CONNECT\naccept-version:1.2\nhost:/\n\n\x00")
+        assert sock.recv(4096).startswith(b"CONNECTED\n")
+
+
 def test_thread_runner_reports_a_start_failure() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -262,8 +271,10 @@ def _read_line(stream: object, timeout: float) -> str:
 
 def test_command_line_broker_stops_cleanly_on_ctrl_c() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = shutil.which("stomp-broker")
+    assert command is not None, "the stomp-broker console script is not installed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stomp_broker", "--host", "127.0.0.1", "--port", "0"],
+        [command, "--host", "127.0.0.1", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
