@@ -448,7 +448,8 @@ class Session:
         """Wait until the session left CONNECTING; whether CONNECTED arrived."""
         deadline = time.monotonic() + timeout
         with self.cond:
-            while self.core.state is State.CONNECTING and not self.closed:
+            # IDLE too: the CONNECT frame may not be sent yet.
+            while self.core.state in (State.IDLE, State.CONNECTING) and not self.closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break

@@ -194,13 +194,15 @@ class Protocol10:
                 self.transport.wait_for_connection()
             return
         self.transport.start()
+        # Wait for this very connection: a listener may start another meanwhile.
+        started = self.transport.session
         self._connect_args = (username, passcode, merged)
         try:
             self._send_connect(username, passcode, merged)
         except NotConnectedException as exc:
             raise ConnectFailedException(str(exc)) from exc
         if wait:
-            self.transport.wait_for_connection()
+            self.transport.wait_for_connection(session=started)
 
     def disconnect(
         self,

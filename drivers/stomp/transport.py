@@ -642,24 +642,28 @@ class Transport(BaseTransport):
             logging.error("automatic reconnection failed: %s", exc)
             self.running = False
 
-    def wait_for_connection(self, timeout: float | None = None) -> None:
+    def wait_for_connection(
+        self, timeout: float | None = None, *, session: Session | None = None
+    ) -> None:
         """Wait until CONNECTED arrived and the listeners' ``on_connected`` ran.
 
         Args:
             timeout: seconds; ``None`` uses the connect timeout.
+            session: the connection to wait for (default: the current one).
 
         Raises:
             ConnectFailedException: the broker refused (ERROR), closed the connection, or
                 the deadline passed (the connection is then closed).
         """
-        session = self._session
+        if session is None:
+            session = self._session
         if session is None:
             raise ConnectFailedException("not connected")
         limit = self.connect_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         if not session.wait_connected(limit):
             reason = session.connection_error
-            if session.state is State.CONNECTING and not session.closed:
+            if session.state in (State.IDLE, State.CONNECTING) and not session.closed:
                 reason = f"no CONNECTED frame within {limit} s"
                 session.abort()
             raise ConnectFailedException(reason or "the connection was closed")
