@@ -307,6 +307,7 @@ class Session:
         if self._closing:
             return
         self._closing = True
+        message = " ".join(message.splitlines())  # a 1.0 header cannot carry a newline
         log.info("connection %d: ERROR %s", self.index, message)
         # LocalProtocolError: the session is over already (e.g. closed by DISCONNECT).
         with contextlib.suppress(LocalProtocolError):
@@ -515,17 +516,24 @@ class Session:
         headers = message.headers
         if message.redelivered:
             headers = (*headers, ("redelivered", "true"))
-        self._send(
-            Message(
-                destination=message.destination,
-                message_id=message.message_id,
-                subscription=subscription.id,
-                ack=ack_id,
-                body=message.body,
-                content_type=message.content_type,
-                headers=headers,
+        try:
+            self._send(
+                Message(
+                    destination=message.destination,
+                    message_id=message.message_id,
+                    subscription=subscription.id,
+                    ack=ack_id,
+                    body=message.body,
+                    content_type=message.content_type,
+                    headers=headers,
+                )
             )
-        )
+        except LocalProtocolError as exc:
+            # The sender spoke a richer version: e.g. a header with a newline cannot be
+            # written in STOMP 1.0.  This consumer cannot take the message; a queue keeps
+            # it for another one (never silent loss).
+            self._fail(f"cannot deliver {message.message_id} in STOMP {version}: {exc.message}")
+            return False
         if subscription.ack != "auto":
             subscription.unacked[key] = message
             if len(subscription.unacked) > subscription.window and is_topic(message.destination):

@@ -269,3 +269,16 @@ def test_client_sees_error_then_close_on_protocol_error(broker: RunningBroker) -
         error = client.error()
         assert "already in use" in (error.message or "")
         assert client.expect_closed() == []
+
+
+def test_message_a_consumer_version_cannot_carry_stays_queued(broker: RunningBroker) -> None:
+    with CoreClient(broker, version="1.0") as old, CoreClient(broker) as producer:
+        subscribe(old, "/queue/versions", "1")
+        producer.send(Send(destination="/queue/versions", body=b"", headers={"note": "a\nb"}))
+        error = old.error()
+        assert "STOMP 1.0" in (error.message or "")
+        old.expect_closed()
+        broker.wait_connections(1)
+        assert broker.queue_depth("/queue/versions") == 1
+        subscribe(producer, "/queue/versions", "1")
+        assert producer.message().get("note") == "a\nb"
