@@ -314,6 +314,15 @@ class Broker:
 
     # ------------------------------------------------------------------ sessions
 
+    def protocol(self) -> asyncio.Protocol:
+        """A fresh protocol for one client connection over any asyncio transport.
+
+        The listener uses the same; call it to serve a transport the broker did not
+        accept itself (an in-memory pair in tests, a WebSocket adapter).  The transport
+        must offer ``write``, ``close``, ``abort`` and ``get_write_buffer_size``.
+        """
+        return _StompProtocol(self)
+
     def _open_session(self, transport: asyncio.Transport) -> Session:
         index = next(self._indexes)
         session = Session(

@@ -310,3 +310,47 @@ def test_command_line_rejects_a_lone_login() -> None:
     )
     assert proc.returncode == 2
     assert "--passcode" in proc.stderr
+
+
+class MemoryTransport(asyncio.Transport):
+    """Collects what the broker writes; closing reports the loss to the protocol."""
+
+    def __init__(self, protocol: asyncio.Protocol) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.protocol = protocol
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
+
+    def abort(self) -> None:
+        self.close()
+
+
+def test_broker_serves_any_transport(async_broker: Callable[..., Broker]) -> None:
+    async def main() -> bytes:
+        broker = async_broker()
+        protocol = broker.protocol()
+        transport = MemoryTransport(protocol)
+        protocol.connection_made(transport)
+        protocol.data_received(b"CONNECT\naccept-version:1.2\nhost:/\n\n\x00")
+        protocol.data_received(b"DISCONNECT\nreceipt:bye\n\n\x00")
+        await broker.wait_connections(0, TIMEOUT)
+        assert transport.closed
+        return bytes(transport.written)
+
+    written = asyncio.run(main())
+    assert written.startswith(b"CONNECTED\nversion:1.2\n")
+    assert written.endswith(b"RECEIPT\nreceipt-id:bye\n\n\x00")
