@@ -112,7 +112,14 @@ def _run(host: str, port: int) -> None:
         )
 
         destination = f"/queue/stomp-demo-{uuid.uuid4().hex[:8]}"
-        conn.subscribe(destination, id="demo", ack="client-individual", receipt="subscribed")
+        # durable/auto-delete: RabbitMQ would otherwise keep one queue per demo run.
+        conn.subscribe(
+            destination,
+            id="demo",
+            ack="client-individual",
+            receipt="subscribed",
+            headers={"durable": "false", "auto-delete": "true"},
+        )
         _take(recorder.receipts, "RECEIPT for SUBSCRIBE", recorder.errors)
         say(f"subscribed to {destination} (ack: client-individual), confirmed by a receipt")
 
