@@ -29,7 +29,18 @@ Behaviour:
   login (``users``), full queue, unknown ACK/NACK id, or a slow consumer whose unread
   bytes exceed ``max_outbound_bytes``.
 * Heart-beats through the core's timers (the broker mirrors the client's wish by
-  default); optional TLS (``ssl=``).
+  default); optional TLS (``ssl=``); ``Broker.protocol()`` serves any asyncio transport
+  (in-memory pairs in tests; the place where a WebSocket listener plugs in).
+* A message whose headers the consumer's version cannot carry (a newline in a header
+  sent with 1.2, delivered to a 1.0 consumer) fails that consumer with ERROR and stays in
+  its queue.
+
+Fault injection, for testing drivers (see :class:`Faults`)::
+
+    with run_broker_in_thread(faults=Faults(close_after_frames=3)) as broker:
+        broker.faults.stop_heartbeats = True           # flip switches at run time
+        broker.add_fault_rule(FaultRule(login="flaky", faults=Faults(delay_frames=0.5)))
+        broker.refuse_connections(2.0)                 # "connection refused" for 2 s
 """
 
 from __future__ import annotations
