@@ -8,6 +8,9 @@ Input layout: ``[mode][k][k big-endian u16 split offsets][stream]``.
   receives), 5-7 a ``Connection`` already connected with 1.0/1.1/1.2.
 * ``(mode >> 3) & 3`` picks the ``Limits``: small, medium, default, tiny.  Small limits
   make the limit checks reachable with short inputs.
+* ``(mode >> 5) & 3`` picks the reader's copy thresholds (large counted bodies collected
+  as chunks, big bodies copied through a memoryview): the defaults, or small values
+  that short inputs reach.  Results must not depend on them.
 * ``k`` (mod 9) split offsets (mod ``len(stream) + 1``) cut the stream into chunks;
   ``k == 255`` feeds its first 160 bytes byte by byte, then the rest.
 
@@ -47,10 +50,11 @@ from stomp_core import (
     Role,
     State,
 )
+from stomp_core import _reader as _reader_module
 from stomp_core._reader import HEARTBEAT, FrameReader
 from stomp_core._versions import VersionRules, rules_for
 
-__all__ = ["LIMITS", "MODES", "Outcome", "check_parser", "split_input"]
+__all__ = ["LIMITS", "MODES", "THRESHOLDS", "Outcome", "check_parser", "split_input"]
 
 #: The limit sets ``(mode >> 3) & 3`` picks from.
 LIMITS = (
@@ -61,6 +65,14 @@ LIMITS = (
 )
 
 _BYTEWISE = 160
+
+#: ``(mode >> 5) & 3`` -> the reader's ``(_LARGE_BODY, _VIEW_COPY_THRESHOLD)``.
+THRESHOLDS = (
+    (_reader_module._LARGE_BODY, _reader_module._VIEW_COPY_THRESHOLD),
+    (16, 8),
+    (64, 32),
+    (1, 1),
+)
 
 #: ``mode & 7`` -> (kind, version).
 MODES: tuple[tuple[str, str | None], ...] = (
@@ -247,9 +259,18 @@ def parse(role: Role, data: bytes, *, whole: bool) -> Outcome:
     limits = LIMITS[limits_index]
     if whole:
         chunks = [b"".join(chunks)] if chunks else []
-    if kind == "reader":
-        return _parse_reader(rules_for(version) if version else None, limits, chunks)
-    return _parse_connection(role, kind, version, limits, chunks)
+    large_body, view_copy = THRESHOLDS[(data[0] >> 5) & 3 if data else 0]
+    # White box: the reader's size thresholds only pick how bytes are copied, so
+    # results must not depend on them; small values make those paths reachable with
+    # the short inputs a fuzzer writes.
+    _reader_module._LARGE_BODY = large_body
+    _reader_module._VIEW_COPY_THRESHOLD = view_copy
+    try:
+        if kind == "reader":
+            return _parse_reader(rules_for(version) if version else None, limits, chunks)
+        return _parse_connection(role, kind, version, limits, chunks)
+    finally:
+        _reader_module._LARGE_BODY, _reader_module._VIEW_COPY_THRESHOLD = THRESHOLDS[0]
 
 
 def check_parser(role: Role, data: bytes) -> Outcome:

@@ -220,6 +220,25 @@ def parser_seeds() -> dict[str, bytes]:
         seeds[f"conn{version.replace('.', '')}-client-disconnect-plain"] = parser_input(
             conn_mode, plain
         )
+    # Small copy thresholds (bits 5-6 of the mode byte): counted bodies collected in
+    # chunks and copied through a memoryview, split anywhere.
+    for version, (reader_mode, conn_mode) in VERSION_MODES.items():
+        tag = version.replace(".", "")
+        stream = b"\n".join(server_frames(version).values())
+        for bits in (0x20, 0x40, 0x60):
+            seeds[f"v{tag}-server-all-thresholds-{bits >> 5}"] = parser_input(
+                reader_mode | bits, stream, (20, 21, 90, 130)
+            )
+            seeds[f"conn{tag}-server-all-thresholds-{bits >> 5}"] = parser_input(
+                conn_mode | bits, stream, (7, 64, 65, 200)
+            )
+    # A counted body beyond the default large-body threshold (256 KiB), truncated: the
+    # reader starts collecting it and EOF ends it mid-frame.  Default limits (0x10).
+    big = b"MESSAGE\ndestination:/q\nmessage-id:1\nsubscription:0\ncontent-length:300000\n\n"
+    seeds["conn12-server-large-body-truncated"] = parser_input(
+        CONN_12 | 0x10, big + b"x" * 300, (80, 81, 200)
+    )
+    seeds["v12-server-large-body-truncated"] = parser_input(READER_12 | 0x10, big + b"y" * 50)
     seeds["heartbeats-only"] = parser_input(READER_12, b"\n\r\n\n\n\r\n", (1, 2))
     seeds["heartbeats-conn"] = parser_input(CONN_11, b"\n\n\n", (1,))
     return seeds

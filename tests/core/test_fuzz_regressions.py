@@ -12,6 +12,7 @@ checks themselves run in every test run, without atheris.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,7 @@ def test_state_seeds_hold_the_invariant() -> None:
 def test_saved_crash_inputs_hold_the_invariant() -> None:
     # fuzz/regressions/<harness>-<what>: every crash file a run produced.  Those that
     # hit a core bug still open pass through the harness's known_bug filter.
-    checks = {
+    checks: dict[str, Callable[[bytes], object]] = {
         "parser": lambda data: [check_parser(role, data) for role in (CLIENT, SERVER)],
         "roundtrip": check_roundtrip,
         "state": check_state,
