@@ -285,6 +285,19 @@ class Broker:
         if duration is not None:
             self._reopen = asyncio.get_running_loop().call_later(duration, self._reopen_later)
 
+    def drop_connections(self) -> int:
+        """Abort every open connection at once (a broker crash, for reconnection tests).
+
+        Unacknowledged queue messages go back to their queues as on any disconnect.
+
+        Returns:
+            How many connections were dropped.
+        """
+        sessions = list(self._sessions)
+        for session in sessions:
+            session.drop()
+        return len(sessions)
+
     def _reopen_later(self) -> None:
         self._reopen = None
         task = asyncio.get_running_loop().create_task(self.accept_connections())

@@ -10,9 +10,10 @@ Which faults apply to a connection: the first :class:`FaultRule` in
 accept order, and/or by the ``login`` of its CONNECT), else ``Broker.faults``.  A rule
 matching on ``login`` only applies once the CONNECT arrived.
 
-Refusing new connections for a while is a broker-wide action, not a switch:
-``Broker.refuse_connections(seconds)`` closes the listening socket (clients get
-"connection refused") and opens it again on the same port afterwards.
+Two broker-wide actions complete the switches: ``Broker.refuse_connections(seconds)``
+closes the listening socket (clients get "connection refused") and opens it again on the
+same port afterwards; ``Broker.drop_connections()`` cuts every open connection at once, as
+a broker crash would.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class Faults:
             connection; the broker carries on normally afterwards.
         connect_error: answer CONNECT with an ERROR carrying this ``message`` (and close),
             as a broker that refuses the session does.
+        error_on: client commands answered with ERROR (and close) instead of being
+            carried out, e.g. ``{"SEND"}``; the ERROR carries the frame's receipt id.
     """
 
     close_after_frames: int | None = None
@@ -61,6 +64,7 @@ class Faults:
     drop_frames: frozenset[str] = field(default_factory=frozenset)
     send_malformed_after: int | None = None
     connect_error: str | None = None
+    error_on: frozenset[str] = field(default_factory=frozenset)
 
     def drops(self, command: str) -> bool:
         """Whether a frame with ``command`` is to be dropped."""

@@ -240,6 +240,13 @@ class Session:
             self._router.dispatch(destination)
         self._on_closed(self)
 
+    def drop(self) -> None:
+        """Cut the connection now, without ERROR or flushing (a crash, for tests)."""
+        self._closing = True
+        self._close_started = True
+        if not self._lost:
+            self._transport.abort()
+
     def shutdown(self) -> None:
         """The broker stops: close now, without waiting for writes a delay fault holds."""
         self._closing = True
@@ -333,6 +340,8 @@ class Session:
             return
         receipt = event.get("receipt")
         try:
+            if event.command in self.faults.error_on:
+                raise _Refused(f"injected fault: {event.command} refused")
             if isinstance(event, Connect):
                 self._on_connect(event)
                 return

@@ -102,6 +102,10 @@ class RunningBroker(tuple[str, int]):
         :meth:`accept_connections`)."""
         self.run(self.broker.refuse_connections(duration))
 
+    def drop_connections(self) -> int:
+        """Abort every open connection (a broker crash); returns how many."""
+        return self.call(self.broker.drop_connections)
+
     def accept_connections(self) -> None:
         """Listen again after :meth:`refuse_connections`."""
         self.run(self.broker.accept_connections())

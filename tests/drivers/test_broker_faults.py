@@ -186,3 +186,32 @@ def test_delayed_frames_then_close(broker_factory: Callable[..., RunningBroker])
         client.send(Send(destination="/queue/late", body=b"", receipt="r"))
         client.receipt("r")  # held back, then written, then the close follows it
         assert isinstance(client.next_frame(), ConnectionClosed)
+
+
+def test_error_on_a_command(broker_factory: Callable[..., RunningBroker]) -> None:
+    broker = broker_factory(faults=Faults(error_on=frozenset({"SEND"})))
+    with CoreClient(broker) as client:
+        subscribe(client, "/queue/e", "1")  # other commands work
+        client.send(Send(destination="/queue/e", body=b"x", receipt="r"))
+        error = client.error()
+        assert (error.message, error.receipt_id) == ("injected fault: SEND refused", "r")
+        client.expect_closed()
+    broker.wait_connections(0)
+    assert broker.queue_depth("/queue/e") == 0
+
+
+def test_drop_connections_cuts_everyone_and_requeues(broker: RunningBroker) -> None:
+    with CoreClient(broker) as consumer, CoreClient(broker) as producer:
+        subscribe(consumer, "/queue/crash", "1", ack="client")
+        publish(producer, "/queue/crash", b"unacked")
+        assert consumer.message().body == b"unacked"
+        assert broker.drop_connections() == 2
+        for client in (consumer, producer):
+            event = client.next_frame()
+            assert isinstance(event, ConnectionClosed)
+            assert not event.clean
+    broker.wait_connections(0)
+    assert broker.queue_depth("/queue/crash") == 1
+    with CoreClient(broker) as client:  # still listening
+        subscribe(client, "/queue/crash", "1")
+        assert client.message().get("redelivered") == "true"
