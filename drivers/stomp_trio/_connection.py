@@ -91,6 +91,7 @@ class Client:
         vhost: str | None,
         versions: Sequence[str],
         heartbeats: tuple[int, int],
+        heartbeat_tolerance: float,
         ssl: _ssl.SSLContext | bool | None,
         connect_timeout: float,
         disconnect_timeout: float,
@@ -125,6 +126,7 @@ class Client:
         self._config = stomp_core.Config(
             versions=self._versions,
             limits=limits or stomp_core.Limits(),
+            heartbeat_tolerance=heartbeat_tolerance,
             connect_timeout=connect_timeout,
             disconnect_timeout=disconnect_timeout,
         )
@@ -849,6 +851,7 @@ async def open_connection(
     vhost: str | None = None,
     versions: Sequence[str] = ("1.0", "1.1", "1.2"),
     heartbeats: tuple[int, int] = (10_000, 10_000),
+    heartbeat_tolerance: float = 1.5,
     ssl: _ssl.SSLContext | bool | None = None,
     connect_timeout: float = 10.0,
     disconnect_timeout: float = 10.0,
@@ -879,6 +882,9 @@ async def open_connection(
         vhost: the CONNECT ``host`` header; default: the host dialled.
         versions: protocol versions offered.
         heartbeats: ``(can send every, want to receive every)`` in ms; ``0`` for never.
+        heartbeat_tolerance: the broker counts as dead after this many negotiated
+            intervals of silence (stomp.py's 1.5; ActiveMQ's heart-beats are late enough
+            that 2 to 2.5 is safer there).
         ssl: an :class:`ssl.SSLContext`, or ``True`` for the default context (certificate
             and host name verification on); ``None`` follows the URL scheme.
         connect_timeout: seconds for dialling plus TLS, and separately for CONNECTED;
@@ -904,6 +910,7 @@ async def open_connection(
         vhost=vhost,
         versions=versions,
         heartbeats=heartbeats,
+        heartbeat_tolerance=heartbeat_tolerance,
         ssl=ssl,
         connect_timeout=connect_timeout,
         disconnect_timeout=disconnect_timeout,
