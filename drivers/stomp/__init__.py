@@ -10,8 +10,10 @@ TLS verifies certificates by default, and passcodes never reach the log.
 from __future__ import annotations
 
 from importlib import metadata as _metadata
+from typing import Any
 
 from . import (
+    adapter,
     colours,
     connect,
     constants,
@@ -49,8 +51,11 @@ __all__ = [
     "StompConnection10",
     "StompConnection11",
     "StompConnection12",
+    "WSConnection",
+    "WSStompConnection",
     "WaitingListener",
     "__version__",
+    "adapter",
     "colours",
     "connect",
     "constants",
@@ -63,6 +68,15 @@ __all__ = [
     "tuple_version",
     "utils",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # WebSocket needs wsproto, an optional extra: import it only when asked for.
+    if name in ("WSConnection", "WSStompConnection"):
+        from .adapter.ws import WSStompConnection
+
+        return WSStompConnection
+    raise AttributeError(f"module 'stomp' has no attribute {name!r}")
 
 
 def tuple_version() -> tuple[int, ...]:

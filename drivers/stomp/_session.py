@@ -77,6 +77,8 @@ class Session:
         sock: a connected socket (TLS already wrapped).
         host_and_port: the broker address.
         config: the core configuration.
+        ws: an open WebSocket adapter to stack under the core, or ``None`` for TCP.
+        initial: STOMP bytes that arrived with the WebSocket handshake.
     """
 
     def __init__(
@@ -85,8 +87,15 @@ class Session:
         sock: socket.socket,
         host_and_port: tuple[str, int],
         config: Config,
+        *,
+        ws: Any = None,
+        initial: bytes = b"",
     ) -> None:
         self.transport = transport
+        #: A :class:`stomp_core.websocket.WebSocketAdapter` (open) for STOMP over WebSocket.
+        self._ws = ws
+        self._initial = initial
+        self._eof_fed = False
         self.sock = sock
         self.host_and_port = host_and_port
         self.core = stomp_core.Connection(CLIENT, config)
@@ -143,6 +152,9 @@ class Session:
 
     def _io_loop_body(self) -> None:
         sock = self.sock
+        if self._initial:
+            with self.cond:
+                self.core.receive_data(self._initial, now=time.monotonic())
         while True:
             with self.cond:
                 if self.closed:
@@ -223,11 +235,7 @@ class Session:
             data = self._recv_locked()
             if data is None:
                 return
-            now = time.monotonic()
-            if data:
-                self.core.receive_data(data, now=now)
-            else:
-                self.core.receive_eof(now=now)
+            self._ingest_locked(data)
             if self._queued() < HIGH_WATER:
                 self._pump_locked()
             elif not data:
@@ -245,14 +253,54 @@ class Session:
         if readable:
             data = self._recv_locked()
             if data:
-                self.core.receive_data(data, now=time.monotonic())
+                self._ingest_locked(data)
+
+    def _ingest_locked(self, data: bytes) -> None:
+        """Feed transport bytes (``b""``: end of file) to the core, unwrapping WebSocket."""
+        now = time.monotonic()
+        if self._eof_fed:
+            return
+        eof = not data
+        ws = self._ws
+        if ws is not None:
+            if data:
+                try:
+                    ws.receive_data(data)
+                except stomp_core.RemoteProtocolError as exc:
+                    logging.error("WebSocket error from %s:%s: %s", *self.host_and_port, exc)
+                    eof = True
+            else:
+                ws.receive_eof()
+            reply = ws.data_to_send()  # pongs, the close handshake
+            if reply:
+                with contextlib.suppress(OSError):
+                    self.sock.sendall(reply)
+            data = ws.stomp_data()
+            eof = eof or ws.closed
+        if data:
+            self.core.receive_data(data, now=now)
+        if eof:
+            self._eof_fed = True
+            self.core.receive_eof(now=now)
+
+    def _outgoing(self, data: bytes) -> bytes:
+        """The bytes to write for ``data`` from the core (one WebSocket message, if any)."""
+        ws = self._ws
+        if ws is None or not data:
+            return data
+        try:
+            ws.send_stomp(data)
+        except LocalProtocolError as exc:
+            raise ConnectionError(exc.message) from None
+        out: bytes = ws.data_to_send()
+        return out
 
     def _flush_locked(self) -> None:
         data = self.core.data_to_send(now=time.monotonic())
         if not data:
             return
         try:
-            self.sock.sendall(data)
+            self.sock.sendall(self._outgoing(data))
         except OSError as exc:
             self.core.send_failed()
             logging.warning("sending to %s:%s failed: %s", *self.host_and_port, exc)
@@ -332,6 +380,10 @@ class Session:
         if self.closed:
             return
         self.closed = True
+        if self._ws is not None and self._ws.open:
+            self._ws.close()
+            with contextlib.suppress(OSError):
+                self.sock.sendall(self._ws.data_to_send())
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
@@ -402,7 +454,7 @@ class Session:
                 raise ValueError(exc.message) from None
             data = self.core.data_to_send(now=now)
             try:
-                self.sock.sendall(data)
+                self.sock.sendall(self._outgoing(data))
             except OSError as exc:
                 # A partial write corrupts the stream (STYLE 11): mark it broken and let
                 # the I/O thread close and report it.
@@ -427,7 +479,7 @@ class Session:
             if self.closed or self._broken:
                 raise NotConnectedException("not connected")
             try:
-                self.sock.sendall(data)
+                self.sock.sendall(self._outgoing(data))
             except OSError as exc:
                 self.core.send_failed()
                 self._broken = True

@@ -210,7 +210,7 @@ class StompConnection11(BaseConnection, Protocol11):
         *,
         auto_reconnect: bool = False,
     ) -> None:
-        transport = Transport(
+        transport = self._new_transport(
             host_and_ports,
             prefer_localhost,
             try_loopback_connect,
@@ -238,6 +238,10 @@ class StompConnection11(BaseConnection, Protocol11):
     @staticmethod
     def _protocol_version() -> str:
         return "1.1"
+
+    def _new_transport(self, *args: Any, **kwargs: Any) -> Transport:
+        """Build the transport (the WebSocket adapter builds another kind)."""
+        return Transport(*args, **kwargs)
 
 
 class StompConnection12(StompConnection11, Protocol12):

@@ -360,7 +360,7 @@ class Transport(BaseTransport):
         self.running = True
         self._stopping.clear()
         sock, host_and_port = self.attempt_connection()
-        session = Session(self, sock, host_and_port, self.config)
+        session = Session(self, sock, host_and_port, self.config, **self._session_options(sock))
         self._session = session
         self.socket = sock
         self.connection_error = False
@@ -427,6 +427,10 @@ class Transport(BaseTransport):
         except BaseException:
             sock.close()
             raise
+
+    def _session_options(self, sock: socket.socket) -> dict[str, Any]:
+        """Extra arguments for the :class:`Session` of a new socket (adapters add some)."""
+        return {}
 
     def _apply_keepalive(self, sock: socket.socket) -> None:
         keepalive = self.keepalive
