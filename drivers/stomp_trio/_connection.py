@@ -275,13 +275,17 @@ class Client:
             capacity=buffer if buffer is not None else self._buffer_size,
         )
 
-    def transaction(self) -> Transaction:
+    def transaction(self, *, id: str | None = None) -> Transaction:
         """A transaction: ``async with client.transaction() as tx:``.
 
         BEGIN is sent on entering; COMMIT (confirmed by a RECEIPT) on a normal exit;
-        ABORT when the block raises.
+        ABORT when the block raises.  :meth:`Transaction.begin`,
+        :meth:`~Transaction.commit` and :meth:`~Transaction.abort` do the same by hand.
+
+        Args:
+            id: the transaction id; default ``tx-1``, ``tx-2``, ...
         """
-        return Transaction(self, self._transaction_ids.next())
+        return Transaction(self, id if id is not None else self._transaction_ids.next())
 
     # -- internals: the send path --------------------------------------------------------
 
@@ -374,11 +378,13 @@ class Client:
         message: Message,
         *,
         nack: bool,
-        transaction: Transaction | None,
+        transaction: Transaction | str | None,
         receipt: bool,
     ) -> None:
         link = message._link
-        if transaction is not None and self._transaction_link(transaction) is not link:
+        if isinstance(transaction, str):
+            transaction = link.transactions.get(transaction, transaction)
+        if isinstance(transaction, Transaction) and self._transaction_link(transaction) is not link:
             raise ConnectionLost(f"transaction {transaction.id!r} began on another connection")
         if link.ended or link is not self._link:
             # conformance 98: ack ids belong to the session that delivered the message.
@@ -393,7 +399,7 @@ class Client:
             message.event,
             version,
             nack=nack,
-            transaction=transaction.id if transaction is not None else None,
+            transaction=transaction.id if isinstance(transaction, Transaction) else transaction,
             receipt=self._receipt(receipt),
         )
         if event.subscription is None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ._connection import Client
     from ._link import Link
 
-__all__ = ["Message", "StateChanges", "Subscription", "Transaction"]
+__all__ = ["Message", "StateChanges", "StateObserver", "Subscription", "Transaction"]
 
 
 def _all_headers(event: stomp_core.FrameEvent) -> Mapping[str, str]:
@@ -116,14 +116,23 @@ class Message:
         """The subscription this message was delivered to."""
         return self._subscription
 
-    async def ack(self, *, receipt: bool = False) -> None:
+    @property
+    def from_current_connection(self) -> bool:
+        """Whether it arrived on the connection that is live now (only those can be acked)."""
+        return self._client._link is self._link and not self._link.ended
+
+    async def ack(
+        self, *, transaction: Transaction | str | None = None, receipt: bool = False
+    ) -> None:
         """Acknowledge the message (``client`` and ``client-individual`` subscriptions).
 
         The frame carries the headers the negotiated version requires: ``id`` = the
         MESSAGE's ``ack`` header in 1.2, ``message-id`` (and ``subscription`` in 1.1)
-        before.
+        before.  In ``client`` mode an ACK also covers every earlier message of the
+        subscription (spec 1.2 "SUBSCRIBE ack Header").
 
         Args:
+            transaction: the transaction (or its id) the ACK belongs to.
             receipt: wait until the broker confirms the ACK.
 
         Raises:
@@ -131,14 +140,16 @@ class Message:
                 already put it back for redelivery (its ack id is void, conformance 98).
             stomp_core.LocalProtocolError: the subscription is ``auto``.
         """
-        await self._client._acknowledge(self, nack=False, transaction=None, receipt=receipt)
+        await self._client._acknowledge(self, nack=False, transaction=transaction, receipt=receipt)
 
-    async def nack(self, *, receipt: bool = False) -> None:
+    async def nack(
+        self, *, transaction: Transaction | str | None = None, receipt: bool = False
+    ) -> None:
         """Reject the message (STOMP 1.1 and 1.2; 1.0 has no NACK).
 
-        Same headers and errors as :meth:`ack`.
+        Same arguments and errors as :meth:`ack`.
         """
-        await self._client._acknowledge(self, nack=True, transaction=None, receipt=receipt)
+        await self._client._acknowledge(self, nack=True, transaction=transaction, receipt=receipt)
 
     def __repr__(self) -> str:
         return (
@@ -206,6 +217,11 @@ class Subscription:
         return self._capacity
 
     @property
+    def full(self) -> bool:
+        """Whether the buffer is at capacity (the client then stops reading)."""
+        return len(self._buffer) >= self._capacity
+
+    @property
     def closed(self) -> bool:
         """Whether the subscription ended (unsubscribed or the client closed)."""
         return self._closed
@@ -227,6 +243,10 @@ class Subscription:
         # task), so leaving the block never blocks and is safe under cancellation.
         self._client._unsubscribe(self)
         await trio.lowlevel.cancel_shielded_checkpoint()
+
+    async def close(self) -> None:
+        """Unsubscribe now, without waiting for a receipt (see :meth:`unsubscribe`)."""
+        await self.unsubscribe()
 
     async def unsubscribe(self, *, receipt: bool = False) -> None:
         """Unsubscribe now (leaving the block does nothing more afterwards).
@@ -261,6 +281,8 @@ class Subscription:
 
     async def get(self) -> Message:
         """The next message; like ``anext(sub)`` but raising instead of stopping.
+
+        Bound the wait the trio way: ``with trio.fail_after(5): await sub.get()``.
 
         Raises:
             ConnectionLost: the subscription is closed, or the client failed.
@@ -315,11 +337,15 @@ class Transaction:
         self._finished = False
 
     async def __aenter__(self) -> Transaction:
+        await self.begin()
+        return self
+
+    async def begin(self) -> None:
+        """Send BEGIN (``async with`` does it for you)."""
         if self._entered:
-            raise RuntimeError("a Transaction can be entered only once")
+            raise RuntimeError(f"transaction {self.id!r} was already begun")
         self._entered = True
         await self._client._begin(self)
-        return self
 
     async def __aexit__(
         self,
@@ -376,11 +402,11 @@ class Transaction:
 
     async def ack(self, message: Message, *, receipt: bool = False) -> None:
         """ACK ``message`` within this transaction."""
-        await self._client._acknowledge(message, nack=False, transaction=self, receipt=receipt)
+        await message.ack(transaction=self, receipt=receipt)
 
     async def nack(self, message: Message, *, receipt: bool = False) -> None:
         """NACK ``message`` within this transaction (1.1+)."""
-        await self._client._acknowledge(message, nack=True, transaction=self, receipt=receipt)
+        await message.nack(transaction=self, receipt=receipt)
 
     def __repr__(self) -> str:
         return f"<Transaction {self.id!r}{' failed' if self._error else ''}>"
@@ -440,3 +466,7 @@ class StateChanges:
             if self._finished:
                 raise StopAsyncIteration
             await self._signal.wait()
+
+
+#: The asyncio driver's name for the same thing.
+StateObserver = StateChanges

@@ -458,3 +458,72 @@ async def test_explicit_unsubscribe_commit_and_abort_with_receipts(
                 await tx.commit()
             async with client.transaction() as tx:
                 await tx.abort(receipt=True)
+
+
+async def test_manual_transaction_with_named_id_and_ack_by_transaction_id(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept()
+            sub = await broker.expect(sc.Subscribe)
+            await broker.message(sub, b"x", message_id="m1", ack="a1")
+            begin = await broker.expect(sc.Begin)
+            assert begin.transaction == "batch-7"
+            ack = await broker.expect(sc.Ack)
+            assert (ack.id, ack.transaction) == ("a1", "batch-7")
+            commit = await broker.expect(sc.Commit)
+            await broker.reply_receipt(commit)
+            await broker.expect(sc.Unsubscribe)
+            await broker.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with (
+            stomp_trio.open_connection("stomp://h", **options(network)) as client,
+            client.subscribe("/queue/a", ack="client", buffer=1) as sub,
+        ):
+            message = await sub.get()
+            assert message.from_current_connection
+            await trio.testing.wait_all_tasks_blocked()
+            assert not sub.full
+            tx = client.transaction(id="batch-7")
+            await tx.begin()
+            with pytest.raises(RuntimeError, match="already begun"):
+                await tx.begin()
+            await message.ack(transaction="batch-7")
+            await tx.commit()
+            await sub.close()
+            assert sub.closed
+            with pytest.raises(stomp_trio.ConnectionLost, match="closed"):
+                await sub.get()
+
+
+async def test_public_surface() -> None:
+    assert sorted(stomp_trio.__all__) == [
+        "BrokerError",
+        "Client",
+        "ClientState",
+        "ConnectFailed",
+        "ConnectionLost",
+        "Endpoint",
+        "LocalProtocolError",
+        "Message",
+        "ProtocolViolation",
+        "ReceiptTimeout",
+        "ReconnectPolicy",
+        "StateChange",
+        "StateChanges",
+        "StateObserver",
+        "StompError",
+        "StreamFactory",
+        "Subscription",
+        "Transaction",
+        "open_connection",
+    ]
+    for name in stomp_trio.__all__:
+        assert getattr(stomp_trio, name) is not None
+    # The exceptions are the ones the asyncio driver raises too.
+    assert stomp_trio.ConnectionLost.__module__ == "stomp_core._client"
