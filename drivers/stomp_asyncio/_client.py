@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import ssl as _ssl
@@ -19,6 +20,7 @@ from stomp_core import (
     Disconnect,
     Error,
     FrameEvent,
+    Limits,
     Receipt,
     Send,
     State,
@@ -93,6 +95,8 @@ class Client:
         reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
         subscription_buffer: int = 100,
         headers: Mapping[str, str] | None = None,
+        heartbeat_tolerance: float = 1.5,
+        limits: Limits | None = None,
     ) -> None:
         self._endpoints = parse_hosts(hosts)
         if ssl is not None and not isinstance(ssl, (bool, _ssl.SSLContext)):
@@ -116,6 +120,8 @@ class Client:
         self._receipt_timeout = _positive("receipt_timeout", receipt_timeout)
         self._config = Config(
             versions=tuple(versions),
+            limits=limits if limits is not None else Limits(),
+            heartbeat_tolerance=heartbeat_tolerance,
             connect_timeout=self._connect_timeout,
             disconnect_timeout=self._disconnect_timeout,
         )
@@ -126,7 +132,7 @@ class Client:
         build_connect("check", versions=self._versions, heartbeats=heartbeats, headers=headers)
         self._reconnect = reconnect
         self._capacity = subscription_buffer
-        self._registry = SessionRegistry()
+        self._registry = SessionRegistry(max_subscriptions=self._config.limits.max_subscriptions)
         self._subscriptions: dict[str, Subscription] = {}
         self._full: set[str] = set()
         self._transactions: dict[str, Transaction] = {}
@@ -324,8 +330,13 @@ class Client:
             # Bounded by the core's connect timer (Config.connect_timeout).
             await link.connected
         except ConnectionLost as exc:
+            # The transport may be closing with connection_lost() still to come: wait
+            # for it (briefly) so that its error (a TLS alert, say) becomes the cause.
             link.abort()
-            raise ConnectFailed(f"the connection to {endpoint} ended before CONNECTED") from exc
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(link.closed), 1.0)
+            failed = ConnectFailed(f"the connection to {endpoint} ended before CONNECTED")
+            raise failed from (link.reason or exc)
         except BaseException:
             link.abort()
             raise
@@ -605,7 +616,7 @@ class Client:
         *,
         content_type: str | None = None,
         headers: Mapping[str, str] | None = None,
-        transaction: str | None = None,
+        transaction: Transaction | str | None = None,
         receipt: bool = False,
     ) -> None:
         """SEND a message.
@@ -616,7 +627,7 @@ class Client:
                 ``text/plain;charset=utf-8`` by default, conformance 37).
             content_type: the body's MIME type.
             headers: extra headers (broker-specific ones such as ``persistent``).
-            transaction: a transaction id (see :meth:`transaction`).
+            transaction: a :class:`Transaction` (or its id) to send within.
             receipt: wait until the broker confirms it (at most ``receipt_timeout``).
 
         Cancellation: before the frame is handed over nothing is sent; once it is, it
@@ -631,6 +642,8 @@ class Client:
         """
         data, content_type = encode_body(body, content_type)
         extra = tuple(headers.items()) if headers else ()
+        if isinstance(transaction, Transaction):
+            transaction = transaction.id
         await self._send(
             lambda rid: Send(
                 destination=destination,
@@ -651,6 +664,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         id: str | None = None,
         receipt: bool = False,
+        buffer: int | None = None,
     ) -> Subscription:
         """A subscription to ``destination``, live inside ``async with``.
 
@@ -662,7 +676,12 @@ class Client:
                 ``subscription_buffer``.
             id: the subscription id (default: ``sub-1``, ``sub-2``, ...).
             receipt: wait on entry until the broker confirms the subscription.
+            buffer: messages buffered before back-pressure; default ``subscription_buffer``.
         """
+        if buffer is not None and (
+            isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1
+        ):
+            raise ValueError(f"buffer must be an int >= 1, got {buffer!r}")
         if ack not in _ACK_MODES:
             raise ValueError(f"ack must be one of {', '.join(_ACK_MODES)}, got {ack!r}")
         return Subscription(
@@ -672,7 +691,7 @@ class Client:
             ack=ack,
             headers=tuple(headers.items()) if headers else (),
             receipt=receipt,
-            capacity=self._capacity,
+            capacity=buffer if buffer is not None else self._capacity,
         )
 
     async def _subscribe(self, subscription: Subscription) -> None:
@@ -884,6 +903,8 @@ def open_connection(
     reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
     subscription_buffer: int = 100,
     headers: Mapping[str, str] | None = None,
+    heartbeat_tolerance: float = 1.5,
+    limits: Limits | None = None,
 ) -> Client:
     """A STOMP client for ``async with``.
 
@@ -908,6 +929,14 @@ def open_connection(
         subscription_buffer: messages buffered per subscription before the client stops
             reading from the socket.
         headers: extra CONNECT headers (e.g. ``{"client-id": "..."}``).
+        heartbeat_tolerance: the broker counts as dead after this many negotiated
+            intervals of silence (1.5 is stomp.py's; ActiveMQ sends its first heart-beat
+            two intervals after CONNECTED, so use 2.5 with it).
+        limits: receive limits for the core (frame size, header count, ...).
+
+    Raises:
+        ValueError: a malformed host, a bad number, or CONNECT headers that clash with
+            the arguments.
     """
     return Client(
         hosts,
@@ -923,4 +952,6 @@ def open_connection(
         reconnect=reconnect,
         subscription_buffer=subscription_buffer,
         headers=headers,
+        heartbeat_tolerance=heartbeat_tolerance,
+        limits=limits,
     )

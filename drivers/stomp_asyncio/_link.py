@@ -114,11 +114,14 @@ class Link(asyncio.Protocol):
         return False  # let the transport close itself
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._feed_eof()
-        if self.reason is None:
-            lost = ConnectionLost(f"the connection to the broker was lost ({exc or 'EOF'})")
+        if exc is not None and self.reason is None:
+            # A transport error (reset, TLS alert) says more than the EOF that follows.
+            lost = ConnectionLost(f"the connection to the broker was lost: {exc}")
             lost.__cause__ = exc
             self._set_reason(lost)
+        self._feed_eof()
+        if self.reason is None:
+            self._set_reason(ConnectionLost("the connection to the broker was lost"))
         self._cancel_timer()
         for waiter in self._drain_waiters:
             if not waiter.done():
