@@ -1,0 +1,259 @@
+"""stomp_core/_client.py: the pure helpers shared by the async drivers."""
+
+from __future__ import annotations
+
+import pytest
+
+from stomp_core import (
+    Ack,
+    ConnectionClosed,
+    ConnectTimeout,
+    DisconnectTimeout,
+    Error,
+    HeartbeatReceived,
+    HeartbeatTimeout,
+    Message,
+    Nack,
+    RemoteProtocolError,
+)
+from stomp_core._backoff import FOREVER
+from stomp_core._client import (
+    DEFAULT_PORT,
+    DEFAULT_TLS_PORT,
+    BrokerError,
+    ClientState,
+    ConnectFailed,
+    ConnectionLost,
+    Endpoint,
+    IdCounter,
+    ProtocolViolation,
+    ReceiptTimeout,
+    ReconnectPolicy,
+    StateChange,
+    StompError,
+    build_ack,
+    build_connect,
+    charset_of,
+    close_reason,
+    decode_text,
+    encode_body,
+    parse_hosts,
+    use_tls,
+)
+
+# ------------------------------------------------------------------------- addresses
+
+
+def test_parse_urls_and_pairs() -> None:
+    assert parse_hosts("stomp://mq:1234") == [Endpoint("mq", 1234, False)]
+    assert parse_hosts("stomp+ssl://mq") == [Endpoint("mq", DEFAULT_TLS_PORT, True)]
+    assert parse_hosts("stomp+tls://mq/") == [Endpoint("mq", DEFAULT_TLS_PORT, True)]
+    assert parse_hosts(" stomp://a , stomp://[::1]:5 ,") == [
+        Endpoint("a", DEFAULT_PORT, False),
+        Endpoint("::1", 5, False),
+    ]
+    assert parse_hosts([("h", 1), ["k", 2], "stomp://x:3"]) == [  # type: ignore[list-item]
+        Endpoint("h", 1, None),
+        Endpoint("k", 2, None),
+        Endpoint("x", 3, False),
+    ]
+
+
+def test_endpoint_str_brackets_ipv6() -> None:
+    assert str(Endpoint("::1", 61613)) == "[::1]:61613"
+    assert str(Endpoint("mq", 1)) == "mq:1"
+
+
+@pytest.mark.parametrize(
+    ("hosts", "message"),
+    [
+        ("http://x", "scheme"),
+        ("stomp://x:99999", "bad broker URL"),
+        ("stomp://x:port", "bad broker URL"),
+        ("stomp://user:pw@x", "credentials"),
+        ("stomp://user@x", "credentials"),
+        ("stomp://x/vhost", "only scheme"),
+        ("stomp://x?a=1", "only scheme"),
+        ("stomp://x#f", "only scheme"),
+        ("stomp://:1", "no host"),
+        ("", "empty"),
+        ([], "empty"),
+        (b"stomp://x", "bytes"),
+        (["x"], "scheme"),
+        ([("x",)], "pair"),
+        ([("x", 1, 2)], "pair"),
+        ([b"x"], "pair"),
+        ([("", 1)], "non-empty"),
+        ([(1, 1)], "non-empty"),
+        ([("x", 0)], "port"),
+        ([("x", 65536)], "port"),
+        ([("x", True)], "port"),
+        ([("x", "1")], "port"),
+    ],
+)
+def test_parse_hosts_refuses(hosts: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_hosts(hosts)  # type: ignore[arg-type]
+
+
+def test_credentials_never_echoed() -> None:
+    with pytest.raises(ValueError, match="credentials") as info:
+        parse_hosts("stomp://user:hunter2@x")
+    assert "hunter2" not in str(info.value)
+
+
+def test_use_tls() -> None:
+    plain, tls, pair = Endpoint("a", 1, False), Endpoint("a", 1, True), Endpoint("a", 1)
+    assert use_tls(plain, None) is False
+    assert use_tls(tls, None) is True
+    assert use_tls(pair, None) is False
+    assert use_tls(pair, True) is True
+    assert use_tls(plain, True) is True
+    assert use_tls(tls, True) is True
+    assert use_tls(plain, False) is False
+    with pytest.raises(ValueError, match="ssl=False"):
+        use_tls(tls, False)
+
+
+# ------------------------------------------------------------------------- bodies
+
+
+def test_charset_of() -> None:
+    assert charset_of(None) is None
+    assert charset_of("") is None
+    assert charset_of("text/plain") is None
+    assert charset_of('text/plain; Charset="ISO-8859-1"') == "iso-8859-1"
+    assert charset_of("text/plain;format=flowed;charset=utf-16") == "utf-16"
+    assert charset_of("text/plain;charset=") is None
+    assert charset_of("text/plain;charset") is None
+
+
+def test_decode_text() -> None:
+    assert decode_text("é".encode(), None) == "é"
+    assert decode_text("é".encode(), "application/json") == "é"
+    assert decode_text("é".encode("latin-1"), "text/plain;charset=latin-1") == "é"
+    assert decode_text(b"\xff", "text/plain", errors="replace") == "\ufffd"
+    with pytest.raises(UnicodeDecodeError):
+        decode_text(b"\xff", "text/plain")
+    with pytest.raises(ValueError, match="unknown charset"):
+        decode_text(b"x", "text/plain;charset=klingon")
+
+
+def test_encode_body() -> None:
+    assert encode_body("é", None) == ("é".encode(), "text/plain;charset=utf-8")
+    assert encode_body("é", "application/json") == ("é".encode(), "application/json")
+    assert encode_body("é", "text/plain;charset=latin-1") == (
+        b"\xe9",
+        "text/plain;charset=latin-1",
+    )
+    assert encode_body(b"x", None) == (b"x", None)
+    assert encode_body(bytearray(b"x"), "a/b") == (b"x", "a/b")
+    assert encode_body(memoryview(b"x"), None) == (b"x", None)
+    with pytest.raises(ValueError, match="unknown charset"):
+        encode_body("x", "text/plain;charset=klingon")
+    with pytest.raises(TypeError):
+        encode_body(1, None)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------- frames
+
+
+def test_id_counter() -> None:
+    ids = IdCounter("r-")
+    assert [ids.next() for _ in range(3)] == ["r-1", "r-2", "r-3"]
+
+
+def test_build_connect() -> None:
+    connect = build_connect(
+        "mq",
+        login="u",
+        passcode="hunter2",
+        versions=("1.1", "1.2"),
+        heartbeats=(1, 2),
+        headers={"client-id": "c"},
+    )
+    assert connect.host == "mq"
+    assert connect.accept_version == ("1.1", "1.2")
+    assert connect.heart_beat == (1, 2)
+    assert connect.headers == (("client-id", "c"),)
+    assert connect.passcode == "hunter2"
+    assert "hunter2" not in repr(connect)
+    assert build_connect("mq", vhost="/").host == "/"
+    with pytest.raises(ValueError, match="heart-beat, login"):
+        build_connect("mq", headers={"login": "x", "heart-beat": "1,1"})
+
+
+def test_build_ack_per_version() -> None:
+    message = Message(destination="/q", message_id="m", subscription="s", ack="a")
+    assert build_ack(message, "1.2") == Ack(id="a", subscription="s")
+    assert build_ack(message, "1.1") == Ack(id="m", subscription="s")
+    nack = build_ack(message, "1.2", nack=True, transaction="t", receipt="r")
+    assert isinstance(nack, Nack)
+    assert (nack.transaction, nack.receipt) == ("t", "r")
+
+
+# ------------------------------------------------------------------------- errors
+
+
+def test_exceptions() -> None:
+    error = Error(
+        message="bad", body=b"why", content_type="text/plain", receipt_id="r", headers={"x": "1"}
+    )
+    broker = BrokerError.from_event(error)
+    assert isinstance(broker, StompError)
+    assert (broker.message, broker.body, broker.receipt_id) == ("bad", b"why", "r")
+    assert broker.headers == (("x", "1"),)
+    assert broker.text == "why"
+    assert str(BrokerError.from_event(Error())) == "the broker sent ERROR"
+    refused = ConnectFailed.from_error(error)
+    assert refused.refused
+    assert "bad" in refused.message
+    assert refused.body == b"why"
+    assert not ConnectFailed("timed out").refused
+    timeout = ReceiptTimeout("r-1", 2.5)
+    assert isinstance(timeout, TimeoutError)
+    assert timeout.receipt_id == "r-1"
+    assert "2.5" in str(timeout)
+    core_error = RemoteProtocolError("garbage")
+    violation = ProtocolViolation(core_error)
+    assert violation.error is core_error
+    assert "garbage" in str(violation)
+
+
+def test_close_reason() -> None:
+    assert isinstance(close_reason(Error(message="x")), BrokerError)
+    assert isinstance(close_reason(ConnectTimeout()), ConnectFailed)
+    assert "heart-beat" in str(close_reason(HeartbeatTimeout()))
+    assert "DISCONNECT" in str(close_reason(DisconnectTimeout()))
+    assert "unexpectedly" in str(close_reason(ConnectionClosed()))
+    clean = close_reason(ConnectionClosed(clean=True))
+    assert isinstance(clean, ConnectionLost)
+    assert "unexpectedly" not in str(clean)
+    with pytest.raises(TypeError):
+        close_reason(HeartbeatReceived())
+
+
+# ------------------------------------------------------------------------- lifecycle
+
+
+def test_reconnect_policy() -> None:
+    policy = ReconnectPolicy()
+    assert policy.attempts_max == FOREVER
+    assert not policy.retry_first_connect
+    schedule = policy.schedule(lambda: 0.0)
+    assert schedule.next_delay() == pytest.approx(0.1)
+    assert schedule.next_delay() == pytest.approx(0.15)
+    backoff = ReconnectPolicy(initial=1, jitter=0.5, attempts_max=2).backoff(lambda: 1.0)
+    assert backoff.delay(1) == pytest.approx(1.5)
+    assert backoff.exhausted(2)
+    with pytest.raises(ValueError, match="initial"):
+        ReconnectPolicy(initial=-1)
+    with pytest.raises(ValueError, match="attempts_max"):
+        ReconnectPolicy(attempts_max=-2)
+
+
+def test_state_change() -> None:
+    change = StateChange(ClientState.RECONNECTING, Endpoint("a", 1), ConnectionLost("x"), 2)
+    assert change.state is ClientState.RECONNECTING
+    assert change.attempt == 2
+    assert StateChange(ClientState.CLOSED).error is None
