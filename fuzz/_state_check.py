@@ -4,9 +4,10 @@ A client core and a server core are joined by a fake link: two byte queues that 
 move when the program says so.  The input is a program of actions (one opcode byte
 each, then its arguments; see :data:`ACTIONS`): the client or the server sends an
 event built from the following bytes, some bytes of a queue are delivered, the
-synthetic clock advances, a side handles its timers, a side closes its transport, or
-a side's write fails half-way (``send_failed``).  After each action both sides act as
-a driver would: drain ``next_event()``, write ``data_to_send()``.
+synthetic clock advances, a side handles its timers, a side closes its transport, a
+side's write fails half-way (``send_failed``), or a side stops or resumes reading.
+After each action both sides act as a driver would: drain ``next_event()``, write
+``data_to_send()``.
 
 Invariants (issue 8):
 
@@ -17,7 +18,8 @@ Invariants (issue 8):
    legitimate after a write failed half-way or after the client sent an extension
    frame (servers refuse unknown commands).
 4. ``handle_timer(now)`` acts on every expired deadline: afterwards ``get_timer()`` is
-   ``None`` or later than ``now``.
+   ``None`` or later than ``now``.  A side that stopped reading
+   (``pause_receive_timeout``, back-pressure) never times its peer out.
 5. When the link is quiet (both queues empty) and neither side is in a terminal state,
    both are in the same state; once connected they agree on the version, the
    heart-beat intervals (mirrored), the live subscriptions and the open transactions.
@@ -46,6 +48,7 @@ from stomp_core import (
     Event,
     Frame,
     FrameEvent,
+    HeartbeatTimeout,
     Limits,
     LocalProtocolError,
     Message,
@@ -121,6 +124,8 @@ class World:
         self.closed = {CLIENT: False, SERVER: False}
         self.eof_seen = {CLIENT: False, SERVER: False}
         self.failed = {CLIENT: False, SERVER: False}  # a RemoteProtocolError was raised
+        # A driver applying back-pressure stops reading: pause_receive_timeout().
+        self.paused = {CLIENT: False, SERVER: False}
         self.tainted = False  # a RemoteProtocolError is legitimate from now on
         self.message_ids: list[str] = []
         self.events: list[tuple[str, Event]] = []
@@ -149,6 +154,9 @@ class World:
             if event is NEED_DATA:
                 return
             assert isinstance(event, Event), event
+            assert not (isinstance(event, HeartbeatTimeout) and self.paused[conn.role]), (
+                f"{conn.role.name} timed out the peer while not reading"
+            )
             self.events.append((conn.role.name, event))
             if isinstance(event, Message) and conn.version is not None:
                 self.message_ids.append(event.ack_id(conn.version))
@@ -174,6 +182,8 @@ class World:
 
     def deliver(self, receiver: Connection, n: int) -> None:
         """Move ``n`` bytes (255: all) to ``receiver``; EOF once a closed queue is empty."""
+        if self.paused[receiver.role]:
+            return  # not reading: the bytes wait in the transport
         queue = self.to_server if receiver is self.server else self.to_client
         peer = CLIENT if receiver is self.server else SERVER
         size = len(queue) if n == 255 else max(1, n)
@@ -191,6 +201,18 @@ class World:
         assert deadline is None or deadline > self.now, (
             f"{conn.role.name}: handle_timer({self.now}) left deadline {deadline}"
         )
+
+    def toggle_pause(self, conn: Connection) -> None:
+        """Stop reading (back-pressure) or start again."""
+        if self.paused[conn.role]:
+            self.paused[conn.role] = False
+            conn.resume_receive_timeout(now=self.now)
+            if conn.state is State.CONNECTED and conn.heartbeat[1]:
+                deadline = conn.get_timer()
+                assert deadline is not None, "resumed, but no receive deadline"
+        else:
+            self.paused[conn.role] = True
+            conn.pause_receive_timeout(now=self.now)
 
     def fail_write(self, conn: Connection) -> None:
         """The last write was cut: keep a prefix of what is in flight, then close."""
@@ -414,6 +436,14 @@ def _server_write_fails(w: World, cur: Cursor) -> None:
     w.fail_write(w.server)
 
 
+def _client_pause(w: World, cur: Cursor) -> None:
+    w.toggle_pause(w.client)
+
+
+def _server_pause(w: World, cur: Cursor) -> None:
+    w.toggle_pause(w.server)
+
+
 #: Opcode -> action; the opcode byte is taken modulo the table's length.
 ACTIONS: tuple[Callable[[World, Cursor], None], ...] = (
     _connect,  # 0
@@ -438,6 +468,8 @@ ACTIONS: tuple[Callable[[World, Cursor], None], ...] = (
     _server_closes,  # 19
     _client_write_fails,  # 20
     _server_write_fails,  # 21
+    _client_pause,  # 22: pause or resume reading (back-pressure)
+    _server_pause,  # 23
 )
 
 
