@@ -26,6 +26,8 @@ with the limit, never used to pre-allocate.
 from __future__ import annotations
 
 import re
+from collections import deque
+from typing import cast
 
 from ._errors import RemoteProtocolError
 from ._frame import Frame, Headers
@@ -52,9 +54,10 @@ _ONLY_EOL_BYTES = re.compile(rb"[\r\n]*")
 # The blank line that ends the header block.  "\n\r\n" before 1.2 is a header line made
 # of a lone CR, which is an error (a line without ':'), reported as such below.
 _HEAD_END = re.compile(rb"\n\r?\n")
-# One header line; findall() over the block yields one pair per valid line (a line
-# without ':' yields nothing, which is how it is detected: see _parse_head).
-_HEADER_LINE = re.compile(r"([^:\n]*):([^\n]*)")
+# The per-reader cache of split header lines: at most this many lines of at most
+# this many characters (about 100 KB), emptied when full.
+_LINE_CACHE_SIZE = 512
+_CACHED_LINE_MAX = 128
 
 _LF = 0x0A
 _CR = 0x0D
@@ -66,6 +69,10 @@ _VIEW_COPY_THRESHOLD = 64 * 1024
 _LARGE_BODY = 256 * 1024
 # A _need no buffer reaches.
 _NEVER = 1 << 62
+
+
+class _Incomplete(Exception):
+    """Internal: a frame after the first one of a batch is not complete yet."""
 
 
 class FrameReader:
@@ -103,7 +110,10 @@ class FrameReader:
         self._parts: list[bytes] = []
         self._parts_size = 0
         self._remaining = 0
-        self._heartbeat_due = False  # EOLs after the last NUL were consumed
+        # Items parsed ahead (batching, and the HEARTBEAT for EOLs after a NUL).
+        self._ready: deque[Frame | type[HEARTBEAT]] = deque()
+        # Header line -> (name, value) for lines already seen (see _split_lines).
+        self._line_cache: dict[str, tuple[str, str]] = {}
         self.rules = None
 
     @property
@@ -173,6 +183,9 @@ class FrameReader:
         Raises:
             RemoteProtocolError: the input is malformed or exceeds a limit.  Sticky.
         """
+        ready = self._ready
+        if ready:
+            return ready.popleft()
         buf = self._buf
         if len(buf) < self._need:
             return None
@@ -201,10 +214,6 @@ class FrameReader:
     # -- the head: command and headers ------------------------------------------------
 
     def _parse_head(self, buf: bytearray) -> Frame | type[HEARTBEAT] | None:
-        if self._heartbeat_due:
-            # The EOLs right after the previous frame's NUL were consumed with it.
-            self._heartbeat_due = False
-            return HEARTBEAT
         size = len(buf)
         if not size:
             self._need = 1
@@ -239,6 +248,56 @@ class FrameReader:
         if self._counted:
             # The head arrived in pieces: forget the partial-head bookkeeping.
             self._scan = self._counted = self._line_start = self._lines = 0
+
+        # Batching: once a version is negotiated, every complete frame already buffered
+        # is parsed in this one loop (the later ones wait in _ready), which saves the
+        # per-call overhead.  The loop stops at anything that is not a complete,
+        # well-formed frame, leaving it for the next call to handle at offset 0 (where
+        # errors are raised in order, after the frames before them were delivered), and
+        # after CONNECT, STOMP or CONNECTED, after which the connection may change rules.
+        batch = self._rules is not None
+        ready = self._ready
+        result: Frame | None = None
+        pos = 0
+        try:
+            while True:
+                frame, pos = self._parse_frame_at(buf, pos, size, match)
+                if frame is None:
+                    return None  # pos == 0: the body is incomplete; state was kept
+                if result is None:
+                    result = frame
+                else:
+                    ready.append(frame)
+                if pos < size and buf[pos] in (_LF, _CR):
+                    # The EOLs right after the NUL (conformance 4): one HEARTBEAT.
+                    eols = _EOL_RUN.match(buf, pos)
+                    if eols is not None:
+                        pos = eols.end()
+                        ready.append(HEARTBEAT)
+                if not batch or pos >= size or frame.command in RAW_COMMANDS:
+                    break
+                if buf[pos] == _TLS_HANDSHAKE:
+                    break
+                match = _HEAD_END.search(buf, pos)
+                if match is None:
+                    break
+        except (RemoteProtocolError, UnicodeDecodeError, _Incomplete):
+            if result is None:
+                raise
+            # A later frame is incomplete or bad: the next call parses it again.
+        del buf[:pos]
+        self._need = 0
+        return result
+
+    def _parse_frame_at(
+        self, buf: bytearray, pos: int, size: int, match: re.Match[bytes]
+    ) -> tuple[Frame | None, int]:
+        """Parse the frame at ``pos`` whose blank line is ``match``.
+
+        Returns the frame and the offset after its NUL.  When the body is incomplete:
+        at ``pos == 0`` the body state is saved and ``(None, 0)`` returned; at a later
+        offset :class:`_Incomplete` is raised and nothing is saved.
+        """
         head_end = match.start()
         body_start = match.end()
         if body_start - head_end == 3 and not self._crlf:
@@ -247,10 +306,10 @@ class FrameReader:
                 "header line without ':' (a lone CR: CR LF line endings need STOMP 1.2)"
             )
         limits = self._limits
-        if head_end > limits.max_header_line:
-            self._check_line_lengths(buf, 0, head_end)
+        if head_end - pos > limits.max_header_line:
+            self._check_line_lengths(buf, pos, head_end)
 
-        text = buf[:head_end].decode("utf-8")
+        text = buf[pos:head_end].decode("utf-8")
         if self._crlf and "\r" in text:
             # Spec 1.2: EOL = [CR] LF; strip one CR before each LF.
             text = text.replace("\r\n", "\n")
@@ -264,19 +323,23 @@ class FrameReader:
             raise RemoteProtocolError(
                 "NUL inside a command or header line (a frame without its blank line?)"
             )
-        newline = text.find("\n")
         length = None
         headers: Headers
-        if newline < 0:
+        if "\n" not in text:
             command = text
             headers = ()
         else:
-            command = text[:newline]
-            pairs = _HEADER_LINE.findall(text, newline + 1)
-            # Conformance 11: every line needs a ':' (findall skips lines without one)
-            # and a non-empty name (an empty name shows as "\n:").
-            if len(pairs) != text.count("\n") or "\n:" in text:
-                raise self._bad_header_line(text)
+            lines = text.split("\n")
+            command = lines[0]
+            del lines[0]
+            # Conformance 9: split each line at its first raw ':'.  Lines seen before
+            # (destination, subscription, content-type...) come from a small cache;
+            # only valid lines are cached, so a full hit needs no further checks.
+            found = list(map(self._line_cache.get, lines))
+            if None in found:
+                self._split_lines(lines, found)
+            # Every entry is a pair now (_split_lines filled the gaps or raised).
+            pairs = cast("list[tuple[str, str]]", found)
             if len(pairs) > limits.max_header_count:
                 raise RemoteProtocolError(
                     f"frame has {len(pairs)} headers, more than max_header_count="
@@ -302,27 +365,28 @@ class FrameReader:
                     break  # conformance 42: the first occurrence wins
             headers = tuple(pairs)
 
+        max_end = pos + limits.max_frame_size
         if length is None:
             end = buf.find(b"\x00", body_start)
-            if end < 0:
-                self._scan = size
         else:
             end = body_start + length
-            if end > limits.max_frame_size:
+            if end > max_end:
                 raise RemoteProtocolError(
-                    f"frame of {end} bytes (content-length {length}) exceeds "
+                    f"frame of {end - pos} bytes (content-length {length}) exceeds "
                     f"max_frame_size={limits.max_frame_size}"
                 )
             if end >= size:
                 end = -1
-        if end < 0 or end > limits.max_frame_size:
+        if end < 0 or end > max_end:
             # Incomplete (or, for a NUL-ended body, too large): the body code decides.
+            if pos:
+                raise _Incomplete
             self._command = command
             self._headers = headers
             self._body_start = body_start
             self._body_end = -1 if length is None else body_start + length
-            return self._parse_body(buf)
-        # Fast path: the whole frame is here.
+            self._scan = size if end < 0 else body_start
+            return self._parse_body(buf), 0
         if buf[end]:
             # Conformance 15: "still needs to be terminated with a NULL octet".
             raise self._missing_nul(end - body_start, buf[end])
@@ -337,19 +401,7 @@ class FrameReader:
                 body = bytes(buf[body_start:end])
         else:
             body = b""
-        self._consume(buf, end + 1, size)
-        return Frame(command, headers, body)
-
-    def _consume(self, buf: bytearray, end: int, size: int) -> None:
-        # Drop a finished frame, and the EOLs right after its NUL (conformance 4):
-        # they are reported as one HEARTBEAT by the next call.
-        if end < size and buf[end] in (_LF, _CR):
-            match = _EOL_RUN.match(buf, end)
-            if match is not None:
-                end = match.end()
-                self._heartbeat_due = True
-        del buf[:end]
-        self._need = 0
+        return Frame(command, headers, body), end + 1
 
     def _check_partial_head(self, buf: bytearray, size: int) -> None:
         # The head is incomplete: check what arrived since the last call, so that an
@@ -394,14 +446,23 @@ class FrameReader:
                     f"command or header line of {length} bytes exceeds max_header_line={limit}"
                 )
 
-    @staticmethod
-    def _bad_header_line(text: str) -> RemoteProtocolError:
-        for line in text.split("\n")[1:]:
-            if ":" not in line:
-                return RemoteProtocolError(f"header line without ':': {line!r}")
-            if line.startswith(":"):
-                return RemoteProtocolError(f"header line with an empty name: {line!r}")
-        raise AssertionError("unreachable: every header line is well formed")  # pragma: no cover
+    def _split_lines(self, lines: list[str], pairs: list[tuple[str, str] | None]) -> None:
+        # Fill the cache misses of pairs (None) by splitting their lines.
+        cache = self._line_cache
+        for index, pair in enumerate(pairs):
+            if pair is None:
+                line = lines[index]
+                name, colon, value = line.partition(":")
+                # Conformance 11: a line without ':' or with an empty name is an error.
+                if not colon:
+                    raise RemoteProtocolError(f"header line without ':': {line!r}")
+                if not name:
+                    raise RemoteProtocolError(f"header line with an empty name: {line!r}")
+                pairs[index] = (name, value)
+                if len(line) <= _CACHED_LINE_MAX:
+                    if len(cache) >= _LINE_CACHE_SIZE:
+                        cache.clear()  # crude but bounded: unique lines churn it
+                    cache[line] = (name, value)
 
     # -- the body ---------------------------------------------------------------------
 
@@ -460,7 +521,15 @@ class FrameReader:
         self._command = None
         self._headers = ()
         self._scan = 0
-        self._consume(buf, end + 1, size)
+        end += 1
+        if end < size and buf[end] in (_LF, _CR):
+            # The EOLs right after the NUL (conformance 4): one HEARTBEAT, next call.
+            eols = _EOL_RUN.match(buf, end)
+            if eols is not None:
+                end = eols.end()
+                self._ready.append(HEARTBEAT)
+        del buf[:end]
+        self._need = 0
         return frame
 
     def _start_large_body(self, buf: bytearray, start: int, end: int) -> None:

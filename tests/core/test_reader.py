@@ -762,3 +762,55 @@ def test_garbage_gives_items_or_remote_protocol_error(raw: bytes, data: st.DataO
     else:
         shorter, longer = sorted((whole[0], chunked[0]), key=len)
         assert longer[: len(shorter)] == shorter
+
+
+# -- batching and the header-line cache -------------------------------------------------
+
+
+def test_batch_stops_before_a_bad_frame_and_reports_it_in_order() -> None:
+    """Frames before a bad one are delivered first; then the error (sticky)."""
+    delivered = expect_error(
+        b"SEND\n\na\x00\nSEND\n\nb\x00SEND\nbad\n\n\x00", "header line without ':'", V12
+    )
+    assert delivered == [Frame("SEND", (), b"a"), HEARTBEAT, Frame("SEND", (), b"b")]
+
+
+def test_batch_stops_at_a_tls_byte_and_an_incomplete_frame() -> None:
+    assert expect_error(b"SEND\n\na\x00\x16\x03", "TLS handshake", V12) == [Frame("SEND", (), b"a")]
+    items, reader = read_chunks([b"SEND\n\na\x00SEND\ncontent-length:3\n\nb"], V12)
+    assert items == [Frame("SEND", (), b"a")]
+    assert reader.in_frame
+    reader.feed(b"cd\x00")
+    assert reader.next_frame() == Frame("SEND", (("content-length", "3"),), b"bcd")
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_cr_after_nul_that_is_not_an_eol(split: bool) -> None:
+    """A CR not followed by LF after a NUL starts the next command (kept as data in 1.0)."""
+    first = b"SEND\ncontent-length:1\n\na"
+    rest = b"\x00\rX\n\n\x00\r"
+    chunks = [first, rest] if split else [first + rest]
+    items, reader = read_chunks(chunks, V10)
+    assert items == [Frame("SEND", (("content-length", "1"),), b"a"), Frame("\rX")]
+    assert reader.buffered == 1  # the final lone CR waits for a possible LF
+    assert not reader.in_frame
+
+
+def test_header_line_cache_mixed_hits_long_lines_and_churn() -> None:
+    """Cached and uncached lines mix; long lines are not cached; the cache stays bounded."""
+    long_value = "v" * 200
+    stream = b"".join(
+        b"MESSAGE\ndestination:/q\nmessage-id:%d\nlong:%s\n\n\x00" % (i, long_value.encode())
+        for i in range(600)
+    )
+    items, reader = read_chunks([stream], V12)
+    assert len(items) == 600
+    assert items[599] == Frame(
+        "MESSAGE", (("destination", "/q"), ("message-id", "599"), ("long", long_value))
+    )
+    assert len(reader._line_cache) <= 512
+    assert all(len(line) <= 128 for line in reader._line_cache)
+    # A cached line that is bad in another frame cannot exist: only valid lines are cached.
+    assert expect_error(b"SEND\nk:v\n\n\x00SEND\nk:v\nkv\n\n\x00", "without ':'", V12) == [
+        Frame("SEND", (("k", "v"),))
+    ]
