@@ -12,7 +12,7 @@ Starting it::
     with run_broker_in_thread() as (host, port):              # in blocking code
         ...
 
-    $ stomp-broker --host 127.0.0.1 --port 61613             # as a command (Ctrl-C stops)
+    $ stomp-broker --host 127.0.0.1 --port 61613 [--ws-port 15674]   # Ctrl-C stops it
 
 Behaviour:
 
@@ -29,8 +29,9 @@ Behaviour:
   login (``users``), full queue, unknown ACK/NACK id, or a slow consumer whose unread
   bytes exceed ``max_outbound_bytes``.
 * Heart-beats through the core's timers (the broker mirrors the client's wish by
-  default); optional TLS (``ssl=``); ``Broker.protocol()`` serves any asyncio transport
-  (in-memory pairs in tests; the place where a WebSocket listener plugs in).
+  default); optional TLS (``ssl=``); STOMP over WebSocket on a second port
+  (``ws_port=``, needs wsproto); ``Broker.protocol()`` serves any other asyncio
+  transport (in-memory pairs in tests).
 * A message whose headers the consumer's version cannot carry (a newline in a header
   sent with 1.2, delivered to a 1.0 consumer) fails that consumer with ERROR and stays in
   its queue.

@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=61613, help="port (0 picks a free one)")
+    parser.add_argument(
+        "--ws-port", type=int, help="also serve STOMP over WebSocket on this port (needs wsproto)"
+    )
     parser.add_argument("--login", help="require this login (with --passcode)")
     parser.add_argument("--passcode", help="the passcode that goes with --login")
     parser.add_argument(
@@ -56,6 +59,8 @@ async def _serve(broker: Broker) -> None:
     try:
         async with broker:
             print(f"stomp-broker listening on {broker.host}:{broker.port}", flush=True)
+            if broker.ws_port is not None:
+                print(f"stomp-broker WebSocket on {broker.host}:{broker.ws_port}", flush=True)
             await stop.wait()
             print("stomp-broker stopping", flush=True)
     finally:
@@ -81,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.host,
         args.port,
         ssl=context,
+        ws_port=args.ws_port,
         users={args.login: args.passcode} if args.login is not None else None,
         heart_beat=args.heart_beat,
     )

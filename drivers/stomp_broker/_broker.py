@@ -1,25 +1,25 @@
-"""The broker: a listening socket, its sessions and their destinations, on asyncio.
+"""The broker: listening sockets, their sessions and the destinations, on asyncio.
 
 Transports plug in below :class:`~stomp_broker._session.Session`: this module gives it
-asyncio TCP (optionally TLS) connections through :class:`_StompProtocol`; a WebSocket
-listener would add a protocol that unwraps one STOMP frame per WebSocket message and
-hands the session a transport that wraps them back, with the rest unchanged.
+asyncio TCP (optionally TLS) connections through :class:`_StompProtocol`, and
+``_websocket.py`` gives it STOMP over WebSocket on a second port (``ws_port``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import ssl as ssl_module
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 
 from stomp_core import SUPPORTED_VERSIONS, Config, Limits, __version__
 
 from ._destinations import Router
 from ._faults import FaultRule, Faults, select_faults
-from ._session import Session, Settings
+from ._session import Session, Settings, Transport
 
 __all__ = ["Broker"]
 
@@ -35,7 +35,9 @@ class _StompProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self._session = self._broker._open_session(transport)
+        self._session = self._broker._open_session(
+            transport, peer=transport.get_extra_info("peername")
+        )
 
     def data_received(self, data: bytes) -> None:
         if self._session is not None:
@@ -75,7 +77,10 @@ class Broker:
         host: the address to listen on (one address: with a name that resolves to
             several, ``port=0`` would give each its own port).
         port: the port; ``0`` picks a free one (read it back from :attr:`port`).
-        ssl: listen with TLS using this server-side context.
+        ssl: listen with TLS using this server-side context (WebSocket too: ``wss``).
+        ws_port: also serve STOMP over WebSocket on this port of ``host`` (``0``: a free
+            one, see :attr:`ws_port`); any request path; sub-protocols ``v12.stomp``,
+            ``v11.stomp``, ``v10.stomp`` restrict the STOMP version.  Needs wsproto.
         users: ``login -> passcode``; when given, CONNECT must carry a matching pair,
             else it gets ERROR and the connection is closed.
         heart_beat: the broker's ``(sx, sy)`` in CONNECTED; ``None`` mirrors the client's
@@ -103,6 +108,7 @@ class Broker:
         port: int = 0,
         *,
         ssl: ssl_module.SSLContext | None = None,
+        ws_port: int | None = None,
         users: Mapping[str, str] | None = None,
         heart_beat: tuple[int, int] | None = None,
         versions: tuple[str, ...] = SUPPORTED_VERSIONS,
@@ -127,6 +133,7 @@ class Broker:
         if not close_timeout > 0:
             raise ValueError(f"close_timeout must be positive, got {close_timeout!r}")
         self._requested = (host, port)
+        self._ws_requested = ws_port
         self._ssl = ssl
         self._settings = Settings(
             core_config=Config(
@@ -148,8 +155,10 @@ class Broker:
         #: Per-connection fault rules, first match wins; append or remove at run time.
         self.fault_rules: list[FaultRule] = list(fault_rules)
         self._server: asyncio.Server | None = None
+        self._ws_server: asyncio.Server | None = None
         self._listening = asyncio.Event()
         self._address: tuple[str, int] | None = None
+        self._ws_bound: int | None = None
         self._sessions: set[Session] = set()
         self._no_sessions = asyncio.Event()
         self._no_sessions.set()
@@ -178,17 +187,35 @@ class Broker:
         if self._server is not None or self._closed:
             raise RuntimeError("the broker is already started, or closed")
         host, port = self._requested
-        self._server = await self._listen(host, port)
-        self._listening.set()
+        self._server = await self._listen(host, port, self.protocol)
         name = self._server.sockets[0].getsockname()
         self._address = (str(name[0]), int(name[1]))
         log.info("listening on %s:%d%s", *self._address, " (TLS)" if self._ssl else "")
+        if self._ws_requested is not None:
+            self._ws_server = await self._listen(host, self._ws_requested, self._ws_protocol)
+            self._ws_bound = int(self._ws_server.sockets[0].getsockname()[1])
+            log.info("STOMP over WebSocket on %s:%d", host, self._ws_bound)
+        self._listening.set()
 
-    async def _listen(self, host: str, port: int) -> asyncio.Server:
+    async def _listen(
+        self, host: str, port: int, factory: Callable[[], asyncio.Protocol]
+    ) -> asyncio.Server:
         loop = asyncio.get_running_loop()
-        return await loop.create_server(
-            lambda: _StompProtocol(self), host, port, ssl=self._ssl, reuse_address=True
-        )
+        return await loop.create_server(factory, host, port, ssl=self._ssl, reuse_address=True)
+
+    def _ws_protocol(self) -> asyncio.Protocol:
+        from ._websocket import WebSocketProtocol  # wsproto only when WebSocket is used
+
+        return WebSocketProtocol(self)
+
+    def _close_listeners(self) -> list[asyncio.Server]:
+        servers = [s for s in (self._server, self._ws_server) if s is not None]
+        self._server = self._ws_server = None
+        self._listening.clear()
+        for server in servers:
+            # Not wait_closed() here: since Python 3.12 it also waits for open connections.
+            server.close()
+        return servers
 
     async def aclose(self) -> None:
         """Stop listening, close every connection, and wait (bounded) until they are gone."""
@@ -199,10 +226,7 @@ class Broker:
             self._reopen.cancel()
         for task in list(self._tasks):
             task.cancel()
-        server, self._server = self._server, None
-        self._listening.clear()
-        if server is not None:
-            server.close()
+        servers = self._close_listeners()
         for session in list(self._sessions):
             session.shutdown()
         # Each closing connection is aborted after close_timeout at the latest.
@@ -210,7 +234,7 @@ class Broker:
             await asyncio.wait_for(self._no_sessions.wait(), self._settings.close_timeout + 1)
         except asyncio.TimeoutError:  # pragma: no cover - abort() always ends a transport
             log.warning("%d connections did not close in time", len(self._sessions))
-        if server is not None:
+        for server in servers:
             await asyncio.wait_for(server.wait_closed(), self._settings.close_timeout)
 
     # ------------------------------------------------------------------ introspection
@@ -229,6 +253,22 @@ class Broker:
         if self._address is None:
             raise RuntimeError("the broker is not started")
         return self._address
+
+    @property
+    def ws_port(self) -> int | None:
+        """The WebSocket port (the real one when started with ``ws_port=0``), if any."""
+        self._bound()
+        return self._ws_bound
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """The STOMP versions the broker speaks."""
+        return self._settings.core_config.versions
+
+    @property
+    def handshake_timeout(self) -> float | None:
+        """Seconds a WebSocket client has to complete its handshake (``connect_timeout``)."""
+        return self._settings.core_config.connect_timeout
 
     @property
     def connection_count(self) -> int:
@@ -277,11 +317,7 @@ class Broker:
         if self._reopen is not None:
             self._reopen.cancel()
             self._reopen = None
-        server, self._server = self._server, None
-        self._listening.clear()
-        if server is not None:
-            # Not wait_closed(): since Python 3.12 it also waits for open connections.
-            server.close()
+        self._close_listeners()
         if duration is not None:
             self._reopen = asyncio.get_running_loop().call_later(duration, self._reopen_later)
 
@@ -311,7 +347,9 @@ class Broker:
             self._reopen = None
         if self._server is None and not self._closed:
             host, port = self._bound()
-            self._server = await self._listen(host, port)
+            self._server = await self._listen(host, port, self.protocol)
+            if self._ws_bound is not None:
+                self._ws_server = await self._listen(host, self._ws_bound, self._ws_protocol)
             self._listening.set()
 
     async def wait_listening(self, timeout: float) -> None:
@@ -336,11 +374,20 @@ class Broker:
         """
         return _StompProtocol(self)
 
-    def _open_session(self, transport: asyncio.Transport) -> Session:
+    def _open_session(
+        self, transport: Transport, *, peer: object, versions: tuple[str, ...] | None = None
+    ) -> Session:
         index = next(self._indexes)
+        config = self._settings.core_config
+        if versions is not None:
+            # A WebSocket sub-protocol picked the version already.
+            # (Only sub-protocols of our own versions are accepted, so some remain.)
+            allowed = tuple(v for v in config.versions if v in versions)
+            config = dataclasses.replace(config, versions=allowed)
         session = Session(
             transport=transport,
             settings=self._settings,
+            config=config,
             router=self._router,
             index=index,
             select_faults=self._select_faults,
@@ -348,7 +395,7 @@ class Broker:
         )
         self._sessions.add(session)
         self._no_sessions.clear()
-        log.debug("connection %d from %s", index, transport.get_extra_info("peername"))
+        log.debug("connection %d from %s", index, peer)
         session.start()
         if self._closed:
             session.shutdown()

@@ -9,7 +9,7 @@ locks: a SEND is routed, and delivered to other sessions, synchronously.
 Each frame the broker sends is taken from the core on its own (one ``send`` then one
 ``data_to_send``), so the fault switches (``_faults.py``) can count, drop, delay or cut
 frames.  The transport is anything with the methods of :class:`Transport`: an asyncio
-transport today, a WebSocket adapter (one STOMP frame per message) later.
+transport, or the WebSocket layer of ``_websocket.py`` (one STOMP write per message).
 
 Bounds (besides the core's :class:`~stomp_core.Limits` on what a client may send):
 
@@ -119,6 +119,7 @@ class Session:
     Args:
         transport: where to write.
         settings: broker-wide settings.
+        config: the core's configuration for this connection.
         router: the broker's destinations.
         index: this connection's number (from 1, in accept order).
         select_faults: ``(index, login, connected) -> Faults`` for this connection.
@@ -130,6 +131,7 @@ class Session:
         *,
         transport: Transport,
         settings: Settings,
+        config: Config,
         router: Router,
         index: int,
         select_faults: Callable[[int, str | None, bool], Faults],
@@ -143,7 +145,7 @@ class Session:
         self.login: str | None = None
         self._select_faults = select_faults
         self._on_closed = on_closed
-        self._core = CoreConnection(SERVER, settings.core_config, now=self._loop.time())
+        self._core = CoreConnection(SERVER, config, now=self._loop.time())
         self._subscriptions: dict[str, Subscription] = {}
         self._transactions: dict[str, list[Send | Ack]] = {}
         self._ack_ids = itertools.count(1)

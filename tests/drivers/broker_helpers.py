@@ -28,6 +28,7 @@ from stomp_core import (
     Send,
     Subscribe,
 )
+from stomp_core.websocket import WebSocketAdapter
 
 TIMEOUT = 5.0
 
@@ -51,7 +52,12 @@ class CoreClient:
         ssl_context: ssl.SSLContext | None = None,
         config: Config | None = None,
         rcvbuf: int | None = None,
+        websocket: tuple[str, ...] | None = None,
     ) -> None:
+        """Connect (and send CONNECT unless ``connect=False``).
+
+        ``websocket``: speak STOMP over WebSocket, offering these sub-protocols.
+        """
         raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         raw.settimeout(TIMEOUT)
         if rcvbuf is not None:
@@ -65,16 +71,67 @@ class CoreClient:
         if ssl_context is not None:
             raw = ssl_context.wrap_socket(raw, server_hostname=address[0])
         self.sock = raw
+        self.ws: WebSocketAdapter | None = None
         self.core = Connection(CLIENT, config or Config())
         self.heartbeats_received = 0
         self.connected: Connected | None = None
         self.closed = False
-        if connect:
-            try:
+        try:
+            if websocket is not None:
+                self._handshake(f"{address[0]}:{address[1]}", websocket)
+            if connect:
                 self._connect(version, heart_beat, login, passcode)
-            except BaseException:
-                self.sock.close()
-                raise
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def _handshake(self, host: str, subprotocols: tuple[str, ...]) -> None:
+        ws = WebSocketAdapter(CLIENT, host=host, target="/ws", subprotocols=subprotocols)
+        self.sock.sendall(ws.data_to_send())
+        deadline = time.monotonic() + TIMEOUT
+        while not ws.open:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            data = self.sock.recv(65536)
+            if not data:
+                raise Closed("connection closed during the WebSocket handshake")
+            try:
+                ws.receive_data(data)
+            except RemoteProtocolError as exc:
+                raise Closed(exc.message) from None
+        self.ws = ws
+        early = ws.stomp_data()  # STOMP bytes that came with the handshake answer
+        if early:
+            self.core.receive_data(early, now=time.monotonic())
+
+    def _write(self, data: bytes) -> None:
+        if self.ws is not None:
+            self.ws.send_stomp(data)
+            data = self.ws.data_to_send()
+        self.sock.sendall(data)
+
+    def _received(self, data: bytes, now: float) -> None:
+        """Feed bytes from the socket (through the WebSocket layer if any) to the core."""
+        if self.ws is None:
+            if data:
+                self.core.receive_data(data, now=now)
+            else:
+                self.core.receive_eof(now=now)
+            return
+        if data:
+            try:
+                self.ws.receive_data(data)
+            except RemoteProtocolError:
+                self.ws.receive_eof()
+            reply = self.ws.data_to_send()
+            if reply:
+                self.sock.sendall(reply)
+        else:
+            self.ws.receive_eof()
+        stomp = self.ws.stomp_data()
+        if stomp:
+            self.core.receive_data(stomp, now=now)
+        if self.ws.closed:
+            self.core.receive_eof(now=now)
 
     def _connect(
         self, version: str, heart_beat: tuple[int, int], login: str | None, passcode: str | None
@@ -97,7 +154,7 @@ class CoreClient:
     def send(self, event: FrameEvent) -> None:
         now = time.monotonic()
         self.core.send(event, now=now)
-        self.sock.sendall(self.core.data_to_send(now=now))
+        self._write(self.core.data_to_send(now=now))
 
     def next_event(self, timeout: float = TIMEOUT) -> Event:
         """The next event, heart-beats included; :class:`Closed` on EOF or protocol error."""
@@ -130,15 +187,11 @@ class CoreClient:
                 self.core.handle_timer(now=now)
                 out = self.core.data_to_send(now=now)
                 if out:
-                    self.sock.sendall(out)
+                    self._write(out)
                 continue
             except (ConnectionResetError, ssl.SSLError):
                 data = b""
-            now = time.monotonic()
-            if data:
-                self.core.receive_data(data, now=now)
-            else:
-                self.core.receive_eof(now=now)
+            self._received(data, time.monotonic())
 
     def next_frame(self, timeout: float = TIMEOUT) -> Event:
         """The next event that is not a heart-beat."""

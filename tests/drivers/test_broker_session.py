@@ -274,7 +274,7 @@ def test_command_line_broker_stops_cleanly_on_ctrl_c() -> None:
     command = shutil.which("stomp-broker")
     assert command is not None, "the stomp-broker console script is not installed"
     proc = subprocess.Popen(
-        [command, "--host", "127.0.0.1", "--port", "0"],
+        [command, "--host", "127.0.0.1", "--port", "0", "--ws-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -284,6 +284,7 @@ def test_command_line_broker_stops_cleanly_on_ctrl_c() -> None:
         line = _read_line(proc.stdout, 20)
         assert line.startswith("stomp-broker listening on 127.0.0.1:")
         port = int(line.rsplit(":", 1)[1])
+        assert _read_line(proc.stdout, 20).startswith("stomp-broker WebSocket on 127.0.0.1:")
         with CoreClient(("127.0.0.1", port)) as client:
             subscribe(client, "/queue/cli", "1")
             client.send(Send(destination="/queue/cli", body=b"from the command"))

@@ -1,0 +1,131 @@
+"""STOMP over WebSocket for the broker: :mod:`stomp_core.websocket` under a session.
+
+Stacking, per connection::
+
+    socket bytes -> WebSocketAdapter.receive_data -> stomp_data -> Session.receive_data
+    Session writes -> _WebSocketTransport.write -> send_stomp (one message) -> socket
+
+The session is created once the handshake completed, with the STOMP versions the
+negotiated sub-protocol allows (``v12.stomp`` -> 1.2 ...; no sub-protocol -> all).  Each
+STOMP write becomes one WebSocket message, so a frame cut by a fault switch arrives as a
+partial STOMP frame inside a well-formed WebSocket message, as a real broker dying
+mid-write would produce.
+
+Needs wsproto (``pip install 'stomp-sansio[websocket]'``); imported only when the broker
+is given a ``ws_port``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from stomp_core import SERVER, LocalProtocolError, RemoteProtocolError
+from stomp_core.websocket import STOMP_SUBPROTOCOLS, WebSocketAdapter, subprotocol_versions
+
+if TYPE_CHECKING:
+    from ._broker import Broker
+    from ._session import Session
+
+__all__ = ["WebSocketProtocol"]
+
+
+class _WebSocketTransport:
+    """What the session writes to: each write is one WebSocket message."""
+
+    def __init__(self, ws: WebSocketAdapter, transport: asyncio.Transport) -> None:
+        self._ws = ws
+        self._transport = transport
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._ws.send_stomp(data)
+        except LocalProtocolError:  # the peer started closing: nothing more to send
+            return
+        self._transport.write(self._ws.data_to_send())
+
+    def close(self) -> None:
+        # Close handshake first (code 1000), then the TCP connection once written.
+        self._ws.close()
+        self._transport.write(self._ws.data_to_send())
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._transport.abort()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size()
+
+
+class WebSocketProtocol(asyncio.Protocol):
+    """One WebSocket connection: the handshake, then STOMP frames in messages."""
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+        # Offer only the sub-protocols of the versions the broker speaks.
+        accepted = tuple(
+            name for name in STOMP_SUBPROTOCOLS if subprotocol_versions(name)[0] in broker.versions
+        )
+        self._ws = WebSocketAdapter(SERVER, subprotocols=accepted)
+        self._transport: asyncio.Transport | None = None
+        self._session: Session | None = None
+        self._handshake_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        timeout = self._broker.handshake_timeout
+        if timeout is not None:
+            # The session's CONNECT wait starts after the handshake: bound the handshake.
+            self._handshake_timer = asyncio.get_running_loop().call_later(timeout, transport.abort)
+
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        assert transport is not None
+        try:
+            self._ws.receive_data(data)
+        except RemoteProtocolError:
+            # wsproto prepared the answer (HTTP 400 or a close frame): send it, leave.
+            transport.write(self._ws.data_to_send())
+            transport.close()
+            return
+        reply = self._ws.data_to_send()  # handshake answer, pongs, close replies
+        if reply:
+            transport.write(reply)
+        if self._session is None and self._ws.open:
+            if self._handshake_timer is not None:
+                self._handshake_timer.cancel()
+            versions = subprotocol_versions(self._ws.subprotocol)
+            self._session = self._broker._open_session(
+                _WebSocketTransport(self._ws, transport),
+                peer=transport.get_extra_info("peername"),
+                versions=versions,
+            )
+        stomp = self._ws.stomp_data()
+        if self._session is not None:
+            if stomp:
+                self._session.receive_data(stomp)
+            if self._ws.closed:
+                # The client sent a close frame: as EOF for STOMP.
+                self._session.receive_eof()
+                transport.close()
+
+    def eof_received(self) -> bool:
+        self._ws.receive_eof()
+        if self._session is not None:
+            self._session.receive_eof()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+        if self._session is not None:
+            self._session.connection_lost()
+
+    def pause_writing(self) -> None:
+        if self._session is not None:
+            self._session.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self._session is not None:
+            self._session.resume_writing()
