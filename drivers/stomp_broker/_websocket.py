@@ -82,6 +82,8 @@ class WebSocketProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         transport = self._transport
         assert transport is not None
+        if self._ws.closed:
+            return  # after the close handshake nothing more counts (RFC 6455 5.5.1)
         try:
             self._ws.receive_data(data)
         except RemoteProtocolError:
