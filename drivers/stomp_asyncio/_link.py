@@ -16,8 +16,10 @@ Callbacks (timer, incoming data) write at once when the lock is free; otherwise 
 holder picks their bytes (heart-beat EOLs) up after its own frame, in order.
 
 Reading.  ``data_received`` feeds the core and dispatches events synchronously.  When the
-client says a subscription buffer is full, the link stops pulling events (lazy parsing)
-and pauses the transport; :meth:`Link.resume` undoes both.  Terminal conditions (EOF, a
+client says a subscription buffer is full, the link stops pulling events (lazy parsing),
+pauses the transport and suspends the core's receive heart-beat deadline (the broker's
+EOLs wait unread in the socket, so its silence proves nothing); :meth:`Link.resume` undoes
+all three.  Terminal conditions (EOF, a
 timeout, a closed core) are never held back by a full buffer.
 """
 
@@ -208,6 +210,9 @@ class Link(asyncio.Protocol):
         if not self._read_paused and self.transport is not None:
             self._read_paused = True
             self.transport.pause_reading()
+            # The broker's heart-beats now wait unread in the socket: its silence proves
+            # nothing until we read again (our own heart-beats keep flowing).
+            self.core.pause_receive_timeout(now=self._loop.time())
             log.debug("a subscription buffer is full: reading paused")
 
     @property
@@ -222,8 +227,10 @@ class Link(asyncio.Protocol):
         self._process()
         if self._read_paused and not self._stalled():
             self._read_paused = False
+            self.core.resume_receive_timeout(now=self._loop.time())
             if not self.transport.is_closing():
                 self.transport.resume_reading()
+            self._arm_timer()
             log.debug("reading resumed")
 
     # ----------------------------------------------------------- timer

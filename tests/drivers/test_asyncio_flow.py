@@ -26,8 +26,8 @@ async def started(task: asyncio.Task[object], *, ticks: int = 20) -> None:
 
 def test_full_subscription_pauses_reading_and_heartbeats_keep_flowing() -> None:
     async def main() -> None:
-        server = ScriptedServer(heart_beat=(0, 1000))
-        client = memory_client(servers(server), subscription_buffer=2, heartbeats=(1000, 0))
+        server = ScriptedServer(heart_beat=(1000, 1000))
+        client = memory_client(servers(server), subscription_buffer=2, heartbeats=(1000, 1000))
         async with client, client.subscribe("/queue/a") as sub:
             subscribe = await server.next(Subscribe)
             for i in range(10):
@@ -44,6 +44,10 @@ def test_full_subscription_pauses_reading_and_heartbeats_keep_flowing() -> None:
             await asyncio.sleep(30)  # a slow consumer...
             assert sub.buffered == 2  # ...still holds at most the bound
             assert server.heartbeats >= beats + 30 // 0.8 - 1  # our EOLs kept flowing
+            # The broker's EOLs sat unread for 30 intervals, far past the tolerance: the
+            # receive deadline was suspended, so the connection is still the same.
+            assert client._link is link
+            assert not link.closed.done()
             received = [(await sub.get(5)).message_id for _ in range(10)]
             assert received == [f"m{i}" for i in range(10)]
             await wait_until(lambda: not link.reading_paused)
