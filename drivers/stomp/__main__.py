@@ -165,6 +165,11 @@ class StompCLI(ConnectionListener, cmd.Cmd):
             self.conn = StompConnection11(address, heartbeats=heartbeats)
         elif ver == "1.2":
             self.conn = StompConnection12(address, heartbeats=heartbeats)
+        elif ver == "multicast":
+            from .adapter.multicast import MulticastConnection
+
+            self.conn = MulticastConnection()
+            self.nversion = "1.2"
         else:
             raise RuntimeError("Unknown version")
         if use_ssl:
