@@ -16,7 +16,10 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
+from test_trio_support import Network
 
+import stomp_core as sc
 import stomp_trio
 from stomp_broker import FaultRule, Faults, RunningBroker
 
@@ -273,3 +276,33 @@ async def test_tls_verifies_by_default(tls_broker: tuple[RunningBroker, Path]) -
     while cause is not None and not isinstance(cause, ssl.SSLCertVerificationError):
         cause = cause.__cause__
     assert isinstance(cause, ssl.SSLCertVerificationError)
+
+
+async def test_tls_is_layered_on_any_stream(certs: Path) -> None:
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(certs / "broker.pem", certs / "broker.key")
+
+    def tls_pair() -> tuple[trio.abc.Stream, trio.abc.Stream]:
+        client, server = trio.testing.memory_stream_pair()
+        return client, trio.SSLStream(server, server_context, server_side=True)
+
+    network = Network(pair=tls_pair)
+    with trio.fail_after(WAIT):
+        async with trio.open_nursery() as nursery:
+
+            async def server() -> None:
+                broker = await network.accept()
+                await broker.accept()
+                send = await broker.expect(sc.Send)
+                assert send.body == b"over TLS over memory"
+                await broker.reply_receipt(send)
+                await broker.finish_disconnect()
+
+            nursery.start_soon(server)
+            async with stomp_trio.open_connection(
+                "stomp+ssl://localhost:61614",
+                ssl=ssl.create_default_context(cafile=str(certs / "ca.pem")),
+                stream_factory=network,
+                heartbeats=(0, 0),
+            ) as client:
+                await client.send("/queue/a", b"over TLS over memory", receipt=True)

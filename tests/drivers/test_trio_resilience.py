@@ -285,3 +285,122 @@ async def test_send_during_reconnect_waits_for_the_new_connection(
             assert client.state is S.RECONNECTING
             await client.send("/queue/a", b"late")
             assert client.state is S.CONNECTED
+
+
+async def test_a_call_waits_for_a_reconnect_at_most_connect_timeout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    policy = stomp_trio.ReconnectPolicy(initial=100.0, jitter=0.0)
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            first = await network.accept()
+            await first.accept()
+            network.refuse = 1
+            await first.close()
+
+        nursery.start_soon(server)
+        with trio.move_on_after(50):
+            async with stomp_trio.open_connection(
+                "stomp://h", connect_timeout=3, reconnect=policy, **options(network)
+            ) as client:
+                async with client.state_changes() as changes:
+                    async for change in changes:
+                        if change.attempt == 1:
+                            break
+                start = trio.current_time()
+                with pytest.raises(stomp_trio.ConnectionLost, match="still reconnecting"):
+                    await client.send("/queue/a", b"x")
+                assert trio.current_time() - start == pytest.approx(3)
+        nursery.cancel_scope.cancel()
+
+
+async def test_dialling_is_bounded_by_connect_timeout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def never(host: str, port: int) -> trio.abc.Stream:
+        await trio.sleep_forever()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    with pytest.raises(stomp_trio.ConnectFailed, match="longer than 4 s"):
+        async with stomp_trio.open_connection("stomp://h", connect_timeout=4, stream_factory=never):
+            pytest.fail("connected")  # pragma: no cover
+    assert trio.current_time() == pytest.approx(4)
+
+
+async def test_retry_rounds_stop_at_the_attempt_budget_inside_a_round(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network(refuse=100)
+    policy = stomp_trio.ReconnectPolicy(
+        initial=1.0, jitter=0.0, attempts_max=3, retry_first_connect=True
+    )
+    with pytest.raises(stomp_trio.ConnectFailed, match="after 3 attempt"):
+        async with stomp_trio.open_connection(
+            ["stomp://a", "stomp://b"], reconnect=policy, **options(network)
+        ):
+            pytest.fail("connected")  # pragma: no cover
+    assert [d[0] for d in network.dials] == ["a", "b", "a"]
+
+
+async def test_stomp_10_messages_without_subscription_header_are_routed_and_acked(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept(version="1.0")
+            await broker.expect(sc.Subscribe)
+            await broker.expect(sc.Subscribe)
+            await broker.send(
+                sc.Message(destination="/queue/two", message_id="m1", body=b"no sub header")
+            )
+            ack = await broker.expect(sc.Ack)
+            assert ack.id == "m1"
+            await broker.expect(sc.Unsubscribe)
+            await broker.expect(sc.Unsubscribe)
+            await broker.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with (
+            stomp_trio.open_connection("stomp://h", versions=("1.0",), **options(network)) as c,
+            c.subscribe("/queue/one", ack="client"),
+            c.subscribe("/queue/two", ack="client") as two,
+        ):
+            message = await two.get()
+            assert message.body == b"no sub header"
+            await message.ack()
+            with pytest.raises(stomp_trio.LocalProtocolError, match="already in use"):
+                async with c.subscribe("/queue/x", id=two.id):
+                    pytest.fail("entered")  # pragma: no cover
+
+
+async def test_leaving_with_a_stalled_subscription_still_disconnects_promptly(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept()
+            sub = await broker.expect(sc.Subscribe)
+            for n in range(3):
+                await broker.message(sub, b"x", message_id=f"m{n}")
+            await broker.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection(
+            "stomp://h", subscription_buffer=1, disconnect_timeout=30, **options(network)
+        ) as client:
+            # Entered by hand and never left nor read: its buffer stays full.
+            sub = client.subscribe("/queue/a")
+            await sub.__aenter__()
+            await trio.testing.wait_all_tasks_blocked()
+            assert sub.full
+            start = trio.current_time()
+        assert trio.current_time() == start  # the RECEIPT was read at once
+        assert sub.closed
