@@ -28,9 +28,10 @@ from broker_env import (
     skip_requested,
 )
 from core_adapter import CoreDriver
+from stomp_adapter import StompDriver
 
 #: Every implementation in the matrix: name -> adapter factory.
-DRIVERS: dict[str, Callable[[], Driver]] = {"core": CoreDriver}
+DRIVERS: dict[str, Callable[[], Driver]] = {"core": CoreDriver, "stomp": StompDriver}
 VERSIONS = ("1.0", "1.1", "1.2")
 BROKERS = ("rabbitmq", "activemq")
 

@@ -1,0 +1,178 @@
+"""The blocking ``stomp`` driver against the real brokers: failures and the seed's examples.
+
+The matrix tests (``test_broker_matrix.py``, ``test_broker_tls.py``) already run the
+``stomp`` driver through its adapter; this module adds what is specific to its
+stomp.py-compatible API: the exception a failed connect raises, the reconnect backoff,
+and the three usage examples of the seed document (reference/seed-connections.md,
+"Usage Examples") run as written, except for host, port, credentials and certificate
+paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import time
+import uuid
+
+import pytest
+from adapter_api import Driver, Session
+from broker_env import Broker, TlsFiles
+from core_adapter import CoreDriver
+
+import stomp
+import stomp.exception
+
+pytestmark = pytest.mark.integration
+
+WAIT = 10.0
+
+
+def _drain(session: Session, queue: str) -> None:
+    """Consume whatever earlier runs left on ``queue`` (the examples use /queue/test)."""
+    marker = f"drain-{uuid.uuid4().hex}".encode()
+    session.subscribe(queue, "drain", receipt="drain-sub")
+    session.send(queue, marker, receipt="drain-send")
+    while True:
+        message = session.get_message(WAIT)
+        assert message is not None, "the drain marker did not come back"
+        if message.body == marker:
+            return
+
+
+def _observer(broker: Broker) -> Session:
+    """A consumer on the core adapter, independent of the driver under test.
+
+    It joins the vhost the examples reach: they set no ``vhost``, so the driver sends
+    the host it dialled as the CONNECT ``host`` header, which RabbitMQ reads as the vhost.
+    """
+    driver: Driver = CoreDriver()
+    return driver.connect(dataclasses.replace(broker, vhost=broker.host), version="1.2")
+
+
+def _unused_port() -> int:
+    # Bind port 0, note the number, release it: nothing listens there afterwards.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_bad_credentials_on_rabbitmq_raise_connect_failed(rabbitmq: Broker) -> None:
+    conn = stomp.Connection12([(rabbitmq.host, rabbitmq.port)], vhost=rabbitmq.vhost)
+    with pytest.raises(stomp.exception.ConnectFailedException):
+        conn.connect(rabbitmq.login, "not-the-password", wait=True)
+    assert not conn.is_connected()
+
+
+def test_unused_port_gives_connect_failed_after_the_backoff() -> None:
+    port = _unused_port()
+    conn = stomp.Connection(
+        [("127.0.0.1", port)],
+        reconnect_sleep_initial=0.5,
+        reconnect_sleep_increase=0.5,
+        reconnect_sleep_jitter=0.0,
+        reconnect_sleep_max=10.0,
+        reconnect_attempts_max=3,
+    )
+    started = time.monotonic()
+    with pytest.raises(stomp.exception.ConnectFailedException):
+        conn.connect("guest", "guest", wait=True)
+    elapsed = time.monotonic() - started
+    # Three attempts, two waits between them: 0.5 s, then 0.5 * 1.5 = 0.75 s (no wait
+    # after the last attempt: stomp_core/_backoff.py).
+    assert elapsed >= 1.25
+    assert elapsed < 1.25 + 5.0
+
+
+# --- the seed's usage examples ---------------------------------------------------
+
+
+@pytest.mark.parametrize("broker_name", ["rabbitmq", "activemq"])
+def test_seed_example_basic_connection(broker_name: str, request: pytest.FixtureRequest) -> None:
+    broker: Broker = request.getfixturevalue(broker_name)
+    observer = _observer(broker)
+    try:
+        _drain(observer, "/queue/test")
+
+        # --- seed example "Basic Connection" (host, port, credentials changed) ---
+        conn = stomp.Connection(
+            [(broker.host, broker.port)],
+            reconnect_sleep_initial=1.0,
+            reconnect_sleep_max=30.0,
+            reconnect_attempts_max=10,
+        )
+
+        # Connect with authentication
+        conn.connect(broker.login, broker.passcode, wait=True)
+
+        # Use connection
+        conn.send(body="Hello World", destination="/queue/test")
+
+        # Disconnect
+        conn.disconnect()
+        # --- end of the example ---
+
+        message = observer.get_message(WAIT)
+        assert message is not None
+        assert message.body == b"Hello World"
+    finally:
+        observer.close()
+
+
+def test_seed_example_ssl_connection(activemq: Broker, tls_files: TlsFiles) -> None:
+    assert activemq.mtls_port is not None
+    host, port = activemq.host, activemq.mtls_port
+
+    # --- seed example "SSL Connection" (host, port, credentials, paths changed) ---
+    conn = stomp.Connection([(host, port)])
+
+    # Configure SSL
+    conn.set_ssl(
+        for_hosts=[(host, port)],
+        key_file=tls_files.client_key,
+        cert_file=tls_files.client_cert,
+        ca_certs=tls_files.ca,
+    )
+
+    conn.connect(activemq.login, activemq.passcode, wait=True)
+    # --- end of the example ---
+
+    try:
+        assert conn.is_connected()
+    finally:
+        conn.disconnect()
+
+
+@pytest.mark.parametrize("broker_name", ["rabbitmq", "activemq"])
+def test_seed_example_transaction(broker_name: str, request: pytest.FixtureRequest) -> None:
+    broker: Broker = request.getfixturevalue(broker_name)
+    observer = _observer(broker)
+    try:
+        _drain(observer, "/queue/test")
+
+        # --- seed example "Transaction Example" (host, port, credentials changed) ---
+        conn = stomp.Connection([(broker.host, broker.port)])
+        conn.connect(broker.login, broker.passcode, wait=True)
+
+        # Begin transaction
+        conn.begin("tx-001")
+
+        # Send messages in transaction
+        conn.send(body="Message 1", destination="/queue/test", transaction="tx-001")
+        conn.send(body="Message 2", destination="/queue/test", transaction="tx-001")
+
+        # Commit transaction
+        conn.commit("tx-001")
+
+        conn.disconnect()
+        # --- end of the example ---
+
+        bodies = []
+        for _ in range(2):
+            message = observer.get_message(WAIT)
+            assert message is not None, f"committed messages missing, got {bodies}"
+            bodies.append(message.body)
+        assert bodies == [b"Message 1", b"Message 2"]
+    finally:
+        observer.close()
