@@ -234,3 +234,89 @@ async def test_cancelled_while_connecting(autojump_clock: trio.testing.MockClock
                 pytest.fail("connected")  # pragma: no cover
         assert scope.cancelled_caught
         assert trio.current_time() == pytest.approx(2)
+
+
+async def test_subscribe_cancelled_half_way_is_not_replayed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network(pair=trio.testing.lockstep_stream_pair)
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            first = await network.accept()
+            await first.accept()
+            # Not reading: the SUBSCRIBE write hangs until it is cancelled.
+            second = await network.accept()
+            await second.accept()
+            # The abandoned subscription is not replayed: the next frame is the SEND.
+            send = await second.expect(sc.Send)
+            assert send.body == b"next"
+            await second.finish_disconnect()
+            await first.close()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection("stomp://h", **options(network)) as client:
+            async with client.state_changes() as changes:
+                with trio.move_on_after(1) as scope:
+                    async with client.subscribe("/queue/a", headers={"pad": "x" * 10_000}):
+                        pytest.fail("entered")  # pragma: no cover
+                assert scope.cancelled_caught
+                assert (await changes.__anext__()).state is S.RECONNECTING
+                assert (await changes.__anext__()).state is S.CONNECTED
+            await client.send("/queue/a", b"next")
+
+
+async def test_explicit_unsubscribe_and_abort_cancelled_at_the_lock_still_happen(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network(pair=trio.testing.lockstep_stream_pair)
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept()
+            sub = await broker.expect(sc.Subscribe)
+            begin = await broker.expect(sc.Begin)
+            await trio.sleep(10)  # not reading: a big SEND holds the client's send lock
+            await broker.expect(sc.Send)
+            unsubscribe = await broker.expect(sc.Unsubscribe)
+            assert unsubscribe.id == sub.id
+            abort = await broker.expect(sc.Abort)
+            assert abort.transaction == begin.transaction
+            await broker.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection("stomp://h", **options(network)) as client:
+            sub = client.subscribe("/queue/a")
+            await sub.__aenter__()
+            tx = client.transaction()
+            await tx.begin()
+            async with trio.open_nursery() as senders:
+                senders.start_soon(client.send, "/queue/big", b"x" * 10_000)
+                await trio.testing.wait_all_tasks_blocked()
+                with trio.move_on_after(1) as scope:
+                    await sub.unsubscribe(receipt=True)
+                assert scope.cancelled_caught
+                with trio.move_on_after(1) as scope:
+                    await tx.abort(receipt=True)
+                assert scope.cancelled_caught
+            assert client.state is S.CONNECTED
+
+
+async def test_disconnect_cancelled_while_writing(autojump_clock: trio.testing.MockClock) -> None:
+    network = Network(pair=trio.testing.lockstep_stream_pair)
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept()
+            await trio.sleep(100)  # never reads the DISCONNECT
+            await broker.close()
+
+        nursery.start_soon(server)
+        with trio.move_on_after(5) as scope:
+            async with stomp_trio.open_connection("stomp://h", **options(network)) as client:
+                pass
+        assert scope.cancelled_caught
+        assert trio.current_time() == pytest.approx(5)
+        assert client.state is S.CLOSED
