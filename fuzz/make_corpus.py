@@ -322,6 +322,18 @@ def state_seeds() -> dict[str, bytes]:
             handshake
             + (act("tick", 1) + act("client_timer") + act("server_timer") + everything) * 4
         )
+        seeds[f"back-pressure-{version}"] = handshake + (
+            act("client_pause")
+            + act("message", 0, 0, 0, 0, 0, data=bytes([1, 0]))
+            + act("tick", 4)
+            + act("client_timer")
+            + act("server_timer")
+            + everything
+            + act("client_pause")  # resume
+            + act("to_client", 255)
+            + act("tick", 1)
+            + act("client_timer")
+        )
         seeds[f"byte-by-byte-{version}"] = (
             act("connect", version, 0, 1)
             + act("to_server", 1) * 60

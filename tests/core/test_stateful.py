@@ -12,7 +12,8 @@ Properties:
 * The client's subscriptions, transactions and awaited receipts match the model.
 * When both queues are empty and neither side is closed, both sides are in the same
   state and agree on version, heart-beats, subscriptions and transactions.
-* ``handle_timer(now)`` leaves no deadline at or before ``now``.
+* ``handle_timer(now)`` leaves no deadline at or before ``now``; a client that stopped
+  reading (back-pressure) never times the server out.
 * Closing both transports ends both sides with one ``ConnectionClosed``.
 
 The fuzz harness ``fuzz/fuzz_state.py`` checks the same invariants with
@@ -47,6 +48,7 @@ from stomp_core import (
     Error,
     Event,
     FrameEvent,
+    HeartbeatTimeout,
     Limits,
     LocalProtocolError,
     Message,
@@ -110,6 +112,7 @@ class ClientServerMachine(RuleBasedStateMachine):
         self.receipts: list[str] = []
         self.ack_ids: list[str] = []
         self.finished = False
+        self.client_paused = False  # back-pressure: the client's driver stopped reading
 
     @property
     def client(self) -> Connection:
@@ -138,6 +141,8 @@ class ClientServerMachine(RuleBasedStateMachine):
 
     def _after_client_events(self, events: list[Event]) -> None:
         for event in events:
+            # Not reading proves nothing about the peer: no heart-beat timeout then.
+            assert not (self.client_paused and isinstance(event, HeartbeatTimeout))
             if isinstance(event, (Receipt, Error)) and event.receipt_id in self.receipts:
                 self.receipts.remove(event.receipt_id)
             if isinstance(event, Message):
@@ -201,7 +206,7 @@ class ClientServerMachine(RuleBasedStateMachine):
         lambda self: (
             self.client.state is State.IDLE
             and self.server.state is State.IDLE
-            and not (self.to_server or self.to_client)
+            and not (self.to_server or self.to_client or self.client_paused)
         )
     )
     @rule(
@@ -359,11 +364,22 @@ class ClientServerMachine(RuleBasedStateMachine):
 
     @rule(size=st.integers(1, 64) | st.just(10_000))
     def deliver_to_client(self, size: int) -> None:
+        if self.client_paused:
+            return  # not reading: the bytes wait in the transport
         chunk = bytes(self.to_client[:size])
         del self.to_client[:size]
         self.client.receive_data(chunk, now=self.now)
         self._after_client_events(self._events(self.client))
         self._flush()
+
+    @rule()
+    def toggle_client_reading(self) -> None:
+        """Back-pressure: the client stops reading (or starts again)."""
+        self.client_paused = not self.client_paused
+        if self.client_paused:
+            self.client.pause_receive_timeout(now=self.now)
+        else:
+            self.client.resume_receive_timeout(now=self.now)
 
     @rule(seconds=st.sampled_from([0.01, 0.05, 0.2, 1.0, 3.0]))
     def tick(self, seconds: float) -> None:
@@ -379,7 +395,8 @@ class ClientServerMachine(RuleBasedStateMachine):
     @rule()
     def close_both(self) -> None:
         """Deliver everything, both transports close, then start over with a new pair."""
-        self.finished = True  # the quiet-link invariant does not hold half-way
+        self.finished = True
+        self.client_paused = False  # the quiet-link invariant does not hold half-way
         self.deliver_to_server(10_000)
         self.deliver_to_client(10_000)
         for conn in (self.client, self.server):
