@@ -40,7 +40,7 @@ from stomp_core._client import StompError as StompError
 from ._client import Client as Client
 from ._client import Transaction as Transaction
 from ._client import open_connection as open_connection
-from ._observe import StateObserver as StateObserver
+from ._observe import StateChanges as StateChanges
 from ._subscription import Message as Message
 from ._subscription import Subscription as Subscription
 
@@ -56,7 +56,7 @@ __all__ = [
     "ReceiptTimeout",
     "ReconnectPolicy",
     "StateChange",
-    "StateObserver",
+    "StateChanges",
     "StompError",
     "Subscription",
     "Transaction",

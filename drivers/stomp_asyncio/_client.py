@@ -51,7 +51,7 @@ from stomp_core._client import (
 from stomp_core._registry import SessionRegistry
 
 from ._link import Link
-from ._observe import StateObserver
+from ._observe import StateChanges
 from ._subscription import Message, Subscription
 
 __all__ = ["Client", "Transaction", "open_connection"]
@@ -144,7 +144,7 @@ class Client:
         self._generation = 0
         self._endpoint: Endpoint | None = None
         self._state = ClientState.CONNECTING
-        self._observers: list[StateObserver] = []
+        self._observers: list[StateChanges] = []
         self._ready = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._fatal: StompError | None = None
@@ -194,7 +194,7 @@ class Client:
         """The broker connected to (or last connected to)."""
         return self._endpoint
 
-    def state_changes(self) -> StateObserver:
+    def state_changes(self) -> StateChanges:
         """An async iterator over every :class:`StateChange` from now on.
 
         Each call makes an independent observer with a bounded backlog (the oldest
@@ -205,7 +205,7 @@ class Client:
                 async for change in client.state_changes():
                     print(change.state, change.endpoint, change.error)
         """
-        observer = StateObserver()
+        observer = StateChanges()
         if self._state is ClientState.CLOSED and self._entered:
             observer.close()
         else:

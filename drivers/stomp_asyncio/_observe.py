@@ -7,14 +7,14 @@ from collections import deque
 
 from stomp_core._client import StateChange
 
-__all__ = ["StateObserver"]
+__all__ = ["StateChanges"]
 
 #: Changes kept for an observer that does not keep up; the oldest are dropped first.
 #: Lifecycle changes are rare, so only a stalled observer ever loses any.
 BACKLOG = 256
 
 
-class StateObserver:
+class StateChanges:
     """An async iterator over a client's :class:`~stomp_core._client.StateChange` events.
 
     Made by ``Client.state_changes()``; iteration ends after the client reaches ``CLOSED``.
@@ -40,7 +40,7 @@ class StateObserver:
         if self._wakeup is not None and not self._wakeup.done():
             self._wakeup.set_result(None)
 
-    def __aiter__(self) -> StateObserver:
+    def __aiter__(self) -> StateChanges:
         return self
 
     async def __anext__(self) -> StateChange:

@@ -1,0 +1,41 @@
+"""The README's asyncio example runs as written (against the embedded broker it starts)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _example() -> str:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"<!-- asyncio-example -->\n```python\n(.*?)\n```", text, re.DOTALL)
+    assert match is not None, "the README lost its asyncio example"
+    return match.group(1)
+
+
+def test_readme_asyncio_example_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error", "-c", _example()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    messages = [
+        line.split(" ", 1)[1] for line in lines if not line.startswith(("state:", "connected"))
+    ]
+    assert messages == ["b'order 0'", "b'order 1'", "b'order 2'", "b'\\x00\\x01 binary'"]
+    states = [line for line in lines if line.startswith("state:")]
+    assert states == [
+        "state: connecting",
+        "state: connected",
+        "state: disconnecting",
+        "state: closed",
+    ]
+    assert "connected with STOMP 1.2" in lines
