@@ -20,6 +20,7 @@ from . import logging
 from .utils import Frame, calculate_heartbeats, clean_headers
 
 __all__ = [
+    "CombinedListener",
     "ConnectionListener",
     "HeartbeatListener",
     "PrintingListener",
@@ -521,3 +522,7 @@ class TestListener(StatsListener, WaitingListener, PrintingListener):
     def on_receiver_loop_completed(self, frame: Frame | None) -> None:
         """End the receipt wait."""
         WaitingListener.on_receiver_loop_completed(self, frame)
+
+
+#: The name newer stomp.py releases give :class:`TestListener`.
+CombinedListener = TestListener

@@ -56,7 +56,8 @@ __all__ = ["Protocol10", "Protocol11", "Protocol12"]
 def _require(name: str, value: object) -> None:
     if value is None or value == "":
         raise ValueError(f"{name} is required")
-    if not isinstance(value, str):
+    # Ints are fine (stomp.py's own tests subscribe with id=1): header values are text.
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise TypeError(f"{name} must be a str, got {value!r}")
 
 
@@ -279,7 +280,7 @@ class Protocol10:
         merged = _merge(headers, keyword_headers)
         merged[HDR_DESTINATION] = destination
         if id:
-            merged[HDR_ID] = id
+            merged[HDR_ID] = str(id)
         merged[HDR_ACK] = ack
         self.send_frame(CMD_SUBSCRIBE, merged)
 
@@ -295,7 +296,7 @@ class Protocol10:
             raise ValueError("unsubscribe needs a destination or an id")
         merged = _merge(headers, keyword_headers)
         if id:
-            merged[HDR_ID] = id
+            merged[HDR_ID] = str(id)
         if destination:
             merged[HDR_DESTINATION] = destination
         self.send_frame(CMD_UNSUBSCRIBE, merged)
@@ -318,8 +319,7 @@ class Protocol10:
     ) -> str:
         """BEGIN a transaction (a fresh id if none is given) and return its id."""
         merged = _merge(headers, keyword_headers)
-        if not transaction:
-            transaction = get_uuid()
+        transaction = str(transaction) if transaction else get_uuid()
         merged[HDR_TRANSACTION] = transaction
         self.send_frame(CMD_BEGIN, merged)
         return transaction
@@ -374,6 +374,9 @@ class Protocol11(Protocol10):
         self.heartbeats_wished = (int(heartbeats[0]), int(heartbeats[1]))
         self.heart_beat_receive_scale = heart_beat_receive_scale
         self._with_connect_command = False
+        #: stomp.py's heart-beat thread; always ``None`` here: the connection's I/O
+        #: thread sends and checks heart-beats (through stomp_core).
+        self.heartbeat_thread: None = None
 
     @property
     def heartbeats(self) -> tuple[int, int]:

@@ -685,3 +685,24 @@ def test_raw_transport_send_and_second_connect_is_harmless() -> None:
         conn.disconnect()
         with pytest.raises(NotConnectedException):
             conn.transport.send(b"\n")
+
+
+def test_int_ids_and_transactions_are_accepted() -> None:
+    def script(peer: Peer) -> None:
+        peer.connected()
+        subscribe = peer.expect("SUBSCRIBE")
+        assert subscribe.headers["id"] == "1"
+        assert peer.expect("BEGIN").headers["transaction"] == "7"
+        unsubscribe = peer.expect("UNSUBSCRIBE")
+        assert unsubscribe.headers["id"] == "1"
+        graceful_end(peer)
+
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        conn.connect(wait=True)
+        conn.subscribe(destination="/q", id=1, ack="auto")  # type: ignore[arg-type]
+        assert conn.begin(7) == "7"  # type: ignore[arg-type]
+        conn.unsubscribe(1)  # type: ignore[arg-type]
+        assert conn.heartbeat_thread is None
+        conn.disconnect()
+    assert stomp.listener.CombinedListener is stomp.listener.TestListener
