@@ -355,3 +355,19 @@ def test_broker_serves_any_transport(async_broker: Callable[..., Broker]) -> Non
     written = asyncio.run(main())
     assert written.startswith(b"CONNECTED\nversion:1.2\n")
     assert written.endswith(b"RECEIPT\nreceipt-id:bye\n\n\x00")
+
+
+def test_public_surface() -> None:
+    import stomp_broker
+
+    assert sorted(stomp_broker.__all__) == [
+        "Broker",
+        "FaultRule",
+        "Faults",
+        "MALFORMED_FRAME",
+        "RunningBroker",
+        "__version__",
+        "run_broker_in_thread",
+    ]
+    for name in stomp_broker.__all__:
+        assert getattr(stomp_broker, name) is not None
