@@ -28,8 +28,11 @@ if [ "${STOMP_NO_BROKERS:-}" != "1" ] && [ -d scripts/brokers ]; then
     log "start real brokers (loopback only)"
     trap 'bash scripts/brokers/stop-all.sh >&2 || true' EXIT
     set -a
-    eval "$(bash scripts/brokers/start-rabbitmq.sh)"
-    eval "$(bash scripts/brokers/start-activemq.sh)"
+    # Assign first: `eval "$(failing command)"` would succeed and hide the failure.
+    broker_env="$(bash scripts/brokers/start-rabbitmq.sh)"
+    eval "$broker_env"
+    broker_env="$(bash scripts/brokers/start-activemq.sh)"
+    eval "$broker_env"
     set +a
 fi
 
