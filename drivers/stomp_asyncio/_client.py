@@ -251,10 +251,12 @@ class Client:
             self._finish_shutdown()
         if self._cancelled_host and self._host is not None:
             # We cancelled the body to report a fatal error; undo our cancel request
-            # (3.11+) and raise the error instead of CancelledError.
+            # and raise the error instead of CancelledError, unless someone else asked
+            # for a cancellation too (3.11+ can tell; then it wins, as in TaskGroup).
+            others = 0
             if sys.version_info >= (3, 11):
-                self._host.uncancel()
-            if exc is None or isinstance(exc, asyncio.CancelledError):
+                others = self._host.uncancel()
+            if others == 0 and (exc is None or isinstance(exc, asyncio.CancelledError)):
                 assert self._fatal is not None
                 raise self._fatal
 
@@ -278,9 +280,17 @@ class Client:
                         schedule.record_failure()
                     self._set_state(state, endpoint=endpoint, error=exc, attempt=attempt + 1)
                     continue
+                try:
+                    await self._start_session(link, endpoint)
+                except ConnectionLost as exc:  # dropped while replaying subscriptions
+                    log.warning("connection to %s lost while starting: %s", endpoint, exc)
+                    last = exc
+                    if schedule is not None:
+                        schedule.record_failure()
+                    self._set_state(state, endpoint=endpoint, error=exc, attempt=attempt + 1)
+                    continue
                 if schedule is not None:
                     schedule.reset()
-                await self._start_session(link, endpoint)
                 return
             delay = schedule.next_delay() if schedule is not None else None
             if delay is None:
@@ -397,7 +407,7 @@ class Client:
             self._set_state(ClientState.RECONNECTING, endpoint=self._endpoint, error=reason)
             try:
                 await self._connect(policy.schedule(random.random), ClientState.RECONNECTING)
-            except ConnectFailed as exc:
+            except Exception as exc:  # ConnectFailed; anything else must not hang us
                 lost = ConnectionLost(f"the connection was lost and reconnecting failed: {exc}")
                 lost.__cause__ = exc
                 self._fail(lost)
@@ -643,6 +653,7 @@ class Client:
         data, content_type = encode_body(body, content_type)
         extra = tuple(headers.items()) if headers else ()
         if isinstance(transaction, Transaction):
+            transaction._check()  # ConnectionLost if the broker aborted it
             transaction = transaction.id
         await self._send(
             lambda rid: Send(
