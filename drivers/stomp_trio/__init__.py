@@ -36,7 +36,6 @@ from ._connection import Client as Client
 from ._connection import open_connection as open_connection
 from ._subscription import Message as Message
 from ._subscription import StateChanges as StateChanges
-from ._subscription import StateObserver as StateObserver
 from ._subscription import Subscription as Subscription
 from ._subscription import Transaction as Transaction
 from ._transport import StreamFactory as StreamFactory
@@ -55,7 +54,6 @@ __all__ = [
     "ReconnectPolicy",
     "StateChange",
     "StateChanges",
-    "StateObserver",
     "StompError",
     "StreamFactory",
     "Subscription",

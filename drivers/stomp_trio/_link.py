@@ -115,6 +115,7 @@ class Link:
         self._unpaused = trio.Event()
         self._rearm = trio.Event()
         self._eof = False
+        self._nursery: trio.Nursery | None = None
 
     def __repr__(self) -> str:
         return f"<Link #{self.number} to {self.endpoint} {self.core.state.name}>"
@@ -278,6 +279,7 @@ class Link:
         """
         try:
             async with trio.open_nursery() as nursery:
+                self._nursery = nursery
                 nursery.start_soon(self._read_loop, drain)
                 nursery.start_soon(self._timer_loop, drain)
                 await self.done.wait()
@@ -336,6 +338,8 @@ class Link:
 
     async def _timer_loop(self, drain: Callable[[Link], None]) -> None:
         core = self.core
+        nursery = self._nursery
+        assert nursery is not None
         while not self.ended:
             deadline = core.get_timer()
             rearm = self._rearm = trio.Event()
@@ -345,4 +349,8 @@ class Link:
             if core.state not in _TERMINAL:
                 core.handle_timer(now=trio.current_time())
             drain(self)
-            await self.flush_if_idle()
+            # The heart-beat goes out from a task of its own: a write that blocks (the
+            # broker stopped reading) must not keep this task from the next deadline,
+            # which may be the one that declares the broker dead.
+            if not self.ended:
+                nursery.start_soon(self.flush_if_idle)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ._connection import Client
     from ._link import Link
 
-__all__ = ["Message", "StateChanges", "StateObserver", "Subscription", "Transaction"]
+__all__ = ["Message", "StateChanges", "Subscription", "Transaction"]
 
 
 def _all_headers(event: stomp_core.FrameEvent) -> Mapping[str, str]:
@@ -466,7 +466,3 @@ class StateChanges:
             if self._finished:
                 raise StopAsyncIteration
             await self._signal.wait()
-
-
-#: The asyncio driver's name for the same thing.
-StateObserver = StateChanges

@@ -516,7 +516,6 @@ async def test_public_surface() -> None:
         "ReconnectPolicy",
         "StateChange",
         "StateChanges",
-        "StateObserver",
         "StompError",
         "StreamFactory",
         "Subscription",

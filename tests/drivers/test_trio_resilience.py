@@ -404,3 +404,29 @@ async def test_leaving_with_a_stalled_subscription_still_disconnects_promptly(
             start = trio.current_time()
         assert trio.current_time() == start  # the RECEIPT was read at once
         assert sub.closed
+
+
+async def test_a_broker_that_neither_reads_nor_writes_is_detected(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # lockstep: our heart-beat write blocks until the broker reads, which it never does.
+    # The blocked write must not stop the heart-beat timeout from firing.
+    network = Network(pair=trio.testing.lockstep_stream_pair)
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept(heart_beat=(1000, 1000))
+            await trio.sleep_forever()
+
+        nursery.start_soon(server)
+        with trio.fail_after(30):
+            async with stomp_trio.open_connection(
+                "stomp://h", **options(network, heartbeats=(1000, 1000), reconnect=None)
+            ) as client:
+                async with client.state_changes() as changes:
+                    change = await changes.__anext__()
+                assert change.state is S.CLOSED
+                assert "heart-beat" in str(change.error)
+                assert trio.current_time() == pytest.approx(1.5)
+        nursery.cancel_scope.cancel()
