@@ -27,12 +27,12 @@ $PY -m mypy
 if [ "${STOMP_NO_BROKERS:-}" != "1" ] && [ -d scripts/brokers ]; then
     log "start real brokers (loopback only)"
     trap 'bash scripts/brokers/stop-all.sh >&2 || true' EXIT
-    set -a
     # Assign first: `eval "$(failing command)"` would succeed and hide the failure.
-    broker_env="$(bash scripts/brokers/start-rabbitmq.sh)"
-    eval "$broker_env"
-    broker_env="$(bash scripts/brokers/start-activemq.sh)"
-    eval "$broker_env"
+    rabbitmq_env="$(bash scripts/brokers/start-rabbitmq.sh)"
+    activemq_env="$(bash scripts/brokers/start-activemq.sh)"
+    set -a
+    eval "$rabbitmq_env"
+    eval "$activemq_env"
     set +a
 fi
 
