@@ -38,7 +38,9 @@ def small_frames_stream(count: int, body_size: int = 100) -> bytes:
 
 def large_body_stream(size: int, seed: int = 1) -> bytes:
     """One MESSAGE frame whose body is ``size`` random bytes (NULs included)."""
-    body = random.Random(seed).randbytes(size)
+    rng = random.Random(seed)
+    # randbytes() is limited to 2**31 bits per call: build big bodies in pieces.
+    body = b"".join(rng.randbytes(min(16 * MIB, size - i)) for i in range(0, size, 16 * MIB))
     return message_frame(0, body)
 
 

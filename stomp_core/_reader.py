@@ -149,7 +149,15 @@ class FrameReader:
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes received from the peer.  Nothing is parsed until :meth:`next_frame`."""
-        if self._remaining:
+        remaining = self._remaining
+        if remaining > len(data):
+            # The middle of a large counted body: keep the chunk as it is (inlined
+            # from _feed_large_body: this runs once per read of a large body).
+            part = bytes(data)  # no copy when data is already bytes
+            self._parts.append(part)
+            self._parts_size += len(part)
+            self._remaining = remaining - len(part)
+        elif remaining:
             self._feed_large_body(data)
         elif self._error is None:
             self._buf += data
@@ -157,19 +165,14 @@ class FrameReader:
     def _feed_large_body(self, data: bytes | bytearray | memoryview) -> None:
         # A large counted body is collected as a list of chunks and joined once, so its
         # bytes are copied once (into the body) instead of twice (into the buffer, then
-        # out of it).  What follows the body (its NUL, later frames) goes to the buffer.
+        # out of it).  This is its last piece (feed() keeps the ones before): what
+        # follows the body (its NUL, later frames) goes to the buffer.
         remaining = self._remaining
-        if len(data) <= remaining:
-            part = bytes(data)  # no copy when data is already bytes
-            self._remaining = remaining - len(part)
-            if not self._remaining:
-                self._need = 1  # only the NUL is missing now
-        else:
-            with memoryview(data) as view:
-                part = view[:remaining].tobytes()
-                self._buf += view[remaining:]
-            self._remaining = 0
-            self._need = 1
+        with memoryview(data) as view:
+            part = view[:remaining].tobytes()
+            self._buf += view[remaining:]
+        self._remaining = 0
+        self._need = 1  # the NUL is the buffer's first byte
         self._parts.append(part)
         self._parts_size += len(part)
 
