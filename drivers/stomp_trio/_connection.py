@@ -832,8 +832,11 @@ class Client:
                 if disconnect_error is not None:
                     log.warning("disconnect was not confirmed: %s", disconnect_error)
         except ConnectionLost:
+            # The DISCONNECT could not be written: the link ended while writing it.
             pass
         finally:
+            if link is not None and link.closing and link.ended:
+                disconnect_error = link.reason
             self._finish(disconnect_error)
             if self._nursery is not None:
                 self._nursery.cancel_scope.cancel()

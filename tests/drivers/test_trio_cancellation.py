@@ -320,3 +320,26 @@ async def test_disconnect_cancelled_while_writing(autojump_clock: trio.testing.M
         assert scope.cancelled_caught
         assert trio.current_time() == pytest.approx(5)
         assert client.state is S.CLOSED
+
+
+async def test_disconnect_write_that_never_completes_is_bounded_by_the_core(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network(pair=trio.testing.lockstep_stream_pair)
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept()
+            await trio.sleep_forever()  # never reads the DISCONNECT
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection(
+            "stomp://h", disconnect_timeout=4, **options(network)
+        ) as client:
+            changes = client.state_changes()
+        assert trio.current_time() == pytest.approx(4)
+        closed = [change async for change in changes][-1]
+        assert closed.state is S.CLOSED
+        assert "DISCONNECT" in str(closed.error)
+        nursery.cancel_scope.cancel()
