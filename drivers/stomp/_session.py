@@ -116,6 +116,8 @@ class Session:
         self.disconnect_requested = False
         #: CONNECTED was received (the session may have closed since).
         self.was_connected = False
+        #: When CONNECTED was received (monotonic seconds).
+        self.connected_at: float | None = None
         self.disconnect_receipt: str | None = None
         self.connected_dispatched = threading.Event()
         self.io_done = threading.Event()
@@ -346,6 +348,7 @@ class Session:
                 self._enqueue(("receipt", frame))
         elif isinstance(event, Connected):
             self.was_connected = True
+            self.connected_at = time.monotonic()
             transport._on_core_connected(self, event)
             self._enqueue(("connected", transport._frame_from_event(event)))
             self.cond.notify_all()

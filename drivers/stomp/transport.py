@@ -58,6 +58,8 @@ DEFAULT_CONNECT_TIMEOUT = 30.0
 DEFAULT_DISCONNECT_TIMEOUT = 10.0
 #: Extra seconds a closing connection gets before its socket is forced shut.
 _GRACE = 2.0
+#: A connection that lived this long after CONNECTED resets the reconnect backoff.
+_STABLE_AFTER = 5.0
 
 _CALLBACK_ARITY = {
     "connecting": 1,
@@ -310,6 +312,7 @@ class Transport(BaseTransport):
         self._ssl_contexts: dict[tuple[str, int], ssl.SSLContext] = {}
         self._session: Session | None = None
         self._stopping = threading.Event()
+        self._quick_drops = 0
         #: Called (with no argument) on the I/O thread after an automatic reconnect, to
         #: send CONNECT again and replay the subscriptions; set by the connection.
         self.reconnect_hook: Callable[[], None] | None = None
@@ -638,6 +641,12 @@ class Transport(BaseTransport):
         # Listeners see on_disconnected before the new on_connecting.
         if not session.on_dispatcher_thread():
             session.dispatch_done.wait(DEFAULT_CONNECT_TIMEOUT)
+        # A broker that drops us right after CONNECTED (say, it refuses a replayed
+        # subscription) must not get a tight reconnect loop: quick drops back off.
+        lived = time.monotonic() - (session.connected_at or 0.0)
+        self._quick_drops = self._quick_drops + 1 if lived < _STABLE_AFTER else 0
+        if self._quick_drops and self._stopping.wait(self.backoff.delay(self._quick_drops)):
+            return  # stop() was called meanwhile
         try:
             self.start()
             if self.reconnect_hook is not None:
@@ -645,6 +654,9 @@ class Transport(BaseTransport):
         except Exception as exc:
             logging.error("automatic reconnection failed: %s", exc)
             self.running = False
+        current = self._session
+        if not self.running and current is not None and current is not session:
+            current.abort()  # disconnect() raced with the reconnection: undo it
 
     def wait_for_connection(
         self, timeout: float | None = None, *, session: Session | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from test_stomp_connection import Recorder, graceful_end
-from test_stomp_support import WAIT, Peer, fake_server
+from test_stomp_support import WAIT, FakeServer, Peer, fake_server
 
 import stomp
 
@@ -85,3 +85,36 @@ def test_user_disconnect_does_not_reconnect() -> None:
         conn.disconnect()
         assert not conn.transport.running
     assert recorder.names().count("connecting") == 1
+
+
+def test_quick_drops_back_off_and_give_up() -> None:
+    # A broker that drops every connection right after CONNECTED: the client retries
+    # with growing waits, then gives up when the attempt budget is spent.
+    def drop(peer: Peer) -> None:
+        peer.connected()
+
+    def last(peer: Peer) -> None:
+        server.listener.close()  # the fourth attempt is refused: no more reconnections
+        peer.connected()
+
+    recorder = Recorder()
+    server = FakeServer(drop, drop, last)
+    try:
+        conn = stomp.Connection(
+            [server.address],
+            timeout=WAIT,
+            auto_reconnect=True,
+            reconnect_sleep_initial=0.05,
+            reconnect_attempts_max=1,
+        )
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("disconnected", 3)
+        assert server.done.wait(WAIT)
+        last_thread = conn.transport.receiver_thread  # the thread that tries to reconnect
+        last_thread.join(WAIT)
+        assert not last_thread.is_alive()
+        assert not conn.transport.running
+    finally:
+        server.close()
+    assert recorder.names().count("connected") == 3
