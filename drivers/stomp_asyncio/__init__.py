@@ -38,11 +38,11 @@ from stomp_core._client import StateChange as StateChange
 from stomp_core._client import StompError as StompError
 
 from ._client import Client as Client
-from ._client import Transaction as Transaction
-from ._client import open_connection as open_connection
 from ._observe import StateChanges as StateChanges
+from ._options import open_connection as open_connection
 from ._subscription import Message as Message
 from ._subscription import Subscription as Subscription
+from ._transaction import Transaction as Transaction
 
 __all__ = [
     "BrokerError",

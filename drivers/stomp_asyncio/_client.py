@@ -8,19 +8,15 @@ import logging
 import random
 import ssl as _ssl
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from stomp_core import (
     CLIENT,
-    Abort,
-    Begin,
-    Commit,
-    Config,
     Disconnect,
     Error,
     FrameEvent,
-    Limits,
     Receipt,
     Send,
     State,
@@ -39,32 +35,26 @@ from stomp_core._client import (
     IdCounter,
     ProtocolViolation,
     ReceiptTimeout,
-    ReconnectPolicy,
     StateChange,
     StompError,
     build_ack,
-    build_connect,
     encode_body,
-    parse_hosts,
-    use_tls,
 )
 from stomp_core._registry import SessionRegistry
 
 from ._link import Link
 from ._observe import StateChanges
 from ._subscription import Message, Subscription
+from ._transaction import Transaction
 
-__all__ = ["Client", "Transaction", "open_connection"]
+if TYPE_CHECKING:
+    from ._options import Options
+
+__all__ = ["Client"]
 
 log = logging.getLogger("stomp_asyncio")
 
 _ACK_MODES = ("auto", "client", "client-individual")
-
-
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-    return float(value)
 
 
 class Client:
@@ -79,60 +69,9 @@ class Client:
     raises the error, as a task group would.  See :func:`open_connection` for the arguments.
     """
 
-    def __init__(
-        self,
-        hosts: str | Iterable[str | tuple[str, int]],
-        *,
-        login: str | None = None,
-        passcode: str | None = None,
-        vhost: str | None = None,
-        versions: Sequence[str] = ("1.0", "1.1", "1.2"),
-        heartbeats: tuple[int, int] = (10_000, 10_000),
-        ssl: _ssl.SSLContext | bool | None = None,
-        connect_timeout: float = 10.0,
-        disconnect_timeout: float = 10.0,
-        receipt_timeout: float = 10.0,
-        reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
-        subscription_buffer: int = 100,
-        headers: Mapping[str, str] | None = None,
-        heartbeat_tolerance: float = 1.5,
-        limits: Limits | None = None,
-    ) -> None:
-        self._endpoints = parse_hosts(hosts)
-        if ssl is not None and not isinstance(ssl, (bool, _ssl.SSLContext)):
-            raise TypeError(f"ssl must be an SSLContext, True, False or None, got {ssl!r}")
-        for endpoint in self._endpoints:
-            use_tls(endpoint, None if ssl is None else ssl is not False)  # refuse downgrades
-        if (
-            isinstance(subscription_buffer, bool)
-            or not isinstance(subscription_buffer, int)
-            or subscription_buffer < 1
-        ):
-            raise ValueError(
-                f"subscription_buffer must be an int >= 1, got {subscription_buffer!r}"
-            )
-        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
-            raise TypeError(f"reconnect must be a ReconnectPolicy or None, got {reconnect!r}")
-        self._ssl = ssl
-        self._default_tls: _ssl.SSLContext | None = None
-        self._connect_timeout = _positive("connect_timeout", connect_timeout)
-        self._disconnect_timeout = _positive("disconnect_timeout", disconnect_timeout)
-        self._receipt_timeout = _positive("receipt_timeout", receipt_timeout)
-        self._config = Config(
-            versions=tuple(versions),
-            limits=limits if limits is not None else Limits(),
-            heartbeat_tolerance=heartbeat_tolerance,
-            connect_timeout=self._connect_timeout,
-            disconnect_timeout=self._disconnect_timeout,
-        )
-        self._connect_args = {"vhost": vhost, "login": login, "passcode": passcode}
-        self._versions = tuple(versions)
-        self._heartbeats = heartbeats
-        self._connect_headers = dict(headers) if headers else None
-        build_connect("check", versions=self._versions, heartbeats=heartbeats, headers=headers)
-        self._reconnect = reconnect
-        self._capacity = subscription_buffer
-        self._registry = SessionRegistry(max_subscriptions=self._config.limits.max_subscriptions)
+    def __init__(self, options: Options) -> None:
+        self._options = options
+        self._registry = SessionRegistry(max_subscriptions=options.config.limits.max_subscriptions)
         self._subscriptions: dict[str, Subscription] = {}
         self._full: set[str] = set()
         self._transactions: dict[str, Transaction] = {}
@@ -219,7 +158,7 @@ class Client:
             raise RuntimeError("a Client can be used for one 'async with' only")
         self._entered = True
         self._host = asyncio.current_task()
-        policy = self._reconnect
+        policy = self._options.reconnect
         schedule = (
             policy.schedule(random.random)
             if policy is not None and policy.retry_first_connect
@@ -264,7 +203,7 @@ class Client:
         """Try the hosts in order (in rounds with backoff if ``schedule``) until one works."""
         last: BaseException | None = None
         while True:
-            for endpoint in self._endpoints:
+            for endpoint in self._options.endpoints:
                 if schedule is not None and schedule.exhausted:
                     break
                 attempt = schedule.attempts if schedule is not None else 0
@@ -294,50 +233,32 @@ class Client:
                 return
             delay = schedule.next_delay() if schedule is not None else None
             if delay is None:
-                where = ", ".join(str(e) for e in self._endpoints)
+                where = ", ".join(str(e) for e in self._options.endpoints)
                 failed = ConnectFailed(f"could not connect to {where}: {last}")
                 raise failed from last
             log.info("reconnecting in %.3f s", delay)
             await asyncio.sleep(delay)
 
-    def _tls_context(self, endpoint: Endpoint) -> _ssl.SSLContext | None:
-        param = self._ssl
-        if not use_tls(endpoint, None if param is None else param is not False):
-            return None
-        if isinstance(param, _ssl.SSLContext):
-            return param
-        if self._default_tls is None:
-            # Certificate and host name verification on (DESIGN.md: stomp.py's quirk list
-            # calls TLS without verification a bug).
-            self._default_tls = _ssl.create_default_context()
-        return self._default_tls
-
     async def _dial(self, endpoint: Endpoint) -> Link:
         """Open the transport, send CONNECT and wait for CONNECTED (the core's timer)."""
-        core = CoreConnection(CLIENT, self._config)
+        core = CoreConnection(CLIENT, self._options.config)
         link = Link(core, dispatch=self._dispatch, stalled=self._stalled)
-        tls = self._tls_context(endpoint)
+        tls = self._options.tls_context(endpoint)
         try:
-            await asyncio.wait_for(self._open_transport(endpoint, link, tls), self._connect_timeout)
+            await asyncio.wait_for(
+                self._open_transport(endpoint, link, tls), self._options.connect_timeout
+            )
         except asyncio.TimeoutError:
             raise ConnectFailed(
-                f"timed out after {self._connect_timeout:g} s connecting to {endpoint}"
+                f"timed out after {self._options.connect_timeout:g} s connecting to {endpoint}"
             ) from None
         except OSError as exc:  # refused, unreachable, TLS verification failed, ...
             raise ConnectFailed(f"cannot connect to {endpoint}: {exc}") from exc
         try:
             async with link.write_lock:
-                link.send(
-                    build_connect(
-                        endpoint.host,
-                        versions=self._versions,
-                        heartbeats=self._heartbeats,
-                        headers=self._connect_headers,
-                        **self._connect_args,
-                    )
-                )
+                link.send(self._options.connect_event(endpoint))
                 await link.flush()
-            # Bounded by the core's connect timer (Config.connect_timeout).
+            # Bounded by the core's connect timer (``Config.connect_timeout``).
             await link.connected
         except ConnectionLost as exc:
             # The transport may be closing with connection_lost() still to come: wait
@@ -363,7 +284,7 @@ class Client:
             endpoint.port,
             ssl=tls,
             server_hostname=endpoint.host if tls is not None else None,
-            ssl_handshake_timeout=self._connect_timeout if tls is not None else None,
+            ssl_handshake_timeout=self._options.connect_timeout if tls is not None else None,
         )
 
     async def _start_session(self, link: Link, endpoint: Endpoint) -> None:
@@ -397,7 +318,7 @@ class Client:
                 return
             self._ready.clear()
             self._connection_lost(reason)
-            policy = self._reconnect
+            policy = self._options.reconnect
             if policy is None or isinstance(reason, (BrokerError, ProtocolViolation)):
                 # ERROR is the broker's deliberate verdict (spec 1.2 "ERROR"); a protocol
                 # violation would repeat.  Neither is retried.
@@ -458,11 +379,13 @@ class Client:
             try:
                 # The core bounds the RECEIPT wait (DisconnectTimeout); this bound covers
                 # the driver's own part: waiting for the write lock and a slow transport.
-                await asyncio.wait_for(self._disconnect(link), self._disconnect_timeout + 1.0)
+                await asyncio.wait_for(
+                    self._disconnect(link), self._options.disconnect_timeout + 1.0
+                )
             except (asyncio.TimeoutError, StompError, OSError) as exc:
                 log.warning("graceful disconnect from %s failed: %s", self._endpoint, exc)
         link.abort()
-        await asyncio.wait_for(asyncio.shield(link.closed), self._disconnect_timeout)
+        await asyncio.wait_for(asyncio.shield(link.closed), self._options.disconnect_timeout)
 
     async def _disconnect(self, link: Link) -> None:
         receipt = self._receipt_ids.next()
@@ -568,7 +491,7 @@ class Client:
     async def _ready_link(self) -> Link:
         """The live link, waiting (at most ``connect_timeout``) while reconnecting."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._connect_timeout
+        deadline = loop.time() + self._options.connect_timeout
         while True:
             if self._fatal is not None:
                 lost = ConnectionLost(f"the client failed: {self._fatal}")
@@ -583,7 +506,7 @@ class Client:
                 await asyncio.wait_for(self._ready.wait(), max(0.0, deadline - loop.time()))
             except asyncio.TimeoutError:
                 raise ConnectionLost(
-                    f"not connected: still reconnecting after {self._connect_timeout:g} s"
+                    f"not connected: still reconnecting after {self._options.connect_timeout:g} s"
                 ) from None
 
     async def _send(
@@ -612,9 +535,9 @@ class Client:
             if waiter is not None:
                 assert receipt_id is not None
                 try:
-                    await asyncio.wait_for(waiter, self._receipt_timeout)
+                    await asyncio.wait_for(waiter, self._options.receipt_timeout)
                 except asyncio.TimeoutError:
-                    raise ReceiptTimeout(receipt_id, self._receipt_timeout) from None
+                    raise ReceiptTimeout(receipt_id, self._options.receipt_timeout) from None
         finally:
             if receipt_id is not None:
                 self._receipts.pop(receipt_id, None)
@@ -702,7 +625,7 @@ class Client:
             ack=ack,
             headers=tuple(headers.items()) if headers else (),
             receipt=receipt,
-            capacity=buffer if buffer is not None else self._capacity,
+            capacity=buffer if buffer is not None else self._options.subscription_buffer,
         )
 
     async def _subscribe(self, subscription: Subscription) -> None:
@@ -761,7 +684,7 @@ class Client:
                 return  # the broker forgets it with the connection
             await asyncio.wait_for(
                 self._send(lambda rid: Unsubscribe(id=subscription.id), receipt=False, link=link),
-                self._receipt_timeout,
+                self._options.receipt_timeout,
             )
         except (StompError, asyncio.TimeoutError) as exc:
             log.debug("UNSUBSCRIBE %s not sent: %s", subscription.id, exc)
@@ -790,179 +713,3 @@ class Client:
         """A transaction: ``async with`` sends BEGIN, then COMMIT (waiting for its receipt)
         on success or ABORT on an exception."""
         return Transaction(self, id if id is not None else self._transaction_ids.next())
-
-
-class Transaction:
-    """A STOMP transaction (spec 1.2 "BEGIN").
-
-    Use ``async with client.transaction() as tx``, or call :meth:`begin`, :meth:`commit`
-    and :meth:`abort` yourself.  If the connection drops, the broker aborts the
-    transaction (conformance 100): every later call raises :class:`ConnectionLost`, and so
-    does the commit on leaving the block.
-
-    Attributes:
-        id: the transaction id.
-    """
-
-    def __init__(self, client: Client, id: str) -> None:
-        self._client = client
-        self.id = id
-        self._open = False
-        self._done = False
-        self._lost_error: ConnectionLost | None = None
-
-    def _check(self) -> None:
-        if self._lost_error is not None:
-            raise self._lost_error
-        if not self._open:
-            raise RuntimeError(f"transaction {self.id!r} is not open")
-
-    def _lost(self, error: ConnectionLost) -> None:
-        self._lost_error = error
-
-    async def begin(self) -> None:
-        """Send BEGIN."""
-        if self._open or self._done:
-            raise RuntimeError(f"transaction {self.id!r} was already begun")
-        self._client._transactions[self.id] = self
-        try:
-            await self._client._send(lambda rid: Begin(transaction=self.id), receipt=False)
-        except BaseException:
-            self._client._transactions.pop(self.id, None)
-            raise
-        self._open = True
-
-    async def commit(self) -> None:
-        """Send COMMIT and wait for the broker's RECEIPT (``receipt_timeout``)."""
-        self._check()
-        self._open, self._done = False, True
-        self._client._transactions.pop(self.id, None)
-        await self._client._send(lambda rid: Commit(transaction=self.id, receipt=rid), receipt=True)
-
-    async def abort(self) -> None:
-        """Send ABORT (no receipt: the broker aborts anyway if the connection drops)."""
-        self._check()
-        self._open, self._done = False, True
-        self._client._transactions.pop(self.id, None)
-        await self._client._send(lambda rid: Abort(transaction=self.id), receipt=False)
-
-    async def send(
-        self,
-        destination: str,
-        body: bytes | str = b"",
-        *,
-        content_type: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        receipt: bool = False,
-    ) -> None:
-        """SEND within the transaction (delivered at COMMIT)."""
-        self._check()
-        await self._client.send(
-            destination,
-            body,
-            content_type=content_type,
-            headers=headers,
-            transaction=self.id,
-            receipt=receipt,
-        )
-
-    async def ack(self, message: Message) -> None:
-        """ACK within the transaction (takes effect at COMMIT, conformance 99)."""
-        self._check()
-        await message.ack(transaction=self.id)
-
-    async def nack(self, message: Message) -> None:
-        """NACK within the transaction."""
-        self._check()
-        await message.nack(transaction=self.id)
-
-    async def __aenter__(self) -> Transaction:
-        await self.begin()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._done:
-            return
-        if exc is None:
-            await self.commit()
-            return
-        if self._lost_error is not None or not self._open:
-            return
-        try:
-            await asyncio.wait_for(self.abort(), self._client._receipt_timeout)
-        except (StompError, asyncio.TimeoutError) as abort_error:
-            log.debug("ABORT of %s failed: %s", self.id, abort_error)
-
-
-def open_connection(
-    hosts: str | Iterable[str | tuple[str, int]],
-    *,
-    login: str | None = None,
-    passcode: str | None = None,
-    vhost: str | None = None,
-    versions: Sequence[str] = ("1.0", "1.1", "1.2"),
-    heartbeats: tuple[int, int] = (10_000, 10_000),
-    ssl: _ssl.SSLContext | bool | None = None,
-    connect_timeout: float = 10.0,
-    disconnect_timeout: float = 10.0,
-    receipt_timeout: float = 10.0,
-    reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
-    subscription_buffer: int = 100,
-    headers: Mapping[str, str] | None = None,
-    heartbeat_tolerance: float = 1.5,
-    limits: Limits | None = None,
-) -> Client:
-    """A STOMP client for ``async with``.
-
-    Args:
-        hosts: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
-            separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in
-            order (failover).
-        login: user name.
-        passcode: password; never logged nor shown by ``repr``.
-        vhost: the CONNECT ``host`` header (virtual host); default: the host dialled.
-        versions: STOMP versions to offer; the broker picks the highest.
-        heartbeats: ``(cx, cy)`` in ms: how often we can send, how often we want to hear
-            from the broker (spec 1.2 "Heart-beating"); ``(0, 0)`` for none.
-        ssl: ``True`` for TLS with the system's CAs and host name checking, an
-            ``SSLContext`` for your own settings, ``False`` for plain TCP (refused for a
-            ``stomp+ssl://`` URL), ``None``: as the URL says.
-        connect_timeout: seconds for TCP and TLS, and again for CONNECTED; also how long
-            an operation waits for a reconnect in progress.
-        disconnect_timeout: seconds to wait for the RECEIPT of DISCONNECT on exit.
-        receipt_timeout: seconds to wait for a receipt (``send(receipt=True)``, commits).
-        reconnect: the :class:`ReconnectPolicy`, or ``None`` to fail at the first loss.
-        subscription_buffer: messages buffered per subscription before the client stops
-            reading from the socket.
-        headers: extra CONNECT headers (e.g. ``{"client-id": "..."}``).
-        heartbeat_tolerance: the broker counts as dead after this many negotiated
-            intervals of silence (1.5 is stomp.py's; ActiveMQ sends its first heart-beat
-            two intervals after CONNECTED, so use 2.5 with it).
-        limits: receive limits for the core (frame size, header count, ...).
-
-    Raises:
-        ValueError: a malformed host, a bad number, or CONNECT headers that clash with
-            the arguments.
-    """
-    return Client(
-        hosts,
-        login=login,
-        passcode=passcode,
-        vhost=vhost,
-        versions=versions,
-        heartbeats=heartbeats,
-        ssl=ssl,
-        connect_timeout=connect_timeout,
-        disconnect_timeout=disconnect_timeout,
-        receipt_timeout=receipt_timeout,
-        reconnect=reconnect,
-        subscription_buffer=subscription_buffer,
-        headers=headers,
-        heartbeat_tolerance=heartbeat_tolerance,
-        limits=limits,
-    )

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from stomp_asyncio import Client
 from stomp_asyncio._link import Link
+from stomp_asyncio._options import make_options
 from stomp_core import (
     NEED_DATA,
     SERVER,
@@ -417,7 +418,7 @@ class MemoryClient(Client):
     """
 
     def __init__(self, *args: Any, dial: Dialer, high: int = 64 * 1024, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(make_options(*args, **kwargs))
         self._dial_server = dial
         self._high = high
         self.dials: list[tuple[Endpoint, float]] = []

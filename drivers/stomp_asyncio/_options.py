@@ -1,0 +1,208 @@
+"""``open_connection``: the checked settings of a client, and the TLS contexts they imply."""
+
+from __future__ import annotations
+
+import ssl as _ssl
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from stomp_core import Config, Connect, Limits
+from stomp_core._client import Endpoint, ReconnectPolicy, build_connect, parse_hosts, use_tls
+
+from ._client import Client
+
+__all__ = ["Options", "make_options", "open_connection"]
+
+
+def _seconds(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """Everything :func:`open_connection` was given, checked (see it for the meanings)."""
+
+    endpoints: tuple[Endpoint, ...]
+    ssl: _ssl.SSLContext | bool | None
+    connect_timeout: float
+    disconnect_timeout: float
+    receipt_timeout: float
+    config: Config
+    vhost: str | None
+    login: str | None
+    passcode: str | None = field(repr=False)
+    versions: tuple[str, ...]
+    heartbeats: tuple[int, int]
+    headers: Mapping[str, str] | None
+    reconnect: ReconnectPolicy | None
+    subscription_buffer: int
+    # One default context per client, made on first use (loading the system CAs is slow).
+    _default_tls: list[_ssl.SSLContext] = field(default_factory=list, repr=False)
+
+    def connect_event(self, endpoint: Endpoint) -> Connect:
+        """The CONNECT to send to ``endpoint``."""
+        return build_connect(
+            endpoint.host,
+            vhost=self.vhost,
+            login=self.login,
+            passcode=self.passcode,
+            versions=self.versions,
+            heartbeats=self.heartbeats,
+            headers=self.headers,
+        )
+
+    def tls_context(self, endpoint: Endpoint) -> _ssl.SSLContext | None:
+        """The TLS context for ``endpoint``, or ``None`` for plain TCP."""
+        if not use_tls(endpoint, None if self.ssl is None else self.ssl is not False):
+            return None
+        if isinstance(self.ssl, _ssl.SSLContext):
+            return self.ssl
+        if not self._default_tls:
+            # Certificate and host name verification on: stomp.py's quirk list calls TLS
+            # without verification a bug.
+            self._default_tls.append(_ssl.create_default_context())
+        return self._default_tls[0]
+
+
+def make_options(
+    hosts: str | Iterable[str | tuple[str, int]],
+    *,
+    login: str | None = None,
+    passcode: str | None = None,
+    vhost: str | None = None,
+    versions: Sequence[str] = ("1.0", "1.1", "1.2"),
+    heartbeats: tuple[int, int] = (10_000, 10_000),
+    ssl: _ssl.SSLContext | bool | None = None,
+    connect_timeout: float = 10.0,
+    disconnect_timeout: float = 10.0,
+    receipt_timeout: float = 10.0,
+    reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
+    subscription_buffer: int = 100,
+    headers: Mapping[str, str] | None = None,
+    heartbeat_tolerance: float = 1.5,
+    limits: Limits | None = None,
+) -> Options:
+    """Check the arguments of :func:`open_connection` (same names and defaults).
+
+    Raises:
+        ValueError: a malformed host, a bad number, a TLS downgrade, or CONNECT headers
+            that clash with the arguments.
+        TypeError: ``ssl`` or ``reconnect`` of the wrong type.
+    """
+    endpoints = tuple(parse_hosts(hosts))
+    if ssl is not None and not isinstance(ssl, (bool, _ssl.SSLContext)):
+        raise TypeError(f"ssl must be an SSLContext, True, False or None, got {ssl!r}")
+    for endpoint in endpoints:
+        use_tls(endpoint, None if ssl is None else ssl is not False)  # refuses downgrades
+    if (
+        isinstance(subscription_buffer, bool)
+        or not isinstance(subscription_buffer, int)
+        or subscription_buffer < 1
+    ):
+        raise ValueError(f"subscription_buffer must be an int >= 1, got {subscription_buffer!r}")
+    if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+        raise TypeError(f"reconnect must be a ReconnectPolicy or None, got {reconnect!r}")
+    connect_timeout = _seconds("connect_timeout", connect_timeout)
+    disconnect_timeout = _seconds("disconnect_timeout", disconnect_timeout)
+    options = Options(
+        endpoints=endpoints,
+        ssl=ssl,
+        connect_timeout=connect_timeout,
+        disconnect_timeout=disconnect_timeout,
+        receipt_timeout=_seconds("receipt_timeout", receipt_timeout),
+        config=Config(
+            versions=tuple(versions),
+            limits=limits if limits is not None else Limits(),
+            heartbeat_tolerance=heartbeat_tolerance,
+            connect_timeout=connect_timeout,
+            disconnect_timeout=disconnect_timeout,
+        ),
+        vhost=vhost,
+        login=login,
+        passcode=passcode,
+        versions=tuple(versions),
+        heartbeats=heartbeats,
+        headers=dict(headers) if headers else None,
+        reconnect=reconnect,
+        subscription_buffer=subscription_buffer,
+    )
+    options.connect_event(endpoints[0])  # checks headers and heart-beats now, not later
+    return options
+
+
+def open_connection(
+    hosts: str | Iterable[str | tuple[str, int]],
+    *,
+    login: str | None = None,
+    passcode: str | None = None,
+    vhost: str | None = None,
+    versions: Sequence[str] = ("1.0", "1.1", "1.2"),
+    heartbeats: tuple[int, int] = (10_000, 10_000),
+    ssl: _ssl.SSLContext | bool | None = None,
+    connect_timeout: float = 10.0,
+    disconnect_timeout: float = 10.0,
+    receipt_timeout: float = 10.0,
+    reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
+    subscription_buffer: int = 100,
+    headers: Mapping[str, str] | None = None,
+    heartbeat_tolerance: float = 1.5,
+    limits: Limits | None = None,
+) -> Client:
+    """A STOMP client for ``async with``.
+
+    ::
+
+        async with stomp_asyncio.open_connection("stomp://localhost:61613") as client:
+            await client.send("/queue/a", "hello", receipt=True)
+
+    Args:
+        hosts: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
+            separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in
+            order (failover).
+        login: user name.
+        passcode: password; never logged nor shown by ``repr``.
+        vhost: the CONNECT ``host`` header (virtual host); default: the host dialled.
+        versions: STOMP versions to offer; the broker picks the highest.
+        heartbeats: ``(cx, cy)`` in ms: how often we can send, how often we want to hear
+            from the broker (spec 1.2 "Heart-beating"); ``(0, 0)`` for none.
+        ssl: ``True`` for TLS with the system's CAs and host name checking, an
+            ``SSLContext`` for your own settings, ``False`` for plain TCP (refused for a
+            ``stomp+ssl://`` URL), ``None``: as the URL says.
+        connect_timeout: seconds for TCP and TLS, and again for CONNECTED; also how long
+            an operation waits for a reconnect in progress.
+        disconnect_timeout: seconds to wait for the RECEIPT of DISCONNECT on exit.
+        receipt_timeout: seconds to wait for a receipt (``send(receipt=True)``, commits).
+        reconnect: the :class:`ReconnectPolicy`, or ``None`` to fail at the first loss.
+        subscription_buffer: messages buffered per subscription before the client stops
+            reading from the socket.
+        headers: extra CONNECT headers (e.g. ``{"client-id": "..."}``).
+        heartbeat_tolerance: the broker counts as dead after this many negotiated
+            intervals of silence (1.5 is stomp.py's; ActiveMQ sends its first heart-beat
+            two intervals after CONNECTED, so use 2.5 with it).
+        limits: receive limits for the core (frame size, header count, ...).
+
+    Raises:
+        ValueError: a malformed host, a bad number, or CONNECT headers that clash with
+            the arguments.
+    """
+    return Client(
+        make_options(
+            hosts,
+            login=login,
+            passcode=passcode,
+            vhost=vhost,
+            versions=versions,
+            heartbeats=heartbeats,
+            ssl=ssl,
+            connect_timeout=connect_timeout,
+            disconnect_timeout=disconnect_timeout,
+            receipt_timeout=receipt_timeout,
+            reconnect=reconnect,
+            subscription_buffer=subscription_buffer,
+            headers=headers,
+            heartbeat_tolerance=heartbeat_tolerance,
+            limits=limits,
+        )
+    )
