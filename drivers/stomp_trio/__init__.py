@@ -33,7 +33,7 @@ from stomp_core._client import StateChange as StateChange
 from stomp_core._client import StompError as StompError
 
 from ._connection import Client as Client
-from ._connection import open_connection as open_connection
+from ._open import open_connection as open_connection
 from ._subscription import Message as Message
 from ._subscription import StateChanges as StateChanges
 from ._subscription import Subscription as Subscription

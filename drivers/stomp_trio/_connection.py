@@ -1,7 +1,7 @@
-"""The trio client: :func:`open_connection` and :class:`Client`.
+"""The trio client, :class:`Client` (made by ``open_connection`` in ``_open.py``).
 
 Structure (DESIGN.md §4): the client owns a nursery for its background work, made by
-:func:`open_connection`.  One *supervisor* task dials (``_establish``), runs a
+``open_connection``.  One *supervisor* task dials (``_dial.Dialer``), runs a
 :class:`~stomp_trio._link.Link` until it ends, and -- unless the user is leaving or the
 broker sent ERROR -- reconnects with the core's backoff and replays the live
 subscriptions from the core's :class:`~stomp_core._registry.SessionRegistry`.
@@ -16,11 +16,8 @@ synchronously in whichever task fed the core.
 from __future__ import annotations
 
 import logging
-import random
 import ssl as _ssl
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import trio
 
@@ -38,19 +35,17 @@ from stomp_core._client import (
     ReconnectPolicy,
     StateChange,
     build_ack,
-    build_connect,
     close_reason,
     encode_body,
-    parse_hosts,
-    use_tls,
 )
 from stomp_core._registry import SessionRegistry
 
-from ._link import TRANSPORT_ERRORS, Link, ReceiptWaiter, lost
+from ._dial import Dialer
+from ._link import Link, ReceiptWaiter, lost
 from ._subscription import Message, StateChanges, Subscription, Transaction
-from ._transport import StreamFactory, make_ssl_context, open_tcp_stream
+from ._transport import StreamFactory
 
-__all__ = ["Client", "open_connection"]
+__all__ = ["Client"]
 
 log = logging.getLogger("stomp_trio")
 
@@ -64,14 +59,6 @@ _LINK_ENDING = (
     stomp_core.DisconnectTimeout,
     stomp_core.ConnectionClosed,
 )
-
-
-class _Refused(Exception):
-    """Internal: the broker answered CONNECT with ERROR; never retried."""
-
-    def __init__(self, error: ConnectFailed) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class Client:
@@ -104,31 +91,29 @@ class Client:
     ) -> None:
         if subscription_buffer < 1:
             raise ValueError(f"subscription_buffer must be >= 1, got {subscription_buffer!r}")
-        self._endpoints = endpoints
-        self._login = login
-        self._passcode = passcode
-        self._vhost = vhost
-        self._versions = tuple(versions)
-        self._heartbeats = heartbeats
-        self._tls = None if ssl is None else bool(ssl)
-        self._ssl_context = make_ssl_context(ssl)
-        for endpoint in endpoints:
-            use_tls(endpoint, self._tls)  # refuse a stomp+ssl:// URL with ssl=False now
         self._connect_timeout = connect_timeout
         self._receipt_timeout = receipt_timeout
         self._reconnect = reconnect
-        self._schedule = (reconnect or ReconnectPolicy(attempts_max=0)).schedule(random.random)
         self._buffer_size = subscription_buffer
-        self._connect_headers = dict(headers) if headers else {}
-        # Validate the CONNECT arguments before dialling anything.
-        build_connect("localhost", versions=self._versions, headers=self._connect_headers)
-        self._stream_factory = stream_factory
         self._config = stomp_core.Config(
-            versions=self._versions,
+            versions=tuple(versions),
             limits=limits or stomp_core.Limits(),
             heartbeat_tolerance=heartbeat_tolerance,
             connect_timeout=connect_timeout,
             disconnect_timeout=disconnect_timeout,
+        )
+        self._dialer = Dialer(
+            endpoints,
+            login=login,
+            passcode=passcode,
+            vhost=vhost,
+            heartbeats=heartbeats,
+            headers=headers,
+            ssl=ssl,
+            connect_timeout=connect_timeout,
+            config=self._config,
+            reconnect=reconnect,
+            stream_factory=stream_factory,
         )
         self._registry = SessionRegistry(max_subscriptions=self._config.limits.max_subscriptions)
         self._receipt_ids = IdCounter("receipt-")
@@ -138,7 +123,6 @@ class Client:
         self._observers: set[StateChanges] = set()
         self._state = ClientState.CONNECTING
         self._link: Link | None = None
-        self._links = 0
         self._ready = trio.Event()
         self._closing = False
         self._final_error: BaseException | None = None
@@ -629,97 +613,13 @@ class Client:
         if state is ClientState.CLOSED:
             self._observers.clear()
 
-    async def _attempt(self, endpoint: Endpoint) -> tuple[Link, stomp_core.Connected]:
-        """Dial one broker and complete the STOMP handshake."""
-        tls = use_tls(endpoint, self._tls)
-        context = None
-        if tls:
-            context = self._ssl_context or make_ssl_context(True)
-        try:
-            # Dialling and TLS are not STOMP waits, so the core cannot time them: bound
-            # them here.  The wait for CONNECTED is the core's connect_timeout.
-            with trio.fail_after(self._connect_timeout):
-                if self._stream_factory is None:
-                    stream = await open_tcp_stream(
-                        endpoint.host, endpoint.port, ssl_context=context
-                    )
-                else:
-                    stream = await self._stream_factory(endpoint.host, endpoint.port)
-                    if context is not None:
-                        tls_stream = trio.SSLStream(stream, context, server_hostname=endpoint.host)
-                        try:
-                            await tls_stream.do_handshake()
-                        except BaseException:
-                            await trio.aclose_forcefully(stream)
-                            raise
-                        stream = tls_stream
-        except trio.TooSlowError:
-            raise ConnectFailed(
-                f"connecting to {endpoint} took longer than {self._connect_timeout:g} s"
-            ) from None
-        except TRANSPORT_ERRORS as exc:
-            raise ConnectFailed(f"could not connect to {endpoint}: {exc}") from exc
-        self._links += 1
-        link = Link(
-            stream, stomp_core.Connection(stomp_core.CLIENT, self._config), endpoint, self._links
-        )
-        connect = build_connect(
-            endpoint.host,
-            vhost=self._vhost,
-            login=self._login,
-            passcode=self._passcode,
-            versions=self._versions,
-            heartbeats=self._heartbeats,
-            headers=self._connect_headers,
-        )
-        try:
-            answer = await link.handshake(connect)
-        except ProtocolViolation as exc:
-            await trio.aclose_forcefully(stream)
-            raise ConnectFailed(f"{endpoint}: {exc}") from exc
-        except BaseException:
-            await trio.aclose_forcefully(stream)
-            raise
-        if isinstance(answer, stomp_core.Error):
-            await trio.aclose_forcefully(stream)
-            raise _Refused(ConnectFailed.from_error(answer))
-        connected = answer
-        return link, connected
-
     async def _establish(self, *, first: bool) -> tuple[Link, stomp_core.Connected]:
-        """Connect to the first broker that answers, following the reconnect policy.
-
-        Raises:
-            ConnectFailed: every attempt failed and the policy gave up, or the broker
-                refused with ERROR (never retried).
-        """
-        policy = self._reconnect
-        retry = policy is not None and (not first or policy.retry_first_connect)
-        schedule = self._schedule
         state = ClientState.CONNECTING if first else ClientState.RECONNECTING
-        last: BaseException | None = None
-        while True:
-            for endpoint in self._endpoints:
-                if retry and schedule.exhausted:
-                    break
-                try:
-                    result = await self._attempt(endpoint)
-                except _Refused as exc:
-                    raise exc.error from None
-                except ConnectFailed as exc:
-                    last = exc
-                    schedule.record_failure()
-                    self._set_state(state, endpoint=endpoint, error=exc, attempt=schedule.attempts)
-                    continue
-                schedule.reset()
-                return result
-            delay = schedule.next_delay() if retry else None
-            if delay is None:
-                attempts = schedule.attempts
-                schedule.reset()
-                error = ConnectFailed(f"could not connect after {attempts} attempt(s): {last}")
-                raise error from last
-            await trio.sleep(delay)
+
+        def failed(endpoint: Endpoint, error: ConnectFailed, attempts: int) -> None:
+            self._set_state(state, endpoint=endpoint, error=error, attempt=attempts)
+
+        return await self._dialer.establish(first=first, on_failure=failed)
 
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The supervisor: connect, serve, reconnect; never raises after ``started``."""
@@ -840,108 +740,3 @@ class Client:
             self._finish(disconnect_error)
             if self._nursery is not None:
                 self._nursery.cancel_scope.cancel()
-
-
-def _single(group: BaseException) -> BaseException | None:
-    """The only exception inside an exception group, or ``None``."""
-    inner: Any = getattr(group, "exceptions", None)
-    if not isinstance(inner, tuple) or len(inner) != 1:
-        return None
-    nested = _single(inner[0])
-    return nested if nested is not None else inner[0]
-
-
-@asynccontextmanager
-async def open_connection(
-    hosts: str | Iterable[str | tuple[str, int]],
-    *,
-    login: str | None = None,
-    passcode: str | None = None,
-    vhost: str | None = None,
-    versions: Sequence[str] = ("1.0", "1.1", "1.2"),
-    heartbeats: tuple[int, int] = (10_000, 10_000),
-    heartbeat_tolerance: float = 1.5,
-    ssl: _ssl.SSLContext | bool | None = None,
-    connect_timeout: float = 10.0,
-    disconnect_timeout: float = 10.0,
-    receipt_timeout: float = 10.0,
-    reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen, immutable
-    subscription_buffer: int = 100,
-    headers: Mapping[str, str] | None = None,
-    stream_factory: StreamFactory | None = None,
-    limits: stomp_core.Limits | None = None,
-) -> AsyncIterator[Client]:
-    """Connect to a STOMP broker; the connection lives as long as the ``async with`` block.
-
-    ::
-
-        async with stomp_trio.open_connection("stomp://localhost:61613") as client:
-            await client.send("/queue/a", "hello", receipt=True)
-
-    The connection's background tasks run in a nursery owned by this context manager.
-    Leaving the block (normally or with an exception) sends DISCONNECT with a receipt and
-    waits for it, at most ``disconnect_timeout``; when the block is left by cancellation
-    the connection is closed at once instead (trio's rule for cleanup under cancellation).
-
-    Args:
-        hosts: ``"stomp://host:port"`` / ``"stomp+ssl://host:port"`` (comma-separated for
-            several), or a list of URLs and ``(host, port)`` pairs, tried in order.
-        login: user name.
-        passcode: password; never logged nor shown in ``repr``.
-        vhost: the CONNECT ``host`` header; default: the host dialled.
-        versions: protocol versions offered.
-        heartbeats: ``(can send every, want to receive every)`` in ms; ``0`` for never.
-        heartbeat_tolerance: the broker counts as dead after this many negotiated
-            intervals of silence (stomp.py's 1.5; ActiveMQ's heart-beats are late enough
-            that 2 to 2.5 is safer there).
-        ssl: an :class:`ssl.SSLContext`, or ``True`` for the default context (certificate
-            and host name verification on); ``None`` follows the URL scheme.
-        connect_timeout: seconds for dialling plus TLS, and separately for CONNECTED;
-            also how long a call waits for a reconnect in progress.
-        disconnect_timeout: seconds to wait for the RECEIPT of DISCONNECT.
-        receipt_timeout: seconds to wait for any other RECEIPT.
-        reconnect: the reconnect policy; ``None`` disables reconnection.
-        subscription_buffer: messages buffered per subscription before the client stops
-            reading from the broker (back-pressure).
-        headers: extra CONNECT headers.
-        stream_factory: ``await stream_factory(host, port)`` returns the byte stream to a
-            broker (default: TCP).  TLS, when asked for, is layered on top of it.
-        limits: receive limits for the core (frame size, header count, ...).
-
-    Raises:
-        ConnectFailed: no broker could be reached, TLS failed, or the broker refused.
-        ValueError: a malformed host, or CONNECT headers that clash with the arguments.
-    """
-    client = Client(
-        parse_hosts(hosts),
-        login=login,
-        passcode=passcode,
-        vhost=vhost,
-        versions=versions,
-        heartbeats=heartbeats,
-        heartbeat_tolerance=heartbeat_tolerance,
-        ssl=ssl,
-        connect_timeout=connect_timeout,
-        disconnect_timeout=disconnect_timeout,
-        receipt_timeout=receipt_timeout,
-        reconnect=reconnect,
-        subscription_buffer=subscription_buffer,
-        headers=headers,
-        stream_factory=stream_factory,
-        limits=limits,
-    )
-    try:
-        # Strict groups whatever the trio version, so the unwrapping below is the one
-        # behaviour users see: their own exception, not a group around it.
-        async with trio.open_nursery(strict_exception_groups=True) as nursery:
-            client._nursery = nursery
-            await nursery.start(client._run)
-            try:
-                yield client
-            finally:
-                await client._shutdown()
-    except BaseException as exc:
-        inner = _single(exc)
-        if inner is None:
-            raise
-        raise inner from inner.__cause__

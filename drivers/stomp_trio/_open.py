@@ -1,0 +1,123 @@
+"""``open_connection``: the ``async with`` block that owns a client and its nursery."""
+
+from __future__ import annotations
+
+import ssl as _ssl
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import trio
+
+import stomp_core
+from stomp_core._client import ReconnectPolicy, parse_hosts
+
+from ._connection import Client
+from ._transport import StreamFactory
+
+__all__ = ["open_connection"]
+
+
+def _single(group: BaseException) -> BaseException | None:
+    """The only exception inside an exception group, or ``None``."""
+    inner: Any = getattr(group, "exceptions", None)
+    if not isinstance(inner, tuple) or len(inner) != 1:
+        return None
+    nested = _single(inner[0])
+    return nested if nested is not None else inner[0]
+
+
+@asynccontextmanager
+async def open_connection(
+    hosts: str | Iterable[str | tuple[str, int]],
+    *,
+    login: str | None = None,
+    passcode: str | None = None,
+    vhost: str | None = None,
+    versions: Sequence[str] = ("1.0", "1.1", "1.2"),
+    heartbeats: tuple[int, int] = (10_000, 10_000),
+    heartbeat_tolerance: float = 1.5,
+    ssl: _ssl.SSLContext | bool | None = None,
+    connect_timeout: float = 10.0,
+    disconnect_timeout: float = 10.0,
+    receipt_timeout: float = 10.0,
+    reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen, immutable
+    subscription_buffer: int = 100,
+    headers: Mapping[str, str] | None = None,
+    stream_factory: StreamFactory | None = None,
+    limits: stomp_core.Limits | None = None,
+) -> AsyncIterator[Client]:
+    """Connect to a STOMP broker; the connection lives as long as the ``async with`` block.
+
+    ::
+
+        async with stomp_trio.open_connection("stomp://localhost:61613") as client:
+            await client.send("/queue/a", "hello", receipt=True)
+
+    The connection's background tasks run in a nursery owned by this context manager.
+    Leaving the block (normally or with an exception) sends DISCONNECT with a receipt and
+    waits for it, at most ``disconnect_timeout``; when the block is left by cancellation
+    the connection is closed at once instead (trio's rule for cleanup under cancellation).
+
+    Args:
+        hosts: ``"stomp://host:port"`` / ``"stomp+ssl://host:port"`` (comma-separated for
+            several), or a list of URLs and ``(host, port)`` pairs, tried in order.
+        login: user name.
+        passcode: password; never logged nor shown in ``repr``.
+        vhost: the CONNECT ``host`` header; default: the host dialled.
+        versions: protocol versions offered.
+        heartbeats: ``(can send every, want to receive every)`` in ms; ``0`` for never.
+        heartbeat_tolerance: the broker counts as dead after this many negotiated
+            intervals of silence (stomp.py's 1.5; ActiveMQ's heart-beats are late enough
+            that 2 to 2.5 is safer there).
+        ssl: an :class:`ssl.SSLContext`, or ``True`` for the default context (certificate
+            and host name verification on); ``None`` follows the URL scheme.
+        connect_timeout: seconds for dialling plus TLS, and separately for CONNECTED;
+            also how long a call waits for a reconnect in progress.
+        disconnect_timeout: seconds to wait for the RECEIPT of DISCONNECT.
+        receipt_timeout: seconds to wait for any other RECEIPT.
+        reconnect: the reconnect policy; ``None`` disables reconnection.
+        subscription_buffer: messages buffered per subscription before the client stops
+            reading from the broker (back-pressure).
+        headers: extra CONNECT headers.
+        stream_factory: ``await stream_factory(host, port)`` returns the byte stream to a
+            broker (default: TCP).  TLS, when asked for, is layered on top of it.
+        limits: receive limits for the core (frame size, header count, ...).
+
+    Raises:
+        ConnectFailed: no broker could be reached, TLS failed, or the broker refused.
+        ValueError: a malformed host, or CONNECT headers that clash with the arguments.
+    """
+    client = Client(
+        parse_hosts(hosts),
+        login=login,
+        passcode=passcode,
+        vhost=vhost,
+        versions=versions,
+        heartbeats=heartbeats,
+        heartbeat_tolerance=heartbeat_tolerance,
+        ssl=ssl,
+        connect_timeout=connect_timeout,
+        disconnect_timeout=disconnect_timeout,
+        receipt_timeout=receipt_timeout,
+        reconnect=reconnect,
+        subscription_buffer=subscription_buffer,
+        headers=headers,
+        stream_factory=stream_factory,
+        limits=limits,
+    )
+    try:
+        # Strict groups whatever the trio version, so the unwrapping below is the one
+        # behaviour users see: their own exception, not a group around it.
+        async with trio.open_nursery(strict_exception_groups=True) as nursery:
+            client._nursery = nursery
+            await nursery.start(client._run)
+            try:
+                yield client
+            finally:
+                await client._shutdown()
+    except BaseException as exc:
+        inner = _single(exc)
+        if inner is None:
+            raise
+        raise inner from inner.__cause__
