@@ -13,7 +13,6 @@ marker (strictness makes the fix visible).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -236,13 +235,13 @@ class CountingPattern:
 
 
 @pytest.fixture
-def counting_reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[FrameReader]:
+def counting_reader(monkeypatch: pytest.MonkeyPatch) -> FrameReader:
     monkeypatch.setattr(reader_module, "_HEAD_END", CountingPattern(reader_module._HEAD_END))
     _Counter.scanned = 0
     reader = FrameReader(Limits(max_header_count=100_000, max_header_line=100_000))
     reader.rules = rules_for("1.2")
     reader._buf = CountingBuffer()
-    yield reader
+    return reader
 
 
 def _feed_all(reader: FrameReader, chunks: list[bytes]) -> list[Frame]:
