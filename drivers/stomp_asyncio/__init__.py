@@ -26,6 +26,7 @@ passcodes are never logged.
 
 from __future__ import annotations
 
+from stomp_core import LocalProtocolError as LocalProtocolError
 from stomp_core._client import BrokerError as BrokerError
 from stomp_core._client import ClientState as ClientState
 from stomp_core._client import ConnectFailed as ConnectFailed
@@ -51,6 +52,7 @@ __all__ = [
     "ConnectFailed",
     "ConnectionLost",
     "Endpoint",
+    "LocalProtocolError",
     "Message",
     "ProtocolViolation",
     "ReceiptTimeout",

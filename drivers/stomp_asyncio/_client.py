@@ -666,13 +666,12 @@ class Client:
             link.send(unsubscribe)
             link.flush_nowait()
 
-    async def _unsubscribe(self, subscription: Subscription) -> None:
+    async def _unsubscribe(self, subscription: Subscription, *, receipt: bool = False) -> None:
         self._subscriptions.pop(subscription.id, None)
         self._full.discard(subscription.id)
         self._buffer_has_room()
         if subscription.id not in self._registry.subscriptions:
             return
-        unsubscribe = Unsubscribe(id=subscription.id)
         link = self._link
         try:
             if (
@@ -682,18 +681,32 @@ class Client:
                 or subscription.id not in link.core.subscriptions
             ):
                 return  # the broker forgets it with the connection
-            await asyncio.wait_for(
-                self._send(lambda rid: Unsubscribe(id=subscription.id), receipt=False, link=link),
-                self._options.receipt_timeout,
+            sending = self._send(
+                lambda rid: Unsubscribe(id=subscription.id, receipt=rid),
+                receipt=receipt,
+                link=link,
             )
-        except (StompError, asyncio.TimeoutError) as exc:
-            log.debug("UNSUBSCRIBE %s not sent: %s", subscription.id, exc)
+            if receipt:
+                await sending  # its errors are the caller's business
+            else:
+                try:
+                    await asyncio.wait_for(sending, self._options.receipt_timeout)
+                except (StompError, asyncio.TimeoutError) as exc:
+                    log.debug("UNSUBSCRIBE %s not sent: %s", subscription.id, exc)
         finally:
-            self._registry.record(unsubscribe)
+            self._registry.record(Unsubscribe(id=subscription.id))  # never replayed
 
     async def _acknowledge(
-        self, message: Message, *, nack: bool, transaction: str | None, receipt: bool
+        self,
+        message: Message,
+        *,
+        nack: bool,
+        transaction: Transaction | str | None,
+        receipt: bool,
     ) -> None:
+        if isinstance(transaction, Transaction):
+            transaction._check()  # ConnectionLost if the broker aborted it
+            transaction = transaction.id
         link = await self._ready_link()
         if message.generation != self._generation:
             raise ConnectionLost(

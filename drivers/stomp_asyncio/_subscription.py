@@ -9,10 +9,11 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING
 
 from stomp_core import Message as MessageEvent
-from stomp_core._client import decode_text
+from stomp_core._client import ConnectionLost, decode_text
 
 if TYPE_CHECKING:
     from ._client import Client
+    from ._transaction import Transaction
 
 __all__ = ["Message", "Subscription"]
 
@@ -85,7 +86,9 @@ class Message:
         """Whether it arrived on the connection that is live now (only those can be acked)."""
         return self._client._generation == self._generation
 
-    async def ack(self, *, transaction: str | None = None, receipt: bool = False) -> None:
+    async def ack(
+        self, *, transaction: Transaction | str | None = None, receipt: bool = False
+    ) -> None:
         """Acknowledge it (``client`` and ``client-individual`` subscriptions).
 
         The right headers for the negotiated version are used (``id`` = ``ack`` header in
@@ -99,7 +102,9 @@ class Message:
         """
         await self._client._acknowledge(self, nack=False, transaction=transaction, receipt=receipt)
 
-    async def nack(self, *, transaction: str | None = None, receipt: bool = False) -> None:
+    async def nack(
+        self, *, transaction: Transaction | str | None = None, receipt: bool = False
+    ) -> None:
         """Reject it (STOMP 1.1+): the broker redelivers or dead-letters it.
 
         Raises:
@@ -176,14 +181,38 @@ class Subscription:
         await self.close()
 
     async def close(self) -> None:
-        """UNSUBSCRIBE (best effort if the connection is gone) and end the iteration."""
-        if self._closed:
+        """Unsubscribe now, without waiting for a receipt (see :meth:`unsubscribe`)."""
+        await self.unsubscribe()
+
+    async def unsubscribe(self, *, receipt: bool = False) -> None:
+        """UNSUBSCRIBE now (best effort if the connection is gone); iteration ends.
+
+        Leaving the ``async with`` block does nothing more afterwards.
+
+        Args:
+            receipt: wait until the broker confirms the UNSUBSCRIBE.
+        """
+        if self._closed and not self._active:
             return
-        self._closed = True
         self._end(None)
         if self._active:
             self._active = False
-            await self._client._unsubscribe(self)
+            await self._client._unsubscribe(self, receipt=receipt)
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The extra SUBSCRIBE headers given."""
+        return MappingProxyType(dict(self._headers))
+
+    @property
+    def capacity(self) -> int:
+        """The buffer bound."""
+        return self._capacity
+
+    @property
+    def closed(self) -> bool:
+        """Whether the subscription ended (unsubscribed, or the client closed)."""
+        return self._closed
 
     # ------------------------------------------------------------- iteration
 
@@ -207,13 +236,18 @@ class Subscription:
     async def get(self, timeout: float | None = None) -> Message:
         """The next message, waiting at most ``timeout`` seconds (``None``: no limit).
 
+        Like ``anext(sub)`` but raising instead of stopping.
+
         Raises:
-            TimeoutError: nothing arrived in time.
-            StopAsyncIteration: the subscription is closed.
+            TimeoutError: nothing arrived in time (the subscription carries on).
+            ConnectionLost: the subscription is closed, or the client failed.
         """
-        if timeout is None:
-            return await self.__anext__()
-        return await asyncio.wait_for(self.__anext__(), timeout)
+        try:
+            if timeout is None:
+                return await self.__anext__()
+            return await asyncio.wait_for(self.__anext__(), timeout)
+        except StopAsyncIteration:
+            raise ConnectionLost(f"subscription {self.id!r} is closed") from None
 
     @property
     def buffered(self) -> int:
@@ -243,11 +277,7 @@ class Subscription:
         if error is not None and self._ended is None:
             self._ended = error
         self._closed = True
-        had_full = self.full
-        if error is None:
-            self._buffer.clear()
-        if had_full:
-            self._client._buffer_has_room()
+        # Messages already buffered stay readable; the iteration ends after them.
         self._wake()
 
     def _wake(self) -> None:

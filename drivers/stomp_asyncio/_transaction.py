@@ -67,12 +67,22 @@ class Transaction:
         self._client._transactions.pop(self.id, None)
         await self._client._send(lambda rid: Commit(transaction=self.id, receipt=rid), receipt=True)
 
-    async def abort(self) -> None:
-        """Send ABORT (no receipt: the broker aborts anyway if the connection drops)."""
+    async def abort(self, *, receipt: bool = False) -> None:
+        """Send ABORT.  Aborting a transaction whose connection dropped does nothing: the
+        broker already aborted it (conformance 100).
+
+        Args:
+            receipt: wait until the broker confirms the ABORT.
+        """
+        if self._lost_error is not None:
+            self._open, self._done = False, True
+            return
         self._check()
         self._open, self._done = False, True
         self._client._transactions.pop(self.id, None)
-        await self._client._send(lambda rid: Abort(transaction=self.id), receipt=False)
+        await self._client._send(
+            lambda rid: Abort(transaction=self.id, receipt=rid), receipt=receipt
+        )
 
     async def send(
         self,
@@ -94,15 +104,19 @@ class Transaction:
             receipt=receipt,
         )
 
-    async def ack(self, message: Message) -> None:
+    async def ack(self, message: Message, *, receipt: bool = False) -> None:
         """ACK within the transaction (takes effect at COMMIT, conformance 99)."""
         self._check()
-        await message.ack(transaction=self.id)
+        await message.ack(transaction=self.id, receipt=receipt)
 
-    async def nack(self, message: Message) -> None:
-        """NACK within the transaction."""
+    async def nack(self, message: Message, *, receipt: bool = False) -> None:
+        """NACK within the transaction (1.1+)."""
         self._check()
-        await message.nack(transaction=self.id)
+        await message.nack(transaction=self.id, receipt=receipt)
+
+    def __repr__(self) -> str:
+        state = "lost" if self._lost_error else "open" if self._open else "closed"
+        return f"<Transaction {self.id!r} {state}>"
 
     async def __aenter__(self) -> Transaction:
         await self.begin()

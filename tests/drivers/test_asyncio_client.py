@@ -7,7 +7,7 @@ import asyncio
 import logging
 
 import pytest
-from asyncio_harness import ScriptedServer, memory_client, run, servers
+from asyncio_harness import ScriptedServer, memory_client, run, servers, wait_until
 
 import stomp_asyncio
 from stomp_asyncio import BrokerError, ConnectFailed, ReceiptTimeout
@@ -400,5 +400,58 @@ def test_operations_outside_the_block_fail_cleanly() -> None:
         with pytest.raises(RuntimeError, match="one 'async with'"):
             async with client:
                 pass
+
+    run(main)
+
+
+def test_unsubscribe_with_receipt_and_buffered_messages_stay_readable() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        async with memory_client(servers(server)) as client:
+            sub = client.subscribe("/queue/a", headers={"prefetch-count": "5"}, buffer=7)
+            assert sub.capacity == 7
+            assert sub.headers == {"prefetch-count": "5"}
+            async with sub:
+                subscribe = await server.next(Subscribe)
+                deliver(server, subscribe, 2)
+                await wait_until(lambda: sub.buffered == 2)
+                await sub.unsubscribe(receipt=True)
+                assert sub.closed
+                unsubscribe = await server.next(Unsubscribe)
+                assert unsubscribe.receipt is not None
+                assert [m.message_id async for m in sub] == ["m1", "m2"]
+                with pytest.raises(stomp_asyncio.ConnectionLost, match="closed"):
+                    await sub.get(1)
+            assert len(server.of(Unsubscribe)) == 1  # leaving the block added nothing
+
+    run(main)
+
+
+def test_transaction_receipts_and_abort_after_loss_is_a_no_op() -> None:
+    async def main() -> None:
+        first, second = ScriptedServer(), ScriptedServer()
+        client = memory_client(
+            servers(first, second), reconnect=stomp_asyncio.ReconnectPolicy(jitter=0.0)
+        )
+        async with client, client.subscribe("/queue/a", ack="client") as sub:
+            subscribe = await first.next(Subscribe)
+            deliver(first, subscribe, 1)
+            message = await sub.get(5)
+            tx = client.transaction()
+            await tx.begin()
+            await tx.ack(message, receipt=True)
+            assert first.of(Ack)[0].receipt is not None
+            assert "open" in repr(tx)
+            await tx.abort(receipt=True)
+            assert first.of(Abort)[0].receipt is not None
+            lost = client.transaction()
+            await lost.begin()
+            first.drop()
+            await wait_until(lambda: "lost" in repr(lost))
+            await lost.abort()  # the broker already aborted it: nothing to send
+            with pytest.raises(stomp_asyncio.ConnectionLost):
+                await client.send("/queue/a", "x", transaction=lost)
+            await wait_until(lambda: client.state is stomp_asyncio.ClientState.CONNECTED)
+        assert not second.of(Abort)
 
     run(main)
