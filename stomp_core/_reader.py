@@ -7,16 +7,24 @@ Grammar (spec 1.2 "Augmented BNF", conformance items 1-20)::
 
 How the buffer works (conformance 17 and 18, the h11 ``_receivebuffer`` idea):
 
-* One ``bytearray`` holds unparsed bytes.  A finished frame is removed with
+* One ``bytearray`` holds unparsed bytes.  Finished frames are removed with
   ``del buf[:n]``, which CPython implements by advancing the array's start, so
   consuming many small frames from one large read costs O(frame), not O(buffer).
 * Every search remembers where it stopped (``_scan``), so bytes are looked at once
   however the input is chunked: the header-block search restarts two bytes before the
   old end (a terminator may straddle chunks), the NUL search restarts at the old end,
   and a counted body is not searched at all: :meth:`FrameReader.next_frame` returns at
-  once until ``_need`` bytes are buffered.
-* The header block is decoded once and split by one regular-expression ``findall``;
-  unescaping only runs when the block holds a backslash.
+  once until ``_need`` bytes are buffered.  A large counted body (256 KiB or more still
+  missing) is not even appended to the buffer: its chunks are kept in a list and
+  joined once, so each body byte is copied once.
+* The header block is decoded once and split into lines once; each line is split at
+  its first ``:`` unless the same line was seen before (a small per-reader cache: most
+  header lines of a subscription's messages repeat).  Unescaping only runs when the
+  block holds a backslash.
+* Once a version is negotiated, one call parses every complete frame already buffered
+  and hands them out one per call (``_ready``): the per-call overhead is paid once per
+  read rather than once per frame.  A bad frame in such a batch is left for the next
+  call, so the frames before it are delivered first and the error comes in order.
 
 Receive limits (:class:`~stomp_core._limits.Limits`, conformance 45-46) are checked
 while the frame is still incomplete, and a ``content-length`` is only ever compared
@@ -69,10 +77,6 @@ _VIEW_COPY_THRESHOLD = 64 * 1024
 _LARGE_BODY = 256 * 1024
 # A _need no buffer reaches.
 _NEVER = 1 << 62
-
-
-class _Incomplete(Exception):
-    """Internal: a frame after the first one of a batch is not complete yet."""
 
 
 class FrameReader:
@@ -266,7 +270,7 @@ class FrameReader:
             while True:
                 frame, pos = self._parse_frame_at(buf, pos, size, match)
                 if frame is None:
-                    return None  # pos == 0: the body is incomplete; state was kept
+                    break  # the frame at pos has an incomplete body; its state is saved
                 if result is None:
                     result = frame
                 else:
@@ -284,10 +288,13 @@ class FrameReader:
                 match = _HEAD_END.search(buf, pos)
                 if match is None:
                     break
-        except (RemoteProtocolError, UnicodeDecodeError, _Incomplete):
+        except (RemoteProtocolError, UnicodeDecodeError):
             if result is None:
                 raise
-            # A later frame is incomplete or bad: the next call parses it again.
+            # A later frame is bad: the next call parses it again and raises.
+        if result is None:
+            # The first frame's body is incomplete: wait for it (or fail on limits).
+            return self._parse_body(buf)
         del buf[:pos]
         self._need = 0
         return result
@@ -297,9 +304,9 @@ class FrameReader:
     ) -> tuple[Frame | None, int]:
         """Parse the frame at ``pos`` whose blank line is ``match``.
 
-        Returns the frame and the offset after its NUL.  When the body is incomplete:
-        at ``pos == 0`` the body state is saved and ``(None, 0)`` returned; at a later
-        offset :class:`_Incomplete` is raised and nothing is saved.
+        Returns the frame and the offset after its NUL, or, when the body is incomplete,
+        ``(None, pos)`` after saving the body state relative to ``pos`` (the caller
+        removes the bytes before ``pos``; :meth:`_parse_body` takes over from there).
         """
         head_end = match.start()
         body_start = match.end()
@@ -381,15 +388,14 @@ class FrameReader:
             if end >= size:
                 end = -1
         if end < 0 or end > max_end:
-            # Incomplete (or, for a NUL-ended body, too large): the body code decides.
-            if pos:
-                raise _Incomplete
+            # Incomplete (or, for a NUL-ended body, too large): the body code decides,
+            # once the frames before this one were handed out.
             self._command = command
             self._headers = headers
-            self._body_start = body_start
-            self._body_end = -1 if length is None else body_start + length
-            self._scan = size if end < 0 else body_start
-            return self._parse_body(buf), 0
+            self._body_start = body_start - pos
+            self._body_end = -1 if length is None else body_start + length - pos
+            self._scan = (size if end < 0 else body_start) - pos
+            return None, pos
         if buf[end]:
             # Conformance 15: "still needs to be terminated with a NULL octet".
             raise self._missing_nul(end - body_start, buf[end])
