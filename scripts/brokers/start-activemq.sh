@@ -176,10 +176,10 @@ install -d /etc/activemq/instances-enabled
 ln -sfn "../instances-available/$INSTANCE" "/etc/activemq/instances-enabled/$INSTANCE"
 
 all_ports_answer() {
-    stomp_answers "$STOMP_PORT" --login admin --passcode password \
-        && stomp_answers "$SSL_PORT" --login admin --passcode password \
+    stomp_answers "$STOMP_PORT" --server ActiveMQ/ --login admin --passcode password \
+        && stomp_answers "$SSL_PORT" --server ActiveMQ/ --login admin --passcode password \
             --tls --cafile "$STOMP_TEST_CA" \
-        && stomp_answers "$MTLS_PORT" --login admin --passcode password \
+        && stomp_answers "$MTLS_PORT" --server ActiveMQ/ --login admin --passcode password \
             --tls --cafile "$STOMP_TEST_CA" \
             --certfile "$STOMP_TEST_CLIENT_CERT" --keyfile "$STOMP_TEST_CLIENT_KEY"
 }

@@ -82,7 +82,7 @@ ensure_vhosts() {
     local vh
     for vh in $EXTRA_VHOSTS; do
         # A CONNECT on the vhost is the cheapest check (rabbitmqctl boots a VM: ~1 s).
-        stomp_answers "$STOMP_PORT" --login guest --passcode guest --vhost "$vh" && continue
+        stomp_answers "$STOMP_PORT" --server RabbitMQ/ --login guest --passcode guest --vhost "$vh" && continue
         say "creating vhost $vh (guest: all permissions)"
         ctl -q add_vhost "$vh" >&2 || true  # "already exists" is fine
         ctl -q set_permissions -p "$vh" guest ".*" ".*" ".*" >&2 \
@@ -91,7 +91,7 @@ ensure_vhosts() {
 }
 
 # ---- 3. already up? ----------------------------------------------------------------
-if stomp_answers "$STOMP_PORT" --login guest --passcode guest; then
+if stomp_answers "$STOMP_PORT" --server RabbitMQ/ --login guest --passcode guest; then
     say "RabbitMQ already answers STOMP on 127.0.0.1:$STOMP_PORT"
     ensure_vhosts
     emit
@@ -119,7 +119,7 @@ say "starting the node (rabbitmq-server -detached; log $LOG)"
 
 # ---- 5. wait for a real CONNECTED (bounded) ---------------------------------------
 deadline=$(( $(ms_now) + BROKER_START_TIMEOUT * 1000 ))
-until stomp_answers "$STOMP_PORT" --login guest --passcode guest; do
+until stomp_answers "$STOMP_PORT" --server RabbitMQ/ --login guest --passcode guest; do
     if [ -s "$PIDFILE" ] && ! alive "$(cat "$PIDFILE" 2>/dev/null)"; then
         tail -n 40 "$LOG" >&2 2>/dev/null || true
         fail "the RabbitMQ node died while starting (log: $LOG)"

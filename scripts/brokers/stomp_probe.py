@@ -11,7 +11,7 @@ Usage::
 
     stomp_probe.py --port 61613 [--host 127.0.0.1] [--login guest --passcode guest]
                    [--vhost /] [--tls --cafile CA.pem [--certfile C --keyfile K]]
-                   [--timeout 3] [--wait 0] [--quiet]
+                   [--server RabbitMQ/] [--timeout 3] [--wait 0] [--quiet]
 
 Exit status 0 when CONNECTED arrived, 1 otherwise (the last failure on stderr).  Only
 ever talks to the address it is given; the scripts pass loopback addresses only.
@@ -48,12 +48,16 @@ def probe(
     passcode: str | None = None,
     tls: ssl.SSLContext | None = None,
     timeout: float = 3.0,
+    server: str | None = None,
 ) -> str:
     """Send one CONNECT and return the CONNECTED frame's header block.
 
+    ``server``, if given, must start the CONNECTED ``server`` header (e.g. ``ActiveMQ/``):
+    something else answering on the broker's port is not the broker.
+
     Raises:
         OSError: the connection failed, closed early, timed out, or the broker
-            answered something other than CONNECTED.
+            answered something other than CONNECTED (from the expected server).
     """
     deadline = time.monotonic() + timeout
     raw = socket.create_connection((host, port), timeout=timeout)
@@ -77,6 +81,11 @@ def probe(
         command = head.split("\n", 1)[0].strip()
         if command != "CONNECTED":
             raise ConnectionError(f"broker answered {command}: {head[:300]!r}")
+        if server is not None:
+            names = [line[7:] for line in head.split("\n") if line.startswith("server:")]
+            if not names or not names[0].startswith(server):
+                found = names[0] if names else "no server header"
+                raise ConnectionError(f"CONNECTED from {found!r}, not {server!r}")
         # The answer is what counted; a hasty close after it does not matter.
         with contextlib.suppress(OSError):
             sock.sendall(b"DISCONNECT\n\n\x00")
@@ -98,6 +107,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keyfile", help="client private key (PEM)")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds per attempt")
     parser.add_argument("--wait", type=float, default=0.0, help="keep retrying this many seconds")
+    parser.add_argument("--server", help="required start of the CONNECTED server header")
     parser.add_argument("--quiet", action="store_true")
     return parser.parse_args(argv)
 
@@ -121,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 passcode=args.passcode,
                 tls=context,
                 timeout=args.timeout,
+                server=args.server,
             )
         except OSError as exc:
             failure = exc

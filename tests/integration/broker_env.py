@@ -136,17 +136,24 @@ def _probe() -> ModuleType:
     return _probe_module
 
 
-def probe_connected(host: str, port: int, login: str, passcode: str, vhost: str) -> str | None:
-    """One CONNECT; ``None`` when CONNECTED came back, else why not."""
+def probe_connected(
+    host: str, port: int, login: str, passcode: str, vhost: str, server: str | None = None
+) -> str | None:
+    """One CONNECT; ``None`` when CONNECTED came back (from ``server``), else why not."""
     try:
-        _probe().probe(host, port, vhost=vhost, login=login, passcode=passcode, timeout=5.0)
+        _probe().probe(
+            host, port, vhost=vhost, login=login, passcode=passcode, timeout=5.0, server=server
+        )
     except OSError as exc:
         return str(exc)
     return None
 
 
-def _ensure(script: str, required: tuple[str, ...], check: tuple[str, str, str, str, str]) -> None:
-    """Make sure the variables exist and the broker answers, starting it if we may."""
+def _ensure(
+    script: str, required: tuple[str, ...], check: tuple[str, str, str, str, str], server: str
+) -> None:
+    """Make sure the variables exist and the broker (``server`` in CONNECTED) answers,
+    starting it if we may."""
     missing = [name for name in required if not os.environ.get(name)]
     if missing:
         _run_start_script(script)
@@ -154,11 +161,11 @@ def _ensure(script: str, required: tuple[str, ...], check: tuple[str, str, str, 
         if missing:
             raise BrokerUnavailable(f"{script} did not print {', '.join(missing)}")
     host, port, login, passcode, vhost = (os.environ[name] for name in check)
-    why = probe_connected(host, int(port), login, passcode, vhost)
+    why = probe_connected(host, int(port), login, passcode, vhost, server)
     if why is not None and os.geteuid() == 0:
         # Variables from an earlier shell, broker since stopped: the script restarts it.
         _run_start_script(script)
-        why = probe_connected(host, int(port), login, passcode, vhost)
+        why = probe_connected(host, int(port), login, passcode, vhost, server)
     if why is not None:
         raise BrokerUnavailable(
             f"no STOMP CONNECTED from {host}:{port}: {why}; {_how_to_start(script)}"
@@ -174,7 +181,7 @@ def find_rabbitmq() -> Broker:
         "RABBITMQ_PASSWORD",
         "RABBITMQ_VHOST",
     )
-    _ensure("start-rabbitmq.sh", names, names)
+    _ensure("start-rabbitmq.sh", names, names, "RabbitMQ/")
     env = os.environ
     return Broker(
         name="rabbitmq",
@@ -197,7 +204,7 @@ def find_activemq() -> Broker:
         "ACTIVEMQ_HOST",
     )
     required = (*check[:4], "ACTIVEMQ_SSL_PORT", "ACTIVEMQ_MTLS_PORT", "STOMP_TEST_CA")
-    _ensure("start-activemq.sh", required, check)
+    _ensure("start-activemq.sh", required, check, "ActiveMQ/")
     env = os.environ
     return Broker(
         name="activemq",

@@ -55,7 +55,9 @@ def _found(finder: Callable[[], Broker]) -> Broker:
     try:
         return finder()
     except BrokerUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    # Outside the except block: the failure then carries no chained traceback.
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +79,8 @@ def tls_files(activemq: Broker) -> TlsFiles:
     try:
         return find_tls_files()
     except BrokerUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(params=BROKERS)
