@@ -309,3 +309,44 @@ async def test_tls_is_layered_on_any_stream(certs: Path) -> None:
                 heartbeats=(0, 0),
             ) as client:
                 await client.send("/queue/a", b"over TLS over memory", receipt=True)
+
+
+async def test_error_mid_session_fails_the_send_and_closes(
+    broker_factory: Callable[..., RunningBroker],
+) -> None:
+    broker = broker_factory(faults=Faults(error_on=frozenset({"SEND"})))
+    with trio.fail_after(WAIT):
+        async with (
+            stomp_trio.open_connection(url(broker), reconnect=FAST) as client,
+            client.subscribe("/queue/err", receipt=True) as sub,
+        ):
+            with pytest.raises(stomp_trio.BrokerError) as info:
+                await client.send("/queue/err", b"refused", receipt=True)
+            assert info.value.receipt_id is not None
+            # ERROR ends the session and is never retried: the iterator fails.
+            with pytest.raises(stomp_trio.ConnectionLost):
+                await sub.get()
+            assert client.state is S.CLOSED
+
+
+async def test_broker_crash_redelivers_unacked_messages_after_the_reconnect(
+    broker: RunningBroker,
+) -> None:
+    with trio.fail_after(WAIT):
+        async with (
+            stomp_trio.open_connection(url(broker), reconnect=FAST) as client,
+            client.state_changes() as changes,
+            client.subscribe("/queue/crash", ack="client-individual", receipt=True) as sub,
+        ):
+            await client.send("/queue/crash", b"work", receipt=True)
+            first = await sub.get()
+            assert await trio.to_thread.run_sync(broker.drop_connections) == 1
+            await _next_state(changes, S.RECONNECTING)
+            await _next_state(changes, S.CONNECTED)
+            assert not first.from_current_connection
+            with pytest.raises(stomp_trio.ConnectionLost, match="redelivers"):
+                await first.ack()
+            again = await sub.get()
+            assert again.body == b"work"
+            assert again.headers.get("redelivered") == "true"
+            await again.ack(receipt=True)
