@@ -12,7 +12,9 @@ marker (strictness makes the fix visible).
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -1031,3 +1033,41 @@ def test_pending_receipts_are_reported_by_every_ending() -> None:
     pair.client.handle_timer(now=2.0)
     [timeout] = drain(pair.client)
     assert timeout.pending_receipts == ("r1", "bye")  # type: ignore[attr-defined]
+
+
+# ================================================================ the table itself
+
+_TABLE = Path(__file__).resolve().parents[1] / "CONFORMANCE.md"
+_ROW = re.compile(r"^\| (\d+) \|(.*)$", re.MULTILINE)
+_CORE_REF = re.compile(r"`(tests/core/\w+\.py)::(\w+)`")
+
+
+def _functions(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+
+
+def test_the_table_traces_every_item_to_existing_core_tests() -> None:
+    """conformance 1-104: tests/CONFORMANCE.md has one row per item, every core test it
+    cites exists, and every test of this module is cited in the rows it names."""
+    rows = {int(number): row for number, row in _ROW.findall(_TABLE.read_text(encoding="utf-8"))}
+    assert sorted(rows) == list(range(1, 105))
+    root = _TABLE.parents[1]
+    for number, row in rows.items():
+        for path, name in _CORE_REF.findall(row):
+            assert name in _functions(root / path), f"item {number}: {path}::{name} not found"
+    here = Path(__file__)
+    tree = ast.parse(here.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+            continue
+        doc = ast.get_docstring(node) or ""
+        assert doc.startswith("conformance "), node.name
+        if node.name == "test_the_table_traces_every_item_to_existing_core_tests":
+            continue
+        cited = doc.split(":", 1)[0]
+        numbers = {int(n) for n in re.findall(r"\d+", cited)}
+        for number in numbers:
+            assert f"test_conformance.py::{node.name}`" in rows[number], (
+                f"{node.name} claims item {number}, which does not cite it"
+            )
