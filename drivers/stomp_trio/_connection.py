@@ -605,9 +605,9 @@ class Client:
         self._state = state
         change = StateChange(state, endpoint, error, attempt)
         if error is not None:
-            log.info("stomp_trio: %s (%s: %s)", state.value, endpoint, error)
+            log.info("state %s (%s: %s)", state.value, endpoint, error)
         else:
-            log.info("stomp_trio: %s (%s)", state.value, endpoint)
+            log.info("state %s (%s)", state.value, endpoint)
         for observer in list(self._observers):
             observer._push(change)
         if state is ClientState.CLOSED:
@@ -663,7 +663,7 @@ class Client:
                 try:
                     async with link.send_lock:
                         for event in self._registry.replay():
-                            link.core.send(event, now=trio.current_time())
+                            self._resubscribe(link, event)
                         await link.write_pending()
                 except ConnectionLost:
                     pass
@@ -671,6 +671,19 @@ class Client:
                     self._publish(link, connected)
             await link.done.wait()
             nursery.cancel_scope.cancel()
+
+    def _resubscribe(self, link: Link, event: stomp_core.Subscribe) -> None:
+        try:
+            link.core.send(event, now=trio.current_time())
+        except stomp_core.LocalProtocolError as exc:
+            # E.g. another broker of the list negotiated 1.0, which has no
+            # client-individual: this subscription cannot live on this connection.
+            self._registry.record(
+                stomp_core.Unsubscribe(id=event.id, destination=event.destination)
+            )
+            sub = self._subscriptions.pop(event.id or event.destination, None)
+            if sub is not None:
+                sub._close(ConnectionLost(f"cannot subscribe again after reconnecting: {exc}"))
 
     def _link_lost(self, link: Link) -> None:
         """Fail what died with ``link``: receipts, transactions, a held message."""

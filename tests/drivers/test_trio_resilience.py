@@ -430,3 +430,36 @@ async def test_a_broker_that_neither_reads_nor_writes_is_detected(
                 assert "heart-beat" in str(change.error)
                 assert trio.current_time() == pytest.approx(1.5)
         nursery.cancel_scope.cancel()
+
+
+async def test_a_subscription_the_new_broker_cannot_take_fails_alone(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            first = await network.accept()
+            await first.accept(version="1.2")
+            await first.expect(sc.Subscribe)
+            await first.expect(sc.Subscribe)
+            await first.close()
+            # The next broker speaks 1.0 only: no client-individual there.
+            second = await network.accept()
+            await second.accept(version="1.0")
+            replayed = await second.expect(sc.Subscribe)
+            assert replayed.ack == "auto"
+            await second.message(replayed, b"still here", message_id="m1")
+            await second.expect(sc.Unsubscribe)
+            await second.finish_disconnect()
+
+        nursery.start_soon(server)
+        async with (
+            stomp_trio.open_connection("stomp://h", **options(network)) as client,
+            client.subscribe("/queue/strict", ack="client-individual") as strict,
+            client.subscribe("/queue/easy") as easy,
+        ):
+            with pytest.raises(stomp_trio.ConnectionLost, match="cannot subscribe again"):
+                await strict.get()
+            assert (await easy.get()).body == b"still here"
+            assert client.version == "1.0"
