@@ -95,6 +95,11 @@ class Client:
         self._resume_scheduled = False
         self._heartbeats_before = 0
 
+    def __repr__(self) -> str:
+        where = f" {self._endpoint}" if self._endpoint is not None else ""
+        version = f" STOMP {self.version}" if self.version else ""
+        return f"<stomp_asyncio.Client {self._state.value}{where}{version}>"
+
     # ------------------------------------------------------------------ properties
 
     @property

@@ -168,6 +168,8 @@ class Subscription:
     # ------------------------------------------------------------- context manager
 
     async def __aenter__(self) -> Subscription:
+        if self._active or self._closed:
+            raise RuntimeError("a Subscription can be entered only once")
         await self._client._subscribe(self)
         self._active = True
         return self

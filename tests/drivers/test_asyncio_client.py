@@ -423,6 +423,9 @@ def test_unsubscribe_with_receipt_and_buffered_messages_stay_readable() -> None:
                 with pytest.raises(stomp_asyncio.ConnectionLost, match="closed"):
                     await sub.get(1)
             assert len(server.of(Unsubscribe)) == 1  # leaving the block added nothing
+            with pytest.raises(RuntimeError, match="once"):
+                await sub.__aenter__()
+            assert repr(client) == "<stomp_asyncio.Client connected broker:61613 STOMP 1.2>"
 
     run(main)
 
