@@ -458,3 +458,30 @@ def test_transaction_receipts_and_abort_after_loss_is_a_no_op() -> None:
         assert not second.of(Abort)
 
     run(main)
+
+
+def test_tcp_connect_timeout_and_subscription_misuse() -> None:
+    async def main() -> None:
+        async def hang(endpoint: object) -> ScriptedServer:
+            await asyncio.sleep(3600)
+            raise AssertionError("unreachable")
+
+        client = memory_client(hang, connect_timeout=3.0)
+        with pytest.raises(ConnectFailed, match="timed out after 3 s"):
+            async with client:
+                pass
+
+        server = ScriptedServer()
+        async with memory_client(servers(server)) as client:
+            with pytest.raises(ValueError, match="buffer"):
+                client.subscribe("/q", buffer=0)
+            async with client.subscribe("/q", id="same"):
+                with pytest.raises(ValueError, match="already in use"):
+                    async with client.subscribe("/r", id="same"):
+                        pass
+            tx = client.transaction()
+            async with tx:
+                await client.send("/q", "in tx", transaction=tx)
+        assert [s.transaction for s in server.of(Send)] == [tx.id]
+
+    run(main)

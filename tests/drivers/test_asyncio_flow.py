@@ -329,3 +329,48 @@ def test_disconnect_while_a_writer_is_stuck_is_bounded() -> None:
         assert client.state is ClientState.CLOSED
 
     run(main)
+
+
+def test_loss_fails_the_writer_mid_frame_and_the_senders_queued_behind_it() -> None:
+    async def main() -> None:
+        first, second = ScriptedServer(), ScriptedServer()
+        client = memory_client(servers(first, second), reconnect=NO_JITTER)
+        async with client:
+            assert first.transport is not None
+            first.transport.pause_reading()
+            big = asyncio.create_task(client.send("/queue/big", b"x" * (4 * WRITE_CHUNK)))
+            await started(big)
+            queued = asyncio.create_task(client.send("/queue/small", "y"))
+            await started(queued)
+            first.drop()
+            with pytest.raises(ConnectionLost):
+                await big
+            with pytest.raises(ConnectionLost, match="before the frame was sent"):
+                await queued
+            await wait_until(lambda: client.state is ClientState.CONNECTED)
+            await client.send("/queue/small", "z", receipt=True)
+        assert [s.body for s in second.of(Send)] == [b"z"]
+
+    run(main)
+
+
+def test_unsubscribe_that_cannot_be_written_in_time_is_given_up() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = memory_client(servers(server), receipt_timeout=2.0)
+        async with client:
+            assert server.transport is not None
+            sub = client.subscribe("/queue/a")
+            await sub.__aenter__()
+            server.transport.pause_reading()
+            big = asyncio.create_task(client.send("/queue/big", b"x" * (4 * WRITE_CHUNK)))
+            await started(big)
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            await sub.close()  # waits for the write lock at most receipt_timeout
+            assert loop.time() - start == pytest.approx(2.0)
+            assert dict(client._registry.subscriptions) == {}  # never replayed
+            server.transport.resume_reading()
+            await asyncio.wait_for(big, 5)
+
+    run(main)
