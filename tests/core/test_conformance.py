@@ -910,6 +910,30 @@ def test_transaction_frames() -> None:
         pair.server.next_event()
 
 
+def test_ids_are_unique_while_in_use_and_reusable_after() -> None:
+    """conformance 40, 76 and 81 (decision D81): receipt, subscription and transaction ids
+    are refused while in use; once resolved or closed they may be used again."""
+    pair = connected("1.2")
+    pair.client.send(Begin(transaction="t1", receipt="r1"), now=0)
+    pair.client.send(Subscribe(destination="/q", id="0"), now=0)
+    with pytest.raises(LocalProtocolError, match="already open"):
+        pair.client.send(Begin(transaction="t1"), now=0)
+    with pytest.raises(LocalProtocolError, match="already in use"):
+        pair.client.send(Subscribe(destination="/r", id="0"), now=0)
+    with pytest.raises(LocalProtocolError, match="already awaited"):
+        pair.client.send(Send(destination="/q", receipt="r1"), now=0)
+    pair.client.send(Commit(transaction="t1"), now=0)
+    pair.client.send(Unsubscribe(id="0"), now=0)
+    pair.to_server()
+    pair.server.send(Receipt(receipt_id="r1"), now=0)
+    pair.to_client()
+    pair.client.send(Begin(transaction="t1", receipt="r1"), now=0)
+    pair.client.send(Subscribe(destination="/r", id="0"), now=0)
+    assert pair.client.transactions == ("t1",)
+    assert pair.client.subscriptions == {"0": "auto"}
+    assert pair.client.pending_receipts == ("r1",)
+
+
 def test_disconnect_eof_before_receipt() -> None:
     """conformance 84: EOF before the DISCONNECT's RECEIPT ends the session, with the
     receipt reported as never received (the driver logs a warning)."""
