@@ -814,3 +814,31 @@ def test_header_line_cache_mixed_hits_long_lines_and_churn() -> None:
     assert expect_error(b"SEND\nk:v\n\n\x00SEND\nk:v\nkv\n\n\x00", "without ':'", V12) == [
         Frame("SEND", (("k", "v"),))
     ]
+
+
+def test_parsed_frames_are_ordinary_frames() -> None:
+    """The parser fills Frame's slots directly; the result must be a normal Frame."""
+    import dataclasses
+
+    (frame,) = frames_of(b"SEND\nk:v\n\nbody\x00", V12)
+    expected = Frame("SEND", (("k", "v"),), b"body")
+    assert type(frame) is Frame
+    assert frame == expected
+    assert hash(frame) == hash(expected)
+    assert repr(frame) == repr(expected)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        frame.command = "X"  # type: ignore[misc]
+
+
+def test_single_lf_after_nul_and_longer_runs_in_a_batch() -> None:
+    data = b"SEND\n\na\x00\nSEND\n\nb\x00\n\nSEND\n\nc\x00\r\nSEND\n\nd\x00\n"
+    assert parse(data, V12) == [
+        Frame("SEND", (), b"a"),
+        HEARTBEAT,
+        Frame("SEND", (), b"b"),
+        HEARTBEAT,
+        Frame("SEND", (), b"c"),
+        HEARTBEAT,
+        Frame("SEND", (), b"d"),
+        HEARTBEAT,
+    ]
