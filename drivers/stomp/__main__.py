@@ -157,8 +157,9 @@ class StompCLI(ConnectionListener, cmd.Cmd):
         self.__subscriptions: dict[str, SubscriptionInfo] = {}
         self.__subscription_id = 1
         self.__quit = False
-        address = [(host, int(port))]
         self.conn: Any
+        if ver in ("1.0", "1.1", "1.2"):
+            address = [(host or "localhost", int(port or 61613))]
         if ver == "1.0":
             self.conn = StompConnection10(address)
         elif ver == "1.1":
@@ -181,7 +182,7 @@ class StompCLI(ConnectionListener, cmd.Cmd):
                 verify=not ssl_insecure,
             )
         self.conn.set_listener("", self)
-        self.conn.connect(self.user, self.passcode, wait=True)
+        self.conn.connect(self.user or "", self.passcode or "", wait=True)
 
     # ------------------------------------------------------------------ output
 
@@ -296,6 +297,10 @@ class StompCLI(ConnectionListener, cmd.Cmd):
     do_exit = do_quit
     do_EOF = do_quit
 
+    def help_help(self) -> None:
+        """Help of help."""
+        self.help("help [command]", "Show the commands, or the help of one command.")
+
     def help_quit(self) -> None:
         """Help of quit."""
         self.__help("quit")
@@ -317,7 +322,7 @@ class StompCLI(ConnectionListener, cmd.Cmd):
         sid = str(self.__subscription_id)
         self.__subscription_id += 1
         self.__sysout(
-            f"Subscribing to '{name}' with acknowledge set to '{ack_mode}', id set to '{sid}'"
+            f'Subscribing to "{name}" with acknowledge set to "{ack_mode}", id set to "{sid}"'
         )
         self.conn.subscribe(destination=name, ack=ack_mode, id=sid)
         self.__subscriptions[name] = SubscriptionInfo(sid, ack_mode)
@@ -337,7 +342,7 @@ class StompCLI(ConnectionListener, cmd.Cmd):
             self.__error(f"You are not subscribed to {name}")
             return
         info = self.__subscriptions.pop(name)
-        self.__sysout(f"Unsubscribing from '{name}'")
+        self.__sysout(f'Unsubscribing from "{name}"')
         if self.nversion == "1.0":
             self.conn.unsubscribe(destination=name, id=info.id)
         else:

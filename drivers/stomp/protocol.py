@@ -435,9 +435,11 @@ class Protocol11(Protocol10):
         headers: Mapping[str, Any] | None = None,
         **keyword_headers: Any,
     ) -> None:
-        """UNSUBSCRIBE subscription ``id``."""
+        """UNSUBSCRIBE subscription ``id`` (other keywords, even ``destination``, are headers)."""
         _require("id", id)
-        super().unsubscribe(None, id, headers, **keyword_headers)
+        merged = _merge(headers, keyword_headers)
+        merged[HDR_ID] = str(id)
+        self.send_frame(CMD_UNSUBSCRIBE, merged)
 
     def _ack_headers(
         self, id: str, subscription: str | None, transaction: str | None, receipt: str | None

@@ -42,7 +42,7 @@ def test_cli_session(version: str, tmp_path: Path) -> None:
             cli.onecmd("subscribe /queue/cli client-individual")
             out.wait_for("ack mode 'client-individual' does not exist in STOMP 1.0")
         cli.onecmd("subscribe /queue/cli client")
-        out.wait_for("Subscribing to '/queue/cli' with acknowledge set to 'client', id set to")
+        out.wait_for('Subscribing to "/queue/cli" with acknowledge set to "client", id set to')
         cli.onecmd("subscribe /queue/cli")
         out.wait_for("Already subscribed to /queue/cli")
         cli.onecmd("send /queue/cli hello  world")
@@ -85,7 +85,7 @@ def test_cli_session(version: str, tmp_path: Path) -> None:
         cli.onecmd("help send")
         out.wait_for("Usage:")
         cli.onecmd("unsubscribe /queue/cli")
-        out.wait_for("Unsubscribing from '/queue/cli'")
+        out.wait_for('Unsubscribing from "/queue/cli"')
         cli.onecmd("unsubscribe /queue/cli")
         out.wait_for("You are not subscribed to /queue/cli")
         assert cli.onecmd("quit") is True

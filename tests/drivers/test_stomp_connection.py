@@ -695,6 +695,7 @@ def test_int_ids_and_transactions_are_accepted() -> None:
         assert peer.expect("BEGIN").headers["transaction"] == "7"
         unsubscribe = peer.expect("UNSUBSCRIBE")
         assert unsubscribe.headers["id"] == "1"
+        assert unsubscribe.headers["destination"] == "/q"
         graceful_end(peer)
 
     with fake_server(script) as server:
@@ -702,7 +703,7 @@ def test_int_ids_and_transactions_are_accepted() -> None:
         conn.connect(wait=True)
         conn.subscribe(destination="/q", id=1, ack="auto")  # type: ignore[arg-type]
         assert conn.begin(7) == "7"  # type: ignore[arg-type]
-        conn.unsubscribe(1)  # type: ignore[arg-type]
+        conn.unsubscribe(destination="/q", id=1)  # type: ignore[arg-type]  # stomp.py's tests
         assert conn.heartbeat_thread is None
         conn.disconnect()
     assert stomp.listener.CombinedListener is stomp.listener.TestListener
