@@ -124,3 +124,19 @@ def test_many_threads_many_messages() -> None:
         assert sorted(bodies) == sorted(f"{n}:{i}" for n in range(threads) for i in range(count))
         producer.disconnect()
         consumer.disconnect()
+
+
+def test_websocket_against_the_broker() -> None:
+    with run_broker_in_thread(ws_port=0) as broker:
+        ws_port = broker.broker.ws_port
+        assert ws_port is not None
+        listener = TestListener("r")
+        conn = stomp.WSConnection([(broker.host, ws_port)], ws_path="/ws", timeout=WAIT)
+        conn.set_listener("t", listener)
+        conn.connect("u", "p", wait=True)
+        conn.subscribe("/topic/ws", "1")
+        conn.send("/topic/ws", "över websocket", receipt="r")
+        assert listener.wait_on_receipt(WAIT)
+        assert listener.wait_for_message(WAIT)
+        assert listener.message_list[0][1] == "över websocket"
+        conn.disconnect()
