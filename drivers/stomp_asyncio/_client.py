@@ -94,6 +94,7 @@ class Client:
         self._closing = False
         self._resume_scheduled = False
         self._heartbeats_before = 0
+        self._disconnect_error: BaseException | None = None
 
     def __repr__(self) -> str:
         where = f" {self._endpoint}" if self._endpoint is not None else ""
@@ -379,6 +380,11 @@ class Client:
         link = self._link
         if link is None or link.closed.done():
             return
+        # Nobody consumes any more: a full buffer must not hold the DISCONNECT's RECEIPT
+        # back behind back-pressure.  Messages still arriving are dropped (_dispatch);
+        # the broker redelivers the unacknowledged ones.
+        self._full.clear()
+        link.resume()
         if self._fatal is None and link.core.state is State.CONNECTED:
             self._set_state(ClientState.DISCONNECTING, endpoint=self._endpoint)
             try:
@@ -389,6 +395,7 @@ class Client:
                 )
             except (asyncio.TimeoutError, StompError, OSError) as exc:
                 log.warning("graceful disconnect from %s failed: %s", self._endpoint, exc)
+                self._disconnect_error = exc
         link.abort()
         await asyncio.wait_for(asyncio.shield(link.closed), self._options.disconnect_timeout)
 
@@ -399,8 +406,11 @@ class Client:
             await link.flush()
         # Ends when the RECEIPT closes the session or the core's disconnect timer fires.
         reason = await asyncio.shield(link.closed)
-        if link.core.state is State.CLOSED and link.reason is not None:
-            log.debug("disconnected from %s: %s", self._endpoint, reason)
+        if not link.clean_close:
+            # conformance 84: without its RECEIPT the session is over all the same; the
+            # CLOSED state change carries the reason.
+            log.warning("disconnect from %s was not confirmed: %s", self._endpoint, reason)
+            self._disconnect_error = reason
 
     def _finish_shutdown(self) -> None:
         """Synchronous cleanup that must happen even if the graceful part was cancelled."""
@@ -415,7 +425,9 @@ class Client:
         self._subscriptions.clear()
         self._ready.set()
         if self._state is not ClientState.CLOSED:
-            self._set_state(ClientState.CLOSED, endpoint=self._endpoint)
+            self._set_state(
+                ClientState.CLOSED, endpoint=self._endpoint, error=self._disconnect_error
+            )
         self._close_observers()
 
     # ------------------------------------------------------------------ observers
@@ -446,6 +458,9 @@ class Client:
         if link is not self._link:
             return  # a late frame of a connection we already replaced
         if isinstance(event, MessageEvent):
+            if self._closing:
+                log.debug("MESSAGE %s dropped: the client is closing", event.message_id)
+                return
             key = event.subscription if event.subscription is not None else event.destination
             subscription = self._subscriptions.get(key)
             if subscription is None:

@@ -92,6 +92,8 @@ class Link(asyncio.Protocol):
         self.closed: asyncio.Future[StompError] = self._loop.create_future()
         self.reason: StompError | None = None
         self.heartbeats_received = 0
+        #: Whether the session ended as planned (RECEIPT of DISCONNECT, or ERROR).
+        self.clean_close = False
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._read_paused = False
@@ -197,6 +199,7 @@ class Link(asyncio.Protocol):
             connecting = not self.connected.done()
             self._set_reason(ConnectFailed.from_error(event) if connecting else close_reason(event))
         elif isinstance(event, ConnectionClosed):
+            self.clean_close = event.clean
             self._set_reason(close_reason(event))
             return
         elif isinstance(event, _TIMEOUTS):

@@ -374,3 +374,43 @@ def test_unsubscribe_that_cannot_be_written_in_time_is_given_up() -> None:
             await asyncio.wait_for(big, 5)
 
     run(main)
+
+
+def test_exit_with_full_buffers_still_gets_the_disconnect_receipt_at_once() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = memory_client(servers(server), subscription_buffer=1, disconnect_timeout=30.0)
+        loop = asyncio.get_running_loop()
+        async with client:
+            # Left open on purpose (say, its consumer task is stuck elsewhere): the
+            # client's exit must not wait behind its full buffer.
+            sub = await client.subscribe("/queue/a").__aenter__()
+            subscribe = await server.next(Subscribe)
+            for i in range(5):
+                server.send(
+                    Message(destination="/queue/a", message_id=f"m{i}", subscription=subscribe.id)
+                )
+            link = client._link
+            assert link is not None
+            await wait_until(lambda: link.reading_paused)
+            start = loop.time()
+        assert loop.time() - start < 1.0  # not the 30 s disconnect timeout
+        assert link.clean_close
+        assert sub.buffered == 1  # nothing more was buffered while closing
+
+    run(main)
+
+
+def test_unconfirmed_disconnect_is_reported_by_the_closed_state_change() -> None:
+    async def main() -> None:
+        server = ScriptedServer(auto_receipt=False)
+        client = memory_client(servers(server), disconnect_timeout=2.0)
+        changes = client.state_changes()
+        async with client:
+            pass
+        closed = [c async for c in changes][-1]
+        assert closed.state is ClientState.CLOSED
+        assert isinstance(closed.error, ConnectionLost)
+        assert "DISCONNECT" in str(closed.error)
+
+    run(main)
