@@ -407,13 +407,15 @@ class ScriptedServer(asyncio.Protocol):
 # ----------------------------------------------------------------------------- client
 
 
-Dialer = Callable[[Endpoint], Awaitable[ScriptedServer]]
+#: Makes the server side (a :class:`ScriptedServer`, or ``Broker.protocol()``) of one dial.
+Dialer = Callable[[Endpoint], Awaitable[asyncio.Protocol]]
 
 
 class MemoryClient(Client):
     """A client whose dials reach :class:`ScriptedServer` objects in memory.
 
-    ``dial(endpoint)`` returns the server for this attempt, or raises ``OSError`` to refuse.
+    ``dial(endpoint)`` returns the server-side protocol for this attempt, or raises
+    ``OSError`` to refuse.
     Every dial's endpoint and virtual time are recorded in ``dials``.
     """
 
@@ -422,7 +424,7 @@ class MemoryClient(Client):
         self._dial_server = dial
         self._high = high
         self.dials: list[tuple[Endpoint, float]] = []
-        self.servers: list[ScriptedServer] = []
+        self.servers: list[asyncio.Protocol] = []
         self.transports: list[MemoryTransport] = []
 
     async def _open_transport(self, endpoint: Endpoint, link: Link, tls: Any) -> None:
