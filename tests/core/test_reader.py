@@ -842,3 +842,19 @@ def test_single_lf_after_nul_and_longer_runs_in_a_batch() -> None:
         Frame("SEND", (), b"d"),
         HEARTBEAT,
     ]
+
+
+def test_searches_resume_where_they_stopped() -> None:
+    """Conformance 18 (structure; speed is the benchmark's job): a NUL-ended body fed
+    byte by byte is scanned once, and a counted body is not scanned at all."""
+    reader = FrameReader(Limits())
+    reader.feed(b"SEND\n\n")
+    assert reader.next_frame() is None
+    for _ in range(1000):
+        reader.feed(b"x")
+        assert reader.next_frame() is None
+        assert reader._scan == reader.buffered  # the next search starts at the end
+    reader = FrameReader(Limits())
+    reader.feed(b"SEND\ncontent-length:1000\n\n")
+    assert reader.next_frame() is None
+    assert reader._need == len(b"SEND\ncontent-length:1000\n\n") + 1001
