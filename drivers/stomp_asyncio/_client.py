@@ -67,6 +67,9 @@ class Client:
     If the connection fails for good (reconnection disabled or given up, an ERROR frame,
     a protocol violation) while the body runs, the body is cancelled and the ``async with``
     raises the error, as a task group would.  See :func:`open_connection` for the arguments.
+
+    Use it from the event loop it was entered on (it is not thread-safe; from another
+    thread, go through ``asyncio.run_coroutine_threadsafe``).
     """
 
     def __init__(self, options: Options) -> None:
@@ -463,6 +466,12 @@ class Client:
                 return
             key = event.subscription if event.subscription is not None else event.destination
             subscription = self._subscriptions.get(key)
+            if subscription is None and event.subscription is None:
+                # STOMP 1.0 brokers need not name the subscription (conformance 87): take
+                # the (first) subscription to that destination.
+                subscription = next(
+                    (s for s in self._subscriptions.values() if s.destination == key), None
+                )
             if subscription is None:
                 # conformance 88: never dropped silently.
                 log.warning("MESSAGE %s for unknown subscription %r dropped", event.message_id, key)

@@ -485,3 +485,17 @@ def test_tcp_connect_timeout_and_subscription_misuse() -> None:
         assert [s.transaction for s in server.of(Send)] == [tx.id]
 
     run(main)
+
+
+def test_stomp_10_message_without_subscription_header_goes_by_destination() -> None:
+    async def main() -> None:
+        server = ScriptedServer(version="1.0")
+        async with (
+            memory_client(servers(server), versions=("1.0",)) as client,
+            client.subscribe("/queue/old") as sub,
+        ):
+            await server.next(Subscribe)
+            server.send(Message(destination="/queue/old", message_id="m1"))
+            assert (await sub.get(5)).message_id == "m1"
+
+    run(main)
