@@ -36,7 +36,6 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable
-from typing import cast
 
 from ._errors import RemoteProtocolError
 from ._frame import Frame, Headers
@@ -290,15 +289,129 @@ class FrameReader:
         # well-formed frame, leaving it for the next call to handle at offset 0 (where
         # errors are raised in order, after the frames before them were delivered), and
         # after CONNECT, STOMP or CONNECTED, after which the connection may change rules.
-        batch = self._rules is not None
+        rules = self._rules
+        batch = rules is not None
+        # Read once per call, not once per frame.
+        limits = self._limits
+        max_header_line = limits.max_header_line
+        max_header_count = limits.max_header_count
+        max_frame_size = limits.max_frame_size
+        crlf = self._crlf
+        raw_cr_is_error = self._raw_cr_is_error
+        unescape = self._unescape
+        allowed = self._body_only_on
+        cache_get = self._line_cache.get
         ready = self._ready
         result: Frame | None = None
         pos = 0
         try:
             while True:
-                frame, pos = self._parse_frame_at(buf, pos, size, match)
-                if frame is None:
-                    break  # the frame at pos has an incomplete body; its state is saved
+                # -- one frame: head at pos, blank line at match --------------------
+                head_end = match.start()
+                body_start = match.end()
+                if body_start - head_end == 3 and not crlf:
+                    # "\n\r\n" before 1.2: a header line consisting of a lone CR.
+                    raise RemoteProtocolError(
+                        "header line without ':' (a lone CR: CR LF line endings need STOMP 1.2)"
+                    )
+                if head_end - pos > max_header_line:
+                    self._check_line_lengths(buf, pos, head_end)
+
+                text = buf[pos:head_end].decode()
+                if crlf and "\r" in text:
+                    # Spec 1.2: EOL = [CR] LF; strip one CR before each LF.
+                    text = text.replace("\r\n", "\n")
+                    if text[-1] == "\r":
+                        text = text[:-1]
+                    if raw_cr_is_error and "\r" in text:
+                        raise RemoteProtocolError(
+                            "raw CR inside a command or header line "
+                            "(STOMP 1.2 needs the \\r escape)"
+                        )
+                if "\x00" in text:
+                    raise RemoteProtocolError(
+                        "NUL inside a command or header line (a frame without its blank line?)"
+                    )
+                length = None
+                headers: Headers
+                if "\n" not in text:
+                    command = text
+                    headers = ()
+                else:
+                    lines = text.split("\n")
+                    command = lines[0]
+                    del lines[0]
+                    # Conformance 9: split each line at its first raw ':'.  Lines seen before
+                    # (destination, subscription, content-type...) come from a small cache;
+                    # only valid lines are cached, so a full hit needs no further checks.
+                    found = list(map(cache_get, lines))
+                    if None in found:
+                        self._split_lines(lines, found)
+                    # Every entry is a pair now (_split_lines filled the gaps or raised).
+                    pairs: list[tuple[str, str]] = found  # type: ignore[assignment]
+                    if len(pairs) > max_header_count:
+                        raise RemoteProtocolError(
+                            f"frame has {len(pairs)} headers, more than max_header_count="
+                            f"{max_header_count}"
+                        )
+                    if unescape and "\\" in text and command not in RAW_COMMANDS:
+                        # Conformance 27-31: unescape names and values after the split on the
+                        # raw ':'; CONNECT, STOMP and CONNECTED are never unescaped (26).
+                        assert rules is not None
+                        pairs = [
+                            (unescape_header(name, rules), unescape_header(value, rules))
+                            for name, value in pairs
+                        ]
+                    for name, value in pairs:
+                        if name == "content-length":
+                            # Conformance 16: a non-negative decimal integer, or an error (no
+                            # silent fall-back to NUL scanning).  isascii() keeps out other
+                            # scripts' digits, which isdigit() would accept.
+                            if not (value.isascii() and value.isdigit()):
+                                raise RemoteProtocolError(
+                                    f"invalid content-length header {value!r}"
+                                )
+                            length = int(value)
+                            break  # conformance 42: the first occurrence wins
+                    headers = tuple(pairs)
+
+                max_end = pos + max_frame_size
+                if length is None:
+                    end = buf.find(b"\x00", body_start)
+                else:
+                    end = body_start + length
+                    if end > max_end:
+                        raise RemoteProtocolError(
+                            f"frame of {end - pos} bytes (content-length {length}) exceeds "
+                            f"max_frame_size={max_frame_size}"
+                        )
+                    if end >= size:
+                        end = -1
+                if end < 0 or end > max_end:
+                    # Incomplete (or, for a NUL-ended body, too large): the body code decides,
+                    # once the frames before this one were handed out.
+                    self._command = command
+                    self._headers = headers
+                    self._body_start = body_start - pos
+                    self._body_end = -1 if length is None else body_start + length - pos
+                    self._scan = (size if end < 0 else body_start) - pos
+                    break
+                if buf[end]:
+                    # Conformance 15: "still needs to be terminated with a NULL octet".
+                    raise self._missing_nul(end - body_start, buf[end])
+                if end > body_start:
+                    if allowed is not None and command not in allowed:
+                        raise self._body_not_allowed(command)
+                    if end - body_start > _VIEW_COPY_THRESHOLD:
+                        with memoryview(buf) as view:
+                            body = view[body_start:end].tobytes()
+                    else:
+                        body = bytes(buf[body_start:end])
+                else:
+                    body = b""
+                frame = _new_frame(command, headers, body)
+                pos = end + 1
+                # -- the frame is complete -----------------------------------------
                 if result is None:
                     result = frame
                 else:
@@ -314,7 +427,7 @@ class FrameReader:
                         if eols is not None:
                             pos = eols.end()
                             ready.append(HEARTBEAT)
-                if not batch or pos >= size or frame.command in RAW_COMMANDS:
+                if not batch or pos >= size or command in RAW_COMMANDS:
                     break
                 if buf[pos] == _TLS_HANDSHAKE:
                     break
@@ -331,119 +444,6 @@ class FrameReader:
         del buf[:pos]
         self._need = 0
         return result
-
-    def _parse_frame_at(
-        self, buf: bytearray, pos: int, size: int, match: re.Match[bytes]
-    ) -> tuple[Frame | None, int]:
-        """Parse the frame at ``pos`` whose blank line is ``match``.
-
-        Returns the frame and the offset after its NUL, or, when the body is incomplete,
-        ``(None, pos)`` after saving the body state relative to ``pos`` (the caller
-        removes the bytes before ``pos``; :meth:`_parse_body` takes over from there).
-        """
-        head_end = match.start()
-        body_start = match.end()
-        if body_start - head_end == 3 and not self._crlf:
-            # "\n\r\n" before 1.2: a header line consisting of a lone CR.
-            raise RemoteProtocolError(
-                "header line without ':' (a lone CR: CR LF line endings need STOMP 1.2)"
-            )
-        limits = self._limits
-        if head_end - pos > limits.max_header_line:
-            self._check_line_lengths(buf, pos, head_end)
-
-        text = buf[pos:head_end].decode("utf-8")
-        if self._crlf and "\r" in text:
-            # Spec 1.2: EOL = [CR] LF; strip one CR before each LF.
-            text = text.replace("\r\n", "\n")
-            if text[-1] == "\r":
-                text = text[:-1]
-            if self._raw_cr_is_error and "\r" in text:
-                raise RemoteProtocolError(
-                    "raw CR inside a command or header line (STOMP 1.2 needs the \\r escape)"
-                )
-        if "\x00" in text:
-            raise RemoteProtocolError(
-                "NUL inside a command or header line (a frame without its blank line?)"
-            )
-        length = None
-        headers: Headers
-        if "\n" not in text:
-            command = text
-            headers = ()
-        else:
-            lines = text.split("\n")
-            command = lines[0]
-            del lines[0]
-            # Conformance 9: split each line at its first raw ':'.  Lines seen before
-            # (destination, subscription, content-type...) come from a small cache;
-            # only valid lines are cached, so a full hit needs no further checks.
-            found = list(map(self._line_cache.get, lines))
-            if None in found:
-                self._split_lines(lines, found)
-            # Every entry is a pair now (_split_lines filled the gaps or raised).
-            pairs = cast("list[tuple[str, str]]", found)
-            if len(pairs) > limits.max_header_count:
-                raise RemoteProtocolError(
-                    f"frame has {len(pairs)} headers, more than max_header_count="
-                    f"{limits.max_header_count}"
-                )
-            if self._unescape and "\\" in text and command not in RAW_COMMANDS:
-                # Conformance 27-31: unescape names and values after the split on the
-                # raw ':'; CONNECT, STOMP and CONNECTED are never unescaped (26).
-                rules = self._rules
-                assert rules is not None
-                pairs = [
-                    (unescape_header(name, rules), unescape_header(value, rules))
-                    for name, value in pairs
-                ]
-            for name, value in pairs:
-                if name == "content-length":
-                    # Conformance 16: a non-negative decimal integer, or an error (no
-                    # silent fall-back to NUL scanning).  isascii() keeps out other
-                    # scripts' digits, which isdigit() would accept.
-                    if not (value.isascii() and value.isdigit()):
-                        raise RemoteProtocolError(f"invalid content-length header {value!r}")
-                    length = int(value)
-                    break  # conformance 42: the first occurrence wins
-            headers = tuple(pairs)
-
-        max_end = pos + limits.max_frame_size
-        if length is None:
-            end = buf.find(b"\x00", body_start)
-        else:
-            end = body_start + length
-            if end > max_end:
-                raise RemoteProtocolError(
-                    f"frame of {end - pos} bytes (content-length {length}) exceeds "
-                    f"max_frame_size={limits.max_frame_size}"
-                )
-            if end >= size:
-                end = -1
-        if end < 0 or end > max_end:
-            # Incomplete (or, for a NUL-ended body, too large): the body code decides,
-            # once the frames before this one were handed out.
-            self._command = command
-            self._headers = headers
-            self._body_start = body_start - pos
-            self._body_end = -1 if length is None else body_start + length - pos
-            self._scan = (size if end < 0 else body_start) - pos
-            return None, pos
-        if buf[end]:
-            # Conformance 15: "still needs to be terminated with a NULL octet".
-            raise self._missing_nul(end - body_start, buf[end])
-        if end > body_start:
-            allowed = self._body_only_on
-            if allowed is not None and command not in allowed:
-                raise self._body_not_allowed(command)
-            if end - body_start > _VIEW_COPY_THRESHOLD:
-                with memoryview(buf) as view:
-                    body = view[body_start:end].tobytes()
-            else:
-                body = bytes(buf[body_start:end])
-        else:
-            body = b""
-        return _new_frame(command, headers, body), end + 1
 
     def _check_partial_head(self, buf: bytearray, size: int) -> None:
         # The head is incomplete: check what arrived since the last call, so that an
