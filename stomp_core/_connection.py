@@ -51,7 +51,7 @@ from ._heartbeat import HeartbeatSchedule, negotiate_heartbeats
 from ._reader import HEARTBEAT, FrameReader
 from ._state import RECEIVE, SEND, Role, State, next_state
 from ._util import Sentinel
-from ._versions import VersionRules, negotiate_version, rules_for
+from ._versions import SUPPORTED_VERSIONS, VersionRules, negotiate_version, rules_for
 from ._writer import serialize_frame
 
 __all__ = ["CLIENT", "NEED_DATA", "SERVER", "Connection"]
@@ -355,6 +355,10 @@ class Connection:
             raise LocalProtocolError(f"cannot send: the connection is {self._state.name}")
         if isinstance(event, Frame):
             if event.command in FRAME_EVENTS:
+                if event.body and not FRAME_EVENTS[event.command].has_body:
+                    # conformance 19: only SEND, MESSAGE and ERROR carry a body; refuse
+                    # rather than drop it silently.
+                    raise LocalProtocolError(f"a {event.command} frame cannot carry a body")
                 event = event_from_user_frame(event, self._rules)
             else:
                 self._send_extension(event)
@@ -373,8 +377,14 @@ class Connection:
                 f"cannot send {event.command} in state {self._state.name}"
                 + (f" with STOMP {self._rules.version}" if self._rules else "")
             )
-        if isinstance(event, Connect) and event.accept_version is None:
-            event = dataclasses.replace(event, accept_version=self._config.versions)
+        if isinstance(event, Connect):
+            # conformance 49: accept-version is an increasing list.
+            offered = event.accept_version or self._config.versions
+            for version in offered:
+                rules_for(version)
+            ordered = tuple(sorted(set(offered), key=SUPPORTED_VERSIONS.index))
+            if ordered != event.accept_version:
+                event = dataclasses.replace(event, accept_version=ordered)
         self._check_sent(event)
         data = serialize_frame(event_to_frame(event, self._rules), self._rules)
         # Nothing below may raise: the frame is accepted.
@@ -404,8 +414,6 @@ class Connection:
                 )
         if isinstance(event, Connect):
             offered = event.accept_version or ()
-            for version in offered:
-                rules_for(version)
             modern = any(version != "1.0" for version in offered)
             if modern and event.host is None:
                 # Spec 1.1/1.2 "CONNECT or STOMP Frame": host is REQUIRED (conformance 51).
@@ -420,6 +428,13 @@ class Connection:
                 )
         elif self._role is CLIENT:
             self._check_client_frame(event, LocalProtocolError)
+        else:
+            missing = missing_headers(event, self._rules)
+            if missing is not None:
+                # e.g. a 1.2 MESSAGE without 'subscription': the client would refuse it.
+                raise LocalProtocolError(
+                    f"{event.command} needs the {missing!r} header in STOMP {self.version}"
+                )
 
     def _check_client_frame(
         self, event: FrameEvent, error: type[LocalProtocolError] | type[RemoteProtocolError]

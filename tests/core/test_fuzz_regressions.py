@@ -109,11 +109,6 @@ def test_extension_command_starting_with_0x16_is_refused_locally() -> None:
         pair.client.send(Frame("\x16X"), now=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fuzz finding 2 (fuzz_state): in STOMP 1.2 the SERVER role sends a MESSAGE "
-    "without 'subscription', which the CLIENT role refuses as a protocol error",
-)
 def test_server_refuses_to_send_a_12_message_without_subscription() -> None:
     pair = ConnectionPair()
     pair.connect("1.2")
