@@ -422,7 +422,9 @@ class Session:
 
     # ------------------------------------------------------------------ sending
 
-    def send(self, frame: stomp_core.Frame, *, wait_connected: float | None) -> None:
+    def send(
+        self, frame: stomp_core.Frame | stomp_core.Send, *, wait_connected: float | None
+    ) -> None:
         """Hand ``frame`` to the core and write it, under the lock.
 
         Args:
@@ -446,13 +448,14 @@ class Session:
             state = self.core.state
             if self.closed or self._broken or state in (State.CLOSED, State.ERROR):
                 raise NotConnectedException("not connected")
-            if state is State.CONNECTING and frame.command not in ("CONNECT", "STOMP"):
+            command = frame.command
+            if state is State.CONNECTING and command not in ("CONNECT", "STOMP"):
                 raise NotConnectedException("not connected: CONNECTED has not arrived")
             now = time.monotonic()
             try:
                 self.core.send(frame, now=now)
             except LocalProtocolError as exc:
-                if self.core.state is not State.CONNECTED and frame.command != "CONNECT":
+                if self.core.state is not State.CONNECTED and command != "CONNECT":
                     raise NotConnectedException(f"not connected: {exc.message}") from None
                 raise ValueError(exc.message) from None
             data = self.core.data_to_send(now=now)
@@ -467,8 +470,12 @@ class Session:
                     self.sock.shutdown(socket.SHUT_RDWR)
                 self._wake()
                 raise NotConnectedException(f"sending failed: {exc}") from exc
-            timer = self.core.get_timer()
-            rearm = timer is not None and (self._armed is None or timer < self._armed)
+            # Only CONNECT and DISCONNECT start deadlines (connect and receipt waits);
+            # any other frame can only push the heart-beat deadline later.
+            rearm = False
+            if command in ("CONNECT", "STOMP", "DISCONNECT"):
+                timer = self.core.get_timer()
+                rearm = timer is not None and (self._armed is None or timer < self._armed)
         if rearm:
             self._wake()
 
