@@ -140,3 +140,32 @@ def test_websocket_against_the_broker() -> None:
         assert listener.wait_for_message(WAIT)
         assert listener.message_list[0][1] == "över websocket"
         conn.disconnect()
+
+
+def test_listener_blocking_5s_with_1s_heartbeats_times_out_neither_side() -> None:
+    # The case: heart-beats 1000,1000 and a listener that blocks for 5 s.  The
+    # broker enforces our heart-beats (it drops silent clients) and we enforce its.
+    release = threading.Event()
+
+    class Blocking(stomp.ConnectionListener):
+        def on_message(self, frame: Any) -> None:
+            if frame.body == "first":
+                release.wait(5)  # nobody sets it: a listener stuck for 5 s
+
+    with run_broker_in_thread() as broker:
+        recorder = Recorder()
+        conn = stomp.Connection12([tuple(broker)], heartbeats=(1000, 1000), timeout=WAIT)
+        conn.set_listener("a-block", Blocking())
+        conn.set_listener("b-rec", recorder)
+        conn.connect(wait=True)
+        assert conn.heartbeats == (1000, 1000)
+        conn.subscribe("/queue/slow", "1")
+        conn.send("/queue/slow", "first")
+        conn.send("/queue/slow", "second")
+        recorder.wait_for("message", 2, timeout=20)
+        assert conn.is_connected()
+        conn.send("/queue/slow", "third", receipt="after")
+        recorder.wait_for("receipt")
+        conn.disconnect()
+    assert "heartbeat_timeout" not in recorder.names()
+    assert recorder.names().count("disconnected") == 1
