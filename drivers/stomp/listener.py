@@ -217,6 +217,7 @@ class WaitingListener(ConnectionListener):
         self.received = False
         self.disconnected = False
         self.receiver_loop_completed = False
+        self._loops_completed = 0
         self.receipt_condition = threading.Condition()
 
     def on_connecting(self, host_and_port: tuple[str, int]) -> None:
@@ -241,6 +242,7 @@ class WaitingListener(ConnectionListener):
         """No receipt can arrive any more on this connection."""
         with self.receipt_condition:
             self.receiver_loop_completed = True
+            self._loops_completed += 1
             self.receipt_condition.notify_all()
 
     def wait_on_receipt(self, timeout: float | None = None) -> bool:
@@ -257,8 +259,13 @@ class WaitingListener(ConnectionListener):
         """
         _check_timeout(timeout)
         with self.receipt_condition:
+            # Counting completions too: a reconnection may reset the flag before we wake.
+            start = self._loops_completed
             self.receipt_condition.wait_for(
-                lambda: self.received or self.receiver_loop_completed, timeout
+                lambda: (
+                    self.received or self.receiver_loop_completed or self._loops_completed != start
+                ),
+                timeout,
             )
             received = self.received
             self.received = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from test_stomp_connection import Recorder, graceful_end
 from test_stomp_support import WAIT, FakeServer, Peer, fake_server
 
@@ -17,6 +19,7 @@ def test_auto_reconnect_replays_subscriptions() -> None:
         first["subscribe"] = peer.expect("SUBSCRIBE")
         first["subscribe2"] = peer.expect("SUBSCRIBE")
         first["unsubscribe"] = peer.expect("UNSUBSCRIBE")
+        first["lost"] = peer.expect("SEND")  # asks for a receipt that never comes
         # then the broker goes away (the script ends and the socket closes)
 
     def resume(peer: Peer) -> None:
@@ -38,6 +41,12 @@ def test_auto_reconnect_replays_subscriptions() -> None:
         conn.subscribe("/queue/a", "s1", ack="client", headers={"prefetch-count": "1"}, receipt="x")
         conn.subscribe("/queue/b", "s2")
         conn.unsubscribe("s2")
+        waiting = stomp.WaitingListener("lost")
+        conn.set_listener("w", waiting)
+        started = time.monotonic()
+        conn.send("/queue/a", "x", receipt="lost")
+        assert waiting.wait_on_receipt(WAIT) is False
+        assert time.monotonic() - started < WAIT / 2  # failed by the drop, not timed out
         recorder.wait_for("message")
         assert conn.is_connected()
         conn.disconnect()
