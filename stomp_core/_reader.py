@@ -66,6 +66,10 @@ _HEAD_END = re.compile(rb"\n\r?\n")
 # this many characters (about 100 KB), emptied when full.
 _LINE_CACHE_SIZE = 512
 _CACHED_LINE_MAX = 128
+# Headers whose value differs in every frame: caching their lines only costs.
+_PER_MESSAGE_HEADERS = frozenset(
+    {"message-id", "ack", "id", "receipt", "receipt-id", "timestamp", "expires", "transaction"}
+)
 
 _LF = 0x0A
 _CR = 0x0D
@@ -104,6 +108,13 @@ def _make_frame_factory() -> Callable[[str, Headers, bytes], Frame]:
 
 
 _new_frame = _make_frame_factory()
+
+
+def _bad_header_line(line: str) -> RemoteProtocolError:
+    # Conformance 11.
+    if ":" not in line:
+        return RemoteProtocolError(f"header line without ':': {line!r}")
+    return RemoteProtocolError(f"header line with an empty name: {line!r}")
 
 
 class FrameReader:
@@ -300,7 +311,8 @@ class FrameReader:
         raw_cr_is_error = self._raw_cr_is_error
         unescape = self._unescape
         allowed = self._body_only_on
-        cache_get = self._line_cache.get
+        cache = self._line_cache
+        cache_get = cache.get
         ready = self._ready
         result: Frame | None = None
         pos = 0
@@ -346,8 +358,21 @@ class FrameReader:
                     # only valid lines are cached, so a full hit needs no further checks.
                     found = list(map(cache_get, lines))
                     if None in found:
-                        self._split_lines(lines, found)
-                    # Every entry is a pair now (_split_lines filled the gaps or raised).
+                        # Cache misses: split those lines (conformance 11: a line
+                        # without ':' or with an empty name is an error).
+                        for index, pair in enumerate(found):
+                            if pair is not None:
+                                continue
+                            line = lines[index]
+                            name, colon, value = line.partition(":")
+                            if not colon or not name:
+                                raise _bad_header_line(line)
+                            found[index] = pair = (name, value)
+                            if len(line) <= _CACHED_LINE_MAX and name not in _PER_MESSAGE_HEADERS:
+                                if len(cache) >= _LINE_CACHE_SIZE:
+                                    cache.clear()  # crude but bounded
+                                cache[line] = pair
+                    # Every entry is a pair now (the misses were filled or raised).
                     pairs: list[tuple[str, str]] = found  # type: ignore[assignment]
                     if len(pairs) > max_header_count:
                         raise RemoteProtocolError(
@@ -487,25 +512,6 @@ class FrameReader:
                 raise RemoteProtocolError(
                     f"command or header line of {length} bytes exceeds max_header_line={limit}"
                 )
-
-    def _split_lines(self, lines: list[str], pairs: list[tuple[str, str] | None]) -> None:
-        # Fill the cache misses of pairs (None) by splitting their lines.
-        cache = self._line_cache
-        for index, found in enumerate(pairs):
-            if found is not None:
-                continue
-            line = lines[index]
-            name, colon, value = line.partition(":")
-            # Conformance 11: a line without ':' or with an empty name is an error.
-            if not colon:
-                raise RemoteProtocolError(f"header line without ':': {line!r}")
-            if not name:
-                raise RemoteProtocolError(f"header line with an empty name: {line!r}")
-            pairs[index] = pair = (name, value)
-            if len(line) <= _CACHED_LINE_MAX:
-                if len(cache) >= _LINE_CACHE_SIZE:
-                    cache.clear()  # crude but bounded: unique lines churn it
-                cache[line] = pair
 
     # -- the body ---------------------------------------------------------------------
 

@@ -800,15 +800,20 @@ def test_header_line_cache_mixed_hits_long_lines_and_churn() -> None:
     """Cached and uncached lines mix; long lines are not cached; the cache stays bounded."""
     long_value = "v" * 200
     stream = b"".join(
-        b"MESSAGE\ndestination:/q\nmessage-id:%d\nlong:%s\n\n\x00" % (i, long_value.encode())
+        b"MESSAGE\ndestination:/q\nmessage-id:%d\nseq:%d\nlong:%s\n\n\x00"
+        % (i, i, long_value.encode())
         for i in range(600)
     )
     items, reader = read_chunks([stream], V12)
     assert len(items) == 600
     assert items[599] == Frame(
-        "MESSAGE", (("destination", "/q"), ("message-id", "599"), ("long", long_value))
+        "MESSAGE",
+        (("destination", "/q"), ("message-id", "599"), ("seq", "599"), ("long", long_value)),
     )
     assert len(reader._line_cache) <= 512
+    # Per-message headers are not cached; repeated ones are.
+    assert "destination:/q" in reader._line_cache
+    assert not any(line.startswith("message-id:") for line in reader._line_cache)
     assert all(len(line) <= 128 for line in reader._line_cache)
     # A cached line that is bad in another frame cannot exist: only valid lines are cached.
     assert expect_error(b"SEND\nk:v\n\n\x00SEND\nk:v\nkv\n\n\x00", "without ':'", V12) == [
