@@ -21,13 +21,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import stomp_core
-from stomp_core import Config, Connected, FrameEvent, LocalProtocolError, Send, State
+from stomp_core import Config, Connected, FrameEvent, LocalProtocolError, State
 from stomp_core._backoff import ReconnectBackoff
 from stomp_core._hosts import candidate_hosts, is_local_host
 
-from . import logging
+from . import _frames, logging
 from ._session import Session
+from ._sockets import LINUX_KEEPALIVE_AVAIL, MAC_KEEPALIVE_AVAIL, apply_keepalive, check_keepalive
 from .exception import ConnectFailedException, NotConnectedException
 from .listener import Publisher
 from .utils import LOCALHOST_NAMES, Frame, default_create_thread, is_eol_default
@@ -43,14 +43,6 @@ __all__ = [
 
 #: The TLS protocol used when ``set_ssl`` is not told otherwise.
 DEFAULT_SSL_VERSION: int | None = ssl.PROTOCOL_TLS_CLIENT
-LINUX_KEEPALIVE_AVAIL = all(
-    hasattr(socket, name)
-    for name in ("SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT")
-)
-MAC_KEEPALIVE_AVAIL = hasattr(socket, "SO_KEEPALIVE") and hasattr(socket, "IPPROTO_TCP")
-# macOS names the idle-interval option TCP_KEEPALIVE (0x10); Python exposes it there.
-_MAC_TCP_KEEPALIVE = getattr(socket, "TCP_KEEPALIVE", 0x10)
-
 #: Seconds allowed for a TCP+TLS connect, for CONNECTED after CONNECT, and for a blocked
 #: write, when the ``timeout`` argument is ``None`` (stomp.py had no such bound at all).
 DEFAULT_CONNECT_TIMEOUT = 30.0
@@ -60,11 +52,6 @@ DEFAULT_DISCONNECT_TIMEOUT = 10.0
 _GRACE = 2.0
 #: A connection that lived this long after CONNECTED resets the reconnect backoff.
 _STABLE_AFTER = 5.0
-
-#: SEND headers that are typed fields of :class:`stomp_core.Send` (first occurrence).
-_SEND_FIELDS = frozenset(
-    {"destination", "content-type", "transaction", "receipt", "content-length"}
-)
 
 _CALLBACK_ARITY = {
     "connecting": 1,
@@ -287,7 +274,7 @@ class Transport(BaseTransport):
         )
         self.timeout = _check_timeout("timeout", timeout)
         self.keepalive = keepalive
-        _check_keepalive(keepalive)
+        check_keepalive(keepalive)
         if vhost is not None and not isinstance(vhost, str):
             raise TypeError(f"vhost must be a str, got {vhost!r}")
         self.vhost = vhost
@@ -418,7 +405,7 @@ class Transport(BaseTransport):
         try:
             # TCP_NODELAY stays off, as in stomp.py: one sendall per frame, and Nagle's
             # coalescing roughly doubles throughput for streams of small SEND frames.
-            self._apply_keepalive(sock)
+            apply_keepalive(sock, self.keepalive)
             named = self._twin_of.get(host_and_port, host_and_port)
             context = self._ssl_context(host_and_port)
             if context is not None:
@@ -439,26 +426,6 @@ class Transport(BaseTransport):
     def _session_options(self, sock: socket.socket) -> dict[str, Any]:
         """Extra arguments for the :class:`Session` of a new socket (adapters add some)."""
         return {}
-
-    def _apply_keepalive(self, sock: socket.socket) -> None:
-        keepalive = self.keepalive
-        if not keepalive:
-            return
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        if keepalive is True:
-            return
-        if keepalive[0] == "linux" and LINUX_KEEPALIVE_AVAIL:
-            for option, value in zip(
-                ("TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT"), keepalive[1:], strict=False
-            ):
-                if value is not None:
-                    sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
-        elif keepalive[0] == "mac" and keepalive[1] is not None:
-            # stomp.py mis-wired this call and never applied the interval.
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, _MAC_TCP_KEEPALIVE, keepalive[1])
-            except OSError:
-                logging.warning("TCP keep-alive interval not supported on this system")
 
     # ------------------------------------------------------------------ TLS
 
@@ -561,7 +528,7 @@ class Transport(BaseTransport):
         if session is None or session.closed:
             raise NotConnectedException("not connected")
         self.notify("send", frame)
-        core_frame = self._core_frame(frame)
+        core_frame = _frames.core_frame(frame, self.encoding)
         connecting = frame.cmd in ("CONNECT", "STOMP")
         session.send(core_frame, wait_connected=None if connecting else self.connect_timeout)
         if logging.isEnabledFor(logging.DEBUG):
@@ -580,71 +547,10 @@ class Transport(BaseTransport):
             raise NotConnectedException("not connected")
         session.send_raw(bytes(encoded_frame))
 
-    def _core_frame(self, frame: Frame) -> stomp_core.Frame | Send:
-        body = frame.body
-        if body is None:
-            data = b""
-        elif isinstance(body, str):
-            # "" must stay empty: some codecs (UTF-16) would add a byte-order mark.
-            data = body.encode(self.encoding) if body else b""
-        elif isinstance(body, (bytes, bytearray, memoryview)):
-            data = bytes(body)
-        else:
-            raise TypeError(f"a body must be str or bytes, not {type(body).__name__}")
-        pairs: list[tuple[str, str]] = []
-        for name, value in frame.headers.items():
-            if value is None:
-                continue
-            for item in value if isinstance(value, tuple) else (value,):
-                pairs.append((str(name), str(item)))
-        if not frame.cmd:
-            raise ValueError("a frame needs a command")
-        if frame.cmd == "SEND":
-            # The hot path: build the event directly (the core would parse the frame
-            # into the same event, a few microseconds slower).
-            taken: dict[str, str] = {}
-            rest: list[tuple[str, str]] = []
-            for name, value in pairs:
-                if name in _SEND_FIELDS and name not in taken:
-                    taken[name] = value
-                else:
-                    rest.append((name, value))
-            destination = taken.get("destination")
-            if destination:
-                return Send(
-                    destination=destination,
-                    body=data,
-                    content_type=taken.get("content-type"),
-                    transaction=taken.get("transaction"),
-                    receipt=taken.get("receipt"),
-                    content_length="content-length" in taken,
-                    headers=tuple(rest),
-                )
-        return stomp_core.Frame(frame.cmd, tuple(pairs), data)
-
     # ------------------------------------------------------------------ receiving
 
     def _frame_from_event(self, event: FrameEvent) -> Frame:
-        headers: dict[str, Any] = {}
-        if isinstance(event, Connected):
-            headers["version"] = event.version
-            if event.heart_beat != (0, 0):
-                headers["heart-beat"] = f"{event.heart_beat[0]},{event.heart_beat[1]}"
-        for field_name, header in event.header_fields:
-            value = getattr(event, field_name)
-            if value is not None:
-                headers[header] = value
-        body: Any = getattr(event, "body", b"")
-        if event.has_body and getattr(event, "content_length", False):
-            headers["content-length"] = str(len(body))
-        for name, value in event.headers:
-            headers.setdefault(name, value)  # spec 1.2: the first occurrence wins
-        if self.auto_decode:
-            body = body.decode(self.encoding, errors="replace")
-        frame = Frame(event.command, headers, body)
-        if logging.isEnabledFor(logging.DEBUG):
-            logging.debug("received frame: %r", frame)
-        return frame
+        return _frames.frame_from_event(event, auto_decode=self.auto_decode, encoding=self.encoding)
 
     def _on_core_connected(self, session: Session, event: Connected) -> None:
         self.connected = True
@@ -739,23 +645,3 @@ class Transport(BaseTransport):
         if session is not None:
             session.disconnect_requested = True
             session.abort()
-
-
-def _check_keepalive(keepalive: Any) -> None:
-    if keepalive is None or isinstance(keepalive, bool):
-        return
-    if isinstance(keepalive, tuple) and keepalive:
-        if (keepalive[0] == "linux" and len(keepalive) == 4) or (
-            keepalive[0] == "mac" and len(keepalive) == 2
-        ):
-            values = keepalive[1:]
-        else:
-            values = None
-        if values is not None and all(
-            v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0) for v in values
-        ):
-            return
-    raise ValueError(
-        "keepalive must be None, a bool, ('linux', idle, intvl, cnt) or ('mac', intvl), "
-        f"got {keepalive!r}"
-    )

@@ -1,0 +1,94 @@
+"""Conversions between stomp.py-style frames (dict headers) and :mod:`stomp_core` events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stomp_core
+from stomp_core import Connected, FrameEvent, Send
+
+from . import logging
+from .utils import Frame
+
+__all__ = ["core_frame", "frame_from_event"]
+
+#: SEND headers that are typed fields of :class:`stomp_core.Send` (first occurrence).
+_SEND_FIELDS = frozenset(
+    {"destination", "content-type", "transaction", "receipt", "content-length"}
+)
+
+
+def core_frame(frame: Frame, encoding: str) -> stomp_core.Frame | Send:
+    """What to hand to the core for ``frame``: a :class:`Send` event, or a raw frame.
+
+    Header values are written with ``str()`` (``None`` values are left out, a tuple
+    value repeats the header), bodies are encoded with ``encoding``.
+
+    Raises:
+        TypeError: the body is neither ``str`` nor ``bytes``.
+        ValueError: the frame has no command.
+    """
+    body = frame.body
+    if body is None:
+        data = b""
+    elif isinstance(body, str):
+        # "" must stay empty: some codecs (UTF-16) would add a byte-order mark.
+        data = body.encode(encoding) if body else b""
+    elif isinstance(body, (bytes, bytearray, memoryview)):
+        data = bytes(body)
+    else:
+        raise TypeError(f"a body must be str or bytes, not {type(body).__name__}")
+    pairs: list[tuple[str, str]] = []
+    for name, value in frame.headers.items():
+        if value is None:
+            continue
+        for item in value if isinstance(value, tuple) else (value,):
+            pairs.append((str(name), str(item)))
+    if not frame.cmd:
+        raise ValueError("a frame needs a command")
+    if frame.cmd == "SEND":
+        # The hot path: build the event directly (the core would parse the frame
+        # into the same event, a few microseconds slower).
+        taken: dict[str, str] = {}
+        rest: list[tuple[str, str]] = []
+        for name, value in pairs:
+            if name in _SEND_FIELDS and name not in taken:
+                taken[name] = value
+            else:
+                rest.append((name, value))
+        destination = taken.get("destination")
+        if destination:
+            return Send(
+                destination=destination,
+                body=data,
+                content_type=taken.get("content-type"),
+                transaction=taken.get("transaction"),
+                receipt=taken.get("receipt"),
+                content_length="content-length" in taken,
+                headers=tuple(rest),
+            )
+    return stomp_core.Frame(frame.cmd, tuple(pairs), data)
+
+
+def frame_from_event(event: FrameEvent, *, auto_decode: bool, encoding: str) -> Frame:
+    """The stomp.py-style frame listeners get for a received event (headers as a dict)."""
+    headers: dict[str, Any] = {}
+    if isinstance(event, Connected):
+        headers["version"] = event.version
+        if event.heart_beat != (0, 0):
+            headers["heart-beat"] = f"{event.heart_beat[0]},{event.heart_beat[1]}"
+    for field_name, header in event.header_fields:
+        value = getattr(event, field_name)
+        if value is not None:
+            headers[header] = value
+    body: Any = getattr(event, "body", b"")
+    if event.has_body and getattr(event, "content_length", False):
+        headers["content-length"] = str(len(body))
+    for name, value in event.headers:
+        headers.setdefault(name, value)  # spec 1.2: the first occurrence wins
+    if auto_decode:
+        body = body.decode(encoding, errors="replace")
+    frame = Frame(event.command, headers, body)
+    if logging.isEnabledFor(logging.DEBUG):
+        logging.debug("received frame: %r", frame)
+    return frame

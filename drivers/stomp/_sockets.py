@@ -1,0 +1,60 @@
+"""Socket options: TCP keep-alive as stomp.py's ``keepalive`` argument describes it."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from . import logging
+
+__all__ = ["LINUX_KEEPALIVE_AVAIL", "MAC_KEEPALIVE_AVAIL", "apply_keepalive", "check_keepalive"]
+
+LINUX_KEEPALIVE_AVAIL = all(
+    hasattr(socket, name)
+    for name in ("SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT")
+)
+MAC_KEEPALIVE_AVAIL = hasattr(socket, "SO_KEEPALIVE") and hasattr(socket, "IPPROTO_TCP")
+# macOS names the idle-interval option TCP_KEEPALIVE (0x10); Python exposes it there.
+_MAC_TCP_KEEPALIVE = getattr(socket, "TCP_KEEPALIVE", 0x10)
+
+
+def apply_keepalive(sock: socket.socket, keepalive: Any) -> None:
+    """Turn TCP keep-alive on as ``keepalive`` asks (see :func:`check_keepalive`)."""
+    if not keepalive:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if keepalive is True:
+        return
+    if keepalive[0] == "linux" and LINUX_KEEPALIVE_AVAIL:
+        for option, value in zip(
+            ("TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT"), keepalive[1:], strict=False
+        ):
+            if value is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+    elif keepalive[0] == "mac" and keepalive[1] is not None:
+        # stomp.py mis-wired this call and never applied the interval.
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, _MAC_TCP_KEEPALIVE, keepalive[1])
+        except OSError:
+            logging.warning("TCP keep-alive interval not supported on this system")
+
+
+def check_keepalive(keepalive: Any) -> None:
+    """Refuse a malformed ``keepalive`` argument with ``ValueError``."""
+    if keepalive is None or isinstance(keepalive, bool):
+        return
+    if isinstance(keepalive, tuple) and keepalive:
+        if (keepalive[0] == "linux" and len(keepalive) == 4) or (
+            keepalive[0] == "mac" and len(keepalive) == 2
+        ):
+            values = keepalive[1:]
+        else:
+            values = None
+        if values is not None and all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0) for v in values
+        ):
+            return
+    raise ValueError(
+        "keepalive must be None, a bool, ('linux', idle, intvl, cnt) or ('mac', intvl), "
+        f"got {keepalive!r}"
+    )
