@@ -14,8 +14,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from stomp_core import LocalProtocolError, Subscribe, Unsubscribe
-from stomp_core._registry import SessionRegistry
+from stomp_core import LocalProtocolError, SessionRegistry, Subscribe, Unsubscribe
 
 from . import logging
 from .constants import (

@@ -21,9 +21,16 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from stomp_core import Config, Connected, FrameEvent, LocalProtocolError, State
-from stomp_core._backoff import ReconnectBackoff
-from stomp_core._hosts import candidate_hosts, is_local_host
+from stomp_core import (
+    Config,
+    Connected,
+    FrameEvent,
+    LocalProtocolError,
+    ReconnectBackoff,
+    State,
+    candidate_hosts,
+    is_local_host,
+)
 
 from . import _frames, logging
 from ._session import Session
