@@ -580,3 +580,62 @@ class ReconnectPolicy:
     def schedule(self, rng: Callable[[], float]) -> ReconnectSchedule:
         """A fresh reconnect sequence (attempt counter and wait lengths) for this policy."""
         return self.backoff(rng).schedule()
+
+
+# --------------------------------------------------------------------------- received frames
+# (appended for stomp_trio; stomp_asyncio has the same logic inline and may switch to these)
+
+__all__ += ["ack_for", "connection_lost", "message_headers"]
+
+
+def message_headers(event: Message | Error) -> dict[str, str]:
+    """Every header of a received MESSAGE or ERROR as a dict, the first occurrence winning.
+
+    The typed fields come first (they hold the first occurrence on the wire), then the
+    other headers in wire order; a repeated header keeps its first value (spec 1.2
+    "Repeated Header Entries").
+    """
+    result: dict[str, str] = {}
+    for _field, header in event.header_fields:
+        value = event.get(header)
+        if value is not None:
+            result[header] = value
+    for name, value in event.headers:
+        result.setdefault(name, value)
+    return result
+
+
+def ack_for(
+    message: Message,
+    version: str,
+    subscription: str,
+    *,
+    nack: bool = False,
+    transaction: str | None = None,
+    receipt: str | None = None,
+) -> Ack:
+    """:func:`build_ack`, naming ``subscription`` when the MESSAGE did not.
+
+    STOMP 1.0 brokers may leave the ``subscription`` header out of MESSAGE, yet a 1.1 ACK
+    needs it (spec 1.1 "ACK"): the driver knows which subscription it routed the message
+    to, so that id is used.
+
+    Args:
+        message: the MESSAGE being acknowledged.
+        version: the negotiated version.
+        subscription: the id of the subscription the driver delivered it to.
+        nack: build a NACK (1.1+).
+        transaction: the transaction id, if any.
+        receipt: the receipt id, if any.
+    """
+    ack = build_ack(message, version, nack=nack, transaction=transaction, receipt=receipt)
+    if ack.subscription is not None:
+        return ack
+    return type(ack)(id=ack.id, subscription=subscription, transaction=transaction, receipt=receipt)
+
+
+def connection_lost(message: str, cause: BaseException | None) -> ConnectionLost:
+    """A :class:`ConnectionLost` saying ``message: cause``, with ``cause`` as ``__cause__``."""
+    error = ConnectionLost(message if cause is None else f"{message}: {cause}")
+    error.__cause__ = cause
+    return error
