@@ -154,7 +154,7 @@ class FrameReader:
         self._remaining = 0
         # Items parsed ahead (batching, and the HEARTBEAT for EOLs after a NUL).
         self._ready: deque[Frame | type[HEARTBEAT]] = deque()
-        # Header line -> (name, value) for lines already seen (see _split_lines).
+        # Header line -> (name, value) for lines already seen (see _parse_head).
         self._line_cache: dict[str, tuple[str, str]] = {}
         self.rules = None
 
