@@ -69,14 +69,19 @@ def parse(
     limits: Limits | None = None,
     negotiate: VersionRules | None = None,
 ) -> list[Item]:
-    """Parse ``data`` whole and byte by byte; both must agree (conformance 17)."""
+    """Parse ``data`` whole, byte by byte and in 3- and 7-byte chunks; all must agree
+    (conformance 17; the property tests add hypothesis-chosen boundaries)."""
     whole, reader = read_chunks([data], rules, limits, negotiate)
-    bytewise, reader2 = read_chunks(
-        [data[i : i + 1] for i in range(len(data))], rules, limits, negotiate
-    )
-    assert whole == bytewise
-    assert reader.buffered == reader2.buffered
+    for chunks in split_ways(data):
+        other, reader2 = read_chunks(chunks, rules, limits, negotiate)
+        assert other == whole
+        assert reader2.buffered == reader.buffered
     return whole
+
+
+def split_ways(data: bytes) -> list[list[bytes]]:
+    """``data`` cut into 1-, 3- and 7-byte chunks."""
+    return [[data[i : i + n] for i in range(0, len(data), n)] for n in (1, 3, 7)]
 
 
 def frames_of(data: bytes, rules: VersionRules | None = None) -> list[Frame]:
@@ -90,12 +95,13 @@ def expect_error(
     limits: Limits | None = None,
     negotiate: VersionRules | None = None,
 ) -> list[Item]:
-    """``data`` must fail (whole and byte by byte) with ``match`` in the message.
+    """``data`` must fail (whole, byte by byte, in 3- and 7-byte chunks) with ``match``
+    in the message.
 
-    Returns what was delivered before the error (the same both ways).
+    Returns what was delivered before the error (the same every way).
     """
     delivered = []
-    for chunks in ([data], [data[i : i + 1] for i in range(len(data))]):
+    for chunks in [[data], *split_ways(data)]:
         reader = FrameReader(limits or Limits())
         reader.rules = rules
         items: list[Item] = []
@@ -112,7 +118,7 @@ def expect_error(
             reader.next_frame()
         assert reader.buffered == 0
         delivered.append(collapse(items))
-    assert delivered[0] == delivered[1]
+    assert all(items == delivered[0] for items in delivered)
     return delivered[0]
 
 
