@@ -19,9 +19,11 @@ SCRIPT_NAME=start-activemq
 # shellcheck source=_lib.sh
 . "$(cd "$(dirname "$0")" && pwd)/_lib.sh"
 
-STOMP_PORT=62613
-SSL_PORT=62614
-MTLS_PORT=62615
+# The ports can be moved with the variables this script prints (e.g. when something else
+# holds 62613); the defaults follow stomp.py's own test configuration.
+STOMP_PORT=${ACTIVEMQ_STOMP_PORT:-62613}
+SSL_PORT=${ACTIVEMQ_SSL_PORT:-62614}
+MTLS_PORT=${ACTIVEMQ_MTLS_PORT:-62615}
 OPENWIRE_PORT=61616
 INSTANCE=stomp-test
 CONF=/etc/activemq/instances-available/$INSTANCE
