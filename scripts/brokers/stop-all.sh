@@ -50,10 +50,11 @@ if is_installed activemq; then
     rm -f "$ACTIVEMQ_PIDFILE"
 fi
 
+# Our processes are gone (or status is 1); a listener left on a default port belongs to
+# something else, which is worth a word but not a failure.
 for port in 61613 15674 62613 62614 62615; do
     if port_open "$port"; then
-        say "127.0.0.1:$port still accepts connections (not started by these scripts?)"
-        status=1
+        say "note: 127.0.0.1:$port still accepts connections (not started by these scripts)"
     fi
 done
 exit "$status"
