@@ -8,10 +8,14 @@ Threads (both created with the transport's ``create_thread_fc``):
   core queued.  It never runs user code, so a slow listener cannot stall heart-beats;
 * the **dispatcher thread** calls the listeners, one event at a time, in order.
 
-Every use of the core and of the socket happens under one lock (``cond``): senders on
-other threads take it around ``core.send`` + ``data_to_send`` + ``sendall``, so frames
-from many threads never interleave, and a TLS socket is never read and written at once.
-Only the I/O thread closes the socket; others shut it down to wake it.
+Two locks, always taken in this order: ``_write_lock`` serialises writes to the socket
+(``core.send`` + ``data_to_send`` + ``sendall`` happen under it, so frames from many
+threads never interleave and leave in the order the core produced them), and ``cond``
+guards the core.  ``sendall`` runs outside ``cond``, so while a write is blocked (a slow
+peer) the I/O thread still reads, counts heart-beats and delivers messages.  A TLS or
+WebSocket connection reads under ``_write_lock`` too: an SSL object must not be read and
+written at once.  Only the I/O thread closes the socket (under ``_write_lock``, so no
+writer ever uses a recycled descriptor); others shut it down to wake it.
 
 Back-pressure: when the listeners fall behind by :data:`HIGH_WATER` events, the I/O thread
 stops parsing (the core parses lazily) and stops reading, except that at each timer
@@ -100,8 +104,13 @@ class Session:
         self.host_and_port = host_and_port
         self.core = stomp_core.Connection(CLIENT, config)
         self._tls = isinstance(sock, ssl.SSLSocket)
+        # Reads must exclude writes on TLS (one SSL object) and WebSocket (pongs).
+        self._exclusive_io = self._tls or ws is not None
         self._write_timeout = sock.gettimeout()
         self.cond = threading.Condition(threading.Lock())
+        self._write_lock = threading.Lock()
+        #: The I/O thread has heart-beat bytes to write but a sender held the socket.
+        self._flush_pending = False
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -147,6 +156,8 @@ class Session:
                 if not self.closed:
                     self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
         finally:
+            with self._write_lock:
+                self.sock.close()
             self._wake_r.close()
             self._wake_w.close()
             self.io_done.set()
@@ -175,6 +186,8 @@ class Session:
                 pending = self._tls and sock.pending() > 0  # type: ignore[attr-defined]
             now = time.monotonic()
             timeout = POLL_CAP if timer is None else min(POLL_CAP, max(0.0, timer - now))
+            if self._flush_pending:
+                timeout = min(timeout, 0.01)
             if pending and not paused:
                 readable: list[Any] = [sock]
             else:
@@ -190,17 +203,17 @@ class Session:
             with self.cond:
                 if self.closed:
                     return
-                now = time.monotonic()
                 timer = self.core.get_timer()
-                if timer is not None and now >= timer:
-                    if paused:
-                        self._read_while_paused()
-                        now = time.monotonic()
-                    if not self.closed:
-                        self.core.handle_timer(now=now)
-                        self._pump_locked()
-                if not self.closed:
-                    self._flush_locked()
+                expired = timer is not None and time.monotonic() >= timer
+            if expired and paused:
+                self._read_while_paused()
+            with self.cond:
+                if self.closed:
+                    return
+                if expired:
+                    self.core.handle_timer(now=time.monotonic())
+                    self._pump_locked()
+            self._flush()
 
     def _drain_wake(self) -> None:
         try:
@@ -230,20 +243,21 @@ class Session:
                 logging.warning("lost connection to %s:%s: %s", *self.host_and_port, exc)
             return b""
 
+    def _reading(self) -> contextlib.AbstractContextManager[object]:
+        """The lock a read needs besides ``cond``: the write lock on TLS and WebSocket."""
+        return self._write_lock if self._exclusive_io else contextlib.nullcontext()
+
     def _read(self) -> None:
-        with self.cond:
+        with self._reading(), self.cond:
             if self.closed:
                 return
             data = self._recv_locked()
             if data is None:
                 return
             self._ingest_locked(data)
+            # When paused, what was read waits in the core (parsed lazily).
             if self._queued() < HIGH_WATER:
                 self._pump_locked()
-            elif not data:
-                # EOF while paused: nothing more will come; let the listeners catch up
-                # with what is buffered, then report the end (the loop pumps later).
-                pass
 
     def _read_while_paused(self) -> None:
         # The listeners are behind but the peer may be alive: take what arrived so the
@@ -253,9 +267,12 @@ class Session:
         except (OSError, ValueError):
             return
         if readable:
-            data = self._recv_locked()
-            if data:
-                self._ingest_locked(data)
+            with self._reading(), self.cond:
+                if self.closed:
+                    return
+                data = self._recv_locked()
+                if data:
+                    self._ingest_locked(data)
 
     def _ingest_locked(self, data: bytes) -> None:
         """Feed transport bytes (``b""``: end of file) to the core, unwrapping WebSocket."""
@@ -286,7 +303,11 @@ class Session:
             self.core.receive_eof(now=now)
 
     def _outgoing(self, data: bytes) -> bytes:
-        """The bytes to write for ``data`` from the core (one WebSocket message, if any)."""
+        """The bytes to write for ``data`` from the core (one WebSocket message, if any).
+
+        Raises:
+            ConnectionError: the WebSocket is no longer open.
+        """
         ws = self._ws
         if ws is None or not data:
             return data
@@ -297,16 +318,28 @@ class Session:
         out: bytes = ws.data_to_send()
         return out
 
-    def _flush_locked(self) -> None:
-        data = self.core.data_to_send(now=time.monotonic())
-        if not data:
+    def _flush(self) -> None:
+        """Write what the core queued on its own (heart-beat EOLs), if no sender is busy."""
+        if not self._write_lock.acquire(blocking=False):
+            # A sender is writing: its bytes count as activity for the peer, and ours
+            # go out with the next write (ours or its data_to_send) soon after.
+            self._flush_pending = True
             return
         try:
-            self.sock.sendall(self._outgoing(data))
+            self._flush_pending = False
+            with self.cond:
+                if self.closed:
+                    return
+                data = self._outgoing(self.core.data_to_send(now=time.monotonic()))
+            if data:
+                self.sock.sendall(data)
         except OSError as exc:
-            self.core.send_failed()
-            logging.warning("sending to %s:%s failed: %s", *self.host_and_port, exc)
-            self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+            with self.cond:
+                self.core.send_failed()
+                logging.warning("sending to %s:%s failed: %s", *self.host_and_port, exc)
+                self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+        finally:
+            self._write_lock.release()
 
     # ------------------------------------------------------------------ events
 
@@ -383,13 +416,17 @@ class Session:
         if self.closed:
             return
         self.closed = True
-        if self._ws is not None and self._ws.open:
-            self._ws.close()
-            with contextlib.suppress(OSError):
-                self.sock.sendall(self._ws.data_to_send())
+        if self._ws is not None and self._ws.open and self._write_lock.acquire(blocking=False):
+            try:
+                self._ws.close()
+                with contextlib.suppress(OSError):
+                    self.sock.sendall(self._ws.data_to_send())
+            finally:
+                self._write_lock.release()
+        # Shut down, not close: a writer may still hold the socket; the I/O thread
+        # closes it when it ends, under the write lock.
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
         self.transport._on_session_closed(self)
         self.cond.notify_all()
         self._enqueue(*end_events, _STOP)
@@ -437,47 +474,53 @@ class Session:
             NotConnectedException: the connection is closed or was never opened.
             ValueError: the core refused the frame (a missing or illegal header).
         """
-        with self.cond:
-            if wait_connected is not None and self.core.state is State.CONNECTING:
+        if wait_connected is not None:
+            with self.cond:
                 deadline = time.monotonic() + wait_connected
                 while self.core.state is State.CONNECTING and not self.closed:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
                     self.cond.wait(remaining)
-            state = self.core.state
-            if self.closed or self._broken or state in (State.CLOSED, State.ERROR):
-                raise NotConnectedException("not connected")
-            command = frame.command
-            if state is State.CONNECTING and command not in ("CONNECT", "STOMP"):
-                raise NotConnectedException("not connected: CONNECTED has not arrived")
-            now = time.monotonic()
+        command = frame.command
+        with self._write_lock:
+            with self.cond:
+                state = self.core.state
+                if self.closed or self._broken or state in (State.CLOSED, State.ERROR):
+                    raise NotConnectedException("not connected")
+                if state is State.CONNECTING and command not in ("CONNECT", "STOMP"):
+                    raise NotConnectedException("not connected: CONNECTED has not arrived")
+                now = time.monotonic()
+                try:
+                    self.core.send(frame, now=now)
+                except LocalProtocolError as exc:
+                    if self.core.state is not State.CONNECTED and command != "CONNECT":
+                        raise NotConnectedException(f"not connected: {exc.message}") from None
+                    raise ValueError(exc.message) from None
+                data = self._outgoing(self.core.data_to_send(now=now))
+                # Only CONNECT and DISCONNECT start deadlines (connect and receipt
+                # waits); any other frame can only push the heart-beat deadline later.
+                rearm = False
+                if command in ("CONNECT", "STOMP", "DISCONNECT"):
+                    timer = self.core.get_timer()
+                    rearm = timer is not None and (self._armed is None or timer < self._armed)
             try:
-                self.core.send(frame, now=now)
-            except LocalProtocolError as exc:
-                if self.core.state is not State.CONNECTED and command != "CONNECT":
-                    raise NotConnectedException(f"not connected: {exc.message}") from None
-                raise ValueError(exc.message) from None
-            data = self.core.data_to_send(now=now)
-            try:
-                self.sock.sendall(self._outgoing(data))
+                self.sock.sendall(data)
             except OSError as exc:
-                # A partial write corrupts the stream (STYLE 11): mark it broken and let
-                # the I/O thread close and report it.
-                self.core.send_failed()
-                self._broken = True
-                with contextlib.suppress(OSError):
-                    self.sock.shutdown(socket.SHUT_RDWR)
-                self._wake()
+                self._send_failed_locked()
                 raise NotConnectedException(f"sending failed: {exc}") from exc
-            # Only CONNECT and DISCONNECT start deadlines (connect and receipt waits);
-            # any other frame can only push the heart-beat deadline later.
-            rearm = False
-            if command in ("CONNECT", "STOMP", "DISCONNECT"):
-                timer = self.core.get_timer()
-                rearm = timer is not None and (self._armed is None or timer < self._armed)
         if rearm:
             self._wake()
+
+    def _send_failed_locked(self) -> None:
+        # A partial write corrupts the stream (STYLE 11): mark the connection broken and
+        # let the I/O thread close it and report it.  The write lock is held.
+        with self.cond:
+            self.core.send_failed()
+            self._broken = True
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+        self._wake()
 
     def send_raw(self, data: bytes) -> None:
         """Write bytes the core does not see (stomp.py's ``transport.send`` hook), locked.
@@ -485,15 +528,15 @@ class Session:
         Raises:
             NotConnectedException: the connection is closed.
         """
-        with self.cond:
-            if self.closed or self._broken:
-                raise NotConnectedException("not connected")
+        with self._write_lock:
+            with self.cond:
+                if self.closed or self._broken:
+                    raise NotConnectedException("not connected")
+                out = self._outgoing(data)
             try:
-                self.sock.sendall(self._outgoing(data))
+                self.sock.sendall(out)
             except OSError as exc:
-                self.core.send_failed()
-                self._broken = True
-                self._wake()
+                self._send_failed_locked()
                 raise NotConnectedException(f"sending failed: {exc}") from exc
 
     def abort(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging as std_logging
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -707,3 +708,48 @@ def test_int_ids_and_transactions_are_accepted() -> None:
         assert conn.heartbeat_thread is None
         conn.disconnect()
     assert stomp.listener.CombinedListener is stomp.listener.TestListener
+
+
+def test_a_blocked_write_does_not_stop_reading() -> None:
+    # The broker stops reading while it sends us messages: our big SEND blocks in
+    # sendall, and the messages must still be read and delivered meanwhile.
+    size = 32 * 1024 * 1024  # more than the loopback socket buffers hold
+    head = f"SEND\ndestination:/q\ncontent-length:{size}\n\n".encode()
+    delivered = threading.Event()
+    sender_was_blocked: list[bool] = []
+
+    def script(peer: Peer) -> None:
+        peer.connected()
+        peer.sock.settimeout(WAIT)
+        while len(peer.sock.recv(len(head), socket.MSG_PEEK)) < len(head):
+            pass  # wait (without reading) until the big SEND is on its way
+        # The client's write is now stuck (32 MiB cannot fit in the socket buffers):
+        # the messages must be read and delivered all the same.
+        for n in range(3):
+            peer.send_frame(
+                "MESSAGE", {"subscription": "1", "message-id": str(n), "destination": "/q"}
+            )
+        assert delivered.wait(WAIT)
+        expected = len(head) + size + 1
+        received = bytearray()
+        while len(received) < expected:  # now read: the sender gets unblocked
+            chunk = peer.sock.recv(1 << 20)
+            assert chunk
+            received += chunk
+        assert received[: len(head)] == head
+        peer.buffer += received[expected:]
+        graceful_end(peer)
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        sender = threading.Thread(target=conn.send, args=("/q", b"x" * size))
+        sender.start()
+        recorder.wait_for("message", 3)
+        sender_was_blocked.append(sender.is_alive())
+        delivered.set()
+        sender.join(WAIT)
+        conn.disconnect()
+    assert sender_was_blocked == [True]
