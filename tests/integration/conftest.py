@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from adapter_api import ConnectFn, Driver, Session, TlsOptions
+from asyncio_adapter import AsyncioDriver
 from broker_env import (
     Broker,
     BrokerUnavailable,
@@ -29,9 +30,15 @@ from broker_env import (
 )
 from core_adapter import CoreDriver
 from stomp_adapter import StompDriver
+from trio_adapter import TrioDriver
 
 #: Every implementation in the matrix: name -> adapter factory.
-DRIVERS: dict[str, Callable[[], Driver]] = {"core": CoreDriver, "stomp": StompDriver}
+DRIVERS: dict[str, Callable[[], Driver]] = {
+    "asyncio": AsyncioDriver,
+    "core": CoreDriver,
+    "stomp": StompDriver,
+    "trio": TrioDriver,
+}
 VERSIONS = ("1.0", "1.1", "1.2")
 BROKERS = ("rabbitmq", "activemq")
 
