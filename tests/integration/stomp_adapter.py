@@ -163,7 +163,7 @@ class StompSession:
             return None
         with collector.cond:
             frame = collector.messages.popleft()
-        headers = dict(frame.headers)
+        headers = {str(name): str(value) for name, value in frame.headers.items()}
         body = frame.body if isinstance(frame.body, bytes) else frame.body.encode("utf-8")
         message_id = headers["message-id"]
         return Received(
@@ -259,6 +259,7 @@ class StompDriver:
             "timeout": timeout,
             "auto_decode": False,  # bodies stay bytes (binary tests)
         }
+        conn: Any
         if version == "1.0":
             conn = stomp.Connection10([host_and_port], **options)
         else:

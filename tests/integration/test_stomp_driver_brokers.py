@@ -168,7 +168,7 @@ def test_seed_example_transaction(broker_name: str, request: pytest.FixtureReque
         conn.disconnect()
         # --- end of the example ---
 
-        bodies = []
+        bodies: list[bytes] = []
         for _ in range(2):
             message = observer.get_message(WAIT)
             assert message is not None, f"committed messages missing, got {bodies}"
