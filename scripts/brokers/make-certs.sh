@@ -37,7 +37,10 @@ STOMP_TEST_EXPIRED_KEY=$DIR/expired.key
 END
 }
 
-command -v openssl >/dev/null 2>&1 || fail "openssl is needed (apt-get install openssl)"
+if ! command -v openssl >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || fail "openssl is needed (apt-get install openssl)"
+    install_packages openssl
+fi
 
 up_to_date() {
     local f
