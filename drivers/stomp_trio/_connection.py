@@ -9,8 +9,8 @@ subscriptions from the core's :class:`~stomp_core._registry.SessionRegistry`.
 User calls (``send``, ``subscribe``, acks, transactions) take the current link's
 ``send_lock``, hand the event to the core and write what it queued.  Receipts are
 awaited with ``receipt_timeout`` (driver policy, as the core leaves per-receipt timeouts
-to drivers).  Received events are dispatched by :meth:`Client._drain`, which runs
-synchronously in whichever task fed the core.
+to drivers).  Received events are routed by :class:`~stomp_trio._dispatch.Dispatcher`
+(``_dispatch.py``), which runs synchronously in whichever task fed the core.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 import trio
 
 import stomp_core
-from stomp_core import NEED_DATA, RemoteProtocolError
 from stomp_core._client import (
     BrokerError,
     ClientState,
@@ -30,17 +29,16 @@ from stomp_core._client import (
     ConnectionLost,
     Endpoint,
     IdCounter,
-    ProtocolViolation,
     ReceiptTimeout,
     ReconnectPolicy,
     StateChange,
-    build_ack,
-    close_reason,
+    ack_for,
     encode_body,
 )
 from stomp_core._registry import SessionRegistry
 
 from ._dial import Dialer
+from ._dispatch import Dispatcher, UnhandledHook
 from ._link import Link, ReceiptWaiter, lost
 from ._subscription import Message, StateChanges, Subscription, Transaction
 from ._transport import StreamFactory
@@ -51,14 +49,6 @@ log = logging.getLogger("stomp_trio")
 
 #: Unread state changes kept per observer before the oldest are dropped.
 STATE_CHANGES_KEPT = 100
-
-
-#: Core events after which the link is over (ERROR is handled on its own).
-_LINK_ENDING = (
-    stomp_core.HeartbeatTimeout,
-    stomp_core.DisconnectTimeout,
-    stomp_core.ConnectionClosed,
-)
 
 
 class Client:
@@ -88,6 +78,7 @@ class Client:
         headers: Mapping[str, str] | None,
         stream_factory: StreamFactory | None,
         limits: stomp_core.Limits | None,
+        on_unhandled: UnhandledHook | None = None,
     ) -> None:
         if subscription_buffer < 1:
             raise ValueError(f"subscription_buffer must be >= 1, got {subscription_buffer!r}")
@@ -120,6 +111,7 @@ class Client:
         self._subscription_ids = IdCounter("sub-")
         self._transaction_ids = IdCounter("tx-")
         self._subscriptions: dict[str, Subscription] = {}
+        self._dispatcher = Dispatcher(self, self._subscriptions, on_unhandled)
         self._observers: set[StateChanges] = set()
         self._state = ClientState.CONNECTING
         self._link: Link | None = None
@@ -127,7 +119,6 @@ class Client:
         self._closing = False
         self._final_error: BaseException | None = None
         self._connected: stomp_core.Connected | None = None
-        self._heartbeats_received = 0
         self._nursery: trio.Nursery | None = None
 
     def __repr__(self) -> str:
@@ -169,7 +160,7 @@ class Client:
     @property
     def heartbeats_received(self) -> int:
         """Heart-beats received from the broker (over all connections)."""
-        return self._heartbeats_received
+        return self._dispatcher.heartbeats_received
 
     def state_changes(self) -> StateChanges:
         """Observe the client's state changes: ``async for change in client.state_changes()``.
@@ -325,7 +316,9 @@ class Client:
         except trio.TooSlowError:
             raise ReceiptTimeout(receipt_id, self._receipt_timeout) from None
         finally:
-            link.waiters.pop(receipt_id, None)
+            if link.waiters.pop(receipt_id, None) is not None:
+                # Given up (timeout, cancellation): the RECEIPT may still come.
+                link.expected_receipts.add(receipt_id)
         if waiter.error is not None:
             raise waiter.error
 
@@ -379,21 +372,14 @@ class Client:
             )
         version = link.core.version
         assert version is not None  # a message arrives only after CONNECTED
-        event = build_ack(
+        event = ack_for(
             message.event,
             version,
+            message.subscription.id,
             nack=nack,
             transaction=transaction.id if isinstance(transaction, Transaction) else transaction,
             receipt=self._receipt(receipt),
         )
-        if event.subscription is None:
-            # 1.0/1.1 brokers may omit the subscription header; 1.1 ACK needs it.
-            event = type(event)(
-                id=event.id,
-                subscription=message.subscription.id,
-                transaction=event.transaction,
-                receipt=event.receipt,
-            )
         await self._send_event(event, link=link, wait_receipt=receipt)
 
     # -- internals: subscriptions ----------------------------------------------------------
@@ -430,8 +416,9 @@ class Client:
         if link is not None and link.held is not None and link.held[0] is sub:
             # The held message's reader is gone: drop it and resume reading.
             link.release()
-            self._drain(link)
+            self._dispatcher.drain(link)
         if link is not None and link.usable and sub.id in link.core.subscriptions:
+            link.unsubscribed.add(sub.id)
             return link
         return None
 
@@ -464,7 +451,7 @@ class Client:
     def _room_available(self, sub: Subscription) -> None:
         link = self._link
         if link is not None and link.held is not None and link.held[0] is sub:
-            self._drain(link)
+            self._dispatcher.drain(link)
 
     # -- internals: transactions -----------------------------------------------------------
 
@@ -526,71 +513,6 @@ class Client:
                 self._registry.record(plain)
                 self._spawn_flush(link)
             raise
-
-    # -- internals: receiving ----------------------------------------------------------------
-
-    def _drain(self, link: Link) -> None:
-        """Dispatch every event the core has, stopping while a message is held back."""
-        core = link.core
-        while not link.ended:
-            if link.held is not None:
-                sub, message = link.held
-                if sub._offer(message):
-                    link.release()
-                elif core.state is stomp_core.State.CONNECTED or (
-                    core.state is stomp_core.State.DISCONNECTING
-                ):
-                    return  # paused until the consumer makes room
-            try:
-                event = core.next_event()
-            except RemoteProtocolError as exc:
-                link.end(ProtocolViolation(exc))
-                return
-            if event is NEED_DATA or not isinstance(event, stomp_core.Event):
-                if core.state is stomp_core.State.CLOSED and link.closing:
-                    link.end(None)  # the RECEIPT of our DISCONNECT arrived
-                return
-            self._dispatch(link, event)
-
-    def _dispatch(self, link: Link, event: stomp_core.Event) -> None:
-        if isinstance(event, stomp_core.Message):
-            self._route(link, event)
-        elif isinstance(event, stomp_core.Receipt):
-            waiter = link.waiters.pop(event.receipt_id, None)
-            if waiter is not None:
-                waiter.resolve(None)
-        elif isinstance(event, stomp_core.HeartbeatReceived):
-            self._heartbeats_received += 1
-        elif isinstance(event, stomp_core.Error):
-            error = BrokerError.from_event(event)
-            log.warning("the broker sent ERROR: %s", error.message or "(no message)")
-            if event.receipt_id is not None:
-                waiter = link.waiters.pop(event.receipt_id, None)
-                if waiter is not None:
-                    waiter.resolve(error)
-            link.end(error)
-        elif isinstance(event, _LINK_ENDING):
-            if isinstance(event, stomp_core.ConnectionClosed) and event.clean and link.closing:
-                link.end(None)
-            else:
-                link.end(close_reason(event))
-
-    def _route(self, link: Link, event: stomp_core.Message) -> None:
-        sub: Subscription | None = None
-        if event.subscription is not None:
-            sub = self._subscriptions.get(event.subscription)
-        else:
-            # STOMP 1.0 brokers may leave out the subscription header.
-            sub = next(
-                (s for s in self._subscriptions.values() if s.destination == event.destination),
-                None,
-            )
-        if sub is None:
-            log.debug("dropped MESSAGE %s for a closed subscription", event.message_id)
-            return
-        message = Message(self, link, sub, event)
-        if not sub._offer(message):
-            link.hold(sub, message)
 
     # -- internals: the supervisor -----------------------------------------------------------
 
@@ -655,7 +577,7 @@ class Client:
     async def _serve(self, link: Link, connected: stomp_core.Connected, *, replay: bool) -> None:
         """Run ``link`` until it ends; after a reconnect, re-subscribe first."""
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(link.run, self._drain)
+            nursery.start_soon(link.run, self._dispatcher.drain)
             if replay:
                 # Before anyone else may write, so the replayed SUBSCRIBEs precede new
                 # frames on the wire.  The link is not published yet: users still wait.
@@ -724,7 +646,7 @@ class Client:
         link = self._link
         if link is not None and link.held is not None:
             link.release()
-            self._drain(link)
+            self._dispatcher.drain(link)
         disconnect_error: BaseException | None = None
         try:
             if link is not None and link.usable:
@@ -733,6 +655,7 @@ class Client:
                     if link.usable:
                         link.closing = True
                         receipt = self._receipt_ids.next()
+                        link.expected_receipts.add(receipt)  # the core acts on it
                         link.core.send(
                             stomp_core.Disconnect(receipt=receipt), now=trio.current_time()
                         )

@@ -36,6 +36,7 @@ from stomp_core._client import (
     ProtocolViolation,
     StompError,
 )
+from stomp_core._client import connection_lost as lost
 
 if TYPE_CHECKING:
     from ._subscription import Message, Subscription, Transaction
@@ -54,13 +55,6 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     trio.ClosedResourceError,
     OSError,
 )
-
-
-def lost(message: str, cause: BaseException | None) -> ConnectionLost:
-    """A :class:`ConnectionLost` with ``cause`` chained as ``__cause__``."""
-    error = ConnectionLost(message if cause is None else f"{message}: {cause}")
-    error.__cause__ = cause
-    return error
 
 
 class ReceiptWaiter:
@@ -87,9 +81,14 @@ class Link:
         endpoint: the broker it goes to.
         number: 1 for the first connection of a client, 2 after the first reconnect, ...
         waiters: receipt id -> waiter, for receipts asked on this link.
+        expected_receipts: receipt ids nobody waits for that may still arrive (the
+            DISCONNECT's, and waits given up): not reported as unhandled.
+        unsubscribed: subscription ids unsubscribed on this link (MESSAGEs still in
+            flight for them are expected).
         transactions: open transactions begun on this link.
         held: a message whose subscription buffer was full; while set, the link is
-            paused (the reader stops reading) until the subscription has room.
+            paused (the reader stops reading, and the core's receive heart-beat deadline
+            is suspended) until the subscription has room.
         reason: why the link ended (``None``: closed as we asked, by DISCONNECT).
         closing: we sent DISCONNECT.
     """
@@ -107,6 +106,8 @@ class Link:
         self.number = number
         self.send_lock = trio.Lock()
         self.waiters: dict[str, ReceiptWaiter] = {}
+        self.expected_receipts: set[str] = set()
+        self.unsubscribed: set[str] = set()
         self.transactions: dict[str, Transaction] = {}
         self.held: tuple[Subscription, Message] | None = None
         self.reason: StompError | None = None
@@ -301,24 +302,11 @@ class Link:
         # Bytes that came with CONNECTED are already in the core: handle them first.
         drain(self)
         while not self.ended:
-            max_bytes = READ_SIZE
             if self.held is not None:
-                # Paused: a subscription buffer is full.  Read nothing, so TCP pushes
-                # back on the broker -- but once per half incoming heart-beat interval
-                # read a single byte: it proves the broker alive to the core (any data
-                # counts, spec 1.2 "Heart-beating") so its heart-beat deadline does not
-                # fire because of our own stall.  Memory grows by one byte per probe.
-                incoming = core.heartbeat[1] / 1000
-                unpaused = self._unpaused
-                if incoming == 0 or self._eof:
-                    await unpaused.wait()
-                    continue
-                with trio.move_on_after(incoming / 2):
-                    await unpaused.wait()
-                    continue
-                max_bytes = 1
+                await self._paused()
+                continue
             try:
-                data = await self.stream.receive_some(max_bytes)
+                data = await self.stream.receive_some(READ_SIZE)
             except TRANSPORT_ERRORS as exc:
                 self.end(lost("reading from the broker failed", exc))
                 return
@@ -335,6 +323,28 @@ class Link:
                 # still buffered, possibly only when a consumer makes room.
                 await self.done.wait()
                 return
+
+    async def _paused(self) -> None:
+        """Read nothing until the held message is delivered (back-pressure).
+
+        Not reading lets TCP flow control push back on the broker.  The broker's
+        heart-beats then wait unread in the socket, so its silence proves nothing: the
+        core's receive deadline is suspended from the moment reading stops and restarts
+        with a full ``interval * tolerance`` when it resumes
+        (``Connection.pause_receive_timeout``).  Our own heart-beats keep their deadline:
+        the timer task writes them meanwhile.
+        """
+        core = self.core
+        unpaused = self._unpaused
+        core.pause_receive_timeout(now=trio.current_time())
+        self.rearm()
+        try:
+            await unpaused.wait()
+        finally:
+            # Also when cancelled: the link is ending then and the call is harmless.
+            if core.state not in _TERMINAL:
+                core.resume_receive_timeout(now=trio.current_time())
+                self.rearm()
 
     async def _timer_loop(self, drain: Callable[[Link], None]) -> None:
         core = self.core

@@ -13,6 +13,7 @@ import stomp_core
 from stomp_core._client import ReconnectPolicy, parse_hosts
 
 from ._connection import Client
+from ._dispatch import UnhandledHook
 from ._transport import StreamFactory
 
 __all__ = ["open_connection"]
@@ -46,6 +47,7 @@ async def open_connection(
     headers: Mapping[str, str] | None = None,
     stream_factory: StreamFactory | None = None,
     limits: stomp_core.Limits | None = None,
+    on_unhandled: UnhandledHook | None = None,
 ) -> AsyncIterator[Client]:
     """Connect to a STOMP broker; the connection lives as long as the ``async with`` block.
 
@@ -83,6 +85,11 @@ async def open_connection(
         stream_factory: ``await stream_factory(host, port)`` returns the byte stream to a
             broker (default: TCP).  TLS, when asked for, is layered on top of it.
         limits: receive limits for the core (frame size, header count, ...).
+        on_unhandled: called with every frame event the client cannot place: a MESSAGE
+            for a subscription it does not know, a RECEIPT nobody asked for
+            (conformance 88, 89).  It runs in the connection's tasks: keep it short and
+            non-blocking; what it raises is logged.  Default: a warning on the
+            ``stomp_trio`` logger.
 
     Raises:
         ConnectFailed: no broker could be reached, TLS failed, or the broker refused.
@@ -105,6 +112,7 @@ async def open_connection(
         headers=headers,
         stream_factory=stream_factory,
         limits=limits,
+        on_unhandled=on_unhandled,
     )
     try:
         # Strict groups whatever the trio version, so the unwrapping below is the one

@@ -14,26 +14,19 @@ from typing import TYPE_CHECKING
 import trio
 
 import stomp_core
-from stomp_core._client import ClientState, ConnectionLost, StateChange, decode_text
+from stomp_core._client import (
+    ClientState,
+    ConnectionLost,
+    StateChange,
+    decode_text,
+    message_headers,
+)
 
 if TYPE_CHECKING:
     from ._connection import Client
     from ._link import Link
 
 __all__ = ["Message", "StateChanges", "Subscription", "Transaction"]
-
-
-def _all_headers(event: stomp_core.FrameEvent) -> Mapping[str, str]:
-    # Typed fields first (they were the first occurrence on the wire), then the rest;
-    # a repeated header keeps its first value (spec 1.2 "Repeated Header Entries").
-    result: dict[str, str] = {}
-    for _field, header in event.header_fields:
-        value = event.get(header)
-        if value is not None:
-            result[header] = value
-    for name, value in event.headers:
-        result.setdefault(name, value)
-    return MappingProxyType(result)
 
 
 class _Signal:
@@ -93,7 +86,7 @@ class Message:
     def headers(self) -> Mapping[str, str]:
         """Every header (first occurrence wins), read-only."""
         if self._headers is None:
-            self._headers = _all_headers(self.event)
+            self._headers = MappingProxyType(message_headers(self.event))
         return self._headers
 
     @property

@@ -1,5 +1,7 @@
 """stomp_trio back-pressure: a full subscription buffer stops reading from the broker,
-while heart-beats keep flowing both ways and a dead broker is still detected.
+while our heart-beats keep flowing; the core's check of the broker's heart-beats is
+suspended while reading is (``Connection.pause_receive_timeout``) and restarts with a full
+grace period when reading resumes.
 
 ``lockstep_stream_pair`` stands in for TCP flow control: the fake broker's ``send_all``
 returns only once the client has read the bytes, so a client that stops reading blocks
@@ -8,15 +10,23 @@ the broker's writer.
 
 from __future__ import annotations
 
+import inspect
+import itertools
+
 import pytest
 import trio
 import trio.testing
-from test_trio_support import FakeBroker, Network, options
+from test_trio_support import WAIT, FakeBroker, Network, options
 
 import stomp_core as sc
 import stomp_trio
 
 pytestmark = pytest.mark.trio
+
+#: Silent intervals after which the client declares the broker dead, by default.
+TOLERANCE: float = (
+    inspect.signature(stomp_trio.open_connection).parameters["heartbeat_tolerance"].default
+)
 
 
 @pytest.fixture
@@ -92,8 +102,8 @@ async def test_heartbeats_flow_both_ways_while_paused(
             client.subscribe("/queue/a") as sub,
         ):
             await trio.sleep(30)
-            # Paused for 30 s: the probe reads (one byte per half interval) kept the
-            # broker alive to the core, and the client kept heart-beating.
+            # Paused for 30 s: nothing was read (the broker's writer is stuck), the
+            # core's receive deadline was suspended, and the client kept heart-beating.
             assert client.state is stomp_trio.ClientState.CONNECTED
             assert sub.buffered == 1
             assert len(sent) < 5
@@ -101,39 +111,104 @@ async def test_heartbeats_flow_both_ways_while_paused(
             assert bodies == [f"m{n}".encode() for n in range(5)]
 
 
-async def test_a_paused_client_still_detects_a_dead_broker(
+async def _silent_after_two_messages(
+    network: Network, *, paused: trio.Event, sent: list[int]
+) -> FakeBroker:
+    """Accept, deliver two messages (one buffered, one held by a 1-slot client), then say
+    nothing more, while reading (and timing) the client's heart-beats."""
+    broker = await network.accept()
+    await broker.accept(heart_beat=(1000, 1000))
+    sub = await broker.expect(sc.Subscribe)
+    await _deliver(broker, sub, 2, sent)
+    paused.set()
+    return broker
+
+
+async def _read_heartbeats(broker: FakeBroker, seconds: float) -> None:
+    """Read (and time) the client's heart-beats for ``seconds`` or until another event."""
+    with trio.move_on_after(seconds):
+        while isinstance(await broker.next_event(heartbeats=True), sc.HeartbeatReceived):
+            pass
+
+
+async def test_no_heartbeat_timeout_while_paused_however_long(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    network = Network()
+    network = Network(pair=trio.testing.lockstep_stream_pair)
+    sent: list[int] = []
+    paused = trio.Event()
+    hour = 3600.0
     async with trio.open_nursery() as nursery:
 
         async def server() -> None:
-            broker = await network.accept()
-            await broker.accept(heart_beat=(1000, 0))
-            sub = await broker.expect(sc.Subscribe)
-            # One message buffered, one held: nothing left unread in the stream, so
-            # the probe reads find nothing.  (Bytes still queued in the stream would
-            # count as life, one byte per probe: they did come from the broker.)
-            for n in range(2):
-                await broker.message(sub, b"x", message_id=f"m{n}")
-            await trio.sleep_forever()  # silent from now on, connection open
+            broker = await _silent_after_two_messages(network, paused=paused, sent=sent)
+            await _read_heartbeats(broker, hour)
+            gaps = [b - a for a, b in itertools.pairwise(broker.heartbeat_times)]
+            # Our EOLs went out on time the whole hour: every 0.8 s (send factor).
+            assert len(broker.heartbeat_times) >= hour / 0.8 - 2
+            assert max(gaps) == pytest.approx(0.8)
 
         nursery.start_soon(server)
         async with (
             stomp_trio.open_connection(
                 "stomp://h",
                 subscription_buffer=1,
-                **options(network, heartbeats=(0, 1000), reconnect=None),
+                **options(network, heartbeats=(1000, 1000), reconnect=None),
             ) as client,
             client.subscribe("/queue/a") as sub,
         ):
+            changes = client.state_changes()
+            await paused.wait()
+            await trio.testing.wait_all_tasks_blocked()
             start = trio.current_time()
+            # The broker says nothing for an hour, 1440 times its heart-beat tolerance;
+            # its silence proves nothing: its EOLs would wait unread behind the held
+            # message.  (Before the pause the same silence ends the link in 2.5 s.)
+            await trio.sleep(hour + 1)
+            assert client.state is stomp_trio.ClientState.CONNECTED
+            changes.close()
+            assert [change async for change in changes] == []
+            assert sub.buffered == 1
+            assert trio.current_time() - start == pytest.approx(hour + 1)
+            assert (await sub.get()).body == b"m0"
+            assert (await sub.get()).body == b"m1"
+            nursery.cancel_scope.cancel()
+
+
+async def test_after_resuming_a_silent_broker_gets_the_full_grace_period(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network(pair=trio.testing.lockstep_stream_pair)
+    sent: list[int] = []
+    paused = trio.Event()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await _silent_after_two_messages(network, paused=paused, sent=sent)
+            await _read_heartbeats(broker, WAIT * 10)
+
+        nursery.start_soon(server)
+        async with (
+            stomp_trio.open_connection(
+                "stomp://h",
+                subscription_buffer=1,
+                **options(network, heartbeats=(1000, 1000), reconnect=None),
+            ) as client,
+            client.subscribe("/queue/a") as sub,
+        ):
             async with client.state_changes() as changes:
+                await paused.wait()
+                await trio.sleep(100)  # paused: no timeout
+                assert client.state is stomp_trio.ClientState.CONNECTED
+                assert (await sub.get()).body == b"m0"  # room: reading resumes now
+                resumed = trio.current_time()
                 async for change in changes:
                     assert change.state is stomp_trio.ClientState.CLOSED
+            # Still silent after resuming: the full 1 s x tolerance from the resume,
+            # not from the last bytes (100 s ago), and not a moment earlier.
             assert "heart-beat" in str(change.error)
-            assert trio.current_time() - start == pytest.approx(1.5)
-            assert sub.buffered == 1
+            assert trio.current_time() - resumed == pytest.approx(TOLERANCE)
+            assert sub.buffered == 1  # the held message was delivered on resuming
         nursery.cancel_scope.cancel()
 
 
