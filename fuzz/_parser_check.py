@@ -17,8 +17,9 @@ Input layout: ``[mode][k][k big-endian u16 split offsets][stream]``.
 Invariant (issue 8): the stream fed whole and the stream fed in chunks give the same
 frames (heart-beats aside, see below) and then either the same end (need data / EOF
 event) or a ``RemoteProtocolError`` at the same place; nothing else escapes; after each
-chunk has been parsed as far as it goes, the reader holds at most ``max_frame_size +
-len(chunk)`` bytes.  A connection in the ERROR state stays there and re-raises; a
+chunk has been parsed as far as it goes, the reader of an open connection holds at most
+``max_frame_size + len(chunk)`` bytes, and a closed one (after ERROR, say) reads nothing
+more, so what it holds never grows.  A connection in the ERROR state stays there and re-raises; a
 server's queued ERROR frame is itself well-formed.
 
 Heart-beats: a run of EOLs split across two reads may honestly be reported as two
