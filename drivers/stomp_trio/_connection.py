@@ -630,9 +630,11 @@ class Client:
         if self._state is ClientState.CLOSED:
             return
         self._final_error = error
-        final = None if error is None else lost("the connection is closed", error)
         for sub in list(self._subscriptions.values()):
-            sub._close(final)
+            if not sub.closed:
+                # As in stomp_asyncio: iterators raise the error that ended the client
+                # (ConnectionLost, BrokerError, ProtocolViolation) once drained.
+                sub._close(error)
         self._ready.set()  # wake waiters so they see CLOSED
         self._set_state(ClientState.CLOSED, error=error)
 

@@ -12,6 +12,13 @@ per link, both in a nursery owned by the client:
   earlier deadline) and calls ``handle_timer()``: heart-beat EOLs, heart-beat timeouts and
   the DISCONNECT receipt wait are the core's, never re-implemented here.
 
+Back-pressure: while a message is *held* (its subscription buffer is full), the reader
+reads nothing at all, so TCP flow control pushes back on the broker.  The moment it stops
+it calls the core's ``pause_receive_timeout()`` (the broker's heart-beats now wait unread
+in the socket, so its silence proves nothing); the moment it reads again it calls
+``resume_receive_timeout()``, which gives the broker a full ``interval * tolerance`` from
+then.  The timer task keeps writing our own heart-beats meanwhile.
+
 Writes are serialised by ``send_lock``: whoever holds it drains the core *and* writes,
 looping until the core has nothing left, so wire order is core order (a frame queued by
 another task while the holder writes goes out in the holder's next round).  A write

@@ -161,8 +161,10 @@ class Subscription:
 
     The subscription survives reconnects: it is subscribed again on every new connection
     under the same id and the iterator carries on.  The iterator ends when the
-    subscription is closed and raises :class:`~stomp_trio.ConnectionLost` when the client
-    fails for good.
+    subscription is closed (messages already buffered are still delivered first) and,
+    when the client fails for good, raises the error that ended it
+    (:class:`~stomp_trio.ConnectionLost`, :class:`~stomp_trio.BrokerError` or
+    :class:`~stomp_trio.ProtocolViolation`), as ``stomp_asyncio`` does.
 
     Attributes:
         id: the subscription id.
@@ -275,10 +277,13 @@ class Subscription:
     async def get(self) -> Message:
         """The next message; like ``anext(sub)`` but raising instead of stopping.
 
-        Bound the wait the trio way: ``with trio.fail_after(5): await sub.get()``.
+        Bound the wait the trio way: ``with trio.fail_after(5): await sub.get()``
+        (``stomp_asyncio``'s ``get(timeout)`` has no trio twin: see the package docstring).
 
         Raises:
-            ConnectionLost: the subscription is closed, or the client failed.
+            ConnectionLost: the subscription is closed (after its buffered messages).
+            BrokerError, ProtocolViolation, ConnectionLost: the error that ended the
+                client, if it failed for good.
         """
         try:
             return await self.__anext__()
