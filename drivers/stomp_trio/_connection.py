@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import ssl as _ssl
 from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
 import trio
 
@@ -32,6 +33,7 @@ from stomp_core._client import (
     ReceiptTimeout,
     ReconnectPolicy,
     StateChange,
+    StompError,
     ack_for,
     encode_body,
 )
@@ -544,7 +546,12 @@ class Client:
         return await self._dialer.establish(first=first, on_failure=failed)
 
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """The supervisor: connect, serve, reconnect; never raises after ``started``."""
+        """The supervisor: connect, serve, reconnect.
+
+        When the client fails for good while the ``async with`` body runs, the error is
+        raised here, in the client's nursery: trio then cancels the body and
+        ``open_connection`` raises the error (as ``stomp_asyncio`` does).
+        """
         link, connected = await self._establish(first=True)
         self._publish(link, connected)
         task_status.started()
@@ -559,14 +566,17 @@ class Client:
                 return
             if self._reconnect is None or isinstance(reason, BrokerError):
                 # An ERROR is the broker's deliberate answer: retrying would loop.
-                self._finish(reason)
-                return
+                self._fail(reason)
             self._set_state(ClientState.RECONNECTING, endpoint=link.endpoint, error=reason)
             try:
                 link, connected = await self._establish(first=False)
             except ConnectFailed as exc:
-                self._finish(lost("reconnecting failed", exc))
-                return
+                self._fail(lost("reconnecting failed", exc))
+
+    def _fail(self, error: StompError) -> NoReturn:
+        """The client failed for good: close it and raise ``error`` into its nursery."""
+        self._finish(error)
+        raise error
 
     def _publish(self, link: Link, connected: stomp_core.Connected) -> None:
         self._link = link

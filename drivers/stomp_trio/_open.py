@@ -19,13 +19,35 @@ from ._transport import StreamFactory
 __all__ = ["open_connection"]
 
 
-def _single(group: BaseException) -> BaseException | None:
-    """The only exception inside an exception group, or ``None``."""
-    inner: Any = getattr(group, "exceptions", None)
-    if not isinstance(inner, tuple) or len(inner) != 1:
+def _leaves(error: BaseException) -> list[BaseException] | None:
+    """The exceptions inside an exception group, flattened, each once; ``None`` if
+    ``error`` is not a group."""
+    inner: Any = getattr(error, "exceptions", None)
+    if not isinstance(inner, tuple):
         return None
-    nested = _single(inner[0])
-    return nested if nested is not None else inner[0]
+    found: list[BaseException] = []
+    for exc in inner:
+        for leaf in _leaves(exc) or [exc]:
+            if not any(leaf is seen for seen in found):
+                found.append(leaf)
+    return found
+
+
+def _unwrap(group: BaseException, fatal: BaseException | None) -> BaseException | None:
+    """The one exception ``open_connection`` raises for a group, or ``None`` (keep it).
+
+    The body's own exception wins; the client's ``fatal`` error (raised by its
+    supervisor, which cancelled the body) comes out when the body had none of its own.
+    """
+    leaves = _leaves(group)
+    if leaves is None:
+        return None
+    others = [exc for exc in leaves if exc is not fatal]
+    if len(others) == 1:
+        return others[0]
+    if not others and leaves:
+        return leaves[0]
+    return None
 
 
 @asynccontextmanager
@@ -60,6 +82,10 @@ async def open_connection(
     Leaving the block (normally or with an exception) sends DISCONNECT with a receipt and
     waits for it, at most ``disconnect_timeout``; when the block is left by cancellation
     the connection is closed at once instead (trio's rule for cleanup under cancellation).
+    If the connection fails for good while the body runs (reconnection off or given up,
+    an ERROR frame), the body is cancelled, as by a failing task of a nursery, and the
+    block raises that error (``ConnectionLost``, ``BrokerError``, ...) -- unless the body
+    raised an exception of its own, which then wins.
 
     Args:
         hosts: ``"stomp://host:port"`` / ``"stomp+ssl://host:port"`` (comma-separated for
@@ -125,7 +151,7 @@ async def open_connection(
             finally:
                 await client._shutdown()
     except BaseException as exc:
-        inner = _single(exc)
+        inner = _unwrap(exc, client._final_error)
         if inner is None:
             raise
         raise inner from inner.__cause__

@@ -187,29 +187,38 @@ async def test_after_resuming_a_silent_broker_gets_the_full_grace_period(
             broker = await _silent_after_two_messages(network, paused=paused, sent=sent)
             await _read_heartbeats(broker, WAIT * 10)
 
-        nursery.start_soon(server)
-        async with (
-            stomp_trio.open_connection(
-                "stomp://h",
-                subscription_buffer=1,
-                **options(network, heartbeats=(1000, 1000), reconnect=None),
-            ) as client,
-            client.subscribe("/queue/a") as sub,
-        ):
-            async with client.state_changes() as changes:
+        seen: list[tuple[stomp_trio.StateChange, float, int]] = []
+        resumed: list[float] = []
+
+        async def consumer() -> None:
+            async with (
+                stomp_trio.open_connection(
+                    "stomp://h",
+                    subscription_buffer=1,
+                    **options(network, heartbeats=(1000, 1000), reconnect=None),
+                ) as client,
+                client.subscribe("/queue/a") as sub,
+                client.state_changes() as changes,
+            ):
                 await paused.wait()
                 await trio.sleep(100)  # paused: no timeout
                 assert client.state is stomp_trio.ClientState.CONNECTED
                 assert (await sub.get()).body == b"m0"  # room: reading resumes now
-                resumed = trio.current_time()
+                resumed.append(trio.current_time())
                 async for change in changes:
-                    assert change.state is stomp_trio.ClientState.CLOSED
-            # Still silent after resuming: the full 1 s x tolerance from the resume,
-            # not from the last bytes (100 s ago), and not a moment earlier.
-            assert "heart-beat" in str(change.error)
-            assert trio.current_time() - resumed == pytest.approx(TOLERANCE)
-            assert sub.buffered == 1  # the held message was delivered on resuming
+                    seen.append((change, trio.current_time(), sub.buffered))
+
+        nursery.start_soon(server)
+        with pytest.raises(stomp_trio.ConnectionLost, match="heart-beat"):
+            await consumer()
         nursery.cancel_scope.cancel()
+    # Still silent after resuming: the client gives up after the full 1 s x tolerance
+    # from the resume, not from the last bytes (100 s earlier), and not a moment sooner.
+    [(change, when, buffered)] = seen
+    assert change.state is stomp_trio.ClientState.CLOSED
+    assert "heart-beat" in str(change.error)
+    assert when - resumed[0] == pytest.approx(TOLERANCE)
+    assert buffered == 1  # the held message was delivered on resuming
 
 
 async def test_unsubscribing_a_full_subscription_resumes_the_others() -> None:

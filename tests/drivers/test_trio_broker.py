@@ -315,7 +315,9 @@ async def test_error_mid_session_fails_the_send_and_closes(
     broker_factory: Callable[..., RunningBroker],
 ) -> None:
     broker = broker_factory(faults=Faults(error_on=frozenset({"SEND"})))
-    with trio.fail_after(WAIT):
+    errors: list[stomp_trio.BrokerError] = []
+
+    async def session() -> None:
         async with (
             stomp_trio.open_connection(url(broker), reconnect=FAST) as client,
             client.subscribe("/queue/err", receipt=True) as sub,
@@ -323,12 +325,18 @@ async def test_error_mid_session_fails_the_send_and_closes(
             with pytest.raises(stomp_trio.BrokerError) as info:
                 await client.send("/queue/err", b"refused", receipt=True)
             assert info.value.receipt_id is not None
+            errors.append(info.value)
             # ERROR ends the session and is never retried: the iterator raises it
-            # (as stomp_asyncio's does).
+            # (as stomp_asyncio's does) ...
             with pytest.raises(stomp_trio.BrokerError) as again:
                 await sub.get()
             assert again.value is info.value
             assert client.state is S.CLOSED
+
+    with trio.fail_after(WAIT), pytest.raises(stomp_trio.BrokerError) as outer:
+        await session()
+    # ... and so does the block, whose body was cancelled.
+    assert outer.value is errors[0]
 
 
 async def test_broker_crash_redelivers_unacked_messages_after_the_reconnect(

@@ -156,19 +156,28 @@ async def test_error_answering_a_receipted_send_raises_broker_error(
             )
             await broker.close()
 
+        errors: list[stomp_trio.BrokerError] = []
+
+        async def session() -> None:
+            async with stomp_trio.open_connection("stomp://h", **options(network)) as client:
+                observer = client.state_changes()
+                with pytest.raises(stomp_trio.BrokerError) as info:
+                    await client.send("/queue/nope", b"x", receipt=True)
+                assert info.value.message == "no such destination"
+                assert info.value.text == "details"
+                errors.append(info.value)
+                changes.append(await observer.__anext__())
+                # ERROR is never retried: the client is closed ...
+                assert client.state is stomp_trio.ClientState.CLOSED
+                with pytest.raises(stomp_trio.ConnectionLost):
+                    await client.send("/queue/a", b"y")
+                await trio.sleep_forever()
+
         nursery.start_soon(server)
-        async with stomp_trio.open_connection("stomp://h", **options(network)) as client:
-            observer = client.state_changes()
-            with pytest.raises(stomp_trio.BrokerError) as info:
-                await client.send("/queue/nope", b"x", receipt=True)
-            assert info.value.message == "no such destination"
-            assert info.value.text == "details"
-            async for change in observer:
-                changes.append(change)
-            # ERROR is never retried: the client is closed.
-            assert client.state is stomp_trio.ClientState.CLOSED
-            with pytest.raises(stomp_trio.ConnectionLost):
-                await client.send("/queue/a", b"y")
+        with pytest.raises(stomp_trio.BrokerError) as outer:
+            await session()
+        # ... the body was cancelled, and the block raises the ERROR.
+        assert outer.value is errors[0]
     assert [c.state for c in changes] == [stomp_trio.ClientState.CLOSED]
     assert isinstance(changes[0].error, stomp_trio.BrokerError)
 
@@ -415,13 +424,23 @@ async def test_a_frame_that_came_with_connected_is_handled_at_once(
             await broker.flush()
             await trio.sleep_forever()
 
+        seen: list[stomp_trio.StateChange] = []
+
+        async def session() -> None:
+            async with (
+                stomp_trio.open_connection("stomp://h", **options(network)) as client,
+                client.state_changes() as changes,
+            ):
+                seen.append(await changes.__anext__())
+                await trio.sleep_forever()  # the failed client cancels the body
+
         nursery.start_soon(server)
-        async with stomp_trio.open_connection("stomp://h", **options(network)) as client:
-            async with client.state_changes() as changes:
-                change = await changes.__anext__()
-            assert change.state is stomp_trio.ClientState.CLOSED
-            assert isinstance(change.error, stomp_trio.BrokerError)
-            assert trio.current_time() == 0
+        with pytest.raises(stomp_trio.BrokerError, match="shutting down"):
+            await session()
+        [change] = seen
+        assert change.state is stomp_trio.ClientState.CLOSED
+        assert isinstance(change.error, stomp_trio.BrokerError)
+        assert trio.current_time() == 0
         nursery.cancel_scope.cancel()
 
 

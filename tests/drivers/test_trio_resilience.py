@@ -196,14 +196,29 @@ async def test_reconnect_gives_up_after_attempts_max(
             network.refuse = 100
             await broker.close()
 
+        seen: list[BaseException] = []
+
+        async def session() -> None:
+            async with stomp_trio.open_connection(
+                "stomp://h", reconnect=policy, **options(network)
+            ) as client:
+                async with client.subscribe("/queue/a") as sub:
+                    with pytest.raises(stomp_trio.ConnectionLost) as info:
+                        await sub.get()
+                    seen.append(info.value)
+                assert client.state is S.CLOSED
+                try:
+                    await trio.sleep_forever()
+                except trio.Cancelled as cancelled:
+                    seen.append(cancelled)
+                    raise
+
         nursery.start_soon(server)
-        async with stomp_trio.open_connection(
-            "stomp://h", reconnect=policy, **options(network)
-        ) as client:
-            async with client.subscribe("/queue/a") as sub:
-                with pytest.raises(stomp_trio.ConnectionLost, match="reconnecting failed"):
-                    await sub.get()
-            assert client.state is S.CLOSED
+        with pytest.raises(stomp_trio.ConnectionLost, match="reconnecting failed") as outer:
+            await session()
+    # The iterator and the block raise the same error; the body was cancelled.
+    assert seen[0] is outer.value
+    assert isinstance(seen[1], trio.Cancelled)
     assert len(network.dials) == 1 + 3
 
 
@@ -412,6 +427,13 @@ async def test_leaving_with_a_stalled_subscription_still_disconnects_promptly(
         assert sub.closed
 
 
+async def _wait_for_the_end(network: Network) -> None:
+    async with stomp_trio.open_connection(
+        "stomp://h", **options(network, heartbeats=(1000, 1000), reconnect=None)
+    ):
+        await trio.sleep_forever()  # the failed client cancels the body
+
+
 async def test_a_broker_that_neither_reads_nor_writes_is_detected(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
@@ -426,15 +448,9 @@ async def test_a_broker_that_neither_reads_nor_writes_is_detected(
             await trio.sleep_forever()
 
         nursery.start_soon(server)
-        with trio.fail_after(30):
-            async with stomp_trio.open_connection(
-                "stomp://h", **options(network, heartbeats=(1000, 1000), reconnect=None)
-            ) as client:
-                async with client.state_changes() as changes:
-                    change = await changes.__anext__()
-                assert change.state is S.CLOSED
-                assert "heart-beat" in str(change.error)
-                assert trio.current_time() == pytest.approx(DEFAULT_HEARTBEAT_TOLERANCE)
+        with trio.fail_after(30), pytest.raises(stomp_trio.ConnectionLost, match="heart-beat"):
+            await _wait_for_the_end(network)
+        assert trio.current_time() == pytest.approx(DEFAULT_HEARTBEAT_TOLERANCE)
         nursery.cancel_scope.cancel()
 
 
@@ -469,3 +485,56 @@ async def test_a_subscription_the_new_broker_cannot_take_fails_alone(
                 await strict.get()
             assert (await easy.get()).body == b"still here"
             assert client.version == "1.0"
+
+
+async def _error_after_connected(network: Network) -> None:
+    broker = await network.accept()
+    await broker.accept()
+    await broker.send(sc.Error(message="go away"))
+    await broker.close()
+
+
+async def test_the_body_is_cancelled_and_its_own_exception_wins(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+
+    async def session() -> None:
+        async with stomp_trio.open_connection("stomp://h", **options(network)):
+            try:
+                await trio.sleep_forever()
+            finally:
+                # Cleanup that fails while the body is being cancelled: the user's error
+                # is what the block raises, not an exception group.
+                raise KeyError("cleanup")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_error_after_connected, network)
+        with pytest.raises(KeyError, match="cleanup"):
+            await session()
+
+
+async def test_a_body_that_lets_the_client_error_through_raises_it_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    network = Network()
+
+    async def session() -> None:
+        async with (
+            stomp_trio.open_connection("stomp://h", **options(network)) as client,
+            client.subscribe("/queue/a") as sub,
+        ):
+            await sub.get()  # raises the ERROR, which the body does not catch
+
+    async def broker_errs_after_subscribe() -> None:
+        broker = await network.accept()
+        await broker.accept()
+        await broker.expect(sc.Subscribe)
+        await broker.send(sc.Error(message="go away"))
+        await broker.close()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(broker_errs_after_subscribe)
+        # The same BrokerError from the body and from the client: one exception.
+        with pytest.raises(stomp_trio.BrokerError, match="go away"):
+            await session()

@@ -88,13 +88,21 @@ class TrioSession:
 
     async def _hold(self, options: dict[str, Any], *, task_status: trio.TaskStatus[None]) -> None:
         self._leave = trio.Event()
+        started = False
         try:
             with trio.CancelScope() as self._scope:
-                async with stomp_trio.open_connection(**options) as client:
-                    self.client = client
-                    changes = client.state_changes()
-                    task_status.started()
-                    await self._leave.wait()
+                try:
+                    async with stomp_trio.open_connection(**options) as client:
+                        self.client = client
+                        changes = client.state_changes()
+                        task_status.started()
+                        started = True
+                        await self._leave.wait()
+                except stomp_trio.StompError:
+                    if not started:
+                        raise  # ConnectFailed: the caller's nursery.start() reports it
+                    # The connection failed for good: the client cancelled this body and
+                    # raised the error; later calls see SessionDied.
                 async for change in changes:
                     self._closed_change = change
         finally:
@@ -180,8 +188,11 @@ class TrioSession:
                 async with subscription:
                     self._subscriptions[sub_id] = (subscription, scope)
                     task_status.started()
-                    async for message in subscription:
-                        self._messages.put(self._received(message))
+                    # The iterator raises the client's final error if the connection
+                    # fails for good; the session then reports SessionDied.
+                    with contextlib.suppress(stomp_trio.StompError):
+                        async for message in subscription:
+                            self._messages.put(self._received(message))
 
         async def start() -> None:
             assert self._loop.nursery is not None
