@@ -55,7 +55,7 @@ from ._open import open_connection as open_connection
 from ._subscription import Message as Message
 from ._subscription import StateChanges as StateChanges
 from ._subscription import Subscription as Subscription
-from ._subscription import Transaction as Transaction
+from ._transaction import Transaction as Transaction
 from ._transport import StreamFactory as StreamFactory
 
 __all__ = [

@@ -11,6 +11,9 @@ User calls (``send``, ``subscribe``, acks, transactions) take the current link's
 awaited with ``receipt_timeout`` (driver policy, as the core leaves per-receipt timeouts
 to drivers).  Received events are routed by :class:`~stomp_trio._dispatch.Dispatcher`
 (``_dispatch.py``), which runs synchronously in whichever task fed the core.
+Transactions keep their own BEGIN/COMMIT/ABORT logic (``_transaction.py``) on top of
+the same send path; a failure for good is raised into the client's nursery, which
+cancels the ``async with`` body (``_open.py`` unwraps the group).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from stomp_core._registry import SessionRegistry
 from ._dial import Dialer
 from ._dispatch import Dispatcher, UnhandledHook
 from ._link import Link, ReceiptWaiter, lost
-from ._subscription import Message, StateChanges, Subscription, Transaction
+from ._subscription import Message, StateChanges, Subscription
+from ._transaction import Transaction
 from ._transport import StreamFactory
 
 __all__ = ["Client"]
@@ -340,7 +344,7 @@ class Client:
         data, content_type = encode_body(body, content_type)
         link: Link | None = None
         if isinstance(transaction, Transaction):
-            link = self._transaction_link(transaction)
+            link = transaction._open_link()
             transaction = transaction.id
         event = stomp_core.Send(
             destination=destination,
@@ -363,7 +367,7 @@ class Client:
         link = message._link
         if isinstance(transaction, str):
             transaction = link.transactions.get(transaction, transaction)
-        if isinstance(transaction, Transaction) and self._transaction_link(transaction) is not link:
+        if isinstance(transaction, Transaction) and transaction._open_link() is not link:
             raise ConnectionLost(f"transaction {transaction.id!r} began on another connection")
         if link.ended or link is not self._link:
             # conformance 98: ack ids belong to the session that delivered the message.
@@ -454,67 +458,6 @@ class Client:
         link = self._link
         if link is not None and link.held is not None and link.held[0] is sub:
             self._dispatcher.drain(link)
-
-    # -- internals: transactions -----------------------------------------------------------
-
-    def _transaction_link(self, tx: Transaction) -> Link:
-        if tx._error is not None:
-            raise tx._error
-        if tx._link is None:
-            raise RuntimeError(f"transaction {tx.id!r} is not open (use it in 'async with')")
-        return tx._link
-
-    async def _begin(self, tx: Transaction) -> None:
-        link = await self._current_link()
-        event = stomp_core.Begin(transaction=tx.id)
-        await self._send_event(event, link=link)
-        tx._link = link
-        link.transactions[tx.id] = tx
-
-    async def _commit(self, tx: Transaction) -> None:
-        link = self._transaction_link(tx)
-        tx._finished = True
-        link.transactions.pop(tx.id, None)
-        event = stomp_core.Commit(transaction=tx.id, receipt=self._receipt(True))
-        tx._error = ConnectionLost(f"transaction {tx.id!r} is finished")
-        await self._send_event(event, link=link, wait_receipt=True)
-
-    def _close_transaction(self, tx: Transaction) -> Link | None:
-        """Mark ``tx`` finished; the link on which ABORT must go, if any."""
-        link = tx._link
-        tx._finished = True
-        if tx._error is not None or link is None:
-            return None
-        tx._error = ConnectionLost(f"transaction {tx.id!r} was aborted")
-        link.transactions.pop(tx.id, None)
-        if link.usable and tx.id in link.core.transactions:
-            return link
-        return None
-
-    def _abort(self, tx: Transaction) -> None:
-        link = self._close_transaction(tx)
-        if link is not None:
-            event = stomp_core.Abort(transaction=tx.id)
-            link.queue(event)
-            self._registry.record(event)
-            self._spawn_flush(link)
-
-    async def _abort_now(self, tx: Transaction, *, receipt: bool) -> None:
-        link = self._close_transaction(tx)
-        if link is None:
-            await trio.lowlevel.checkpoint()
-            return
-        event = stomp_core.Abort(transaction=tx.id, receipt=self._receipt(receipt))
-        try:
-            await self._send_event(event, link=link, wait_receipt=receipt)
-        except trio.Cancelled:
-            if link.usable and tx.id in link.core.transactions:
-                # Cancelled before it was written: abort in the background instead.
-                plain = stomp_core.Abort(transaction=tx.id)
-                link.queue(plain)
-                self._registry.record(plain)
-                self._spawn_flush(link)
-            raise
 
     # -- internals: the supervisor -----------------------------------------------------------
 

@@ -46,7 +46,8 @@ from stomp_core._client import (
 from stomp_core._client import connection_lost as lost
 
 if TYPE_CHECKING:
-    from ._subscription import Message, Subscription, Transaction
+    from ._subscription import Message, Subscription
+    from ._transaction import Transaction
 
 __all__ = ["READ_SIZE", "Link", "ReceiptWaiter", "lost"]
 

@@ -1,4 +1,4 @@
-"""What a user holds: messages, subscriptions, transactions and state observers.
+"""What a user holds: messages, subscriptions and state observers.
 
 These objects keep no protocol logic of their own; every frame goes through the
 :class:`~stomp_trio.Client` that made them, which serialises access to the core.
@@ -25,8 +25,9 @@ from stomp_core._client import (
 if TYPE_CHECKING:
     from ._connection import Client
     from ._link import Link
+    from ._transaction import Transaction
 
-__all__ = ["Message", "StateChanges", "Subscription", "Transaction"]
+__all__ = ["Message", "StateChanges", "Subscription"]
 
 
 class _Signal:
@@ -311,103 +312,6 @@ class Subscription:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "live"
         return f"<Subscription {self.id!r} to {self.destination!r} ack={self.ack} {state}>"
-
-
-class Transaction:
-    """An open transaction, made by :meth:`Client.transaction`.
-
-    Frames sent through it carry its ``transaction`` header.  Leaving the ``async with``
-    block normally sends COMMIT and waits for its RECEIPT; leaving it with an exception
-    sends ABORT.  If the connection drops meanwhile, the broker has aborted the
-    transaction (conformance 100): every later use raises
-    :class:`~stomp_trio.ConnectionLost`, and so does the commit.
-
-    Attributes:
-        id: the transaction id.
-    """
-
-    def __init__(self, client: Client, id: str) -> None:
-        self._client = client
-        self.id = id
-        self._link: Link | None = None
-        self._error: BaseException | None = None
-        self._entered = False
-        self._finished = False
-
-    async def __aenter__(self) -> Transaction:
-        await self.begin()
-        return self
-
-    async def begin(self) -> None:
-        """Send BEGIN (``async with`` does it for you)."""
-        if self._entered:
-            raise RuntimeError(f"transaction {self.id!r} was already begun")
-        self._entered = True
-        await self._client._begin(self)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._finished:
-            await trio.lowlevel.checkpoint()
-        elif exc is None:
-            await self._client._commit(self)
-        else:
-            self._client._abort(self)
-            await trio.lowlevel.cancel_shielded_checkpoint()
-
-    async def commit(self) -> None:
-        """COMMIT now and wait for its RECEIPT (leaving the block then does nothing).
-
-        Raises:
-            ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
-            BrokerError, ReceiptTimeout: as for a receipted send.
-        """
-        await self._client._commit(self)
-
-    async def abort(self, *, receipt: bool = False) -> None:
-        """ABORT now (leaving the block then does nothing).
-
-        Aborting a transaction whose connection dropped does nothing: the broker
-        already aborted it.
-
-        Args:
-            receipt: wait until the broker confirmed the ABORT.
-        """
-        await self._client._abort_now(self, receipt=receipt)
-
-    async def send(
-        self,
-        destination: str,
-        body: bytes | str = b"",
-        *,
-        content_type: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        receipt: bool = False,
-    ) -> None:
-        """SEND within this transaction; see :meth:`Client.send`."""
-        await self._client._send_message(
-            destination,
-            body,
-            content_type=content_type,
-            headers=headers,
-            transaction=self,
-            receipt=receipt,
-        )
-
-    async def ack(self, message: Message, *, receipt: bool = False) -> None:
-        """ACK ``message`` within this transaction."""
-        await message.ack(transaction=self, receipt=receipt)
-
-    async def nack(self, message: Message, *, receipt: bool = False) -> None:
-        """NACK ``message`` within this transaction (1.1+)."""
-        await message.nack(transaction=self, receipt=receipt)
-
-    def __repr__(self) -> str:
-        return f"<Transaction {self.id!r}{' failed' if self._error else ''}>"
 
 
 class StateChanges:
