@@ -47,6 +47,7 @@ from ._events import (
 from ._frame import Headers
 
 __all__ = [
+    "DEFAULT_HEARTBEAT_TOLERANCE",
     "DEFAULT_PORT",
     "DEFAULT_TLS_PORT",
     "BrokerError",
@@ -74,6 +75,13 @@ __all__ = [
 DEFAULT_PORT = 61613
 #: The conventional STOMP-over-TLS port (RabbitMQ ``stomp.listeners.ssl``, ActiveMQ ``stomp+ssl``).
 DEFAULT_TLS_PORT = 61614
+
+#: The async drivers' default receive tolerance, in negotiated intervals of silence.
+#: Higher than stomp.py's 1.5 on purpose: ActiveMQ checks for its own silence once per
+#: interval and beats only when the previous period had no write, so up to about two
+#: intervals pass between its frames (measured on 5.17: the first beat comes 2.0 s after
+#: CONNECTED with ``heart-beat:1000,1000``).  2.5 keeps a margin above that.
+DEFAULT_HEARTBEAT_TOLERANCE = 2.5
 
 #: URL scheme -> whether it asks for TLS.
 _SCHEMES = {"stomp": False, "stomp+ssl": True, "stomp+tls": True}

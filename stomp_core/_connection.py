@@ -216,7 +216,7 @@ class Connection:
             return self._events.popleft()
         if self._error is not None:
             raise self._error
-        if self._state is State.CLOSED or (
+        if self._state in _TERMINAL or (
             # A server holds further frames until it answered CONNECT: their escaping
             # depends on the version it picks.
             self._role is SERVER and self._state is State.CONNECTING
@@ -247,7 +247,8 @@ class Connection:
             return NEED_DATA
         self._eof_reported = True
         pending = self.pending_receipts
-        self._close()
+        if self._state is not State.ERROR:  # ERROR (after send_failed) stays sticky
+            self._close()
         return ConnectionClosed(clean=self._clean_close, pending_receipts=pending)
 
     def _fail(self, exc: RemoteProtocolError) -> None:

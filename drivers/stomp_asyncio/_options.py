@@ -7,7 +7,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from stomp_core import Config, Connect, Limits
-from stomp_core._client import Endpoint, ReconnectPolicy, build_connect, parse_hosts, use_tls
+from stomp_core._client import (
+    DEFAULT_HEARTBEAT_TOLERANCE,
+    Endpoint,
+    ReconnectPolicy,
+    build_connect,
+    parse_hosts,
+    use_tls,
+)
 
 from ._client import Client
 
@@ -81,7 +88,7 @@ def make_options(
     reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
     subscription_buffer: int = 100,
     headers: Mapping[str, str] | None = None,
-    heartbeat_tolerance: float = 1.5,
+    heartbeat_tolerance: float = DEFAULT_HEARTBEAT_TOLERANCE,
     limits: Limits | None = None,
 ) -> Options:
     """Check the arguments of :func:`open_connection` (same names and defaults).
@@ -147,7 +154,7 @@ def open_connection(
     reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
     subscription_buffer: int = 100,
     headers: Mapping[str, str] | None = None,
-    heartbeat_tolerance: float = 1.5,
+    heartbeat_tolerance: float = DEFAULT_HEARTBEAT_TOLERANCE,
     limits: Limits | None = None,
 ) -> Client:
     """A STOMP client for ``async with``.
@@ -179,8 +186,8 @@ def open_connection(
             reading from the socket.
         headers: extra CONNECT headers (e.g. ``{"client-id": "..."}``).
         heartbeat_tolerance: the broker counts as dead after this many negotiated
-            intervals of silence (1.5 is stomp.py's; ActiveMQ sends its first heart-beat
-            two intervals after CONNECTED, so use 2.5 with it).
+            intervals of silence (default 2.5: ActiveMQ lets up to two intervals pass
+            between its frames; stomp.py uses 1.5).
         limits: receive limits for the core (frame size, header count, ...).
 
     Raises:

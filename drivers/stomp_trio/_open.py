@@ -10,7 +10,7 @@ from typing import Any
 import trio
 
 import stomp_core
-from stomp_core._client import ReconnectPolicy, parse_hosts
+from stomp_core._client import DEFAULT_HEARTBEAT_TOLERANCE, ReconnectPolicy, parse_hosts
 
 from ._connection import Client
 from ._dispatch import UnhandledHook
@@ -59,7 +59,7 @@ async def open_connection(
     vhost: str | None = None,
     versions: Sequence[str] = ("1.0", "1.1", "1.2"),
     heartbeats: tuple[int, int] = (10_000, 10_000),
-    heartbeat_tolerance: float = 1.5,
+    heartbeat_tolerance: float = DEFAULT_HEARTBEAT_TOLERANCE,
     ssl: _ssl.SSLContext | bool | None = None,
     connect_timeout: float = 10.0,
     disconnect_timeout: float = 10.0,
@@ -96,8 +96,8 @@ async def open_connection(
         versions: protocol versions offered.
         heartbeats: ``(can send every, want to receive every)`` in ms; ``0`` for never.
         heartbeat_tolerance: the broker counts as dead after this many negotiated
-            intervals of silence (stomp.py's 1.5; ActiveMQ's heart-beats are late enough
-            that 2 to 2.5 is safer there).
+            intervals of silence (default 2.5: ActiveMQ lets up to two intervals pass
+            between its frames; stomp.py uses 1.5).
         ssl: an :class:`ssl.SSLContext`, or ``True`` for the default context (certificate
             and host name verification on); ``None`` follows the URL scheme.
         connect_timeout: seconds for dialling plus TLS, and separately for CONNECTED;

@@ -273,3 +273,13 @@ def test_connect_needs_host_for_11_and_later() -> None:
     client = Connection(CLIENT, Config(versions=("1.2",)))
     client.send(Connect(host="vh", stomp_command=True), now=0)
     assert client.data_to_send(now=0) == b"STOMP\naccept-version:1.2\nhost:vh\n\n\x00"
+
+
+def test_error_state_stays_sticky_after_eof() -> None:
+    """After send_failed() the connection stays ERROR; EOF is still reported once."""
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    pair.client.send_failed()
+    pair.client.receive_eof(now=0)
+    assert drain(pair.client) == [ConnectionClosed(clean=False)]
+    assert pair.client.state is State.ERROR
