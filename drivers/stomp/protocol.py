@@ -225,7 +225,8 @@ class Protocol10:
         session = transport.session
         if session is None or session.closed:
             logging.debug("disconnect: not connected")
-            transport.running = False
+            self._registry.clear()
+            transport.stop()  # also ends a pending automatic reconnection
             return
         transport.notify("disconnecting")
         session.disconnect_requested = True

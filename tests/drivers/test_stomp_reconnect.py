@@ -127,3 +127,32 @@ def test_quick_drops_back_off_and_give_up() -> None:
     finally:
         server.close()
     assert recorder.names().count("connected") == 3
+
+
+def test_disconnect_during_reconnect_backoff_stops_it() -> None:
+    def drop(peer: Peer) -> None:
+        peer.connected()
+
+    recorder = Recorder()
+    server = FakeServer(drop)
+    try:
+        conn = stomp.Connection(
+            [server.address],
+            timeout=WAIT,
+            auto_reconnect=True,
+            reconnect_sleep_initial=WAIT,  # a long wait before the first retry
+            reconnect_attempts_max=-1,
+        )
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("disconnected")
+        reconnecting = conn.transport.receiver_thread
+        started = time.monotonic()
+        conn.disconnect()  # the connection is gone; this must end the backoff too
+        reconnecting.join(WAIT)
+        assert not reconnecting.is_alive()
+        assert time.monotonic() - started < WAIT / 2
+        assert not conn.transport.running
+    finally:
+        server.close()
+    assert recorder.names().count("connecting") == 1
