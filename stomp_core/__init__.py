@@ -24,6 +24,7 @@ from ._connection import CLIENT as CLIENT
 from ._connection import NEED_DATA as NEED_DATA
 from ._connection import SERVER as SERVER
 from ._connection import Connection as Connection
+from ._convert import event_headers as event_headers
 from ._errors import LocalProtocolError as LocalProtocolError
 from ._errors import ProtocolError as ProtocolError
 from ._errors import RemoteProtocolError as RemoteProtocolError
@@ -108,6 +109,7 @@ __all__ = [
     "Unsubscribe",
     "__version__",
     "candidate_hosts",
+    "event_headers",
     "is_local_host",
     "negotiate_heartbeats",
 ]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ._backoff import FOREVER, ReconnectBackoff, ReconnectSchedule
+from ._convert import event_headers
 from ._errors import RemoteProtocolError
 from ._events import (
     Ack,
@@ -603,14 +604,7 @@ def message_headers(event: Message | Error) -> dict[str, str]:
     other headers in wire order; a repeated header keeps its first value (spec 1.2
     "Repeated Header Entries").
     """
-    result: dict[str, str] = {}
-    for _field, header in event.header_fields:
-        value = event.get(header)
-        if value is not None:
-            result[header] = value
-    for name, value in event.headers:
-        result.setdefault(name, value)
-    return result
+    return event_headers(event)
 
 
 def ack_for(

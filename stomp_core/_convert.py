@@ -28,9 +28,9 @@ from ._events import (
 )
 from ._frame import Frame, Headers
 from ._heartbeat import parse_heart_beat
-from ._versions import VersionRules
+from ._versions import VersionRules, rules_for
 
-__all__ = ["event_to_frame", "frame_to_event", "missing_headers"]
+__all__ = ["event_headers", "event_to_frame", "frame_to_event", "missing_headers"]
 
 
 def _add(out: list[tuple[str, str]], name: str, value: str | None) -> None:
@@ -76,6 +76,20 @@ def event_to_frame(event: FrameEvent, rules: VersionRules | None) -> Frame:
             out.append(("content-length", str(len(body))))
     out.extend(event.headers)
     return Frame(command, tuple(out), body)
+
+
+def event_headers(event: FrameEvent, version: str | None = None) -> dict[str, str]:
+    """Every header ``event`` carries on the wire, as a dict; the first occurrence wins.
+
+    The view applications expect of a received frame (stomp.py's ``frame.headers``): the
+    standard headers from the typed fields (``content-length`` included when the frame
+    had one), then the others in wire order.  ``version`` picks the ACK/NACK id header.
+    """
+    frame = event_to_frame(event, rules_for(version) if version is not None else None)
+    result: dict[str, str] = {}
+    for name, value in frame.headers:
+        result.setdefault(name, value)  # spec 1.2 "Repeated Header Entries"
+    return result
 
 
 def _take(headers: Headers, names: set[str]) -> tuple[dict[str, str], Headers]:

@@ -13,7 +13,7 @@ from stomp_core import (
     RemoteProtocolError,
     Send,
 )
-from stomp_core._convert import event_to_frame, frame_to_event
+from stomp_core._convert import event_headers, event_to_frame, frame_to_event
 from stomp_core._frame import Frame
 from stomp_core._versions import rules_for
 
@@ -113,3 +113,22 @@ def test_resume_without_heartbeats_is_harmless() -> None:
     client.pause_receive_timeout(now=0)
     client.resume_receive_timeout(now=1)
     assert client.get_timer() is None
+
+
+def test_event_headers_is_the_wire_view() -> None:
+    message = Message(
+        destination="/q",
+        message_id="1",
+        subscription="0",
+        body=b"abc",
+        headers=(("x", "1"), ("x", "2"), ("destination", "/later")),
+    )
+    assert event_headers(message) == {
+        "destination": "/q",
+        "message-id": "1",
+        "subscription": "0",
+        "content-length": "3",
+        "x": "1",
+    }
+    assert event_headers(Ack(id="a", subscription="s"), "1.2")["id"] == "a"
+    assert event_headers(Ack(id="a", subscription="s"))["message-id"] == "a"
