@@ -594,7 +594,11 @@ class ReconnectPolicy:
 # --------------------------------------------------------------------------- received frames
 # (appended for stomp_trio; stomp_asyncio has the same logic inline and may switch to these)
 
-__all__ += ["ack_for", "connection_lost", "message_headers"]
+__all__ += ["UnhandledHook", "ack_for", "connection_lost", "message_headers"]
+
+#: ``on_unhandled(event)``: the drivers call it with a MESSAGE or RECEIPT the client cannot
+#: place (conformance 88, 89), e.g. a MESSAGE for a subscription it does not know.
+UnhandledHook = Callable[[Event], None]
 
 
 def message_headers(event: Message | Error) -> dict[str, str]:

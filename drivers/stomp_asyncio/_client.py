@@ -404,6 +404,7 @@ class Client:
 
     async def _disconnect(self, link: Link) -> None:
         receipt = self._receipt_ids.next()
+        link.expected_receipts.add(receipt)  # the core acts on it
         async with link.write_lock:
             link.send(Disconnect(receipt=receipt))
             await link.flush()
@@ -461,33 +462,18 @@ class Client:
         if link is not self._link:
             return  # a late frame of a connection we already replaced
         if isinstance(event, MessageEvent):
-            if self._closing:
-                log.debug("MESSAGE %s dropped: the client is closing", event.message_id)
-                return
-            key = event.subscription if event.subscription is not None else event.destination
-            subscription = self._subscriptions.get(key)
-            if subscription is None and event.subscription is None:
-                # STOMP 1.0 brokers need not name the subscription (conformance 87): take
-                # the (first) subscription to that destination.
-                subscription = next(
-                    (s for s in self._subscriptions.values() if s.destination == key), None
-                )
-            if subscription is None:
-                # conformance 88: never dropped silently.
-                log.warning("MESSAGE %s for unknown subscription %r dropped", event.message_id, key)
-                return
-            subscription._deliver(Message(self, subscription, event, self._generation))
-            if subscription.full:
-                self._full.add(subscription.id)
+            self._route(link, event)
         elif isinstance(event, Receipt):
             waiter = self._receipts.pop(event.receipt_id, None)
-            if waiter is None:
-                # conformance 89: an unknown id goes to a hook (here the log); the
-                # DISCONNECT's receipt is handled by the core.
-                if link.core.state is not State.CLOSED:
-                    log.debug("RECEIPT %r nobody waits for (late or abandoned)", event.receipt_id)
-            elif not waiter.done():
-                waiter.set_result(None)
+            if waiter is not None:
+                if not waiter.done():
+                    waiter.set_result(None)
+            elif event.receipt_id in link.expected_receipts:
+                # The DISCONNECT's (the core acts on it), or a wait given up.
+                link.expected_receipts.discard(event.receipt_id)
+                log.debug("RECEIPT %r arrived after its wait ended", event.receipt_id)
+            else:
+                self._unhandled(event, f"RECEIPT {event.receipt_id!r} that nobody asked for")
         elif isinstance(event, Error):
             error = BrokerError.from_event(event)
             log.error("the broker sent ERROR: %s", error.message)
@@ -495,6 +481,47 @@ class Client:
                 waiter = self._receipts.pop(error.receipt_id, None)
                 if waiter is not None and not waiter.done():
                     waiter.set_exception(error)  # conformance 91
+
+    def _route(self, link: Link, event: MessageEvent) -> None:
+        """Deliver a MESSAGE to its subscription, or report it (conformance 87, 88)."""
+        if self._closing:
+            # Nobody reads any more; the broker redelivers what was not acknowledged.
+            log.debug("MESSAGE %s dropped: the client is closing", event.message_id)
+            return
+        if event.subscription is not None:
+            subscription = self._subscriptions.get(event.subscription)
+        else:
+            # STOMP 1.0 brokers need not name the subscription (conformance 87): take
+            # the (first) subscription to that destination.
+            subscription = next(
+                (s for s in self._subscriptions.values() if s.destination == event.destination),
+                None,
+            )
+        if subscription is None:
+            if event.subscription is not None and event.subscription in link.unsubscribed:
+                # Sent before the broker saw our UNSUBSCRIBE: expected, and the broker
+                # redelivers it if it needed an ack.
+                log.debug("MESSAGE %s dropped: unsubscribed", event.message_id)
+            else:
+                what = event.subscription or event.destination
+                self._unhandled(event, f"MESSAGE {event.message_id!r} for unknown {what!r}")
+            return
+        subscription._deliver(Message(self, subscription, event, self._generation))
+        if subscription.full:
+            self._full.add(subscription.id)
+
+    def _unhandled(self, event: FrameEvent, what: str) -> None:
+        """Hand ``event`` to the user's hook (conformance 88, 89), or log a warning."""
+        hook = self._options.on_unhandled
+        if hook is None:
+            log.warning("unhandled %s", what)
+            return
+        try:
+            hook(event)
+        except Exception:
+            # The hook runs inside the transport's callbacks: its failure must not
+            # tear the connection down.
+            log.exception("on_unhandled raised for %s", what)
 
     def _stalled(self) -> bool:
         return bool(self._full)
@@ -568,8 +595,9 @@ class Client:
                 except asyncio.TimeoutError:
                     raise ReceiptTimeout(receipt_id, self._options.receipt_timeout) from None
         finally:
-            if receipt_id is not None:
-                self._receipts.pop(receipt_id, None)
+            if receipt_id is not None and self._receipts.pop(receipt_id, None) is not None:
+                # Given up (timeout, cancellation): the RECEIPT may still come.
+                link.expected_receipts.add(receipt_id)
 
     async def send(
         self,
@@ -685,6 +713,9 @@ class Client:
         unsubscribe = Unsubscribe(id=subscription.id)
         self._registry.record(unsubscribe)  # never replayed
         link = self._link
+        if link is not None and subscription.id in link.core.subscriptions:
+            # The SUBSCRIBE went out: MESSAGEs may be on their way (not "unhandled").
+            link.unsubscribed.add(subscription.id)
         if (
             link is not None
             and not link.write_lock.locked()
@@ -710,6 +741,7 @@ class Client:
                 or subscription.id not in link.core.subscriptions
             ):
                 return  # the broker forgets it with the connection
+            link.unsubscribed.add(subscription.id)
             sending = self._send(
                 lambda rid: Unsubscribe(id=subscription.id, receipt=rid),
                 receipt=receipt,

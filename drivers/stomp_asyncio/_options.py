@@ -11,6 +11,7 @@ from stomp_core._client import (
     DEFAULT_HEARTBEAT_TOLERANCE,
     Endpoint,
     ReconnectPolicy,
+    UnhandledHook,
     build_connect,
     parse_hosts,
     use_tls,
@@ -45,6 +46,7 @@ class Options:
     headers: Mapping[str, str] | None
     reconnect: ReconnectPolicy | None
     subscription_buffer: int
+    on_unhandled: UnhandledHook | None = None
     # One default context per client, made on first use (loading the system CAs is slow).
     _default_tls: list[_ssl.SSLContext] = field(default_factory=list, repr=False)
 
@@ -90,6 +92,7 @@ def make_options(
     headers: Mapping[str, str] | None = None,
     heartbeat_tolerance: float = DEFAULT_HEARTBEAT_TOLERANCE,
     limits: Limits | None = None,
+    on_unhandled: UnhandledHook | None = None,
 ) -> Options:
     """Check the arguments of :func:`open_connection` (same names and defaults).
 
@@ -111,6 +114,8 @@ def make_options(
         raise ValueError(f"subscription_buffer must be an int >= 1, got {subscription_buffer!r}")
     if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
         raise TypeError(f"reconnect must be a ReconnectPolicy or None, got {reconnect!r}")
+    if on_unhandled is not None and not callable(on_unhandled):
+        raise TypeError(f"on_unhandled must be callable or None, got {on_unhandled!r}")
     connect_timeout = _seconds("connect_timeout", connect_timeout)
     disconnect_timeout = _seconds("disconnect_timeout", disconnect_timeout)
     options = Options(
@@ -134,6 +139,7 @@ def make_options(
         headers=dict(headers) if headers else None,
         reconnect=reconnect,
         subscription_buffer=subscription_buffer,
+        on_unhandled=on_unhandled,
     )
     options.connect_event(endpoints[0])  # checks headers and heart-beats now, not later
     return options
@@ -156,6 +162,7 @@ def open_connection(
     headers: Mapping[str, str] | None = None,
     heartbeat_tolerance: float = DEFAULT_HEARTBEAT_TOLERANCE,
     limits: Limits | None = None,
+    on_unhandled: UnhandledHook | None = None,
 ) -> Client:
     """A STOMP client for ``async with``.
 
@@ -189,10 +196,19 @@ def open_connection(
             intervals of silence (default 2.5: ActiveMQ lets up to two intervals pass
             between its frames; stomp.py uses 1.5).
         limits: receive limits for the core (frame size, header count, ...).
+        on_unhandled: called with every frame event the client cannot place: a MESSAGE
+            for a subscription it does not know, a RECEIPT nobody asked for
+            (conformance 88, 89).  It runs in the event loop's protocol callbacks: keep
+            it short and non-blocking; what it raises is logged and the connection
+            carries on.  Default: a warning on the ``stomp_asyncio`` logger.  Expected
+            leftovers are only logged at debug level: the DISCONNECT's own RECEIPT, late
+            RECEIPTs of waits that timed out or were cancelled, and MESSAGEs still in
+            flight for a subscription just left.
 
     Raises:
         ValueError: a malformed host, a bad number, or CONNECT headers that clash with
             the arguments.
+        TypeError: ``ssl``, ``reconnect`` or ``on_unhandled`` of the wrong type.
     """
     return Client(
         make_options(
@@ -211,5 +227,6 @@ def open_connection(
             headers=headers,
             heartbeat_tolerance=heartbeat_tolerance,
             limits=limits,
+            on_unhandled=on_unhandled,
         )
     )
