@@ -163,6 +163,8 @@ class BaseTransport(Publisher):
         A listener that raises is logged with its traceback; the others still run and
         the connection carries on (stomp.py tore the connection down).
         """
+        if not self.listeners:
+            return
         arity = _CALLBACK_ARITY.get(frame_type, 1)
         with self._listeners_lock:
             listeners = sorted(self.listeners.items())

@@ -215,7 +215,9 @@ class Frame:
     ) -> None:
         self.cmd = cmd
         self.headers: dict[str, Any] = {} if headers is None else headers
-        self.original_headers: dict[str, Any] = copy.copy(self.headers)
+        self.original_headers: dict[str, Any] = (
+            self.headers.copy() if type(self.headers) is dict else copy.copy(self.headers)
+        )
         self.body = body
 
     def __str__(self) -> str:
