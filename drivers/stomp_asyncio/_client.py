@@ -37,7 +37,8 @@ from stomp_core._client import (
     ReceiptTimeout,
     StateChange,
     StompError,
-    build_ack,
+    ack_for,
+    connection_lost,
     encode_body,
 )
 from stomp_core._registry import SessionRegistry
@@ -338,16 +339,16 @@ class Client:
             try:
                 await self._connect(policy.schedule(random.random), ClientState.RECONNECTING)
             except Exception as exc:  # ConnectFailed; anything else must not hang us
-                lost = ConnectionLost(f"the connection was lost and reconnecting failed: {exc}")
-                lost.__cause__ = exc
-                self._fail(lost)
+                self._fail(connection_lost("the connection was lost and reconnecting failed", exc))
                 return
 
     def _connection_lost(self, reason: StompError) -> None:
         """Fail what cannot survive the connection: receipts and transactions (item 100)."""
-        lost = reason if isinstance(reason, ConnectionLost) else ConnectionLost(str(reason))
-        if lost is not reason:
-            lost.__cause__ = reason
+        lost = (
+            reason
+            if isinstance(reason, ConnectionLost)
+            else connection_lost("the connection was lost", reason)
+        )
         receipts, self._receipts = self._receipts, {}
         for waiter in receipts.values():
             if not waiter.done():
@@ -550,8 +551,7 @@ class Client:
         deadline = loop.time() + self._options.connect_timeout
         while True:
             if self._fatal is not None:
-                lost = ConnectionLost(f"the client failed: {self._fatal}")
-                raise lost from self._fatal
+                raise connection_lost("the client failed", self._fatal)
             if self._closing or not self._entered:
                 raise ConnectionLost("the client is not connected (use 'async with')")
             link = self._link
@@ -776,8 +776,13 @@ class Client:
             )
         version = link.core.version or "1.0"
         await self._send(
-            lambda rid: build_ack(
-                message.event, version, nack=nack, transaction=transaction, receipt=rid
+            lambda rid: ack_for(
+                message.event,
+                version,
+                message.subscription.id,
+                nack=nack,
+                transaction=transaction,
+                receipt=rid,
             ),
             receipt=receipt,
             link=link,

@@ -50,6 +50,7 @@ from stomp_core._client import (
     ProtocolViolation,
     StompError,
     close_reason,
+    connection_lost,
 )
 
 __all__ = ["Link"]
@@ -126,9 +127,7 @@ class Link(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if exc is not None and self.reason is None:
             # A transport error (reset, TLS alert) says more than the EOF that follows.
-            lost = ConnectionLost(f"the connection to the broker was lost: {exc}")
-            lost.__cause__ = exc
-            self._set_reason(lost)
+            self._set_reason(connection_lost("the connection to the broker was lost", exc))
         self._feed_eof()
         if self.reason is None:
             self._set_reason(ConnectionLost("the connection to the broker was lost"))
@@ -342,9 +341,7 @@ class Link(asyncio.Protocol):
     def _lost_error(self) -> ConnectionLost:
         if isinstance(self.reason, ConnectionLost):
             return self.reason
-        lost = ConnectionLost("the connection to the broker is gone")
-        lost.__cause__ = self.reason
-        return lost
+        return connection_lost("the connection to the broker is gone", self.reason)
 
     @staticmethod
     def _connect_error(reason: StompError) -> StompError:

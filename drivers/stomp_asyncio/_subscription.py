@@ -9,7 +9,7 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING
 
 from stomp_core import Message as MessageEvent
-from stomp_core._client import ConnectionLost, decode_text
+from stomp_core._client import ConnectionLost, decode_text, message_headers
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -56,14 +56,7 @@ class Message:
     def headers(self) -> Mapping[str, str]:
         """Every header, first occurrence winning (spec 1.2 "Repeated Header Entries")."""
         if self._headers is None:
-            headers: dict[str, str] = {}
-            for field_name, name in self.event.header_fields:
-                value = getattr(self.event, field_name)
-                if value is not None:
-                    headers[name] = value
-            for name, value in self.event.headers:
-                headers.setdefault(name, value)
-            self._headers = MappingProxyType(headers)
+            self._headers = MappingProxyType(message_headers(self.event))
         return self._headers
 
     @property

@@ -492,10 +492,15 @@ def test_stomp_10_message_without_subscription_header_goes_by_destination() -> N
         server = ScriptedServer(version="1.0")
         async with (
             memory_client(servers(server), versions=("1.0",)) as client,
-            client.subscribe("/queue/old") as sub,
+            client.subscribe("/queue/old", ack="client") as sub,
         ):
-            await server.next(Subscribe)
+            subscribe = await server.next(Subscribe)
             server.send(Message(destination="/queue/old", message_id="m1"))
-            assert (await sub.get(5)).message_id == "m1"
+            message = await sub.get(5)
+            assert message.message_id == "m1"
+            # The ACK names the subscription the driver routed it to (stomp_core ack_for).
+            await message.ack(receipt=True)
+            ack = await server.next(Ack)
+            assert (ack.id, ack.subscription) == ("m1", subscribe.id)
 
     run(main)
