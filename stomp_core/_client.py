@@ -548,7 +548,8 @@ class ReconnectPolicy:
     After a reconnect the client replays its live subscriptions; pending receipts and open
     transactions fail with :class:`ConnectionLost`, because the broker aborted them
     (conformance 100).  An ERROR frame from the broker is never retried: the broker
-    deliberately ended the session, and retrying what it refused would loop.
+    deliberately ended the session, and retrying what it refused would loop.  A malformed
+    frame (:class:`ProtocolViolation`) counts as a lost connection and is retried.
 
     Args:
         initial: the first wait, in seconds.

@@ -33,7 +33,6 @@ from stomp_core._client import (
     ConnectionLost,
     Endpoint,
     IdCounter,
-    ProtocolViolation,
     ReceiptTimeout,
     StateChange,
     StompError,
@@ -65,8 +64,8 @@ class Client:
     gracefully (DISCONNECT with a receipt, bounded by ``disconnect_timeout``), also when the
     body raised or was cancelled, and then cancels and awaits every task the client owns.
 
-    If the connection fails for good (reconnection disabled or given up, an ERROR frame,
-    a protocol violation) while the body runs, the body is cancelled and the ``async with``
+    If the connection fails for good (reconnection disabled or given up, an ERROR frame)
+    while the body runs, the body is cancelled and the ``async with``
     raises the error, as a task group would.  See :func:`open_connection` for the arguments.
 
     Use it from the event loop it was entered on (it is not thread-safe; from another
@@ -329,9 +328,10 @@ class Client:
             self._ready.clear()
             self._connection_lost(reason)
             policy = self._options.reconnect
-            if policy is None or isinstance(reason, (BrokerError, ProtocolViolation)):
-                # ERROR is the broker's deliberate verdict (spec 1.2 "ERROR"); a protocol
-                # violation would repeat.  Neither is retried.
+            if policy is None or isinstance(reason, BrokerError):
+                # ERROR is the broker's deliberate verdict (spec 1.2 "ERROR"): retrying
+                # would loop.  A protocol violation (a malformed frame) is treated like
+                # a lost connection, as in stomp_trio: a fresh session may well work.
                 self._fail(reason)
                 return
             log.warning("connection to %s lost: %s; reconnecting", self._endpoint, reason)

@@ -26,6 +26,7 @@ from stomp_asyncio import (
     ProtocolViolation,
     ReceiptTimeout,
     ReconnectPolicy,
+    StateChange,
 )
 from stomp_broker import Broker, FaultRule, Faults
 
@@ -198,20 +199,31 @@ def test_wrong_login_is_a_refusal(async_broker: BrokerFactory) -> None:
     real(main)
 
 
-def test_malformed_frame_is_a_protocol_violation(async_broker: BrokerFactory) -> None:
+def test_malformed_frame_is_a_protocol_violation_and_reconnects(
+    async_broker: BrokerFactory,
+) -> None:
+    # As stomp_trio: a protocol violation is treated like a lost connection.
     async def main() -> None:
         rule = first_connection(send_malformed_after=2)  # after the SEND's RECEIPT
         async with async_broker(fault_rules=[rule]) as broker:
             client = stomp_asyncio.open_connection(url(broker), reconnect=FAST)
+            changes = client.state_changes()
 
-            async def body() -> None:
-                async with client:
-                    await client.send("/queue/m", "x", receipt=True)
-                    await asyncio.sleep(30)  # cancelled by the client
+            async def reconnected() -> StateChange:
+                lost: StateChange | None = None
+                async for change in changes:
+                    if change.state is ClientState.RECONNECTING and lost is None:
+                        lost = change
+                    elif change.state is ClientState.CONNECTED and lost is not None:
+                        return lost
+                raise AssertionError("the client did not reconnect")
 
-            with pytest.raises(ProtocolViolation):
-                await body()
-            assert client.state is ClientState.CLOSED
+            async with client:
+                watcher = asyncio.get_running_loop().create_task(reconnected())
+                await client.send("/queue/m", "x", receipt=True)
+                lost = await asyncio.wait_for(watcher, 10)
+                assert isinstance(lost.error, ProtocolViolation)
+                await client.send("/queue/m", "y", receipt=True)  # the new session works
 
     real(main)
 

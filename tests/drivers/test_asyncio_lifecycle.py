@@ -10,13 +10,14 @@ import pytest
 from asyncio_harness import ScriptedServer, factory, memory_client, run, servers, wait_until
 
 from stomp_asyncio import (
+    BrokerError,
     ClientState,
     ConnectionLost,
     ProtocolViolation,
     ReconnectPolicy,
     StateChange,
 )
-from stomp_core import Begin, Disconnect, Message, Send, Subscribe
+from stomp_core import Begin, Disconnect, Error, Message, Send, Subscribe
 
 NO_JITTER = ReconnectPolicy(jitter=0.0)
 
@@ -286,10 +287,32 @@ def test_without_reconnect_a_loss_ends_the_block_and_iterators() -> None:
     run(main)
 
 
-def test_protocol_violation_is_not_retried() -> None:
+def test_protocol_violation_reconnects_like_a_lost_connection() -> None:
+    # Decision shared with stomp_trio: a malformed frame is treated as a connection
+    # loss (reconnect with backoff when reconnection is on); only ERROR is final.
+    async def main() -> None:
+        first, second = ScriptedServer(), ScriptedServer()
+        client = memory_client(servers(first, second), reconnect=NO_JITTER)
+        changes = client.state_changes()
+        async with client, client.subscribe("/queue/a") as sub:
+            await first.next(Subscribe)
+            assert first.transport is not None
+            first.transport.write(b"NONSENSE\n\n\x00")
+            replayed = await second.next(Subscribe)
+            assert replayed.id == sub.id
+            await wait_until(lambda: client.state is ClientState.CONNECTED)
+        assert len(client.dials) == 2
+        [lost] = [c for c in collect(changes) if c.state is ClientState.RECONNECTING][:1]
+        assert isinstance(lost.error, ProtocolViolation)
+        assert lost.error.error.message  # the core's RemoteProtocolError, wrapped
+
+    run(main)
+
+
+def test_protocol_violation_without_reconnect_ends_the_block() -> None:
     async def main() -> None:
         server = ScriptedServer()
-        client = memory_client(servers(server, ScriptedServer()))
+        client = memory_client(servers(server, ScriptedServer()), reconnect=None)
 
         async def body() -> None:
             async with client:
@@ -300,6 +323,24 @@ def test_protocol_violation_is_not_retried() -> None:
         with pytest.raises(ProtocolViolation):
             await body()
         assert len(client.dials) == 1
+
+    run(main)
+
+
+def test_broker_error_is_never_retried() -> None:
+    async def main() -> None:
+        server = ScriptedServer()
+        client = memory_client(servers(server, ScriptedServer()), reconnect=NO_JITTER)
+
+        async def body() -> None:
+            async with client:
+                server.send(Error(message="shutting down"))
+                await asyncio.sleep(3600)
+
+        with pytest.raises(BrokerError, match="shutting down"):
+            await body()
+        assert len(client.dials) == 1
+        assert client.state is ClientState.CLOSED
 
     run(main)
 
