@@ -390,16 +390,20 @@ class Protocol11(Protocol10):
         if self.transport.vhost:
             headers[HDR_HOST] = self.transport.vhost
         elif HDR_HOST not in headers:
-            # spec 1.1/1.2 "CONNECT": host is REQUIRED.  stomp.py sent it only in 1.2 (or
-            # with a vhost); like its 1.2 code we send the name of the broker we reached.
-            current = self.transport.current_host_and_port
-            headers[HDR_HOST] = current[0] if current else "localhost"
+            headers[HDR_HOST] = self._default_host()
         if self.heartbeats_wished != (0, 0):
             headers[HDR_HEARTBEAT] = f"{self.heartbeats_wished[0]},{self.heartbeats_wished[1]}"
         return headers
 
     def _connect_command(self) -> str:
         return CMD_CONNECT if self._with_connect_command else CMD_STOMP
+
+    def _default_host(self) -> str:
+        # spec 1.1 "CONNECT": host is REQUIRED, and the core insists.  stomp.py sent
+        # none on 1.1 without a vhost, which RabbitMQ (it reads host as the vhost name)
+        # takes as its default vhost "/".  Sending "/" keeps that working; ActiveMQ and
+        # Artemis ignore the header.
+        return "/"
 
     def connect(
         self,
@@ -482,6 +486,11 @@ class Protocol12(Protocol11):
     """STOMP 1.2 frames: ACK/NACK by the MESSAGE's ``ack`` header."""
 
     version = "1.2"
+
+    def _default_host(self) -> str:
+        # As stomp.py 1.2: the name of the broker we reached (use vhost= to choose).
+        current = self.transport.current_host_and_port
+        return current[0] if current else "localhost"
 
     def _ack12_headers(
         self, id: str, transaction: str | None, receipt: str | None
