@@ -287,6 +287,9 @@ class ScriptedServer(asyncio.Protocol):
         self.auto_connect = auto_connect
         self.auto_receipt = auto_receipt
         self.heartbeating = heartbeating
+        #: While set, nothing is written (a hung broker): frames and heart-beats the
+        #: core queues are discarded.
+        self.silent = False
         self.transport: MemoryTransport | None = None
         self.events: list[Event] = []
         self.heartbeats = 0
@@ -349,7 +352,12 @@ class ScriptedServer(asyncio.Protocol):
 
     def _flush(self) -> None:
         data = self.core.data_to_send(now=self._loop.time())
-        if data and self.transport is not None and not self.transport.is_closing():
+        if (
+            data
+            and not self.silent
+            and self.transport is not None
+            and not self.transport.is_closing()
+        ):
             self.transport.write(data)
             self.last_write = self._loop.time()
         self._arm()

@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from asyncio_harness import ScriptedServer, memory_client, run, servers, wait_until
+from asyncio_harness import MemoryClient, ScriptedServer, memory_client, run, servers, wait_until
 
 from stomp_asyncio import ClientState, ConnectionLost, ReconnectPolicy
-from stomp_asyncio._link import WRITE_CHUNK
+from stomp_asyncio._link import WRITE_CHUNK, Link
 from stomp_core import Disconnect, Message, Receipt, Send, State, Subscribe, Unsubscribe
 
 NO_JITTER = ReconnectPolicy(jitter=0.0)
@@ -53,6 +53,94 @@ def test_full_subscription_pauses_reading_and_heartbeats_keep_flowing() -> None:
             await wait_until(lambda: not link.reading_paused)
             assert transport.is_reading()
             assert client.state is ClientState.CONNECTED
+
+    run(main)
+
+
+async def _paused_by_two_messages(server: ScriptedServer, client: MemoryClient) -> Link:
+    """Send two MESSAGEs to a one-message buffer (one buffered, which fills it, one left
+    unparsed: reading stops), then let the broker fall silent (no more heart-beats)."""
+    subscribe = await server.next(Subscribe)
+    for i in range(2):
+        server.send(
+            Message(
+                destination="/queue/a",
+                message_id=f"m{i}",
+                subscription=subscribe.id,
+                body=f"m{i}".encode(),
+            )
+        )
+    link = client._link
+    assert link is not None
+    await wait_until(lambda: link.reading_paused)
+    server.silent = True
+    return link
+
+
+def test_no_heartbeat_timeout_while_paused_however_long() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = ScriptedServer(heart_beat=(1000, 1000))
+        client = memory_client(
+            servers(server), subscription_buffer=1, heartbeats=(1000, 1000), reconnect=None
+        )
+        hour = 3600.0
+        async with client, client.subscribe("/queue/a") as sub:
+            link = await _paused_by_two_messages(server, client)
+            beats, start = server.heartbeats, loop.time()
+            # The broker says nothing for an hour, 1440 times its heart-beat tolerance;
+            # its silence proves nothing: its EOLs would wait unread behind the held
+            # message.  (Unpaused, the same silence ends the link in 2.5 s.)
+            await asyncio.sleep(hour + 1)
+            assert loop.time() - start == pytest.approx(hour + 1)
+            assert client.state is ClientState.CONNECTED
+            assert client._link is link
+            assert not link.closed.done()
+            # Our EOLs went out on time the whole hour: every 0.8 s (send factor).
+            assert server.heartbeats >= beats + hour / 0.8 - 2
+            assert sub.buffered == 1
+            server.silent = False  # the broker speaks again (and confirms DISCONNECT)
+            assert (await sub.get(5)).body == b"m0"
+            assert (await sub.get(5)).body == b"m1"
+
+    run(main)
+
+
+def test_after_resuming_a_silent_broker_gets_the_full_grace_period() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = ScriptedServer(heart_beat=(1000, 1000))
+        client = memory_client(
+            servers(server), subscription_buffer=1, heartbeats=(1000, 1000), reconnect=None
+        )
+        changes = client.state_changes()
+        seen: list[tuple[ClientState, BaseException | None, float]] = []
+        resumed: list[float] = []
+
+        async def watch() -> None:
+            async for change in changes:
+                seen.append((change.state, change.error, loop.time()))
+
+        async def body() -> None:
+            async with client, client.subscribe("/queue/a") as sub:
+                link = await _paused_by_two_messages(server, client)
+                await asyncio.sleep(100)  # paused: no timeout
+                assert client.state is ClientState.CONNECTED
+                assert (await sub.get(5)).body == b"m0"  # m1 is parsed: full again
+                assert (await sub.get(5)).body == b"m1"  # room: reading resumes now
+                resumed.append(loop.time())
+                await wait_until(lambda: not link.reading_paused)
+                await asyncio.sleep(3600)  # cancelled when the client fails
+
+        watcher = loop.create_task(watch())
+        with pytest.raises(ConnectionLost, match="heart-beat"):
+            await body()
+        await watcher
+        # Still silent after resuming: the client gives up after the full 1 s x 2.5 from
+        # the resume, not from the broker's last bytes (100 s earlier), nor sooner.
+        [(_state, error, when)] = [entry for entry in seen if entry[0] is ClientState.CLOSED]
+        assert "heart-beat" in str(error)
+        assert when - resumed[0] == pytest.approx(2.5)
 
     run(main)
 
