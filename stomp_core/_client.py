@@ -17,7 +17,11 @@ I/O lives here, so that the two stay identical by construction:
   :func:`close_reason`, which maps the core's terminal events onto them;
 * observable lifecycle: :class:`ClientState` and :class:`StateChange`;
 * :class:`ReconnectPolicy`, the user-facing reconnect settings over the core's backoff
-  (``_backoff.py``); the random source for the jitter is injected by the driver.
+  (``_backoff.py``); the random source for the jitter is injected by the driver;
+* checked arguments (:func:`check_client_arguments`, :func:`check_subscribe_arguments`);
+* received frames: :func:`route_message` finds a MESSAGE's subscription and
+  :class:`Leftovers` tells the frames nobody waits for that are expected from those that
+  go to the ``on_unhandled`` hook (conformance 88, 89).
 
 Nothing here reads a clock, draws random numbers, logs or touches a socket.
 """
@@ -26,8 +30,10 @@ from __future__ import annotations
 
 import codecs
 import enum
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from ._backoff import FOREVER, ReconnectBackoff, ReconnectSchedule
@@ -44,6 +50,7 @@ from ._events import (
     HeartbeatTimeout,
     Message,
     Nack,
+    Receipt,
 )
 from ._frame import Headers
 
@@ -646,3 +653,137 @@ def connection_lost(message: str, cause: BaseException | None) -> ConnectionLost
     error = ConnectionLost(message if cause is None else f"{message}: {cause}")
     error.__cause__ = cause
     return error
+
+
+# --------------------------------------------------------------------------- checked arguments
+
+__all__ += [
+    "ACK_MODES",
+    "Leftovers",
+    "check_client_arguments",
+    "check_subscribe_arguments",
+    "route_message",
+]
+
+#: The SUBSCRIBE ``ack`` modes (spec 1.2 "SUBSCRIBE ack Header"; 1.0 lacks the last).
+ACK_MODES = ("auto", "client", "client-individual")
+
+
+def _check_seconds(name: str, value: object) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value < math.inf  # NaN fails too
+    ):
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+
+
+def _check_buffer(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+
+
+def check_client_arguments(
+    *,
+    connect_timeout: float,
+    disconnect_timeout: float,
+    receipt_timeout: float,
+    subscription_buffer: int,
+    reconnect: ReconnectPolicy | None,
+    on_unhandled: UnhandledHook | None,
+) -> None:
+    """Check the ``open_connection`` arguments both async drivers share (not ``ssl``,
+    whose type lives in the ``ssl`` module the core never imports).
+
+    Raises:
+        ValueError: a timeout that is not a positive finite number of seconds, or a
+            ``subscription_buffer`` that is not an int >= 1.
+        TypeError: ``reconnect`` is not a :class:`ReconnectPolicy` (or ``None``), or
+            ``on_unhandled`` is not callable (or ``None``).
+    """
+    _check_seconds("connect_timeout", connect_timeout)
+    _check_seconds("disconnect_timeout", disconnect_timeout)
+    _check_seconds("receipt_timeout", receipt_timeout)
+    _check_buffer("subscription_buffer", subscription_buffer)
+    if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+        raise TypeError(f"reconnect must be a ReconnectPolicy or None, got {reconnect!r}")
+    if on_unhandled is not None and not callable(on_unhandled):
+        raise TypeError(f"on_unhandled must be callable or None, got {on_unhandled!r}")
+
+
+def check_subscribe_arguments(ack: str, buffer: int | None) -> None:
+    """Check ``subscribe(ack=..., buffer=...)`` before anything is sent.
+
+    Raises:
+        ValueError: an unknown ack mode, or a ``buffer`` that is not an int >= 1.
+    """
+    if ack not in ACK_MODES:
+        raise ValueError(f"ack must be one of {', '.join(ACK_MODES)}, got {ack!r}")
+    if buffer is not None:
+        _check_buffer("buffer", buffer)
+
+
+# --------------------------------------------------------------------------- routing
+
+
+class _Subscribed(Protocol):
+    @property
+    def destination(self) -> str: ...
+
+
+_S = TypeVar("_S", bound=_Subscribed)
+
+
+def route_message(event: Message, subscriptions: Mapping[str, _S]) -> _S | None:
+    """The subscription a MESSAGE belongs to, or ``None`` (conformance 87, 88).
+
+    By the ``subscription`` header; a STOMP 1.0 broker may leave it out, and then the
+    (first) subscription to the MESSAGE's destination takes it.
+
+    Args:
+        event: the MESSAGE.
+        subscriptions: the client's live subscriptions by id, in subscription order.
+    """
+    if event.subscription is not None:
+        return subscriptions.get(event.subscription)
+    return next((s for s in subscriptions.values() if s.destination == event.destination), None)
+
+
+class Leftovers:
+    """Frames one connection may still receive although nobody waits for them.
+
+    Such frames are expected, so the drivers only debug-log them instead of handing them
+    to ``on_unhandled`` (conformance 88, 89): the RECEIPT of DISCONNECT (the core acts on
+    it), RECEIPTs of waits that timed out or were cancelled, and MESSAGEs the broker sent
+    before it saw our UNSUBSCRIBE.  One per connection: ids of an old one mean nothing.
+    """
+
+    __slots__ = ("_receipts", "_unsubscribed")
+
+    def __init__(self) -> None:
+        self._receipts: set[str] = set()
+        self._unsubscribed: set[str] = set()
+
+    def expect_receipt(self, receipt_id: str) -> None:
+        """A RECEIPT for ``receipt_id`` may arrive with no waiter: it is not unhandled."""
+        self._receipts.add(receipt_id)
+
+    def unsubscribed(self, subscription_id: str) -> None:
+        """UNSUBSCRIBE went out (or is about to): MESSAGEs may still be in flight."""
+        self._unsubscribed.add(subscription_id)
+
+    def receipt(self, event: Receipt) -> str | None:
+        """For a RECEIPT no waiter took: ``None`` if expected (consumed now), else what
+        to report as unhandled."""
+        if event.receipt_id in self._receipts:
+            self._receipts.discard(event.receipt_id)
+            return None
+        return f"RECEIPT {event.receipt_id!r} that nobody asked for"
+
+    def message(self, event: Message) -> str | None:
+        """For a MESSAGE no subscription took: ``None`` if in flight for a subscription
+        just left, else what to report as unhandled."""
+        if event.subscription is not None and event.subscription in self._unsubscribed:
+            return None
+        what = event.subscription or event.destination
+        return f"MESSAGE {event.message_id!r} for unknown {what!r}"

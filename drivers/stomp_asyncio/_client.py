@@ -37,8 +37,10 @@ from stomp_core._client import (
     StateChange,
     StompError,
     ack_for,
+    check_subscribe_arguments,
     connection_lost,
     encode_body,
+    route_message,
 )
 from stomp_core._registry import SessionRegistry
 
@@ -53,8 +55,6 @@ if TYPE_CHECKING:
 __all__ = ["Client"]
 
 log = logging.getLogger("stomp_asyncio")
-
-_ACK_MODES = ("auto", "client", "client-individual")
 
 
 class Client:
@@ -405,7 +405,7 @@ class Client:
 
     async def _disconnect(self, link: Link) -> None:
         receipt = self._receipt_ids.next()
-        link.expected_receipts.add(receipt)  # the core acts on it
+        link.leftovers.expect_receipt(receipt)  # the core acts on it
         async with link.write_lock:
             link.send(Disconnect(receipt=receipt))
             await link.flush()
@@ -469,12 +469,11 @@ class Client:
             if waiter is not None:
                 if not waiter.done():
                     waiter.set_result(None)
-            elif event.receipt_id in link.expected_receipts:
-                # The DISCONNECT's (the core acts on it), or a wait given up.
-                link.expected_receipts.discard(event.receipt_id)
-                log.debug("RECEIPT %r arrived after its wait ended", event.receipt_id)
+            elif (what := link.leftovers.receipt(event)) is not None:
+                self._unhandled(event, what)
             else:
-                self._unhandled(event, f"RECEIPT {event.receipt_id!r} that nobody asked for")
+                # The DISCONNECT's (the core acts on it), or a wait given up.
+                log.debug("RECEIPT %r arrived after its wait ended", event.receipt_id)
         elif isinstance(event, Error):
             error = BrokerError.from_event(event)
             log.error("the broker sent ERROR: %s", error.message)
@@ -489,23 +488,15 @@ class Client:
             # Nobody reads any more; the broker redelivers what was not acknowledged.
             log.debug("MESSAGE %s dropped: the client is closing", event.message_id)
             return
-        if event.subscription is not None:
-            subscription = self._subscriptions.get(event.subscription)
-        else:
-            # STOMP 1.0 brokers need not name the subscription (conformance 87): take
-            # the (first) subscription to that destination.
-            subscription = next(
-                (s for s in self._subscriptions.values() if s.destination == event.destination),
-                None,
-            )
+        # By id, or by destination from a 1.0 broker that left the id out (conformance 87).
+        subscription = route_message(event, self._subscriptions)
         if subscription is None:
-            if event.subscription is not None and event.subscription in link.unsubscribed:
+            if (what := link.leftovers.message(event)) is not None:
+                self._unhandled(event, what)
+            else:
                 # Sent before the broker saw our UNSUBSCRIBE: expected, and the broker
                 # redelivers it if it needed an ack.
                 log.debug("MESSAGE %s dropped: unsubscribed", event.message_id)
-            else:
-                what = event.subscription or event.destination
-                self._unhandled(event, f"MESSAGE {event.message_id!r} for unknown {what!r}")
             return
         subscription._deliver(Message(self, subscription, event, self._generation))
         if subscription.full:
@@ -597,7 +588,7 @@ class Client:
         finally:
             if receipt_id is not None and self._receipts.pop(receipt_id, None) is not None:
                 # Given up (timeout, cancellation): the RECEIPT may still come.
-                link.expected_receipts.add(receipt_id)
+                link.leftovers.expect_receipt(receipt_id)
 
     async def send(
         self,
@@ -669,12 +660,7 @@ class Client:
             receipt: wait on entry until the broker confirms the subscription.
             buffer: messages buffered before back-pressure; default ``subscription_buffer``.
         """
-        if buffer is not None and (
-            isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1
-        ):
-            raise ValueError(f"buffer must be an int >= 1, got {buffer!r}")
-        if ack not in _ACK_MODES:
-            raise ValueError(f"ack must be one of {', '.join(_ACK_MODES)}, got {ack!r}")
+        check_subscribe_arguments(ack, buffer)
         return Subscription(
             self,
             destination=destination,
@@ -715,7 +701,7 @@ class Client:
         link = self._link
         if link is not None and subscription.id in link.core.subscriptions:
             # The SUBSCRIBE went out: MESSAGEs may be on their way (not "unhandled").
-            link.unsubscribed.add(subscription.id)
+            link.leftovers.unsubscribed(subscription.id)
         if (
             link is not None
             and not link.write_lock.locked()
@@ -741,7 +727,7 @@ class Client:
                 or subscription.id not in link.core.subscriptions
             ):
                 return  # the broker forgets it with the connection
-            link.unsubscribed.add(subscription.id)
+            link.leftovers.unsubscribed(subscription.id)
             sending = self._send(
                 lambda rid: Unsubscribe(id=subscription.id, receipt=rid),
                 receipt=receipt,

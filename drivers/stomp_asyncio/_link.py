@@ -47,6 +47,7 @@ from stomp_core import Connection as CoreConnection
 from stomp_core._client import (
     ConnectFailed,
     ConnectionLost,
+    Leftovers,
     ProtocolViolation,
     StompError,
     close_reason,
@@ -95,12 +96,10 @@ class Link(asyncio.Protocol):
         self.heartbeats_received = 0
         #: Whether the session ended as planned (RECEIPT of DISCONNECT, or ERROR).
         self.clean_close = False
-        #: Receipt ids nobody waits for that may still arrive: the DISCONNECT's, and
-        #: those of waits that timed out or were cancelled (not "unhandled" when late).
-        self.expected_receipts: set[str] = set()
-        #: Subscription ids unsubscribed on this link: MESSAGEs the broker sent before
-        #: it saw the UNSUBSCRIBE may still arrive (not "unhandled" either).
-        self.unsubscribed: set[str] = set()
+        #: Frames nobody waits for that may still arrive (the DISCONNECT's RECEIPT,
+        #: late receipts of waits given up, MESSAGEs in flight for subscriptions left):
+        #: expected, so not reported as unhandled.
+        self.leftovers = Leftovers()
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._read_paused = False

@@ -13,6 +13,7 @@ from stomp_core._client import (
     ReconnectPolicy,
     UnhandledHook,
     build_connect,
+    check_client_arguments,
     parse_hosts,
     use_tls,
 )
@@ -20,12 +21,6 @@ from stomp_core._client import (
 from ._client import Client
 
 __all__ = ["Options", "make_options", "open_connection"]
-
-
-def _seconds(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-    return float(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,24 +101,21 @@ def make_options(
         raise TypeError(f"ssl must be an SSLContext, True, False or None, got {ssl!r}")
     for endpoint in endpoints:
         use_tls(endpoint, None if ssl is None else ssl is not False)  # refuses downgrades
-    if (
-        isinstance(subscription_buffer, bool)
-        or not isinstance(subscription_buffer, int)
-        or subscription_buffer < 1
-    ):
-        raise ValueError(f"subscription_buffer must be an int >= 1, got {subscription_buffer!r}")
-    if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
-        raise TypeError(f"reconnect must be a ReconnectPolicy or None, got {reconnect!r}")
-    if on_unhandled is not None and not callable(on_unhandled):
-        raise TypeError(f"on_unhandled must be callable or None, got {on_unhandled!r}")
-    connect_timeout = _seconds("connect_timeout", connect_timeout)
-    disconnect_timeout = _seconds("disconnect_timeout", disconnect_timeout)
+    check_client_arguments(
+        connect_timeout=connect_timeout,
+        disconnect_timeout=disconnect_timeout,
+        receipt_timeout=receipt_timeout,
+        subscription_buffer=subscription_buffer,
+        reconnect=reconnect,
+        on_unhandled=on_unhandled,
+    )
+    connect_timeout, disconnect_timeout = float(connect_timeout), float(disconnect_timeout)
     options = Options(
         endpoints=endpoints,
         ssl=ssl,
         connect_timeout=connect_timeout,
         disconnect_timeout=disconnect_timeout,
-        receipt_timeout=_seconds("receipt_timeout", receipt_timeout),
+        receipt_timeout=float(receipt_timeout),
         config=Config(
             versions=tuple(versions),
             limits=limits if limits is not None else Limits(),

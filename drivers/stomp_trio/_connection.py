@@ -38,6 +38,8 @@ from stomp_core._client import (
     StateChange,
     StompError,
     ack_for,
+    check_client_arguments,
+    check_subscribe_arguments,
     encode_body,
 )
 from stomp_core._registry import SessionRegistry
@@ -86,8 +88,14 @@ class Client:
         limits: stomp_core.Limits | None,
         on_unhandled: UnhandledHook | None = None,
     ) -> None:
-        if subscription_buffer < 1:
-            raise ValueError(f"subscription_buffer must be >= 1, got {subscription_buffer!r}")
+        check_client_arguments(
+            connect_timeout=connect_timeout,
+            disconnect_timeout=disconnect_timeout,
+            receipt_timeout=receipt_timeout,
+            subscription_buffer=subscription_buffer,
+            reconnect=reconnect,
+            on_unhandled=on_unhandled,
+        )
         self._connect_timeout = connect_timeout
         self._receipt_timeout = receipt_timeout
         self._reconnect = reconnect
@@ -246,6 +254,7 @@ class Client:
             buffer: messages buffered before back-pressure; default
                 ``subscription_buffer``.
         """
+        check_subscribe_arguments(ack, buffer)
         return Subscription(
             self,
             destination,
@@ -324,7 +333,7 @@ class Client:
         finally:
             if link.waiters.pop(receipt_id, None) is not None:
                 # Given up (timeout, cancellation): the RECEIPT may still come.
-                link.expected_receipts.add(receipt_id)
+                link.leftovers.expect_receipt(receipt_id)
         if waiter.error is not None:
             raise waiter.error
 
@@ -424,7 +433,7 @@ class Client:
             link.release()
             self._dispatcher.drain(link)
         if link is not None and link.usable and sub.id in link.core.subscriptions:
-            link.unsubscribed.add(sub.id)
+            link.leftovers.unsubscribed(sub.id)
             return link
         return None
 
@@ -610,7 +619,7 @@ class Client:
                     if link.usable:
                         link.closing = True
                         receipt = self._receipt_ids.next()
-                        link.expected_receipts.add(receipt)  # the core acts on it
+                        link.leftovers.expect_receipt(receipt)  # the core acts on it
                         link.core.send(
                             stomp_core.Disconnect(receipt=receipt), now=trio.current_time()
                         )

@@ -21,12 +21,17 @@ RECEIPTs for waits that were cancelled or timed out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import stomp_core
 from stomp_core import NEED_DATA, RemoteProtocolError
-from stomp_core._client import BrokerError, ProtocolViolation, close_reason
+from stomp_core._client import (
+    BrokerError,
+    ProtocolViolation,
+    UnhandledHook,
+    close_reason,
+    route_message,
+)
 
 from ._subscription import Message, Subscription
 
@@ -37,9 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["Dispatcher", "UnhandledHook"]
 
 log = logging.getLogger("stomp_trio")
-
-#: ``on_unhandled(event)``: called with a MESSAGE or RECEIPT the client cannot place.
-UnhandledHook = Callable[[stomp_core.Event], None]
 
 #: Core events after which the link is over (ERROR is handled on its own).
 _LINK_ENDING = (
@@ -103,12 +105,11 @@ class Dispatcher:
             waiter = link.waiters.pop(event.receipt_id, None)
             if waiter is not None:
                 waiter.resolve(None)
-            elif event.receipt_id in link.expected_receipts:
-                # The DISCONNECT's (the core acts on it), or a wait given up.
-                link.expected_receipts.discard(event.receipt_id)
-                log.debug("RECEIPT %r arrived after its wait ended", event.receipt_id)
+            elif (what := link.leftovers.receipt(event)) is not None:
+                self._unhandled(event, what)
             else:
-                self._unhandled(event, f"RECEIPT {event.receipt_id!r} that nobody asked for")
+                # The DISCONNECT's (the core acts on it), or a wait given up.
+                log.debug("RECEIPT %r arrived after its wait ended", event.receipt_id)
         elif isinstance(event, stomp_core.HeartbeatReceived):
             self.heartbeats_received += 1
         elif isinstance(event, stomp_core.Error):
@@ -126,24 +127,15 @@ class Dispatcher:
                 link.end(close_reason(event))
 
     def _route(self, link: Link, event: stomp_core.Message) -> None:
-        sub: Subscription | None = None
-        if event.subscription is not None:
-            sub = self._subscriptions.get(event.subscription)
-        else:
-            # conformance 87: a STOMP 1.0 broker may leave out the subscription header;
-            # the (first) subscription to the destination takes it.
-            sub = next(
-                (s for s in self._subscriptions.values() if s.destination == event.destination),
-                None,
-            )
+        # By id, or by destination from a 1.0 broker that left the id out (conformance 87).
+        sub = route_message(event, self._subscriptions)
         if sub is None:
-            if event.subscription is not None and event.subscription in link.unsubscribed:
+            if (what := link.leftovers.message(event)) is not None:
+                self._unhandled(event, what)
+            else:
                 # Sent before the broker saw our UNSUBSCRIBE: expected, and the broker
                 # redelivers it if it needed an ack.
                 log.debug("dropped MESSAGE %s: unsubscribed", event.message_id)
-            else:
-                what = event.subscription or event.destination
-                self._unhandled(event, f"MESSAGE {event.message_id!r} for unknown {what!r}")
             return
         if sub.closed:
             # Closed while the client shuts down: nobody reads it any more, and the

@@ -40,6 +40,7 @@ from stomp_core._client import (
     ConnectFailed,
     ConnectionLost,
     Endpoint,
+    Leftovers,
     ProtocolViolation,
     StompError,
 )
@@ -89,10 +90,9 @@ class Link:
         endpoint: the broker it goes to.
         number: 1 for the first connection of a client, 2 after the first reconnect, ...
         waiters: receipt id -> waiter, for receipts asked on this link.
-        expected_receipts: receipt ids nobody waits for that may still arrive (the
-            DISCONNECT's, and waits given up): not reported as unhandled.
-        unsubscribed: subscription ids unsubscribed on this link (MESSAGEs still in
-            flight for them are expected).
+        leftovers: frames nobody waits for that may still arrive on this link (the
+            DISCONNECT's RECEIPT, late receipts of waits given up, MESSAGEs in flight
+            for subscriptions left): not reported as unhandled.
         transactions: open transactions begun on this link.
         held: a message whose subscription buffer was full; while set, the link is
             paused (the reader stops reading, and the core's receive heart-beat deadline
@@ -114,8 +114,7 @@ class Link:
         self.number = number
         self.send_lock = trio.Lock()
         self.waiters: dict[str, ReceiptWaiter] = {}
-        self.expected_receipts: set[str] = set()
-        self.unsubscribed: set[str] = set()
+        self.leftovers = Leftovers()
         self.transactions: dict[str, Transaction] = {}
         self.held: tuple[Subscription, Message] | None = None
         self.reason: StompError | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from stomp_core import (
@@ -14,10 +16,12 @@ from stomp_core import (
     HeartbeatTimeout,
     Message,
     Nack,
+    Receipt,
     RemoteProtocolError,
 )
 from stomp_core._backoff import FOREVER
 from stomp_core._client import (
+    ACK_MODES,
     DEFAULT_PORT,
     DEFAULT_TLS_PORT,
     BrokerError,
@@ -26,18 +30,25 @@ from stomp_core._client import (
     ConnectionLost,
     Endpoint,
     IdCounter,
+    Leftovers,
     ProtocolViolation,
     ReceiptTimeout,
     ReconnectPolicy,
     StateChange,
     StompError,
+    ack_for,
     build_ack,
     build_connect,
     charset_of,
+    check_client_arguments,
+    check_subscribe_arguments,
     close_reason,
+    connection_lost,
     decode_text,
     encode_body,
+    message_headers,
     parse_hosts,
+    route_message,
     use_tls,
 )
 
@@ -257,3 +268,123 @@ def test_state_change() -> None:
     assert change.state is ClientState.RECONNECTING
     assert change.attempt == 2
     assert StateChange(ClientState.CLOSED).error is None
+
+
+# ------------------------------------------------------------------------- received frames
+
+
+def test_message_headers_first_occurrence_wins() -> None:
+    event = Message(
+        destination="/q",
+        message_id="m1",
+        subscription="s1",
+        headers=(("x", "1"), ("x", "2"), ("destination", "/other")),
+    )
+    headers = message_headers(event)
+    assert headers["destination"] == "/q"
+    assert (headers["message-id"], headers["subscription"], headers["x"]) == ("m1", "s1", "1")
+
+
+def test_ack_for_names_the_routed_subscription_only_when_missing() -> None:
+    named = Message(destination="/q", message_id="m1", subscription="s1", ack="a1")
+    ack = ack_for(named, "1.2", "other", receipt="r1")
+    assert (type(ack), ack.id, ack.subscription, ack.receipt) == (Ack, "a1", "s1", "r1")
+    bare = Message(destination="/q", message_id="m2")  # STOMP 1.0: no subscription header
+    nack = ack_for(bare, "1.1", "sub-7", nack=True, transaction="tx-1")
+    assert (type(nack), nack.id, nack.subscription, nack.transaction) == (
+        Nack,
+        "m2",
+        "sub-7",
+        "tx-1",
+    )
+
+
+def test_connection_lost_chains_its_cause() -> None:
+    cause = OSError("reset")
+    error = connection_lost("the connection was lost", cause)
+    assert str(error) == "the connection was lost: reset"
+    assert error.__cause__ is cause
+    plain = connection_lost("closed", None)
+    assert (str(plain), plain.__cause__) == ("closed", None)
+
+
+def test_route_message_by_id_then_by_destination() -> None:
+    @dataclass
+    class Sub:
+        destination: str
+
+    first, second = Sub("/q/a"), Sub("/q/a")
+    subs = {"s1": first, "s2": second, "s3": Sub("/q/b")}
+    by_id = Message(destination="/q/a", message_id="m", subscription="s2")
+    assert route_message(by_id, subs) is second
+    unknown = Message(destination="/q/a", message_id="m", subscription="nope")
+    assert route_message(unknown, subs) is None  # an id never falls back to the destination
+    assert route_message(Message(destination="/q/a", message_id="m"), subs) is first
+    assert route_message(Message(destination="/q/z", message_id="m"), subs) is None
+
+
+def test_leftovers_tell_expected_frames_from_unhandled_ones() -> None:
+    leftovers = Leftovers()
+    leftovers.expect_receipt("r1")
+    assert leftovers.receipt(Receipt(receipt_id="r1")) is None
+    # Consumed: a second RECEIPT with that id is unexpected.
+    assert leftovers.receipt(Receipt(receipt_id="r1")) == "RECEIPT 'r1' that nobody asked for"
+    leftovers.unsubscribed("s1")
+    in_flight = Message(destination="/q", message_id="m1", subscription="s1")
+    assert leftovers.message(in_flight) is None
+    assert leftovers.message(in_flight) is None  # several may be in flight
+    stray = Message(destination="/q", message_id="m2", subscription="s9")
+    assert leftovers.message(stray) == "MESSAGE 'm2' for unknown 's9'"
+    old = Message(destination="/q", message_id="m3")
+    assert leftovers.message(old) == "MESSAGE 'm3' for unknown '/q'"
+
+
+# ------------------------------------------------------------------------- arguments
+
+
+GOOD: dict[str, object] = {
+    "connect_timeout": 10.0,
+    "disconnect_timeout": 1,
+    "receipt_timeout": 0.5,
+    "subscription_buffer": 1,
+    "reconnect": None,
+    "on_unhandled": None,
+}
+
+
+def test_check_client_arguments_accepts_good_ones() -> None:
+    check_client_arguments(**GOOD)  # type: ignore[arg-type]
+    check_client_arguments(
+        **{**GOOD, "reconnect": ReconnectPolicy(), "on_unhandled": print}  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("connect_timeout", 0, ValueError),
+        ("disconnect_timeout", -1.0, ValueError),
+        ("receipt_timeout", float("nan"), ValueError),
+        ("receipt_timeout", float("inf"), ValueError),
+        ("connect_timeout", True, ValueError),
+        ("connect_timeout", "10", ValueError),
+        ("subscription_buffer", 0, ValueError),
+        ("subscription_buffer", 2.0, ValueError),
+        ("subscription_buffer", True, ValueError),
+        ("reconnect", {"initial": 1}, TypeError),
+        ("on_unhandled", "log", TypeError),
+    ],
+)
+def test_check_client_arguments_refuses(name: str, value: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match=name):
+        check_client_arguments(**{**GOOD, name: value})  # type: ignore[arg-type]
+
+
+def test_check_subscribe_arguments() -> None:
+    for ack in ACK_MODES:
+        check_subscribe_arguments(ack, None)
+    check_subscribe_arguments("auto", 1)
+    with pytest.raises(ValueError, match="ack must be one of"):
+        check_subscribe_arguments("individual", None)
+    with pytest.raises(ValueError, match="buffer"):
+        check_subscribe_arguments("auto", 0)
