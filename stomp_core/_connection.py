@@ -46,7 +46,7 @@ from ._events import (
     Subscribe,
     Unsubscribe,
 )
-from ._frame import Frame
+from ._frame import Frame, get_header
 from ._heartbeat import HeartbeatSchedule, negotiate_heartbeats
 from ._reader import HEARTBEAT, FrameReader
 from ._state import RECEIVE, SEND, Role, State, next_state
@@ -60,6 +60,14 @@ CLIENT = Role.CLIENT
 SERVER = Role.SERVER
 
 _TERMINAL = (State.CLOSED, State.ERROR)
+
+
+def _receipt_of(event: FrameEvent) -> str | None:
+    # The typed field, else an extra header (a raw frame or a compat layer may put it there).
+    receipt: str | None = getattr(event, "receipt", None)
+    if receipt is None and event.headers:
+        receipt = get_header(event.headers, "receipt")
+    return receipt
 
 
 def _subscription_key(event: Subscribe | Unsubscribe) -> str:
@@ -386,25 +394,23 @@ class Connection:
             ordered = tuple(sorted(set(offered), key=SUPPORTED_VERSIONS.index))
             if ordered != event.accept_version:
                 event = dataclasses.replace(event, accept_version=ordered)
-        self._check_sent(event)
+        receipt = _receipt_of(event)
+        self._check_sent(event, receipt)
         data = serialize_frame(event_to_frame(event, self._rules), self._rules)
         # Nothing below may raise: the frame is accepted.
         self._out += data
         self._state = target
-        self._after_sent(event, now)
+        self._after_sent(event, receipt, now)
 
     def _send_extension(self, frame: Frame) -> None:
         if next_state(SEND, self._role, self._state, frame.command) is None:
             raise LocalProtocolError(f"cannot send {frame.command!r} in state {self._state.name}")
         self._out += serialize_frame(frame, self._rules)
 
-    def _check_sent(self, event: FrameEvent) -> None:
-        receipt = getattr(event, "receipt", None)
-        if receipt is None and event.get("receipt") is not None:
-            if isinstance(event, Connect):
-                # conformance 39: CONNECT cannot ask for a receipt.
-                raise LocalProtocolError("CONNECT cannot carry a receipt header")
-            receipt = event.get("receipt")
+    def _check_sent(self, event: FrameEvent, receipt: str | None) -> None:
+        if receipt is not None and isinstance(event, Connect):
+            # conformance 39: CONNECT cannot ask for a receipt.
+            raise LocalProtocolError("CONNECT cannot carry a receipt header")
         if receipt is not None and self._role is CLIENT:
             if receipt in self._pending_receipts:
                 raise LocalProtocolError(f"receipt id {receipt!r} is already awaited")
@@ -493,8 +499,7 @@ class Connection:
         elif isinstance(event, Begin):
             self._transactions[event.transaction] = None
 
-    def _after_sent(self, event: FrameEvent, now: float) -> None:
-        receipt = getattr(event, "receipt", None) or event.get("receipt")
+    def _after_sent(self, event: FrameEvent, receipt: str | None, now: float) -> None:
         if self._role is CLIENT:
             if receipt is not None:
                 self._pending_receipts[receipt] = None

@@ -28,6 +28,7 @@ from ._events import (
 )
 from ._frame import Frame, Headers
 from ._heartbeat import parse_heart_beat
+from ._reader import _new_frame
 from ._versions import VersionRules, rules_for
 
 __all__ = ["event_headers", "event_to_frame", "frame_to_event", "missing_headers"]
@@ -68,14 +69,16 @@ def event_to_frame(event: FrameEvent, rules: VersionRules | None) -> Frame:
             _add(out, header, getattr(event, field_name))
     else:
         for field_name, header in event.header_fields:
-            _add(out, header, getattr(event, field_name))
+            value = getattr(event, field_name)
+            if value is not None:
+                out.append((header, value))
     if event.has_body:
         body = getattr(event, "body")  # noqa: B009 - present on body-carrying events
         # conformance 34: content-length is the length of the encoded octets.
         if getattr(event, "content_length", True) and (body or command != "ERROR"):
             out.append(("content-length", str(len(body))))
     out.extend(event.headers)
-    return Frame(command, tuple(out), body)
+    return _new_frame(command, tuple(out), body)
 
 
 def event_headers(event: FrameEvent, version: str | None = None) -> dict[str, str]:

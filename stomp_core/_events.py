@@ -62,15 +62,13 @@ class Event:
         return self
 
 
-def _check_str(owner: str, name: str, value: object, *, optional: bool) -> None:
-    if value is None and optional:
-        return
+def _check_str(owner: str, name: str, value: object) -> None:
     if not isinstance(value, str):
         raise LocalProtocolError(f"{owner}.{name} must be a str, got {value!r}")
 
 
-def _check_id(owner: str, name: str, value: object, *, optional: bool) -> None:
-    _check_str(owner, name, value, optional=optional)
+def _check_id(owner: str, name: str, value: object) -> None:
+    _check_str(owner, name, value)
     if value == "":
         raise LocalProtocolError(f"{owner}.{name} must not be empty")
 
@@ -106,12 +104,24 @@ class FrameEvent(Event):
     headers: Headers = ()
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
-        object.__setattr__(self, "headers", normalize_headers(self.headers))
+        # Written for speed: every SEND a driver makes passes through here.
+        headers = self.headers
+        if type(headers) is not tuple or not all(
+            type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is str
+            for pair in headers
+        ):
+            object.__setattr__(self, "headers", normalize_headers(headers))
+        required = self.required
         for name, _header in self.header_fields:
-            checker = _check_id if name in self.required else _check_str
-            checker(owner, name, getattr(self, name), optional=name not in self.required)
+            value = getattr(self, name)
+            if type(value) is str and (value or name not in required):
+                continue
+            if value is None and name not in required:
+                continue
+            # A required field that is None or empty, or a value that is not a str.
+            _check_id(type(self).__name__, name, value)
         if self.has_body:
+            owner = type(self).__name__
             body = getattr(self, "body")  # noqa: B009 - slot defined by subclasses
             if not isinstance(body, (bytes, bytearray, memoryview)):
                 raise LocalProtocolError(
@@ -286,7 +296,7 @@ class Ack(FrameEvent):
 
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
-        _check_id(type(self).__name__, "id", self.id, optional=False)
+        _check_id(type(self).__name__, "id", self.id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -362,7 +372,7 @@ class Connected(FrameEvent):
 
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
-        _check_str("Connected", "version", self.version, optional=False)
+        _check_str("Connected", "version", self.version)
         _check_heart_beat("Connected", self.heart_beat)
 
 

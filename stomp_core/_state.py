@@ -38,12 +38,18 @@ __all__ = ["CLIENT_COMMANDS", "RECEIVE", "SEND", "SERVER_COMMANDS", "Role", "Sta
 class Role(enum.Enum):
     """Which end of the connection we are."""
 
+    # Identity hashing in C: the state tables are looked up on every frame, and Enum's
+    # own __hash__ is a Python-level call.
+    __hash__ = object.__hash__
+
     CLIENT = "client"
     SERVER = "server"
 
 
 class State(enum.Enum):
     """The session state; see the module docstring for the transitions."""
+
+    __hash__ = object.__hash__
 
     IDLE = "idle"
     CONNECTING = "connecting"

@@ -18,6 +18,12 @@ from ._versions import VersionRules
 __all__ = ["serialize_frame"]
 
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+_STOMP_COMMANDS = frozenset(
+    [
+        *("CONNECT", "STOMP", "CONNECTED", "SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK"),
+        *("BEGIN", "COMMIT", "ABORT", "DISCONNECT", "MESSAGE", "RECEIPT", "ERROR"),
+    ]
+)
 
 
 def _check_raw(name: str, value: str) -> None:
@@ -69,7 +75,7 @@ def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
             with the body (conformance 36); text that is not encodable as UTF-8.
     """
     command = frame.command
-    if not command or _CONTROL_CHARACTER.search(command):
+    if command not in _STOMP_COMMANDS and (not command or _CONTROL_CHARACTER.search(command)):
         # CR, LF and NUL would break the frame; a leading 0x16 is refused by readers as
         # a TLS handshake; no command uses control characters (fuzz finding 1).
         raise LocalProtocolError(f"invalid command {command!r}")
