@@ -112,6 +112,7 @@ class Connection:
         self._pending_receipts: dict[str, None] = {}
         self._disconnect_receipt: str | None = None
         self._subscriptions: dict[str, str] = {}
+        self._subscription_destinations: dict[str, str] = {}
         self._transactions: dict[str, None] = {}
         self._eof = False
         self._eof_reported = False
@@ -462,7 +463,7 @@ class Connection:
                 raise error("too many subscriptions (Limits.max_subscriptions)")
         elif isinstance(event, Unsubscribe):
             key = _subscription_key(event)
-            if key not in self._subscriptions:
+            if key not in self._subscriptions and not self._keys_for_destination(event):
                 raise error(f"no live subscription {key!r} to unsubscribe")  # conformance 77
         elif isinstance(event, Ack):  # and Nack
             if (
@@ -480,6 +481,17 @@ class Connection:
         elif isinstance(event, (Begin, Send)):  # Commit, Abort
             self._check_transaction(event.transaction, event.command, error)
 
+    def _keys_for_destination(self, event: Unsubscribe) -> list[str]:
+        # Spec 1.0 "UNSUBSCRIBE": a client may name the subscription by its destination,
+        # even when it gave the SUBSCRIBE an id.
+        if event.id is not None:
+            return []
+        return [
+            key
+            for key, destination in self._subscription_destinations.items()
+            if destination == event.destination
+        ]
+
     def _check_transaction(
         self,
         transaction: str | None,
@@ -491,9 +503,16 @@ class Connection:
 
     def _track_client_frame(self, event: FrameEvent) -> None:
         if isinstance(event, Subscribe):
-            self._subscriptions[_subscription_key(event)] = event.ack
+            key = _subscription_key(event)
+            self._subscriptions[key] = event.ack
+            self._subscription_destinations[key] = event.destination
         elif isinstance(event, Unsubscribe):
-            self._subscriptions.pop(_subscription_key(event))
+            keys = [_subscription_key(event)]
+            if keys[0] not in self._subscriptions:
+                keys = self._keys_for_destination(event)
+            for key in keys:
+                del self._subscriptions[key]
+                del self._subscription_destinations[key]
         elif isinstance(event, (Commit, Abort)):
             self._transactions.pop(event.transaction, None)
         elif isinstance(event, Begin):

@@ -25,6 +25,7 @@ from stomp_core import (
     Send,
     State,
     Subscribe,
+    Unsubscribe,
 )
 
 from .helpers import ConnectionPair, drain
@@ -283,3 +284,19 @@ def test_error_state_stays_sticky_after_eof() -> None:
     pair.client.receive_eof(now=0)
     assert drain(pair.client) == [ConnectionClosed(clean=False)]
     assert pair.client.state is State.ERROR
+
+
+def test_10_unsubscribe_by_destination_of_an_id_subscription() -> None:
+    """Spec 1.0 "UNSUBSCRIBE": the destination may name a subscription made with an id."""
+    pair = ConnectionPair()
+    pair.connect("1.0")
+    pair.client.send(Subscribe(destination="/q", id="7"), now=0)
+    pair.client.send(Subscribe(destination="/q", id="8"), now=0)
+    pair.client.send(Subscribe(destination="/r", id="9"), now=0)
+    pair.client.send(Unsubscribe(destination="/q"), now=0)
+    assert pair.client.subscriptions == {"9": "auto"}
+    with pytest.raises(LocalProtocolError, match="no live subscription"):
+        pair.client.send(Unsubscribe(destination="/q"), now=0)
+    pair.client.send(Unsubscribe(id="9"), now=0)
+    assert [type(e).__name__ for e in pair.to_server()] == ["Subscribe"] * 3 + ["Unsubscribe"] * 2
+    assert pair.server.subscriptions == {}
