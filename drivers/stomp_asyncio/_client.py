@@ -461,7 +461,9 @@ class Client:
 
     def _dispatch(self, link: Link, event: FrameEvent) -> None:
         if link is not self._link:
-            return  # a late frame of a connection we already replaced
+            # A late frame of a connection we already replaced: its ids mean nothing now.
+            log.debug("%s from a replaced connection dropped", type(event).__name__)
+            return
         if isinstance(event, MessageEvent):
             self._route(link, event)
         elif isinstance(event, Receipt):
