@@ -404,7 +404,7 @@ class Transport(BaseTransport):
                 break
         self.running = False
         hosts = ", ".join(f"{h}:{p}" for h, p in self.host_and_ports)
-        raise ConnectFailedException(f"could not connect to {hosts}: {last_error}")
+        raise ConnectFailedException(f"could not connect to {hosts}: {last_error}") from last_error
 
     def _open(self, host_and_port: tuple[str, int]) -> socket.socket:
         limit = self.connect_timeout
