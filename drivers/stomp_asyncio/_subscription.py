@@ -9,7 +9,8 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING
 
 from stomp_core import Message as MessageEvent
-from stomp_core._client import ConnectionLost, decode_text, message_headers
+from stomp_core._client import ConnectionLost
+from stomp_core._received import ReceivedMessage
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["Message", "Subscription"]
 
 
-class Message:
+class Message(ReceivedMessage):
     """A MESSAGE delivered to a subscription.
 
     Attributes:
@@ -26,53 +27,15 @@ class Message:
         subscription: the :class:`Subscription` it was delivered to.
     """
 
-    __slots__ = ("_client", "_generation", "_headers", "event", "subscription")
+    __slots__ = ("_client", "_generation", "subscription")
 
     def __init__(
         self, client: Client, subscription: Subscription, event: MessageEvent, generation: int
     ) -> None:
+        super().__init__(event)
         self._client = client
         self._generation = generation
-        self._headers: Mapping[str, str] | None = None
-        self.event = event
         self.subscription = subscription
-
-    @property
-    def body(self) -> bytes:
-        """The body octets."""
-        return self.event.body
-
-    @property
-    def text(self) -> str:
-        """The body decoded by its content type's charset, UTF-8 without one (conformance 38).
-
-        Raises:
-            UnicodeDecodeError: the body is not text in that charset.
-            ValueError: the charset is unknown.
-        """
-        return decode_text(self.event.body, self.event.content_type)
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """Every header, first occurrence winning (spec 1.2 "Repeated Header Entries")."""
-        if self._headers is None:
-            self._headers = MappingProxyType(message_headers(self.event))
-        return self._headers
-
-    @property
-    def destination(self) -> str:
-        """The ``destination`` header."""
-        return self.event.destination
-
-    @property
-    def message_id(self) -> str:
-        """The ``message-id`` header."""
-        return self.event.message_id
-
-    @property
-    def content_type(self) -> str | None:
-        """The ``content-type`` header, if any."""
-        return self.event.content_type
 
     @property
     def from_current_connection(self) -> bool:

@@ -14,13 +14,8 @@ from typing import TYPE_CHECKING
 import trio
 
 import stomp_core
-from stomp_core._client import (
-    ClientState,
-    ConnectionLost,
-    StateChange,
-    decode_text,
-    message_headers,
-)
+from stomp_core._client import ClientState, ConnectionLost, StateChange
+from stomp_core._received import ReceivedMessage
 
 if TYPE_CHECKING:
     from ._connection import Client
@@ -46,14 +41,14 @@ class _Signal:
         await self._event.wait()
 
 
-class Message:
+class Message(ReceivedMessage):
     """A MESSAGE delivered to a :class:`Subscription`.
 
     Attributes:
         event: the core's :class:`stomp_core.Message` event (every header, in wire order).
     """
 
-    __slots__ = ("_client", "_headers", "_link", "_subscription", "event")
+    __slots__ = ("_client", "_link", "_subscription")
 
     def __init__(
         self,
@@ -62,48 +57,10 @@ class Message:
         subscription: Subscription,
         event: stomp_core.Message,
     ) -> None:
+        super().__init__(event)
         self._client = client
         self._link = link
         self._subscription = subscription
-        self._headers: Mapping[str, str] | None = None
-        self.event = event
-
-    @property
-    def body(self) -> bytes:
-        """The body octets."""
-        return self.event.body
-
-    @property
-    def text(self) -> str:
-        """The body decoded by the ``charset`` of its content type, UTF-8 by default.
-
-        Raises:
-            UnicodeDecodeError: the body is not text in that charset.
-            ValueError: the content type names an unknown charset.
-        """
-        return decode_text(self.event.body, self.event.content_type)
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """Every header (first occurrence wins), read-only."""
-        if self._headers is None:
-            self._headers = MappingProxyType(message_headers(self.event))
-        return self._headers
-
-    @property
-    def destination(self) -> str:
-        """Where the message was sent."""
-        return self.event.destination
-
-    @property
-    def message_id(self) -> str:
-        """The broker's id of the message."""
-        return self.event.message_id
-
-    @property
-    def content_type(self) -> str | None:
-        """The MIME type of the body, if the broker gave one."""
-        return self.event.content_type
 
     @property
     def subscription(self) -> Subscription:
