@@ -73,6 +73,17 @@ def _check_id(owner: str, name: str, value: object) -> None:
         raise LocalProtocolError(f"{owner}.{name} must not be empty")
 
 
+def _refuse_derived_headers(event: FrameEvent, names: tuple[str, ...]) -> None:
+    # These headers are written from typed fields; an extra copy could contradict them or,
+    # with the field at its default, go out malformed (fuzz finding 3: an empty heart-beat).
+    for name, _value in event.headers:
+        if name in names:
+            field_name = name.replace("-", "_")
+            raise LocalProtocolError(
+                f"{type(event).__name__}: set the {field_name} field, not a {name!r} header"
+            )
+
+
 def _check_heart_beat(owner: str, value: object) -> None:
     if (
         not isinstance(value, tuple)
@@ -185,6 +196,7 @@ class Connect(FrameEvent):
                 raise LocalProtocolError("Connect.accept_version must be a non-empty tuple of str")
             object.__setattr__(self, "accept_version", tuple(self.accept_version))
         _check_heart_beat("Connect", self.heart_beat)
+        _refuse_derived_headers(self, ("accept-version", "heart-beat"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -374,6 +386,7 @@ class Connected(FrameEvent):
         FrameEvent.__post_init__(self)
         _check_str("Connected", "version", self.version)
         _check_heart_beat("Connected", self.heart_beat)
+        _refuse_derived_headers(self, ("version", "heart-beat"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

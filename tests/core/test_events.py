@@ -87,3 +87,18 @@ def test_ack_id_per_version() -> None:
 
 def test_connect_accepts_version_list() -> None:
     assert Connect(accept_version=["1.1", "1.2"]).accept_version == ("1.1", "1.2")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("factory", "match"),
+    [
+        (lambda: Connect(headers={"heart-beat": ""}), "heart_beat field"),
+        (lambda: Connect(headers={"accept-version": "1.2"}), "accept_version field"),
+        (lambda: Connected(headers={"version": "1.2"}), "version field"),
+        (lambda: Connected(headers={"heart-beat": "0,0"}), "heart_beat field"),
+    ],
+)
+def test_headers_written_from_fields_are_refused_as_extras(factory: object, match: str) -> None:
+    """Fuzz finding 3: an extra 'heart-beat:' went out empty and our reader refused it."""
+    with pytest.raises(LocalProtocolError, match=match):
+        factory()  # type: ignore[operator]
