@@ -52,7 +52,7 @@ from ._reader import HEARTBEAT, FrameReader
 from ._state import RECEIVE, SEND, Role, State, next_state
 from ._util import Sentinel
 from ._versions import SUPPORTED_VERSIONS, VersionRules, negotiate_version, rules_for
-from ._writer import serialize_frame
+from ._writer import serialize_frame, serialize_send
 
 __all__ = ["CLIENT", "NEED_DATA", "SERVER", "Connection"]
 
@@ -361,6 +361,20 @@ class Connection:
             LocalProtocolError: the event is illegal now; nothing was queued and the
                 state is unchanged.
         """
+        if (
+            type(event) is Send
+            and self._state is State.CONNECTED
+            and self._role is CLIENT
+            and event.receipt is None
+            and (event.transaction is None or event.transaction in self._transactions)
+            and (not event.headers or get_header(event.headers, "receipt") is None)
+        ):
+            # A client's hot path: a SEND that asks for no receipt, in an open transaction
+            # if any, is legal now and changes no state; only its bytes remain to check.
+            data = serialize_send(event)
+            if data is not None:
+                self._out += data
+                return
         if self._state in _TERMINAL:
             raise LocalProtocolError(f"cannot send: the connection is {self._state.name}")
         if isinstance(event, Frame):
