@@ -47,15 +47,24 @@ def core_frame(frame: Frame, encoding: str) -> stomp_core.Frame | Send:
     sending = command == "SEND"
     taken: dict[str, str] = {}
     for name, value in frame.headers.items():
-        if value is None:
+        key = name if type(name) is str else str(name)
+        if type(value) is str:
+            text = value
+        elif value is None:
             continue
-        key = str(name)
-        for item in value if isinstance(value, tuple) else (value,):
-            text = str(item)
-            if sending and key in _SEND_FIELDS and key not in taken:
-                taken[key] = text
-            else:
-                pairs.append((key, text))
+        elif isinstance(value, tuple):
+            # stomp.py's way to repeat a header: one line per item, the first one counts.
+            texts = [str(item) for item in value]
+            if texts and sending and key in _SEND_FIELDS and key not in taken:
+                taken[key] = texts.pop(0)
+            pairs.extend((key, text) for text in texts)
+            continue
+        else:
+            text = str(value)
+        if sending and key in _SEND_FIELDS and key not in taken:
+            taken[key] = text
+        else:
+            pairs.append((key, text))
     if sending and taken.get("destination"):
         return Send(
             destination=taken["destination"],

@@ -54,6 +54,7 @@ from stomp_core import (
 )
 
 from . import logging
+from ._sockets import use_kernel_timeouts
 from .exception import NotConnectedException
 
 if TYPE_CHECKING:
@@ -107,7 +108,15 @@ class Session:
         # Reads must exclude writes on TLS (one SSL object) and WebSocket (pongs).
         self._exclusive_io = self._tls or ws is not None
         self._write_timeout = sock.gettimeout()
-        self.cond = threading.Condition(threading.Lock())
+        if not self._tls and self._write_timeout:
+            # Plain TCP: the kernel bounds blocked writes, saving a poll() per frame.
+            # (TLS keeps Python's timeout: reads there switch the socket to
+            # non-blocking and back.)
+            use_kernel_timeouts(sock, self._write_timeout)
+        # The lock under ``cond``, taken directly on the send path (a Condition's own
+        # ``with`` costs a Python-level call each way).
+        self._core_lock = threading.Lock()
+        self.cond = threading.Condition(self._core_lock)
         self._write_lock = threading.Lock()
         #: The I/O thread has heart-beat bytes to write but a sender held the socket.
         self._flush_pending = False
@@ -474,19 +483,13 @@ class Session:
             NotConnectedException: the connection is closed or was never opened.
             ValueError: the core refused the frame (a missing or illegal header).
         """
-        if wait_connected is not None:
-            with self.cond:
-                deadline = time.monotonic() + wait_connected
-                while self.core.state is State.CONNECTING and not self.closed:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self.cond.wait(remaining)
+        if wait_connected is not None and self.core.state is State.CONNECTING:
+            self._wait_open(wait_connected)
         command = frame.command
         with self._write_lock:
-            with self.cond:
+            with self._core_lock:
                 state = self.core.state
-                if self.closed or self._broken or state in (State.CLOSED, State.ERROR):
+                if self.closed or self._broken or state is State.CLOSED or state is State.ERROR:
                     raise NotConnectedException("not connected")
                 if state is State.CONNECTING and command not in ("CONNECT", "STOMP"):
                     raise NotConnectedException("not connected: CONNECTED has not arrived")
@@ -497,7 +500,9 @@ class Session:
                     if self.core.state is not State.CONNECTED and command != "CONNECT":
                         raise NotConnectedException(f"not connected: {exc.message}") from None
                     raise ValueError(exc.message) from None
-                data = self._outgoing(self.core.data_to_send(now=now))
+                data = self.core.data_to_send(now=now)
+                if self._ws is not None:
+                    data = self._outgoing(data)
                 # Only CONNECT and DISCONNECT start deadlines (connect and receipt
                 # waits); any other frame can only push the heart-beat deadline later.
                 rearm = False
@@ -508,9 +513,28 @@ class Session:
                 self.sock.sendall(data)
             except OSError as exc:
                 self._send_failed_locked()
-                raise NotConnectedException(f"sending failed: {exc}") from exc
+                raise NotConnectedException(self._send_failure(exc)) from exc
         if rearm:
             self._wake()
+
+    def _wait_open(self, timeout: float) -> None:
+        """Wait at most ``timeout`` seconds while the session is still CONNECTING."""
+        with self.cond:
+            deadline = time.monotonic() + timeout
+            while self.core.state is State.CONNECTING and not self.closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.cond.wait(remaining)
+
+    def _send_failure(self, exc: OSError) -> str:
+        if isinstance(exc, (BlockingIOError, TimeoutError)):
+            # The kernel's or Python's write timeout: the peer stopped reading.
+            return (
+                f"sending failed: nothing could be written for {self._write_timeout} s "
+                "(the broker stopped reading)"
+            )
+        return f"sending failed: {exc}"
 
     def _send_failed_locked(self) -> None:
         # A partial write corrupts the stream (STYLE 11): mark the connection broken and
@@ -537,7 +561,7 @@ class Session:
                 self.sock.sendall(out)
             except OSError as exc:
                 self._send_failed_locked()
-                raise NotConnectedException(f"sending failed: {exc}") from exc
+                raise NotConnectedException(self._send_failure(exc)) from exc
 
     def abort(self) -> None:
         """Shut the socket down so that the I/O thread finishes (and reports it)."""

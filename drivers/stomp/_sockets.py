@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import socket
+import struct
+import sys
 from typing import Any
 
 from . import logging
 
-__all__ = ["LINUX_KEEPALIVE_AVAIL", "MAC_KEEPALIVE_AVAIL", "apply_keepalive", "check_keepalive"]
+__all__ = [
+    "LINUX_KEEPALIVE_AVAIL",
+    "MAC_KEEPALIVE_AVAIL",
+    "apply_keepalive",
+    "check_keepalive",
+    "use_kernel_timeouts",
+]
 
 LINUX_KEEPALIVE_AVAIL = all(
     hasattr(socket, name)
@@ -58,3 +66,26 @@ def check_keepalive(keepalive: Any) -> None:
         "keepalive must be None, a bool, ('linux', idle, intvl, cnt) or ('mac', intvl), "
         f"got {keepalive!r}"
     )
+
+
+def use_kernel_timeouts(sock: socket.socket, seconds: float) -> bool:
+    """Bound ``sock``'s blocking sends and receives in the kernel; whether it could.
+
+    With a Python-level timeout every ``send``/``recv`` first waits in ``poll()``: one
+    more system call per frame.  ``SO_SNDTIMEO``/``SO_RCVTIMEO`` bound the same waits
+    at no cost: a send that makes no progress for ``seconds`` fails with ``EAGAIN``
+    (:class:`BlockingIOError`).  On success the socket is left in blocking mode; where
+    the options cannot be set (not Linux or macOS with 64-bit ``timeval``) it is left
+    as it was and ``False`` is returned.
+    """
+    if sys.platform not in ("linux", "darwin") or struct.calcsize("@l") != 8:
+        return False
+    whole = int(seconds)
+    timeval = struct.pack("@ll", whole, int((seconds - whole) * 1_000_000))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+    except OSError:
+        return False
+    sock.settimeout(None)
+    return True

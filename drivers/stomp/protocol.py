@@ -60,6 +60,19 @@ def _require(name: str, value: object) -> None:
         raise TypeError(f"{name} must be a str, got {value!r}")
 
 
+#: Encodings in which ASCII text is one byte per character (their common spellings).
+_ASCII_COMPATIBLE = frozenset({"utf-8", "utf8", "UTF-8", "UTF8", "ascii", "latin-1", "latin1"})
+
+
+def _encoded_length(body: str | bytes | bytearray | memoryview, encoding: str) -> int:
+    """The body's length in octets once encoded (``content-length``), encoding at most once."""
+    if not isinstance(body, str):
+        return memoryview(body).nbytes
+    if body.isascii() and encoding in _ASCII_COMPATIBLE:
+        return len(body)
+    return len(body.encode(encoding))
+
+
 def _merge(headers: Mapping[str, Any] | None, keyword_headers: Mapping[str, Any]) -> dict[str, Any]:
     if headers is not None and not isinstance(headers, Mapping):
         raise TypeError(f"headers must be a dict, got {headers!r}")
@@ -93,8 +106,9 @@ class Protocol10:
             NotConnectedException: no open connection.
             ValueError: the frame is not valid for the protocol version.
         """
-        _require("cmd", cmd)
-        frame = Frame(cmd, dict(headers or {}), body)
+        if type(cmd) is not str or not cmd:
+            _require("cmd", cmd)
+        frame = Frame(cmd, dict(headers) if headers else {}, body)
         self.transport.transmit(frame)
         if cmd == CMD_SUBSCRIBE:
             self._record_subscribe(frame.headers)
@@ -253,18 +267,19 @@ class Protocol10:
         **keyword_headers: Any,
     ) -> None:
         """SEND ``body`` (``str``, encoded with the connection's encoding, or ``bytes``)."""
-        _require("destination", destination)
+        # The hot path: the common case (a str destination) costs one test.
+        if type(destination) is not str or not destination:
+            _require("destination", destination)
         if body is None:
             raise ValueError("body must not be None")
         if not isinstance(body, (str, bytes, bytearray, memoryview)):
             raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
-        merged = _merge(headers, keyword_headers)
+        merged = {} if headers is None and not keyword_headers else _merge(headers, keyword_headers)
         merged[HDR_DESTINATION] = destination
         if content_type is not None:
             merged[HDR_CONTENT_TYPE] = content_type
         if self.auto_content_length and body and HDR_CONTENT_LENGTH not in merged:
-            data = body.encode(self.transport.encoding) if isinstance(body, str) else body
-            merged[HDR_CONTENT_LENGTH] = len(data)
+            merged[HDR_CONTENT_LENGTH] = _encoded_length(body, self.transport.encoding)
         self.send_frame(CMD_SEND, merged, body)
 
     def subscribe(

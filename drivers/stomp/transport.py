@@ -536,11 +536,14 @@ class Transport(BaseTransport):
         session = self._session
         if session is None or session.closed:
             raise NotConnectedException("not connected")
-        self.notify("send", frame)
-        core_frame = _frames.core_frame(frame, self.encoding)
-        connecting = frame.cmd in ("CONNECT", "STOMP")
-        session.send(core_frame, wait_connected=None if connecting else self.connect_timeout)
-        if logging.isEnabledFor(logging.DEBUG):
+        if self.listeners:
+            self.notify("send", frame)
+        command = frame.cmd
+        session.send(
+            _frames.core_frame(frame, self.encoding),
+            wait_connected=None if command in ("CONNECT", "STOMP") else self.connect_timeout,
+        )
+        if logging.logger.isEnabledFor(logging.DEBUG):
             logging.debug("sent frame: %r", frame)
 
     def send(self, encoded_frame: bytes) -> None:

@@ -755,3 +755,48 @@ def test_a_blocked_write_does_not_stop_reading() -> None:
         sender.join(WAIT)
         conn.disconnect()
     assert sender_was_blocked == [True]
+
+
+def test_a_write_the_broker_never_takes_fails_after_the_timeout() -> None:
+    # The broker stops reading for good: the SEND must fail after about `timeout`
+    # seconds without progress (the kernel's send timeout on plain TCP), not hang.
+    finished = threading.Event()
+
+    def script(peer: Peer) -> None:
+        peer.connected()
+        assert finished.wait(WAIT)
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=1)
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        started = time.monotonic()
+        with pytest.raises(NotConnectedException, match="stopped reading"):
+            conn.send("/q", b"x" * (64 * 1024 * 1024))
+        elapsed = time.monotonic() - started
+        recorder.wait_for("disconnected")
+        finished.set()
+        conn.disconnect()
+    assert 0.9 < elapsed < WAIT
+    assert recorder.names().count("disconnected") == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "expected"),
+    [
+        ("abc", "utf-8", 3),
+        ("é", "utf-8", 2),
+        ("é", "latin-1", 1),
+        ("abc", "utf-16", 8),  # BOM + 2 bytes per character: ASCII is not 1:1 here
+        ("abc", "cp500", 3),
+        (b"ab\x00", "utf-8", 3),
+        (memoryview(b"abcd").cast("H"), "utf-8", 4),  # octets, not items
+    ],
+)
+def test_content_length_shown_to_on_send_counts_encoded_octets(
+    body: Any, encoding: str, expected: int
+) -> None:
+    from stomp.protocol import _encoded_length
+
+    assert _encoded_length(body, encoding) == expected

@@ -6,6 +6,7 @@ import os
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from test_stomp_connection import graceful_end
 from test_stomp_support import WAIT, FakeServer, Peer, fake_server
 
 import stomp
-from stomp.exception import ConnectFailedException
+from stomp.exception import ConnectFailedException, NotConnectedException
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -153,3 +154,24 @@ def test_passes_ssl_version(certs: Path) -> None:
         conn.connect(wait=True)
         conn.disconnect()
     assert sys.version_info >= (3, 10)
+
+
+def test_a_tls_write_the_broker_never_takes_fails_after_the_timeout(certs: Path) -> None:
+    # TLS keeps Python's socket timeout (reads switch the socket to non-blocking).
+    finished = threading.Event()
+
+    def script(peer: Peer) -> None:
+        peer.connected()
+        assert finished.wait(WAIT)
+
+    with fake_server(script, tls=server_context(certs)) as server:
+        conn = stomp.Connection([server.address], timeout=1)
+        conn.set_ssl([server.address], verify=False)
+        conn.connect(wait=True)
+        started = time.monotonic()
+        with pytest.raises(NotConnectedException, match="stopped reading"):
+            conn.send("/q", b"x" * (64 * 1024 * 1024))
+        elapsed = time.monotonic() - started
+        finished.set()
+        conn.disconnect()
+    assert 0.9 < elapsed < WAIT
