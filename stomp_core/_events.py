@@ -261,12 +261,22 @@ class Send(FrameEvent):
             type(destination) is str
             and destination
             and type(body) is bytes
-            and headers == ()
             and (content_type is None or type(content_type) is str)
             and (transaction is None or type(transaction) is str)
             and (receipt is None or type(receipt) is str)
+            and type(headers) is tuple
         ):
             FrameEvent.__post_init__(self)
+            return
+        for pair in headers:
+            if type(pair) is not tuple or len(pair) != 2:
+                break
+            name, value = pair
+            if type(name) is not str or type(value) is not str:
+                break
+        else:
+            return
+        FrameEvent.__post_init__(self)
 
 
 _SEND_SLOT_SETTERS: tuple[Any, ...] = tuple(

@@ -76,6 +76,8 @@ def _encoded_length(body: str | bytes | bytearray | memoryview, encoding: str) -
 def _merge(headers: Mapping[str, Any] | None, keyword_headers: Mapping[str, Any]) -> dict[str, Any]:
     if headers is not None and not isinstance(headers, Mapping):
         raise TypeError(f"headers must be a dict, got {headers!r}")
+    if not keyword_headers:
+        return dict(headers) if headers else {}
     return merge_headers([headers, keyword_headers])
 
 

@@ -187,6 +187,7 @@ def test_fast_path_counts_as_activity_for_heart_beats() -> None:
         ({"headers": [("a", "1")]}, "headers", (("a", "1"),)),
         ({"headers": {"a": "1"}}, "headers", (("a", "1"),)),
         ({"headers": (("a", "1"),)}, "headers", (("a", "1"),)),
+        ({"headers": (["a", "1"],)}, "headers", (("a", "1"),)),
     ],
 )
 def test_send_init_normalises_like_every_event(
@@ -208,6 +209,8 @@ def test_send_init_normalises_like_every_event(
         {"receipt": b"r"},
         {"body": "text"},
         {"headers": (("a", 1),)},
+        {"headers": (("a", "1"), (2, "b"))},
+        {"headers": (("a",),)},
     ],
 )
 def test_send_init_refuses_what_every_event_refuses(changes: dict[str, object]) -> None:
