@@ -171,7 +171,8 @@ class StompConnection11(BaseConnection, Protocol11):
         reconnect_sleep_max: cap on a wait, seconds.
         reconnect_attempts_max: failed attempts before giving up (``-1``: never).
         timeout: seconds for connecting, for CONNECTED, for the DISCONNECT receipt and
-            for a blocked write (``None``: 30 s; 10 s for the receipt).
+            for a write the broker takes nothing of (``None``: 30 s; 10 s for the
+            receipt).
         heartbeats: ``(cx, cy)`` in ms: how often we can send, how often we want to
             receive (spec 1.1 "Heart-beating"); ``(0, 0)``: none.
         keepalive: TCP keep-alive: ``True``, ``("linux", idle, intvl, cnt)``,
