@@ -1,0 +1,177 @@
+"""The exceptions the async drivers raise, and how the core's terminal events map onto them.
+
+Users of ``stomp_trio`` and ``stomp_asyncio`` see these classes (both drivers re-export them),
+so ``except stomp_trio.ConnectionLost`` and ``except stomp_asyncio.ConnectionLost`` catch the
+same thing.
+"""
+
+from __future__ import annotations
+
+from .._errors import RemoteProtocolError
+from .._events import (
+    ConnectionClosed,
+    ConnectTimeout,
+    DisconnectTimeout,
+    Error,
+    Event,
+    HeartbeatTimeout,
+)
+from .._frame import Headers
+from ._bodies import decode_text
+
+__all__ = [
+    "BrokerError",
+    "ConnectFailed",
+    "ConnectionLost",
+    "ProtocolViolation",
+    "ReceiptTimeout",
+    "StompError",
+    "close_reason",
+    "connection_lost",
+]
+
+
+class StompError(Exception):
+    """Base class of every error the async drivers raise for protocol-level reasons."""
+
+
+class ConnectFailed(StompError):
+    """No session could be opened: refused, timed out, TLS failed, or the broker answered
+    CONNECT with ERROR.
+
+    Attributes:
+        message: the ERROR's ``message`` header when the broker refused, else a description.
+        body: the ERROR's body (``b""`` if none).
+        headers: the ERROR's headers (empty if none).
+        refused: ``True`` when the broker answered with ERROR (retrying would not help:
+            drivers do not retry it), ``False`` for transport failures and timeouts.
+    """
+
+    def __init__(
+        self, message: str, *, body: bytes = b"", headers: Headers = (), refused: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.body = body
+        self.headers = headers
+        self.refused = refused
+
+    @classmethod
+    def from_error(cls, error: Error) -> ConnectFailed:
+        """The exception for an ERROR frame that answered CONNECT (e.g. bad credentials)."""
+        return cls(
+            f"the broker refused the connection: {error.message or 'ERROR'}",
+            body=error.body,
+            headers=error.headers,
+            refused=True,
+        )
+
+
+class BrokerError(StompError):
+    """The broker sent an ERROR frame (spec 1.2 "ERROR"); the connection is closed after it.
+
+    Attributes:
+        message: the ``message`` header (``""`` if absent).
+        body: the body with the details.
+        content_type: the body's MIME type, if given.
+        receipt_id: the receipt of the frame that caused it, if the broker said.
+        headers: the other headers, in wire order.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        body: bytes = b"",
+        content_type: str | None = None,
+        receipt_id: str | None = None,
+        headers: Headers = (),
+    ) -> None:
+        super().__init__(message or "the broker sent ERROR")
+        self.message = message
+        self.body = body
+        self.content_type = content_type
+        self.receipt_id = receipt_id
+        self.headers = headers
+
+    @classmethod
+    def from_event(cls, error: Error) -> BrokerError:
+        """Build it from the core's :class:`~stomp_core.Error` event."""
+        return cls(
+            error.message or "",
+            body=error.body,
+            content_type=error.content_type,
+            receipt_id=error.receipt_id,
+            headers=error.headers,
+        )
+
+    @property
+    def text(self) -> str:
+        """The body decoded as text (see :func:`decode_text`), replacing undecodable bytes."""
+        return decode_text(self.body, self.content_type, errors="replace")
+
+
+class ReceiptTimeout(StompError, TimeoutError):
+    """The RECEIPT of a frame did not arrive in time.  The frame may still take effect.
+
+    Attributes:
+        receipt_id: the receipt awaited.
+    """
+
+    def __init__(self, receipt_id: str, timeout: float) -> None:
+        super().__init__(f"no RECEIPT for {receipt_id!r} within {timeout:g} s")
+        self.receipt_id = receipt_id
+
+
+class ConnectionLost(StompError):
+    """The connection dropped (or was closed) while an operation needed it.
+
+    Pending receipts and open transactions fail with it (conformance 100, 101); the cause,
+    if any, is chained as ``__cause__``.
+    """
+
+
+class ProtocolViolation(StompError):
+    """The broker broke the protocol (wraps :class:`~stomp_core.RemoteProtocolError`).
+
+    Attributes:
+        error: the core's exception.
+    """
+
+    def __init__(self, error: RemoteProtocolError) -> None:
+        super().__init__(f"the broker broke the STOMP protocol: {error.message}")
+        self.error = error
+
+
+def close_reason(event: Event) -> StompError:
+    """The exception that stands for a terminal core event, for failing waiters.
+
+    Args:
+        event: :class:`~stomp_core.Error`, :class:`~stomp_core.ConnectionClosed`,
+            :class:`~stomp_core.HeartbeatTimeout`, :class:`~stomp_core.ConnectTimeout` or
+            :class:`~stomp_core.DisconnectTimeout`.
+
+    Returns:
+        :class:`BrokerError` for ERROR, :class:`ConnectFailed` for a CONNECT timeout, and
+        :class:`ConnectionLost` for the others.
+    """
+    if isinstance(event, Error):
+        return BrokerError.from_event(event)
+    if isinstance(event, ConnectTimeout):
+        return ConnectFailed("no CONNECTED frame arrived within the connect timeout")
+    if isinstance(event, HeartbeatTimeout):
+        return ConnectionLost("the broker stopped heart-beating (connection presumed dead)")
+    if isinstance(event, DisconnectTimeout):
+        return ConnectionLost("no RECEIPT for DISCONNECT within the disconnect timeout")
+    if isinstance(event, ConnectionClosed):
+        if event.clean:
+            return ConnectionLost("the connection was closed")
+        return ConnectionLost("the broker closed the connection unexpectedly")
+    raise TypeError(f"{type(event).__name__} does not end a connection")
+
+
+def connection_lost(message: str, cause: BaseException | None) -> ConnectionLost:
+    """A :class:`ConnectionLost` saying ``message: cause``, with ``cause`` as ``__cause__``."""
+    error = ConnectionLost(message if cause is None else f"{message}: {cause}")
+    error.__cause__ = cause
+    return error
