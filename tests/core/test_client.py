@@ -1,4 +1,4 @@
-"""stomp_core/_client.py: the pure helpers shared by the async drivers."""
+"""stomp_core/_client/: the pure helpers shared by the async drivers (through its re-exports)."""
 
 from __future__ import annotations
 
