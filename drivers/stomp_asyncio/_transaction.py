@@ -1,4 +1,9 @@
-"""Transactions (spec 1.2 "BEGIN", "COMMIT", "ABORT")."""
+"""Transactions (spec 1.2 "BEGIN", "COMMIT", "ABORT").
+
+Which call is legal when, and what is raised otherwise, is decided by
+:class:`stomp_core._transaction.TransactionState`, shared with ``stomp_trio``; this module
+only sends the frames.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from stomp_core import Abort, Begin, Commit
+from stomp_core import Abort, Begin, Commit, LocalProtocolError
 from stomp_core._client import ConnectionLost, StompError
+from stomp_core._transaction import ExitAction, TransactionState
 
 if TYPE_CHECKING:
     from ._client import Client
+    from ._link import Link
     from ._subscription import Message
 
 __all__ = ["Transaction"]
@@ -21,12 +28,30 @@ log = logging.getLogger("stomp_asyncio")
 
 
 class Transaction:
-    """A STOMP transaction (spec 1.2 "BEGIN").
+    """A STOMP transaction (spec 1.2 "BEGIN"), made by :meth:`Client.transaction`.
 
-    Use ``async with client.transaction() as tx``, or call :meth:`begin`, :meth:`commit`
-    and :meth:`abort` yourself.  If the connection drops, the broker aborts the
-    transaction (conformance 100): every later call raises :class:`ConnectionLost`, and so
-    does the commit on leaving the block.
+    Use ``async with client.transaction() as tx``: entering sends BEGIN; leaving normally
+    sends COMMIT and waits for its RECEIPT (``receipt_timeout``); leaving with an exception
+    sends ABORT and lets that exception through unchanged (a failing ABORT is only
+    logged).  :meth:`begin`, :meth:`commit` and :meth:`abort` do the same steps by hand; a
+    block in which :meth:`commit` or :meth:`abort` was called sends nothing on leaving.
+
+    Semantics, the same as ``stomp_trio.Transaction``:
+
+    * Misuse raises :class:`RuntimeError` and sends nothing: :meth:`begin` a second time
+      (also once the connection it began on dropped), or :meth:`send`, :meth:`ack`,
+      :meth:`nack`, :meth:`commit` or :meth:`abort` on a transaction never begun or
+      already committed or aborted.  If :meth:`begin` itself raised, the transaction was
+      not begun and :meth:`begin` may be called again.
+    * A transaction lives on the connection it began on.  When that connection drops,
+      the broker aborts it (spec 1.2 "BEGIN"; conformance 100) and it stays dead, even
+      after the client reconnected (it is never replayed): :meth:`send`, :meth:`ack`,
+      :meth:`nack`, :meth:`commit` (and so leaving the block normally) raise
+      :class:`ConnectionLost`, every time; :meth:`abort` does nothing; leaving the block
+      with an exception sends nothing.
+    * :meth:`commit` and :meth:`abort` end the transaction when called, even if sending
+      the frame or awaiting the RECEIPT then fails.  :meth:`abort` never raises
+      :class:`ConnectionLost`: whenever the connection drops, the transaction is aborted.
 
     Attributes:
         id: the transaction id.
@@ -35,54 +60,90 @@ class Transaction:
     def __init__(self, client: Client, id: str) -> None:
         self._client = client
         self.id = id
-        self._open = False
-        self._done = False
-        self._lost_error: ConnectionLost | None = None
+        self._state = TransactionState(id)
+        self._link: Link | None = None  # the connection BEGIN went out on
+
+    # -- called by the client --------------------------------------------------------
 
     def _check(self) -> None:
-        if self._lost_error is not None:
-            raise self._lost_error
-        if not self._open:
-            raise RuntimeError(f"transaction {self.id!r} is not open")
+        """Raise unless a SEND, ACK or NACK may go within the transaction now."""
+        self._note_loss()
+        self._state.check_use()
 
-    def _lost(self, error: ConnectionLost) -> None:
-        self._lost_error = error
+    def _lost(self, error: BaseException | None) -> None:
+        """The connection dropped: the broker aborted the transaction (conformance 100)."""
+        self._state.lost(error)
+
+    def _note_loss(self) -> None:
+        # The supervisor fails the transactions of a dropped link a little later than
+        # the link closes; report it now so that the outcome does not depend on timing.
+        link = self._link
+        if link is not None and (link is not self._client._link or link.closed.done()):
+            self._state.lost(link.closed.result() if link.closed.done() else None)
+
+    # -- the user's calls -------------------------------------------------------------
 
     async def begin(self) -> None:
-        """Send BEGIN."""
-        if self._open or self._done:
-            raise RuntimeError(f"transaction {self.id!r} was already begun")
-        self._client._transactions[self.id] = self
+        """Send BEGIN (``async with`` does it for you).
+
+        Raises:
+            RuntimeError: it was begun before.
+            ConnectionLost: not connected (within ``connect_timeout``), or the connection
+                dropped before BEGIN was written; the transaction was not begun.
+        """
+        self._state.begin()
+        client = self._client
         try:
-            await self._client._send(lambda rid: Begin(transaction=self.id), receipt=False)
+            link = await client._ready_link()
+            await client._send(lambda rid: Begin(transaction=self.id), receipt=False, link=link)
         except BaseException:
-            self._client._transactions.pop(self.id, None)
+            self._state.begin_failed()
             raise
-        self._open = True
+        self._link = link
+        client._transactions[self.id] = self
+        self._state.begun()
+        self._note_loss()  # dropped right after the write: the broker aborted it already
 
     async def commit(self) -> None:
-        """Send COMMIT and wait for the broker's RECEIPT (``receipt_timeout``)."""
-        self._check()
-        self._open, self._done = False, True
+        """Send COMMIT and wait for the broker's RECEIPT (``receipt_timeout``).
+
+        Raises:
+            RuntimeError: it is not open (never begun, already committed or aborted).
+            ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
+            ReceiptTimeout, BrokerError: as for a receipted send.
+        """
+        self._note_loss()
+        self._state.commit()
         self._client._transactions.pop(self.id, None)
-        await self._client._send(lambda rid: Commit(transaction=self.id, receipt=rid), receipt=True)
+        await self._client._send(
+            lambda rid: Commit(transaction=self.id, receipt=rid), receipt=True, link=self._link
+        )
 
     async def abort(self, *, receipt: bool = False) -> None:
         """Send ABORT.  Aborting a transaction whose connection dropped does nothing: the
-        broker already aborted it (conformance 100).
+        broker already aborted it (conformance 100).  For the same reason a connection
+        that drops while ABORT is sent or confirmed raises nothing.
 
         Args:
             receipt: wait until the broker confirms the ABORT.
+
+        Raises:
+            RuntimeError: it is not open (never begun, already committed or aborted).
+            ReceiptTimeout, BrokerError: as for a receipted send.
         """
-        if self._lost_error is not None:
-            self._open, self._done = False, True
+        self._note_loss()
+        if not self._state.abort():
             return
-        self._check()
-        self._open, self._done = False, True
         self._client._transactions.pop(self.id, None)
-        await self._client._send(
-            lambda rid: Abort(transaction=self.id, receipt=rid), receipt=receipt
-        )
+        try:
+            await self._client._send(
+                lambda rid: Abort(transaction=self.id, receipt=rid),
+                receipt=receipt,
+                link=self._link,
+            )
+        except ConnectionLost:
+            # Dropped before ABORT was written or confirmed: the broker aborted it anyway.
+            log.debug("connection lost while aborting %s: the broker aborts it", self.id)
 
     async def send(
         self,
@@ -93,30 +154,31 @@ class Transaction:
         headers: Mapping[str, str] | None = None,
         receipt: bool = False,
     ) -> None:
-        """SEND within the transaction (delivered at COMMIT)."""
-        self._check()
+        """SEND within the transaction (delivered at COMMIT); see :meth:`Client.send`.
+
+        Raises:
+            RuntimeError: it is not open (never begun, already committed or aborted).
+            ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
+        """
         await self._client.send(
             destination,
             body,
             content_type=content_type,
             headers=headers,
-            transaction=self.id,
+            transaction=self,
             receipt=receipt,
         )
 
     async def ack(self, message: Message, *, receipt: bool = False) -> None:
         """ACK within the transaction (takes effect at COMMIT, conformance 99)."""
-        self._check()
-        await message.ack(transaction=self.id, receipt=receipt)
+        await message.ack(transaction=self, receipt=receipt)
 
     async def nack(self, message: Message, *, receipt: bool = False) -> None:
         """NACK within the transaction (1.1+)."""
-        self._check()
-        await message.nack(transaction=self.id, receipt=receipt)
+        await message.nack(transaction=self, receipt=receipt)
 
     def __repr__(self) -> str:
-        state = "lost" if self._lost_error else "open" if self._open else "closed"
-        return f"<Transaction {self.id!r} {state}>"
+        return f"<Transaction {self.id!r} {self._state.phase.value}>"
 
     async def __aenter__(self) -> Transaction:
         await self.begin()
@@ -128,14 +190,14 @@ class Transaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._done:
-            return
-        if exc is None:
+        self._note_loss()
+        action = self._state.exit_action(raised=exc is not None)
+        if action is ExitAction.COMMIT:
             await self.commit()
-            return
-        if self._lost_error is not None or not self._open:
-            return
-        try:
-            await asyncio.wait_for(self.abort(), self._client._options.receipt_timeout)
-        except (StompError, asyncio.TimeoutError) as abort_error:
-            log.debug("ABORT of %s failed: %s", self.id, abort_error)
+        elif action is ExitAction.ABORT:
+            try:
+                await asyncio.wait_for(self.abort(), self._client._options.receipt_timeout)
+            except (StompError, LocalProtocolError, asyncio.TimeoutError) as abort_error:
+                # The block's exception is the one to report; a transaction left open by
+                # a failed ABORT ends with its connection (spec 1.2 "BEGIN").
+                log.debug("ABORT of %s failed: %s", self.id, abort_error)

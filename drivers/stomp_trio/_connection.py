@@ -577,10 +577,7 @@ class Client:
         link.waiters.clear()
         for tx in list(link.transactions.values()):
             # conformance 100: the broker aborts a transaction whose connection failed.
-            tx._error = lost(
-                f"transaction {tx.id!r} was aborted by the broker: the connection was lost",
-                cause,
-            )
+            tx._lost(cause)
         link.transactions.clear()
         self._registry.drop_transactions()
         if link.held is not None:

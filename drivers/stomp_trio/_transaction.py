@@ -1,9 +1,10 @@
 """Transactions (spec 1.2 "BEGIN"/"COMMIT"/"ABORT"): BEGIN on entering ``async with``,
 COMMIT confirmed by a RECEIPT on a normal exit, ABORT on an exception.
 
-A transaction lives on the connection it began on: the broker aborts it when that
-connection is lost (conformance 100), after which every use raises
-:class:`~stomp_trio.ConnectionLost`.  Frames go through the client's send path
+Which call is legal when, and what is raised otherwise, is decided by
+:class:`stomp_core._transaction.TransactionState`, shared with ``stomp_asyncio``; this
+module only sends the frames.  A transaction lives on the link it began on
+(``Link.transactions``); frames go through the client's send path
 (``Client._send_event``), which serialises access to the core.
 """
 
@@ -17,6 +18,7 @@ import trio
 
 import stomp_core
 from stomp_core._client import ConnectionLost
+from stomp_core._transaction import ExitAction, TransactionState
 
 if TYPE_CHECKING:
     from ._connection import Client
@@ -27,13 +29,32 @@ __all__ = ["Transaction"]
 
 
 class Transaction:
-    """An open transaction, made by :meth:`Client.transaction`.
+    """A STOMP transaction (spec 1.2 "BEGIN"), made by :meth:`Client.transaction`.
 
-    Frames sent through it carry its ``transaction`` header.  Leaving the ``async with``
-    block normally sends COMMIT and waits for its RECEIPT; leaving it with an exception
-    sends ABORT.  If the connection drops meanwhile, the broker has aborted the
-    transaction (conformance 100): every later use raises
-    :class:`~stomp_trio.ConnectionLost`, and so does the commit.
+    Use ``async with client.transaction() as tx``: entering sends BEGIN; leaving normally
+    sends COMMIT and waits for its RECEIPT (``receipt_timeout``); leaving with an exception
+    queues ABORT (written by the connection's task, so leaving never blocks) and lets that
+    exception through unchanged.  :meth:`begin`, :meth:`commit` and :meth:`abort` do the
+    same steps by hand; a block in which :meth:`commit` or :meth:`abort` was called sends
+    nothing on leaving.  Frames sent through it carry its ``transaction`` header.
+
+    Semantics, the same as ``stomp_asyncio.Transaction``:
+
+    * Misuse raises :class:`RuntimeError` and sends nothing: :meth:`begin` a second time
+      (also once the connection it began on dropped), or :meth:`send`, :meth:`ack`,
+      :meth:`nack`, :meth:`commit` or :meth:`abort` on a transaction never begun or
+      already committed or aborted.  If :meth:`begin` itself raised, the transaction was
+      not begun and :meth:`begin` may be called again.
+    * A transaction lives on the connection it began on.  When that connection drops,
+      the broker aborts it (spec 1.2 "BEGIN"; conformance 100) and it stays dead, even
+      after the client reconnected (it is never replayed): :meth:`send`, :meth:`ack`,
+      :meth:`nack`, :meth:`commit` (and so leaving the block normally) raise
+      :class:`~stomp_trio.ConnectionLost`, every time; :meth:`abort` does nothing;
+      leaving the block with an exception sends nothing.
+    * :meth:`commit` and :meth:`abort` end the transaction when called, even if sending
+      the frame or awaiting the RECEIPT then fails.  :meth:`abort` never raises
+      :class:`~stomp_trio.ConnectionLost`: whenever the connection drops, the
+      transaction is aborted.
 
     Attributes:
         id: the transaction id.
@@ -42,25 +63,33 @@ class Transaction:
     def __init__(self, client: Client, id: str) -> None:
         self._client = client
         self.id = id
-        self._link: Link | None = None
-        self._error: BaseException | None = None
-        self._entered = False
-        self._finished = False
+        self._state = TransactionState(id)
+        self._link: Link | None = None  # the link BEGIN went out on
 
     async def __aenter__(self) -> Transaction:
         await self.begin()
         return self
 
     async def begin(self) -> None:
-        """Send BEGIN (``async with`` does it for you)."""
-        if self._entered:
-            raise RuntimeError(f"transaction {self.id!r} was already begun")
-        self._entered = True
+        """Send BEGIN (``async with`` does it for you).
+
+        Raises:
+            RuntimeError: it was begun before.
+            ConnectionLost: not connected (within ``connect_timeout``), or the connection
+                dropped before BEGIN was written; the transaction was not begun.
+        """
+        self._state.begin()
         client = self._client
-        link = await client._current_link()
-        await client._send_event(stomp_core.Begin(transaction=self.id), link=link)
+        try:
+            link = await client._current_link()
+            await client._send_event(stomp_core.Begin(transaction=self.id), link=link)
+        except BaseException:
+            self._state.begin_failed()
+            raise
         self._link = link
         link.transactions[self.id] = self
+        self._state.begun()
+        self._note_loss()  # dropped right after the write: the broker aborted it already
 
     async def __aexit__(
         self,
@@ -68,39 +97,48 @@ class Transaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._finished:
-            await trio.lowlevel.checkpoint()
-        elif exc is None:
+        self._note_loss()
+        action = self._state.exit_action(raised=exc is not None)
+        if action is ExitAction.COMMIT:
             await self.commit()
-        else:
+        elif action is ExitAction.ABORT:
             self._abort_soon()
             await trio.lowlevel.cancel_shielded_checkpoint()
+        else:
+            await trio.lowlevel.checkpoint()
 
     async def commit(self) -> None:
         """COMMIT now and wait for its RECEIPT (leaving the block then does nothing).
 
         Raises:
+            RuntimeError: it is not open (never begun, already committed or aborted).
             ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
             BrokerError, ReceiptTimeout: as for a receipted send.
         """
-        link = self._open_link()
-        self._finished = True
+        self._note_loss()
+        self._state.commit()
+        link = self._link
+        assert link is not None  # set when BEGIN went out
         link.transactions.pop(self.id, None)
         client = self._client
         event = stomp_core.Commit(transaction=self.id, receipt=client._receipt(True))
-        self._error = ConnectionLost(f"transaction {self.id!r} is finished")
         await client._send_event(event, link=link, wait_receipt=True)
 
     async def abort(self, *, receipt: bool = False) -> None:
         """ABORT now (leaving the block then does nothing).
 
-        Aborting a transaction whose connection dropped does nothing: the broker
-        already aborted it.
+        Aborting a transaction whose connection dropped does nothing: the broker already
+        aborted it (conformance 100).  For the same reason a connection that drops while
+        ABORT is sent or confirmed raises nothing.
 
         Args:
             receipt: wait until the broker confirmed the ABORT.
+
+        Raises:
+            RuntimeError: it is not open (never begun, already committed or aborted).
+            BrokerError, ReceiptTimeout: as for a receipted send.
         """
-        link = self._close()
+        link = self._record_abort()
         if link is None:
             await trio.lowlevel.checkpoint()
             return
@@ -108,6 +146,8 @@ class Transaction:
         event = stomp_core.Abort(transaction=self.id, receipt=client._receipt(receipt))
         try:
             await client._send_event(event, link=link, wait_receipt=receipt)
+        except ConnectionLost:
+            pass  # dropped before ABORT was written or confirmed: the broker aborts it
         except trio.Cancelled:
             if link.usable and self.id in link.core.transactions:
                 # Cancelled before it was written: abort in the background instead.
@@ -123,7 +163,12 @@ class Transaction:
         headers: Mapping[str, str] | None = None,
         receipt: bool = False,
     ) -> None:
-        """SEND within this transaction; see :meth:`Client.send`."""
+        """SEND within this transaction (delivered at COMMIT); see :meth:`Client.send`.
+
+        Raises:
+            RuntimeError: it is not open (never begun, already committed or aborted).
+            ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
+        """
         await self._client._send_message(
             destination,
             body,
@@ -134,7 +179,7 @@ class Transaction:
         )
 
     async def ack(self, message: Message, *, receipt: bool = False) -> None:
-        """ACK ``message`` within this transaction."""
+        """ACK ``message`` within this transaction (takes effect at COMMIT)."""
         await message.ack(transaction=self, receipt=receipt)
 
     async def nack(self, message: Message, *, receipt: bool = False) -> None:
@@ -142,30 +187,40 @@ class Transaction:
         await message.nack(transaction=self, receipt=receipt)
 
     def __repr__(self) -> str:
-        return f"<Transaction {self.id!r}{' failed' if self._error else ''}>"
+        return f"<Transaction {self.id!r} {self._state.phase.value}>"
 
     # -- called by the client and by ourselves -----------------------------------------
 
+    def _lost(self, cause: BaseException | None) -> None:
+        """Its link ended: the broker aborted the transaction (conformance 100)."""
+        self._state.lost(cause)
+
+    def _note_loss(self) -> None:
+        # The client fails the transactions of an ended link when its task gets to it;
+        # report the loss now so that the outcome of a call does not depend on timing.
+        link = self._link
+        if link is not None and not link.usable:
+            self._state.lost(link.reason)
+
     def _open_link(self) -> Link:
-        """The link the transaction lives on.
+        """The link to send a SEND, ACK or NACK of the transaction on.
 
         Raises:
-            ConnectionLost: it is finished, or the broker aborted it (connection lost).
-            RuntimeError: it was never begun.
+            RuntimeError: it is not open (never begun, already committed or aborted).
+            ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
         """
-        if self._error is not None:
-            raise self._error
-        if self._link is None:
-            raise RuntimeError(f"transaction {self.id!r} is not open (use it in 'async with')")
+        self._note_loss()
+        self._state.check_use()
+        assert self._link is not None  # set when BEGIN went out
         return self._link
 
-    def _close(self) -> Link | None:
-        """Mark it finished; the link on which ABORT must go, if any."""
+    def _record_abort(self) -> Link | None:
+        """Record the ABORT (raising on misuse); the link on which it must go, if any."""
+        self._note_loss()
+        if not self._state.abort():
+            return None  # the broker aborted it with the connection
         link = self._link
-        self._finished = True
-        if self._error is not None or link is None:
-            return None
-        self._error = ConnectionLost(f"transaction {self.id!r} was aborted")
+        assert link is not None  # set when BEGIN went out
         link.transactions.pop(self.id, None)
         if link.usable and self.id in link.core.transactions:
             return link
@@ -174,7 +229,7 @@ class Transaction:
     def _abort_soon(self, link: Link | None = None) -> None:
         """Queue ABORT, written by a background task: leaving never blocks."""
         if link is None:
-            link = self._close()
+            link = self._record_abort()
             if link is None:
                 return
         event = stomp_core.Abort(transaction=self.id)

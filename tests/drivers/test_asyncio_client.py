@@ -340,13 +340,13 @@ def test_transaction_explicit_calls_and_misuse() -> None:
         server = ScriptedServer()
         async with memory_client(servers(server)) as client:
             tx = client.transaction(id="mine")
-            with pytest.raises(RuntimeError, match="not open"):
+            with pytest.raises(RuntimeError, match="never begun"):
                 await tx.send("/q", "x")
             await tx.begin()
-            with pytest.raises(RuntimeError, match="already"):
+            with pytest.raises(RuntimeError, match="already begun"):
                 await tx.begin()
             await tx.commit()
-            with pytest.raises(RuntimeError, match="not open"):
+            with pytest.raises(RuntimeError, match="already committed"):
                 await tx.commit()
             with pytest.raises(LocalProtocolError):
                 await client.send("/q", "x", transaction="never-begun")

@@ -333,7 +333,7 @@ async def test_transaction_commits_with_receipt_and_aborts_on_error(
 
             with pytest.raises(ValueError, match="boom"):
                 await failing_transaction()
-            with pytest.raises(stomp_trio.ConnectionLost):
+            with pytest.raises(RuntimeError, match="already aborted"):
                 await aborted[0].send("/queue/a", b"after the end")
 
 
