@@ -356,7 +356,9 @@ class Client:
         self._registry.drop_transactions()
         transactions, self._transactions = self._transactions, {}
         for transaction in transactions.values():
-            transaction._lost(lost)
+            # The reason itself: the transaction's error already says the connection
+            # was lost.
+            transaction._lost(reason)
 
     def _fail(self, error: StompError) -> None:
         """The client is finished: tell every waiter, every iterator and the body."""

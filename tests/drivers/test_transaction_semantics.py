@@ -240,8 +240,12 @@ def test_after_a_drop_send_and_commit_raise_and_abort_does_nothing(
                     await tx.send("/queue/drop", "more")
                 with pytest.raises(driver.module.ConnectionLost, match="'dropped' was aborted"):
                     await client.send("/queue/drop", "more", transaction=tx)
-                with pytest.raises(driver.module.ConnectionLost, match="'dropped' was aborted"):
+                with pytest.raises(
+                    driver.module.ConnectionLost, match="'dropped' was aborted"
+                ) as raised:
                     await tx.commit()
+                # Said once, not once per layer that passed the loss on.
+                assert str(raised.value).count("connection was lost") == 1, raised.value
                 await tx.abort()  # the broker aborted it already: nothing to do
                 await tx.abort(receipt=True)
             assert repr(tx) == "<Transaction 'dropped' lost>"
