@@ -140,6 +140,10 @@ class FrameEvent(Event):
                 )
             if not isinstance(body, bytes):
                 object.__setattr__(self, "body", bytes(body))
+            # content-length is written from the content_length field and the body's size;
+            # an extra copy could contradict it and would not come back as an extra header
+            # (fuzz finding 5).
+            _refuse_derived_headers(self, ("content-length",))
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The value of header ``name``: a typed field if it is one, else from ``headers``."""
@@ -272,7 +276,7 @@ class Send(FrameEvent):
             if type(pair) is not tuple or len(pair) != 2:
                 break
             name, value = pair
-            if type(name) is not str or type(value) is not str:
+            if type(name) is not str or type(value) is not str or name == "content-length":
                 break
         else:
             return

@@ -120,9 +120,10 @@ def serialize_send(send: Send) -> bytes | None:
     ``serialize_frame(event_to_frame(send, rules), rules)`` under every version's
     rules.  Anything out of the ordinary returns ``None`` so that the general path
     decides, with its checks and error messages: a name or value with a character to
-    escape or to refuse (backslash, colon, CR, LF, NUL), an empty header name, an
-    extra ``content-length`` (conformance 36), a body holding NUL without
-    ``content-length`` (conformance 35), text that is not encodable as UTF-8.
+    escape or to refuse (backslash, colon, CR, LF, NUL), an empty header name, a body
+    holding NUL without ``content-length`` (conformance 35), text that is not encodable
+    as UTF-8.  (A :class:`Send` cannot carry an extra ``content-length``: the event
+    refuses one.)
     """
     body = send.body
     parts = ["SEND\ndestination:", send.destination]
@@ -143,7 +144,7 @@ def serialize_send(send: Send) -> bytes | None:
     elif b"\x00" in body:
         return None
     for name, value in send.headers:
-        if not name or name == "content-length":
+        if not name:
             return None
         parts += ("\n", name, ":", value)
     lines += len(send.headers)

@@ -441,31 +441,23 @@ def test_nul_in_body_forces_content_length_despite_opt_out() -> None:
 
 
 def test_disagreeing_content_length_is_refused_at_the_connection() -> None:
-    """conformance 36: a user content-length that disagrees with the body is refused;
-    one that agrees is kept."""
+    """conformance 36: an event cannot carry its own content-length header (the
+    ``content_length`` field writes it from the body: fuzz finding 5), a raw frame's is
+    corrected to the body's length, and the writer refuses a frame whose content-length
+    disagrees with its body."""
     pair = connected("1.2")
-    with pytest.raises(LocalProtocolError, match="does not match the body"):
-        pair.client.send(
-            Send(destination="/q", body=b"abc", headers={"content-length": "9"}), now=0
-        )
-    with pytest.raises(LocalProtocolError, match="does not match the body"):
-        pair.client.send(
+    for content_length in (True, False):
+        with pytest.raises(LocalProtocolError, match="not a 'content-length' header"):
             Send(
                 destination="/q",
                 body=b"abc",
-                content_length=False,
-                headers={"content-length": "2"},
-            ),
-            now=0,
-        )
-    assert pair.client.data_to_send(now=0) == b""
-    pair.client.send(
-        Send(destination="/q", body=b"abc", content_length=False, headers={"content-length": "3"}),
-        now=0,
-    )
-    [send] = pair.to_server()
-    assert isinstance(send, Send)
-    assert send.body == b"abc"
+                content_length=content_length,
+                headers={"content-length": "9"},
+            )
+    pair.client.send(Frame("SEND", (("destination", "/q"), ("content-length", "9")), b"abc"), now=0)
+    assert pair.client.data_to_send(now=0) == b"SEND\ndestination:/q\ncontent-length:3\n\nabc\x00"
+    with pytest.raises(LocalProtocolError, match="does not match the body"):
+        serialize_frame(Frame("SEND", (("content-length", "9"),), b"abc"), rules_for("1.2"))
 
 
 def test_str_body_defaults_to_text_plain_utf8() -> None:

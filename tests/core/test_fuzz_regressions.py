@@ -14,16 +14,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from stomp_core import (
     CLIENT,
     SERVER,
+    Error,
     Frame,
     LocalProtocolError,
     Message,
     RemoteProtocolError,
+    Send,
     State,
 )
 from stomp_core._versions import rules_for
@@ -125,3 +128,17 @@ def test_client_refuses_a_12_message_without_subscription() -> None:
     with pytest.raises(RemoteProtocolError, match="subscription"):
         drain(pair.client)
     assert pair.client.state is State.ERROR
+
+
+def test_an_event_refuses_an_extra_content_length_header() -> None:
+    # Finding 5 (roundtrip): Error(content_length=False, headers=(("content-length",
+    # "0"),)) went out with that header, came back as content_length=True without the
+    # extra header, and so did not round-trip.  The content_length field is the one way.
+    for event_type in (Error, Message, Send):
+        arguments: dict[str, Any] = {"headers": (("x", "1"), ("content-length", "0"))}
+        if event_type is Message:
+            arguments |= {"destination": "/q", "message_id": "m", "subscription": "s"}
+        elif event_type is Send:
+            arguments |= {"destination": "/q"}
+        with pytest.raises(LocalProtocolError, match="set the content_length field"):
+            event_type(**arguments)

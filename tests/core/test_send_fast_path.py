@@ -37,7 +37,7 @@ _tricky_text = st.text(
     max_size=12,
 )
 _plain_text = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789/-_.é€"), max_size=12)
-_special_names = st.sampled_from(["content-length", "receipt", "x", ""])
+_special_names = st.sampled_from(["receipt", "x", ""])
 
 
 @st.composite
@@ -77,7 +77,7 @@ def test_plain_sends_take_the_fast_path(send: Send) -> None:
     data = serialize_send(send)
     if b"\x00" in send.body and not send.content_length:
         assert data is None
-    elif all(name and name != "content-length" for name, _ in send.headers):
+    elif all(name for name, _ in send.headers):
         assert data == expected
         assert data == _general(send, "1.0") == _general(send, "1.1")
 
@@ -87,7 +87,6 @@ def test_plain_sends_take_the_fast_path(send: Send) -> None:
     [
         Send(destination="/q", body=b"a\x00b", content_length=False),  # conformance 35
         Send(destination="/q\ud800"),  # a surrogate: not UTF-8
-        Send(destination="/q", headers=(("content-length", "3"),)),  # conformance 36
         Send(destination="/q", headers=(("", "v"),)),
         Send(destination="a:b"),
         Send(destination="/q", content_type="a\\b"),
@@ -210,6 +209,7 @@ def test_send_init_normalises_like_every_event(
         {"body": "text"},
         {"headers": (("a", 1),)},
         {"headers": (("a", "1"), (2, "b"))},
+        {"headers": (("a", "1"), ("content-length", "0"))},  # fuzz finding 5
         {"headers": (("a",),)},
     ],
 )
