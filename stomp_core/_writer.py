@@ -19,6 +19,7 @@ from ._versions import VersionRules
 __all__ = ["serialize_frame", "serialize_send"]
 
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_NAMES = {"\n": "LF", "\r": "CR", "\x00": "NUL"}
 _STOMP_COMMANDS = frozenset(
     [
         *("CONNECT", "STOMP", "CONNECTED", "SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK"),
@@ -34,10 +35,15 @@ def _check_raw(name: str, value: str) -> None:
         raise LocalProtocolError("a header name cannot be empty")
     if ":" in name:
         raise LocalProtocolError(f"header name {name!r} cannot contain ':' without escaping")
-    for text in (name, value):
+    for part, text in (("name", name), ("value", value)):
         if "\n" in text or "\r" in text or "\x00" in text:
+            # Say where, never what: the value may be a passcode read from a file with
+            # its trailing newline, and exception texts end up in logs.
+            index = min(i for i in (text.find("\n"), text.find("\r"), text.find("\x00")) if i >= 0)
             raise LocalProtocolError(
-                f"header {name!r} cannot contain CR, LF or NUL without escaping: {text!r}"
+                f"header {name!r} cannot contain {_CONTROL_NAMES[text[index]]} in its {part} "
+                f"(found at index {index}): CONNECT and CONNECTED headers, and every "
+                "header in STOMP 1.0, are written without escaping"
             )
 
 

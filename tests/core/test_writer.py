@@ -43,10 +43,29 @@ def test_escaping_11_and_cr_refused() -> None:
 def test_10_is_raw() -> None:
     """Conformance 25: no escaping; LF refused; raw ':' fine in a value, not in a name."""
     assert serialize_frame(Frame("SEND", (("k", "a:b\\c"),)), V10) == b"SEND\nk:a:b\\c\n\n\x00"
-    with pytest.raises(LocalProtocolError, match="CR, LF or NUL"):
+    with pytest.raises(
+        LocalProtocolError, match=r"'k' cannot contain LF in its value \(found at index 1\)"
+    ):
         serialize_frame(Frame("SEND", (("k", "a\nb"),)), V10)
-    with pytest.raises(LocalProtocolError, match="CR, LF or NUL"):
+    with pytest.raises(
+        LocalProtocolError, match=r"'k\\r' cannot contain CR in its name \(found at index 1\)"
+    ):
         serialize_frame(Frame("SEND", (("k\r", "v"),)), V10)
+    with pytest.raises(
+        LocalProtocolError, match=r"'k' cannot contain NUL in its value \(found at index 0\)"
+    ):
+        serialize_frame(Frame("SEND", (("k", "\x00\n"),)), V10)
+
+
+@pytest.mark.parametrize("secret", ["hunter2\n", "hun\rter2", "hunter\x002"])
+def test_refused_value_is_never_quoted(secret: str) -> None:
+    """Issue 14.10: a passcode read from a file keeps its newline; the error names the
+    header and the position, never the value (exception texts end up in logs)."""
+    with pytest.raises(LocalProtocolError) as caught:
+        serialize_frame(Frame("CONNECT", (("passcode", secret),)), V12)
+    assert "hunter" not in str(caught.value)
+    assert "hun" not in str(caught.value)
+    assert "passcode" in str(caught.value)
     with pytest.raises(LocalProtocolError, match="cannot contain ':'"):
         serialize_frame(Frame("SEND", (("a:b", "v"),)), V10)
 

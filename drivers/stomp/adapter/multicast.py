@@ -153,7 +153,7 @@ class MulticastTransport(BaseTransport):
             raise NotConnectedException("not connected")
         for name, value in frame.headers.items():
             if any(c in f"{name}{value}" for c in "\r\n\0"):
-                raise ValueError(f"header {name!r} cannot contain CR, LF or NUL: {value!r}")
+                raise ValueError(f"header {name!r} cannot contain CR, LF or NUL (value not shown)")
         data = pack(convert_frame(frame, self.encoding))
         if len(data) > _MAX_DATAGRAM - 28:
             raise ValueError(f"frame of {len(data)} bytes does not fit in one datagram")
