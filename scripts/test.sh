@@ -5,17 +5,19 @@
 #                                   run every test tier and a short fuzz smoke, stop brokers
 #
 # Environment:
+#   VENV=DIR             the virtual environment to create or reuse (default .venv)
 #   STOMP_NO_BROKERS=1   do not start RabbitMQ/ActiveMQ (integration tests then fail,
 #                        unless STOMP_SKIP_INTEGRATION=1 asks to skip them)
 #   FUZZ_SECONDS=N       seconds per fuzz harness in the smoke run (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PY=${PYTHON:-python3}
 log() { printf '\n=== %s\n' "$*" >&2; }
 
-log "install (editable, with test, lint and fuzz extras)"
-$PY -m pip install --quiet --disable-pip-version-check -e '.[test,lint,fuzz]'
+log "virtual environment (editable install with test, lint and fuzz extras)"
+bash scripts/venv.sh test,lint,fuzz
+PY="$(cd "${VENV:-.venv}" && pwd)/bin/python"
+export PYTHON="$PY"   # fuzz/*.sh and scripts/check_wheel.sh use it
 
 log "ruff"
 $PY -m ruff check .
@@ -52,6 +54,9 @@ run_pytest tests/core --cov=stomp_core --cov-branch --cov-report=term-missing --
 
 log "driver, compat and integration tests"
 run_pytest tests --ignore=tests/core
+
+log "packaging: sdist and wheel built, the wheel installed in a fresh venv and checked"
+bash scripts/check_wheel.sh
 
 if [ -f fuzz/smoke.sh ]; then
     log "fuzz smoke"

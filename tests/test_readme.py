@@ -20,11 +20,19 @@ def _python_block(heading: str) -> str:
 
 
 def test_core_example(capsys: pytest.CaptureFixture[str]) -> None:
-    namespace: dict[str, object] = {}
-    exec(_python_block("The core, in your own event loop"), namespace)
+    """The block runs as a script, as written, with only the broker's port changed."""
+    code = _python_block("The core, in your own event loop")
+    assert 'exchange("127.0.0.1", 61613)' in code, "the example no longer calls exchange()"
     with run_broker_in_thread() as (host, port):
-        namespace["exchange"](host, port)  # type: ignore[operator]
+        exec(code.replace('("127.0.0.1", 61613)', f"({host!r}, {port})"), {"__name__": "__main__"})
     assert "received hello" in capsys.readouterr().out
+
+
+def test_embedded_broker_example(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(_python_block("The embedded broker"), {"__name__": "__main__"})
+    out = capsys.readouterr().out
+    assert "a broker thread listens on 127.0.0.1" in out
+    assert "an asyncio broker listens on 127.0.0.1" in out
 
 
 def test_blocking_driver_example(capsys: pytest.CaptureFixture[str]) -> None:

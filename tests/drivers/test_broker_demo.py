@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 
 from stomp_broker import RunningBroker
+from tests.console import console_script
 
 STEPS = [
     "connected with STOMP 1.2 (server: stomp_broker/",
@@ -24,8 +24,7 @@ STEPS = [
 
 
 def run_demo(port: int) -> subprocess.CompletedProcess[str]:
-    command = shutil.which("stomp-demo")
-    assert command is not None, "the stomp-demo console script is not installed"
+    command = console_script("stomp-demo")
     env = {**os.environ, "STOMP_HOST": "127.0.0.1", "STOMP_PORT": str(port)}
     return subprocess.run(
         [command, "--timeout", "60"], capture_output=True, text=True, env=env, timeout=90

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -19,6 +18,7 @@ from broker_helpers import TIMEOUT, Closed, CoreClient, publish, raw_exchange, s
 
 from stomp_broker import Broker, RunningBroker, run_broker_in_thread
 from stomp_core import Send
+from tests.console import console_script
 
 
 @pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
@@ -271,8 +271,7 @@ def _read_line(stream: object, timeout: float) -> str:
 
 def test_command_line_broker_stops_cleanly_on_ctrl_c() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = shutil.which("stomp-broker")
-    assert command is not None, "the stomp-broker console script is not installed"
+    command = console_script("stomp-broker")
     proc = subprocess.Popen(
         [command, "--host", "127.0.0.1", "--port", "0", "--ws-port", "0"],
         stdout=subprocess.PIPE,
