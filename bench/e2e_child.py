@@ -85,7 +85,7 @@ class RawClient:
     def __init__(self, spec: Spec) -> None:
         self.sock = socket.create_connection((spec["host"], spec["port"]), timeout=10)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.deadline = time.monotonic() + spec["deadline"]
+        self.deadline: float = time.monotonic() + spec["deadline"]
         connect = (
             "CONNECT\naccept-version:1.2\n"
             f"host:{spec['vhost']}\nlogin:{spec['login']}\npasscode:{spec['passcode']}\n"
@@ -254,7 +254,7 @@ def run_blocking(spec: Spec) -> dict[str, Any]:
             raise TimeoutError(f"received {state['count']} of {n}")
     elif phase == "rtt":
         conn.subscribe(queue, id="1", ack="auto")
-        latencies = []
+        latencies: list[float] = []
         end = time.monotonic() + deadline
         for _ in range(n):
             got.clear()
@@ -312,7 +312,7 @@ async def _ours_async(spec: Spec, lib: Any, timeout: Any) -> dict[str, Any]:
                     if count == n:
                         break
         elif phase == "rtt":
-            latencies = []
+            latencies: list[float] = []
             async with client.subscribe(queue, ack="auto") as sub:
                 for _ in range(n):
                     start = time.perf_counter()
@@ -355,7 +355,7 @@ def run_ours_asyncio(spec: Spec) -> dict[str, Any]:
 async def _stompman(spec: Spec) -> dict[str, Any]:
     import asyncio
 
-    import stompman
+    import stompman  # type: ignore[import-not-found,unused-ignore]  # in its own venv
 
     phase, queue, n, size = spec["phase"], spec["queue"], spec["n"], spec["size"]
     # stompman's heart-beat sender loops on sleep(interval): 0 would spin; the harness
@@ -394,7 +394,7 @@ async def _stompman(spec: Spec) -> dict[str, Any]:
                 await done.wait()
                 await sub.unsubscribe()
             elif phase == "rtt":
-                latencies = []
+                latencies: list[float] = []
                 arrived = asyncio.Event()
 
                 async def echo(frame: Any) -> None:
@@ -468,10 +468,11 @@ def _profiled(run: Any, spec: Spec) -> dict[str, Any]:
     main = cProfile.Profile(time.thread_time)
     main.enable()
     try:
-        return run(spec)
+        result: dict[str, Any] = run(spec)
+        return result
     finally:
         main.disable()
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)  # type: ignore[arg-type,unused-ignore]
         stats = pstats.Stats(main)
         for profile in profiles:
             with contextlib.suppress(TypeError, ValueError):
