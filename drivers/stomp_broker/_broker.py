@@ -95,8 +95,9 @@ class Broker:
             ``prefetch-count`` header wins); queues stop there, a topic subscription
             beyond it gets ERROR.
         max_transaction_frames: SEND/ACK/NACK frames one transaction may hold.
-        max_outbound_bytes: bytes waiting for one client to read; beyond it the client
-            gets ERROR ("slow consumer") and is disconnected.
+        max_outbound_bytes: bytes waiting for one client to read, the frame being
+            written excepted (so a larger message still reaches a consumer that reads);
+            beyond it the client gets ERROR ("slow consumer") and is disconnected.
         close_timeout: seconds a closing connection has to read its last bytes (the
             ERROR) and close its side before it is aborted.
         max_connections: open connections; CONNECT on one more gets ERROR.

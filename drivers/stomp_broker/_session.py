@@ -582,7 +582,16 @@ class Session:
 
     def _unsubscribe(self, event: Unsubscribe) -> None:
         key = event.id if event.id is not None else event.destination or ""
-        sub = self._subscriptions.pop(key)  # the core checked it is live
+        if key in self._subscriptions:
+            self._end_subscription(self._subscriptions.pop(key))
+            return
+        # Spec 1.0 "UNSUBSCRIBE": a client may name the subscription by its destination
+        # although it gave the SUBSCRIBE an id; the core accepted it for each of them.
+        for sub in [s for s in self._subscriptions.values() if s.destination == key]:
+            del self._subscriptions[sub.key]
+            self._end_subscription(sub)
+
+    def _end_subscription(self, sub: Subscription) -> None:
         self._budget.subscriptions -= 1
         self._router.unsubscribe(sub)
         self._parked.pop(sub, None)
