@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from broker_helpers import TIMEOUT, Closed, CoreClient, ack_id, publish, subscribe
+from test_broker_session import _read_line
 
 from stomp_broker import Broker, RunningBroker, Usage
 from stomp_broker._destinations import Subscription
@@ -235,8 +236,7 @@ def test_command_line_sets_the_limits() -> None:
         text=True,
     )
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # the broker prints it at once, or exits
+        line = _read_line(proc.stdout, 20)
         assert line.startswith("stomp-broker listening on 127.0.0.1:"), line
         address = ("127.0.0.1", int(line.rsplit(":", 1)[1]))
         with CoreClient(address) as client:
