@@ -27,7 +27,13 @@ Behaviour:
   COMMIT, all or nothing; ABORT or disconnect drops them.
 * Receipts for every frame that asks; ERROR then close on any protocol error, refused
   login (``users``), full queue, unknown ACK/NACK id, or a slow consumer whose unread
-  bytes exceed ``max_outbound_bytes``.
+  bytes exceed ``max_outbound_bytes``.  Closing half-closes first and keeps reading until
+  the client closes (``close_timeout`` at most), so the ERROR is not lost to a reset.
+* Broker-wide limits, whatever the number of connections: ``max_connections``,
+  ``max_inflight_bytes`` (partly received frames), ``max_stored_bytes`` (messages kept),
+  ``max_subscriptions`` and ``max_subscriptions_per_connection``; beyond one, the
+  request gets an ERROR naming the limit and its value.  :meth:`Broker.usage` returns
+  the counts (a :class:`Usage`); a connection gives everything back when it closes.
 * Heart-beats through the core's timers (the broker mirrors the client's wish by
   default); optional TLS (``ssl=``); STOMP over WebSocket on a second port
   (``ws_port=``, needs wsproto); ``Broker.protocol()`` serves any other asyncio
@@ -49,6 +55,7 @@ from __future__ import annotations
 from stomp_core import __version__ as __version__
 
 from ._broker import Broker as Broker
+from ._budget import Usage as Usage
 from ._faults import MALFORMED_FRAME as MALFORMED_FRAME
 from ._faults import FaultRule as FaultRule
 from ._faults import Faults as Faults
@@ -61,6 +68,7 @@ __all__ = [
     "FaultRule",
     "Faults",
     "RunningBroker",
+    "Usage",
     "__version__",
     "run_broker_in_thread",
 ]

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ._broker import Broker
+from ._budget import DEFAULT_LIMITS
 
 __all__ = ["main"]
 
@@ -25,6 +26,29 @@ def _heart_beat(value: str) -> tuple[int, int]:
     if sx < 0 or sy < 0:
         raise argparse.ArgumentTypeError("heart-beat intervals cannot be negative")
     return (sx, sy)
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(value: str) -> int:
+    """A byte count: digits with an optional binary unit (``K``, ``M``, ``G``)."""
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in _UNITS else ""
+    number = text[: len(text) - len(unit)]
+    if not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive byte count like 128M, got {value!r}")
+    return int(number) * _UNITS[unit]
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def _mib(name: str) -> str:
+    return f"{DEFAULT_LIMITS[name] // 1024**2}M"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +71,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ssl-cert", metavar="PEM", help="listen with TLS using this certificate")
     parser.add_argument("--ssl-key", metavar="PEM", help="the certificate's private key")
+    limits = parser.add_argument_group(
+        "broker-wide limits", "what all connections together may make the broker hold"
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=_count,
+        metavar="N",
+        default=DEFAULT_LIMITS["max_connections"],
+        help="open connections (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-inflight-bytes",
+        type=_size,
+        metavar="SIZE",
+        default=DEFAULT_LIMITS["max_inflight_bytes"],
+        help=f"bytes of partly received frames (default: {_mib('max_inflight_bytes')})",
+    )
+    limits.add_argument(
+        "--max-stored-bytes",
+        type=_size,
+        metavar="SIZE",
+        default=DEFAULT_LIMITS["max_stored_bytes"],
+        help=f"bytes of messages kept for consumers (default: {_mib('max_stored_bytes')})",
+    )
+    limits.add_argument(
+        "--max-subscriptions",
+        type=_count,
+        metavar="N",
+        default=DEFAULT_LIMITS["max_subscriptions"],
+        help="live subscriptions (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-subscriptions-per-connection",
+        type=_count,
+        metavar="N",
+        default=DEFAULT_LIMITS["max_subscriptions_per_connection"],
+        help="live subscriptions of one connection (default: %(default)s)",
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
     return parser
 
@@ -89,6 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ws_port=args.ws_port,
         users={args.login: args.passcode} if args.login is not None else None,
         heart_beat=args.heart_beat,
+        max_connections=args.max_connections,
+        max_inflight_bytes=args.max_inflight_bytes,
+        max_stored_bytes=args.max_stored_bytes,
+        max_subscriptions=args.max_subscriptions,
+        max_subscriptions_per_connection=args.max_subscriptions_per_connection,
     )
     try:
         asyncio.run(_serve(broker))

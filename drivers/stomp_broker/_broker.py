@@ -17,6 +17,7 @@ from types import TracebackType
 
 from stomp_core import SUPPORTED_VERSIONS, Config, Limits, __version__
 
+from ._budget import DEFAULT_LIMITS, Budget, LimitReached, Usage
 from ._destinations import Router
 from ._faults import FaultRule, Faults, select_faults
 from ._session import Session, Settings, Transport
@@ -94,10 +95,21 @@ class Broker:
             ``prefetch-count`` header wins); queues stop there, a topic subscription
             beyond it gets ERROR.
         max_transaction_frames: SEND/ACK/NACK frames one transaction may hold.
-        max_outbound_bytes: bytes waiting for one client to read; beyond it the client
-            gets ERROR ("slow consumer") and is disconnected.
-        close_timeout: seconds a closing connection has to take its last bytes before
-            it is aborted.
+        max_outbound_bytes: bytes waiting for one client to read, the frame being
+            written excepted (so a larger message still reaches a consumer that reads);
+            beyond it the client gets ERROR ("slow consumer") and is disconnected.
+        close_timeout: seconds a closing connection has to read its last bytes (the
+            ERROR) and close its side before it is aborted.
+        max_connections: open connections; CONNECT on one more gets ERROR.
+        max_inflight_bytes: bytes of partly received frames, all connections together;
+            the connection whose frame goes beyond it gets ERROR.
+        max_stored_bytes: bytes of messages the broker keeps (queue backlogs, messages
+            awaiting ACK, SENDs held by open transactions: body plus header octets);
+            a SEND that would go beyond it gets ERROR.  Messages given back (NACK,
+            disconnect) may exceed it for a while: they were accepted already.
+        max_subscriptions: live subscriptions, all connections together; SUBSCRIBE
+            beyond it gets ERROR.
+        max_subscriptions_per_connection: live subscriptions of one connection.
         faults: fault switches for every connection (see :class:`Faults`).
         fault_rules: per-connection faults, the first matching rule wins.
     """
@@ -119,6 +131,11 @@ class Broker:
         max_transaction_frames: int = 10_000,
         max_outbound_bytes: int = 8 * 1024 * 1024,
         close_timeout: float = 5.0,
+        max_connections: int = DEFAULT_LIMITS["max_connections"],
+        max_inflight_bytes: int = DEFAULT_LIMITS["max_inflight_bytes"],
+        max_stored_bytes: int = DEFAULT_LIMITS["max_stored_bytes"],
+        max_subscriptions: int = DEFAULT_LIMITS["max_subscriptions"],
+        max_subscriptions_per_connection: int = DEFAULT_LIMITS["max_subscriptions_per_connection"],
         faults: Faults | None = None,
         fault_rules: Iterable[FaultRule] = (),
     ) -> None:
@@ -127,6 +144,11 @@ class Broker:
             ("max_unacked", max_unacked),
             ("max_transaction_frames", max_transaction_frames),
             ("max_outbound_bytes", max_outbound_bytes),
+            ("max_connections", max_connections),
+            ("max_inflight_bytes", max_inflight_bytes),
+            ("max_stored_bytes", max_stored_bytes),
+            ("max_subscriptions", max_subscriptions),
+            ("max_subscriptions_per_connection", max_subscriptions_per_connection),
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -149,7 +171,14 @@ class Broker:
             close_timeout=close_timeout,
             server_name=f"stomp_broker/{__version__}",
         )
-        self._router = Router(max_queue_messages=max_queue_messages)
+        self._budget = Budget(
+            max_connections=max_connections,
+            max_inflight_bytes=max_inflight_bytes,
+            max_stored_bytes=max_stored_bytes,
+            max_subscriptions=max_subscriptions,
+            max_subscriptions_per_connection=max_subscriptions_per_connection,
+        )
+        self._router = Router(max_queue_messages=max_queue_messages, budget=self._budget)
         #: Fault switches for every connection that no rule matches; mutable at run time.
         self.faults = faults if faults is not None else Faults()
         #: Per-connection fault rules, first match wins; append or remove at run time.
@@ -305,6 +334,10 @@ class Broker:
         """Messages waiting in queue ``destination`` for a subscriber."""
         return self._router.queue_depth(destination)
 
+    def usage(self) -> Usage:
+        """What the broker holds now, as counted against its broker-wide limits."""
+        return self._budget.usage()
+
     # ------------------------------------------------------------------ faults
 
     async def refuse_connections(self, duration: float | None = None) -> None:
@@ -378,6 +411,14 @@ class Broker:
         self, transport: Transport, *, peer: object, versions: tuple[str, ...] | None = None
     ) -> Session:
         index = next(self._indexes)
+        refusal = None
+        try:
+            self._budget.check_connection()
+        except LimitReached as exc:
+            refusal = str(exc)
+            log.info("connection %d from %s: %s", index, peer, refusal)
+        # Counted while open, refused or not (the session gives it back when it is gone).
+        self._budget.connections += 1
         config = self._settings.core_config
         if versions is not None:
             # A WebSocket sub-protocol picked the version already.
@@ -389,7 +430,9 @@ class Broker:
             settings=self._settings,
             config=config,
             router=self._router,
+            budget=self._budget,
             index=index,
+            refusal=refusal,
             select_faults=self._select_faults,
             on_closed=self._session_closed,
         )

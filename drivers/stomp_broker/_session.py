@@ -13,15 +13,27 @@ transport, or the WebSocket layer of ``_websocket.py`` (one STOMP write per mess
 
 Bounds (besides the core's :class:`~stomp_core.Limits` on what a client may send):
 
-* outbound: when the transport's write buffer plus the frames held back by a delay fault
-  exceed ``max_outbound_bytes``, the client is not reading: it gets an ERROR ("slow
-  consumer") and the connection is closed (aborted after ``close_timeout`` if it still
-  does not read).  Queues stop feeding a consumer as soon as its transport pauses
-  writing, so in practice only topic fan-out and huge messages reach the bound;
+* outbound: when the transport's write buffer plus the frames held back by a delay fault,
+  the frame being written excepted, exceed ``max_outbound_bytes``, the client is not
+  reading: it gets an ERROR ("slow consumer") and the connection is closed (aborted after
+  ``close_timeout`` if it still does not read).  Queues stop feeding a consumer as soon
+  as its transport pauses writing, so in practice only topic fan-out reaches the bound;
 * unacknowledged messages per subscription: a queue stops at the prefetch window
   (``prefetch-count`` / ``activemq.prefetchSize`` header, else ``max_unacked``); a topic
   subscription that goes beyond ``max_unacked`` gets an ERROR and is closed;
-* frames held by one transaction: ``max_transaction_frames``, then ERROR.
+* frames held by one transaction: ``max_transaction_frames``, then ERROR;
+* broker-wide (``_budget.py``): connections, bytes of partly received frames, stored
+  message bytes and subscriptions, counted across connections; a request beyond one of
+  them gets an ERROR naming the limit and its value.  A connection gives back
+  everything it counted when its transport is gone.
+
+Closing (spec 1.2 "ERROR": the server sends ERROR, then closes the connection): the
+session stops handling input, lets the transport write what is buffered, then shuts
+down its write side (TCP half-close) and keeps reading and discarding until the client
+closes, aborting after ``close_timeout`` at the latest.  Closing the socket at once would
+lose the ERROR: a client still pipelining frames leaves unread bytes in the broker's
+receive buffer, and closing a socket with unread bytes sends a TCP reset, which makes the
+client's kernel discard whatever the client had not read yet, the ERROR included.
 """
 
 from __future__ import annotations
@@ -64,6 +76,7 @@ from stomp_core import (
 )
 from stomp_core import Connection as CoreConnection
 
+from ._budget import Budget, LimitReached
 from ._destinations import QueueFull, Router, StoredMessage, Subscription, is_topic
 from ._faults import MALFORMED_FRAME, Faults
 
@@ -94,6 +107,26 @@ class Transport(Protocol):
     def get_write_buffer_size(self) -> int:
         """Bytes buffered and not yet written."""
 
+    def can_write_eof(self) -> bool:
+        """Whether :meth:`write_eof` half-closes (may raise ``NotImplementedError``)."""
+
+    def write_eof(self) -> None:
+        """Shut down the write side once the buffered bytes are written."""
+
+
+def _can_half_close(transport: Transport) -> bool:
+    try:
+        return bool(transport.can_write_eof())
+    except NotImplementedError:  # asyncio.Transport's default: no half-close
+        return False
+
+
+def _parser_held(core: CoreConnection) -> int:
+    """Bytes the core holds of frames not received whole (or not parsed yet)."""
+    # stomp_core does not publish this figure yet (a Connection property would be its
+    # place); its reader's count is exact, a large body's collected chunks included.
+    return core._reader.buffered
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
@@ -121,7 +154,9 @@ class Session:
         settings: broker-wide settings.
         config: the core's configuration for this connection.
         router: the broker's destinations.
+        budget: the broker-wide counters and limits.
         index: this connection's number (from 1, in accept order).
+        refusal: answer CONNECT with an ERROR with this message (``max_connections``).
         select_faults: ``(index, login, connected) -> Faults`` for this connection.
         on_closed: called once when the transport is gone.
     """
@@ -133,7 +168,9 @@ class Session:
         settings: Settings,
         config: Config,
         router: Router,
+        budget: Budget,
         index: int,
+        refusal: str | None = None,
         select_faults: Callable[[int, str | None, bool], Faults],
         on_closed: Callable[[Session], None],
     ) -> None:
@@ -141,15 +178,24 @@ class Session:
         self._transport = transport
         self._settings = settings
         self._router = router
+        self._budget = budget
+        self._refusal = refusal
         self.index = index
         self.login: str | None = None
         self._select_faults = select_faults
         self._on_closed = on_closed
         self._core = CoreConnection(SERVER, config, now=self._loop.time())
         self._subscriptions: dict[str, Subscription] = {}
+        # Ack id -> the subscriptions holding it unacknowledged, so that an ACK without a
+        # subscription header (1.0, and 1.2's ack ids) costs O(1), not a scan of them all.
+        self._unacked_by_id: dict[str, list[Subscription]] = {}
         self._transactions: dict[str, list[Send | Ack]] = {}
+        self._transaction_bytes: dict[str, int] = {}
         self._ack_ids = itertools.count(1)
         self._writing_paused = False
+        # Queue subscriptions skipped while writing was paused: woken on resume.
+        self._parked: dict[Subscription, None] = {}
+        self._inflight = 0  # what this connection counts in budget.inflight_bytes
         # Output pipeline: writes held back by a delay fault, in order; None = close.
         self._outbox: deque[tuple[float, bytes | None]] = deque()
         self._outbox_bytes = 0
@@ -198,6 +244,20 @@ class Session:
         now = self._loop.time()
         self._core.receive_data(data, now=now)
         self._process(now)
+        self._count_inflight()
+
+    def _count_inflight(self) -> None:
+        held = _parser_held(self._core) if not self._lost else 0
+        grew = held > self._inflight
+        self._budget.inflight_bytes += held - self._inflight
+        self._inflight = held
+        if grew and not self._closing:
+            # Only a connection whose partial frame grew is refused: the others may be
+            # receiving frames that will complete.
+            try:
+                self._budget.check_inflight()
+            except LimitReached as exc:
+                self._fail(str(exc))
 
     def receive_eof(self) -> None:
         """The client closed its side."""
@@ -214,8 +274,17 @@ class Session:
     def resume_writing(self) -> None:
         """The transport's buffer drained: queues may feed us again."""
         self._writing_paused = False
-        for destination in {sub.destination for sub in self._subscriptions.values()}:
+        parked, self._parked = self._parked, {}
+        for sub in parked:
+            self._router.wake(sub)
+        # Every destination, even if writing pauses again on the way: a subscription
+        # that cannot take now is parked again by its queue, and woken by the next resume.
+        for destination in {sub.destination for sub in parked}:
             self._router.dispatch(destination)
+
+    def parked(self, subscription: Subscription) -> None:
+        """A queue skipped ``subscription`` while writing was paused (see resume)."""
+        self._parked[subscription] = None
 
     def connection_lost(self) -> None:
         """The transport is closed: give back unacknowledged queue messages."""
@@ -228,10 +297,19 @@ class Session:
                 handle.cancel()
         self._outbox.clear()
         self._outbox_bytes = 0
+        # Give back what this connection counted against the broker-wide limits.
+        self._budget.inflight_bytes -= self._inflight
+        self._inflight = 0
+        self._budget.connections -= 1
         # Transactions die with the connection (spec 1.2 "BEGIN": aborted on disconnect).
         self._transactions.clear()
+        self._budget.stored_bytes -= sum(self._transaction_bytes.values())
+        self._transaction_bytes.clear()
         subscriptions = list(self._subscriptions.values())
         self._subscriptions.clear()
+        self._budget.subscriptions -= len(subscriptions)
+        self._unacked_by_id.clear()
+        self._parked.clear()
         # Unsubscribe everything first so that the requeued messages go to others.
         for sub in subscriptions:
             self._router.unsubscribe(sub)
@@ -363,6 +441,10 @@ class Session:
         faults = self.faults
         if faults.connect_error is not None:
             raise _Refused(faults.connect_error)
+        if self._refusal is not None:
+            # Spec 1.2 "CONNECT": the server may reject it with an ERROR frame.  (A server
+            # cannot send ERROR before CONNECT, so a refused connection waits for it.)
+            raise _Refused(self._refusal)
         users = self._settings.users
         if users is not None and (event.login is None or users.get(event.login) != event.passcode):
             # Same answer for an unknown login and a wrong passcode: no user enumeration.
@@ -401,7 +483,10 @@ class Session:
                 self._hold(event.transaction, event)
             else:
                 self._check_room([event.destination])
-                self._publish(event)
+                message = self._message(event)
+                if self._router.stores(event.destination):
+                    self._check_store(message.size)
+                self._router.publish(message)
         elif isinstance(event, Subscribe):
             self._subscribe(event)
         elif isinstance(event, Unsubscribe):
@@ -413,10 +498,13 @@ class Session:
                 self._acknowledge(event)
         elif isinstance(event, (Commit, Abort)):
             held = self._transactions.pop(event.transaction, [])
+            # The held SENDs are no longer stored here; published, they count again.
+            self._budget.stored_bytes -= self._transaction_bytes.pop(event.transaction, 0)
             if isinstance(event, Commit):
                 self._commit(held)
         elif isinstance(event, Begin):
             self._transactions[event.transaction] = []
+            self._transaction_bytes[event.transaction] = 0
         else:  # pragma: no cover - the core's state tables admit no other client frame
             raise _Refused(f"unexpected {event.command} frame")
 
@@ -434,12 +522,15 @@ class Session:
         except QueueFull as exc:
             raise _Refused(str(exc)) from None
 
-    def _publish(self, event: Send) -> None:
+    def _check_store(self, size: int) -> None:
+        try:
+            self._budget.check_store(size)
+        except LimitReached as exc:
+            raise _Refused(str(exc)) from None
+
+    def _message(self, event: Send) -> StoredMessage:
         headers = tuple((k, v) for k, v in event.headers if k not in _RESERVED)
-        message = self._router.new_message(
-            event.destination, event.body, event.content_type, headers
-        )
-        self._router.publish(message)
+        return self._router.new_message(event.destination, event.body, event.content_type, headers)
 
     def _hold(self, transaction: str, event: Send | Ack) -> None:
         held = self._transactions[transaction]  # the core checked it is open
@@ -448,6 +539,13 @@ class Session:
                 f"transaction {transaction} holds too many frames "
                 f"({self._settings.max_transaction_frames}; max_transaction_frames)"
             )
+        if isinstance(event, Send):
+            # Held SENDs are stored messages too (spec 1.2 "BEGIN": nothing happens
+            # before COMMIT, but the broker keeps them until then).
+            size = self._message(event).size
+            self._check_store(size)
+            self._budget.stored_bytes += size
+            self._transaction_bytes[transaction] += size
         held.append(event)
 
     def _commit(self, held: list[Send | Ack]) -> None:
@@ -459,7 +557,7 @@ class Session:
                 self._find_unacked(e)
         for e in held:
             if isinstance(e, Send):
-                self._publish(e)
+                self._router.publish(self._message(e))
             else:
                 self._acknowledge(e, strict=False)
 
@@ -472,15 +570,32 @@ class Session:
                     raise _Refused(f"{name} must be a positive integer, got {value!r}")
                 window = min(window, int(value))
                 break
+        try:
+            self._budget.check_subscription(len(self._subscriptions))
+        except LimitReached as exc:
+            raise _Refused(str(exc)) from None
         key = event.id if event.id is not None else event.destination
         sub = Subscription(self, key, event.id, event.destination, event.ack, window)
         self._subscriptions[key] = sub
+        self._budget.subscriptions += 1
         self._router.subscribe(sub)
 
     def _unsubscribe(self, event: Unsubscribe) -> None:
         key = event.id if event.id is not None else event.destination or ""
-        sub = self._subscriptions.pop(key)  # the core checked it is live
+        if key in self._subscriptions:
+            self._end_subscription(self._subscriptions.pop(key))
+            return
+        # Spec 1.0 "UNSUBSCRIBE": a client may name the subscription by its destination
+        # although it gave the SUBSCRIBE an id; the core accepted it for each of them.
+        for sub in [s for s in self._subscriptions.values() if s.destination == key]:
+            del self._subscriptions[sub.key]
+            self._end_subscription(sub)
+
+    def _end_subscription(self, sub: Subscription) -> None:
+        self._budget.subscriptions -= 1
         self._router.unsubscribe(sub)
+        self._parked.pop(sub, None)
+        self._forget_unacked(sub, list(sub.unacked))
         self._router.requeue(sub.destination, list(sub.unacked.values()))
         sub.unacked.clear()
         self._router.dispatch(sub.destination)
@@ -489,7 +604,7 @@ class Session:
         if event.subscription is not None:
             candidates = [self._subscriptions.get(event.subscription)]
         else:
-            candidates = list(self._subscriptions.values())
+            candidates = list(self._unacked_by_id.get(event.id, ()))
         for sub in candidates:
             if sub is not None and event.id in sub.unacked:
                 return sub, event.id
@@ -510,9 +625,23 @@ class Session:
         else:
             keys = [key]
         messages = [sub.unacked.pop(k) for k in keys]
+        self._forget_unacked(sub, keys)
         if isinstance(event, Nack):
             self._router.requeue(sub.destination, messages)
+        else:
+            self._router.acknowledged(messages)
+        # Its window has room again: back in its queue's ready line.
+        self._router.wake(sub)
         self._router.dispatch(sub.destination)
+
+    def _forget_unacked(self, sub: Subscription, keys: list[str]) -> None:
+        index = self._unacked_by_id
+        for key in keys:
+            holders = index.get(key)
+            if holders is not None:
+                holders.remove(sub)
+                if not holders:
+                    del index[key]
 
     def deliver(self, subscription: Subscription, message: StoredMessage) -> bool:
         """Write ``message`` as a MESSAGE frame for ``subscription``."""
@@ -547,6 +676,7 @@ class Session:
             return False
         if subscription.ack != "auto":
             subscription.unacked[key] = message
+            self._unacked_by_id.setdefault(key, []).append(subscription)
             if len(subscription.unacked) > subscription.window and is_topic(message.destination):
                 self._fail(
                     f"subscription {subscription.key}: more than {subscription.window} "
@@ -599,7 +729,7 @@ class Session:
         self._outbox.append((due, data))
         self._outbox_bytes += len(data)
         self._arm_outbox()
-        self._check_outbound()
+        self._check_outbound(len(data))
 
     def _arm_outbox(self) -> None:
         if self._outbox_handle is None and self._outbox and not self._lost:
@@ -619,14 +749,17 @@ class Session:
 
     def _write(self, data: bytes) -> None:
         self._transport.write(data)
-        self._check_outbound()
+        self._check_outbound(len(data))
 
-    def _check_outbound(self) -> None:
-        buffered = self._transport.get_write_buffer_size() + self._outbox_bytes
+    def _check_outbound(self, writing: int) -> None:
+        # The frame being written does not count: a message larger than the bound is
+        # delivered to a consumer that reads, and the bound applies to what the client
+        # left unread before it.
+        buffered = self._transport.get_write_buffer_size() + self._outbox_bytes - writing
         if buffered > self._settings.max_outbound_bytes and not self._closing:
             self._fail(
                 f"slow consumer: {buffered} bytes waiting to be read "
-                f"(max_outbound_bytes {self._settings.max_outbound_bytes})"
+                f"(max_outbound_bytes={self._settings.max_outbound_bytes})"
             )
 
     def _begin_close(self) -> None:
@@ -647,8 +780,16 @@ class Session:
             self._timer_handle.cancel()
             self._timer_handle = None
             self._timer_deadline = None
-        self._transport.close()
-        # A client that never reads would keep the buffered bytes forever: bound it.
+        if _can_half_close(self._transport):
+            # Written out first, then FIN; the transport keeps reading (and we discard)
+            # until the client closes too, so no reset destroys what it did not read yet.
+            try:
+                self._transport.write_eof()
+            except OSError:  # the peer is gone already (ENOTCONN)
+                self._transport.close()
+        else:
+            self._transport.close()
+        # A client that never reads, or never closes, would keep the connection forever.
         self._abort_handle = self._loop.call_later(
             self._settings.close_timeout, self._transport.abort
         )

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ._broker import Broker
+from ._budget import Usage
 from ._faults import FaultRule, Faults
 
 __all__ = ["RunningBroker", "run_broker_in_thread"]
@@ -123,6 +124,10 @@ class RunningBroker(tuple[str, int]):
     def queue_depth(self, destination: str) -> int:
         """Messages waiting in queue ``destination``."""
         return self.call(lambda: self.broker.queue_depth(destination))
+
+    def usage(self) -> Usage:
+        """What the broker holds now, as counted against its broker-wide limits."""
+        return self.call(self.broker.usage)
 
     @property
     def connection_count(self) -> int:

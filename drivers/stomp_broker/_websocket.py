@@ -53,6 +53,19 @@ class _WebSocketTransport:
     def abort(self) -> None:
         self._transport.abort()
 
+    def can_write_eof(self) -> bool:
+        return self._transport.can_write_eof()  # False over TLS
+
+    def write_eof(self) -> None:
+        # Close handshake, then a TCP half-close: the client reads what is buffered,
+        # answers the close frame, and the connection ends without a reset.
+        self._ws.close()
+        self._transport.write(self._ws.data_to_send())
+        try:
+            self._transport.write_eof()
+        except OSError:  # the peer is gone already (ENOTCONN)
+            self._transport.close()
+
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size()
 

@@ -282,3 +282,17 @@ def test_message_a_consumer_version_cannot_carry_stays_queued(broker: RunningBro
         assert broker.queue_depth("/queue/versions") == 1
         subscribe(producer, "/queue/versions", "1")
         assert producer.message().get("note") == "a\nb"
+
+
+def test_stomp10_unsubscribe_by_destination_of_a_subscription_with_an_id(
+    broker: RunningBroker,
+) -> None:
+    # Spec 1.0 "UNSUBSCRIBE": the destination names it even though SUBSCRIBE gave an id
+    # (it used to end the connection with "internal broker error").
+    with CoreClient(broker, version="1.0") as client, CoreClient(broker) as producer:
+        subscribe(client, "/queue/by-name", "x")
+        client.send(Unsubscribe(destination="/queue/by-name", receipt="gone"))
+        client.receipt("gone")
+        publish(producer, "/queue/by-name", b"kept")
+        assert broker.queue_depth("/queue/by-name") == 1
+        assert broker.usage().subscriptions == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -143,6 +144,54 @@ def test_slow_consumer_is_disconnected_with_error(
         subscribe(producer, "/queue/ok", "1")
         producer.send(Send(destination="/queue/ok", body=b"fine"))
         assert producer.message().body == b"fine"
+
+
+def _kernel_buffers() -> int:
+    """The most bytes the kernel may buffer on a loopback TCP path (both directions'
+    autotuning maxima), from ``net.ipv4.tcp_rmem`` and ``tcp_wmem``."""
+    total = 0
+    for name in ("tcp_rmem", "tcp_wmem"):
+        try:
+            total += int(Path(f"/proc/sys/net/ipv4/{name}").read_text().split()[2])
+        except (OSError, IndexError, ValueError):
+            total += 32 * 1024 * 1024
+    return total
+
+
+def test_slow_consumer_error_reaches_a_client_that_pipelines_without_reading(
+    broker_factory: Callable[..., RunningBroker],
+) -> None:
+    # Issue 14.9.  The client writes SEND+receipt frames and reads nothing until it has
+    # written them all.  The broker must stop handling them at the bound, keep reading
+    # (and dropping) the rest, and half-close after the ERROR: closing with the client's
+    # frames unread in its receive buffer would reset the connection, and a reset makes
+    # the client's kernel drop what the client had not read yet, the ERROR with it.
+    broker = broker_factory(max_outbound_bytes=64 * 1024, close_timeout=TIMEOUT)
+    tag = b"r" * 2000  # receipts of 2 KiB
+    # More than the kernel can buffer on the way, plus 8 MiB: the write completes only
+    # after the broker handled 8 MiB worth of frames, whose receipts nobody read.
+    count = (_kernel_buffers() + 8 * 1024 * 1024) // 2048
+    frames = [b"CONNECT\naccept-version:1.2\nhost:/\n\n\x00"]
+    frames += [
+        b"SEND\ndestination:/topic/void\nreceipt:%s-%d\n\n\x00" % (tag, i) for i in range(count)
+    ]
+    received = bytearray()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(3.0)
+        sock.connect(broker)
+        # Before the fix the broker stopped reading after the ERROR: the write stalls;
+        # the reads below tell what that cost.
+        with contextlib.suppress(TimeoutError):
+            sock.sendall(b"".join(frames))
+        del frames
+        sock.settimeout(TIMEOUT)
+        while chunk := sock.recv(1 << 20):  # ConnectionResetError fails the test
+            received += chunk
+    last = bytes(received).rsplit(b"\x00", 2)[-2]
+    assert last.startswith(b"ERROR\nmessage:slow consumer"), last[:80]
+    assert last.endswith(b"(max_outbound_bytes=65536)\n\n")
+    assert received.count(b"RECEIPT\n") < count
 
 
 def test_slow_consumer_of_a_queue_leaves_messages_to_others(broker: RunningBroker) -> None:
@@ -365,6 +414,7 @@ def test_public_surface() -> None:
         "Faults",
         "MALFORMED_FRAME",
         "RunningBroker",
+        "Usage",
         "__version__",
         "run_broker_in_thread",
     ]
