@@ -3,8 +3,9 @@
 Why Sphinx: autodoc renders every annotation of our typed API as a cross-reference, and
 nitpicky mode (``-n``) turns each reference it cannot resolve into a warning, so with
 ``-W`` a renamed class, a stale ``:class:`` role or a broken ``{doc}`` link fails the
-build.  The reference pages use ``automodule``, which documents exactly each package's
-``__all__``, so they follow the code.
+build.  The reference pages are generated from each package's ``__all__`` when the
+build starts (``write_module_reference``), so they follow the code, and the build fails
+if a public name ends up without an entry (``check_every_public_name``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ extensions = [
     "sphinx.ext.graphviz",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "_generated", "recipes/*.py", "README.md"]
+exclude_patterns = ["_build", "_generated"]
 myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 
@@ -129,27 +130,39 @@ def write_submodules(package: str, path: Path) -> None:
         path.write_text(text)
 
 
-def write_data_members(package: str, path: Path) -> None:
-    """``autodata`` for the constants in ``package.__all__`` that autodoc would skip.
+def write_module_reference(package: str, path: Path) -> None:
+    """The reference of ``package``: ``automodule`` plus what it would miss.
 
-    ``automodule`` documents re-exported classes and functions, but a re-exported constant
-    only when it has a ``#:`` comment in the package itself; the rest are listed here.
+    ``automodule`` documents the classes and functions of ``__all__``, but not a constant
+    or type alias re-exported without a ``#:`` comment, nor a name the module provides
+    lazily (``__getattr__``); those get their own ``autodata``/``autoclass`` entry here
+    (and are excluded from ``automodule``, so nothing is documented twice).
     """
     import importlib
     import inspect
 
-    from sphinx.pycode import ModuleAnalyzer
-
     module = importlib.import_module(package)
-    commented = {name for _, name in ModuleAnalyzer.for_module(package).find_attr_docs()}
-    names = [
-        name
-        for name in module.__all__
-        if not (inspect.isclass(value := getattr(module, name)) or callable(value))
-        and not inspect.ismodule(value)
-        and name not in commented
-    ]
-    text = "".join(f".. autodata:: {package}.{name}\n\n" for name in names)
+    own = vars(module)
+    extra: list[tuple[str, str]] = []
+    for name in module.__all__:
+        value = getattr(module, name)
+        if inspect.ismodule(value):
+            continue  # sub-modules have sections of their own
+        if inspect.isclass(value):
+            kind = "autoclass"
+        elif inspect.isroutine(value):
+            kind = "autofunction"
+        else:
+            kind = "autodata"
+        if kind != "autodata" and name in own:
+            continue  # automodule documents it
+        extra.append((name, kind))
+    lines = [f".. automodule:: {package}", "   :members:", "   :undoc-members:"]
+    if extra:
+        lines.append(f"   :exclude-members: {', '.join(name for name, _ in extra)}")
+    lines.append("")
+    lines += [f".. {kind}:: {package}.{name}\n" for name, kind in extra]
+    text = "\n".join(lines) + "\n"
     if not path.is_file() or path.read_text() != text:
         path.write_text(text)
 
@@ -210,12 +223,39 @@ def qualify_core_names(
     return qualify(signature), qualify(return_annotation)
 
 
+PACKAGES = ("stomp_core", "stomp_trio", "stomp_asyncio", "stomp_broker", "stomp")
+
+
+def check_every_public_name(app: Any, env: Any) -> None:
+    """Warn (so fail the build) for a name of a package's ``__all__`` with no entry."""
+    import importlib
+    import inspect
+
+    from sphinx.util import logging
+
+    domain = env.get_domain("py")
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            value = getattr(module, name)
+            documented = (
+                value.__name__ in domain.modules
+                if inspect.ismodule(value)
+                else f"{package}.{name}" in domain.objects
+            )
+            if not documented:
+                logging.getLogger(__name__).warning(
+                    "%s.%s is public (in __all__) but not in the API reference", package, name
+                )
+
+
 def setup(app: Any) -> None:
     app.connect("autodoc-process-signature", qualify_core_names)
+    app.connect("env-check-consistency", check_every_public_name)
     generated = DOCS / "_generated"
     generated.mkdir(exist_ok=True)
-    for package in ("stomp_core", "stomp_trio", "stomp_asyncio", "stomp_broker", "stomp"):
-        write_data_members(package, generated / f"{package}_data.rst")
+    for package in PACKAGES:
+        write_module_reference(package, generated / f"{package}_api.rst")
     # The state machine page draws stomp_core's transition tables as they are now.
     write_state_diagram(generated / "state_machine.dot")
     for package in ("stomp_core", "stomp"):
