@@ -22,7 +22,7 @@ sys.path[:0] = [str(REPO), str(REPO / "drivers"), str(DOCS)]
 
 from sphinx.domains.python import PythonDomain  # noqa: E402
 from sphinx.ext.napoleon.docstring import GoogleDocstring  # noqa: E402
-from state_diagram import write_state_diagram  # noqa: E402
+from state_diagram import write_state_diagrams  # noqa: E402
 
 import stomp_core  # noqa: E402
 
@@ -88,6 +88,8 @@ napoleon_custom_sections = [("Class attributes", "Attributes")]
 graphviz_output_format = "svg"
 
 html_theme = "alabaster"
+# Code blocks are up to 100 columns (ruff's line length): room for them without scrolling.
+html_theme_options = {"page_width": "1240px", "sidebar_width": "240px"}
 html_title = f"stomp-sansio {release}"
 html_static_path: list[str] = []
 
@@ -257,6 +259,6 @@ def setup(app: Any) -> None:
     for package in PACKAGES:
         write_module_reference(package, generated / f"{package}_api.rst")
     # The state machine page draws stomp_core's transition tables as they are now.
-    write_state_diagram(generated / "state_machine.dot")
+    write_state_diagrams(generated)
     for package in ("stomp_core", "stomp"):
         write_submodules(package, generated / f"{package}_modules.rst")

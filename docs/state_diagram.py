@@ -1,7 +1,7 @@
 """Draw stomp_core's session state machine from its transition tables (Graphviz DOT).
 
-The documentation build calls :func:`write_state_diagram`; the page
-``embedding.md`` includes the file it writes.  Kept small on purpose: if the tables in
+The documentation build calls :func:`write_state_diagrams`; the page ``embedding.md``
+includes the files it writes, one per role.  Kept small on purpose: if the tables in
 ``stomp_core._state`` are renamed, only :func:`transitions` needs to follow.
 """
 
@@ -21,39 +21,53 @@ def transitions() -> Iterator[tuple[str, str, str, str, str]]:
                 yield role.value, state.value, direction, command, after.value
 
 
-def dot_source() -> str:
-    """The DOT text: one cluster per role, one edge per (state, next state, direction)."""
+def roles() -> list[str]:
+    """The roles the tables know, in a stable order."""
+    return sorted({role for role, *_ in transitions()})
+
+
+def dot_source(role: str) -> str:
+    """The DOT text of one role: one edge per (state, next state, direction)."""
+    edges: dict[tuple[str, str, str], list[str]] = {}
+    for of_role, state, direction, command, after in transitions():
+        if of_role == role:
+            name = "(extension)" if command == _state.EXTENSION else command
+            edges.setdefault((state, after, direction), []).append(name)
     lines = [
-        "digraph stomp_session {",
-        '  rankdir=LR; node [shape=box, style=rounded, fontname="sans-serif"];',
+        f"digraph stomp_{role} {{",
+        '  rankdir=TB; node [shape=box, style=rounded, fontname="sans-serif"];',
         '  edge [fontname="sans-serif", fontsize=10];',
     ]
-    by_role: dict[str, dict[tuple[str, str, str], list[str]]] = {}
-    for role, state, direction, command, after in transitions():
-        if command == _state.EXTENSION:
-            command = "(extension)"
-        edges = by_role.setdefault(role, {})
-        edges.setdefault((state, after, direction), []).append(command)
-    for role, edges in by_role.items():
-        lines.append(f'  subgraph cluster_{role} {{ label="{role.upper()} role";')
-        states = {s for key in edges for s in key[:2]}
-        for state in sorted(states):
-            lines.append(f'    "{role}.{state}" [label="{state.upper()}"];')
-        for (state, after, direction), commands in sorted(edges.items()):
+
+    def describe(direction: str, commands: list[str]) -> str:
+        # Three commands a line, so that long labels stay readable.
+        names = sorted(commands)
+        rows = [", ".join(names[i : i + 3]) for i in range(0, len(names), 3)]
+        return ("sends " if direction == "send" else "receives ") + "\\n".join(rows)
+
+    # Frames that keep the state are listed inside its box (Graphviz draws the labels of
+    # several self-loops on top of each other); the others are edges, dashed if received.
+    for state in sorted({s for key in edges for s in key[:2]}):
+        kept = [describe(d, c) for (s, a, d), c in sorted(edges.items()) if s == a == state]
+        label = "\\n".join([state.upper(), *kept])
+        lines.append(f'  "{state}" [label="{label}"];')
+    for (state, after, direction), commands in sorted(edges.items()):
+        if state != after:
             style = "solid" if direction == "send" else "dashed"
-            label = ("sends " if direction == "send" else "receives ") + ", ".join(sorted(commands))
-            lines.append(
-                f'    "{role}.{state}" -> "{role}.{after}" [label="{label}", style={style}];'
-            )
-        lines.append("  }")
+            label = describe(direction, commands)
+            lines.append(f'  "{state}" -> "{after}" [label="{label}", style={style}];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def write_state_diagram(path: Path) -> None:
-    """Write :func:`dot_source` to ``path`` (only when it changed, to keep rebuilds quick)."""
-    text = dot_source()
-    if path.is_file() and path.read_text() == text:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+def write_state_diagrams(directory: Path) -> list[Path]:
+    """Write ``state_machine_<role>.dot`` for each role (only the files that changed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for role in roles():
+        path = directory / f"state_machine_{role}.dot"
+        text = dot_source(role)
+        if not path.is_file() or path.read_text() != text:
+            path.write_text(text)
+        written.append(path)
+    return written

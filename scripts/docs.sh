@@ -24,7 +24,7 @@ if ! command -v dot >/dev/null 2>&1; then
 fi
 
 out=docs/_build
-rm -rf "$out/html" "$out/doctrees"
+rm -rf "$out/html" "$out/doctrees" docs/_generated   # generated again by docs/conf.py
 # -n nitpicky: every cross-reference must resolve; -W: a warning fails the build;
 # --keep-going: report every warning, not just the first.
 "$PY" -m sphinx -b html -n -W --keep-going -q -d "$out/doctrees" docs "$out/html"
