@@ -14,8 +14,8 @@ cd "$(dirname "$0")/.."
 
 log() { printf '\n=== %s\n' "$*" >&2; }
 
-log "virtual environment (editable install with test, lint and fuzz extras)"
-bash scripts/venv.sh test,lint,fuzz
+log "virtual environment (editable install with test, lint, fuzz and docs extras)"
+bash scripts/venv.sh test,lint,fuzz,docs
 PY="$(cd "${VENV:-.venv}" && pwd)/bin/python"
 export PYTHON="$PY"   # fuzz/*.sh and scripts/check_wheel.sh use it
 
@@ -25,6 +25,8 @@ $PY -m ruff format --check .
 
 log "mypy --strict (stomp_core and drivers)"
 $PY -m mypy
+
+log "documentation site (warnings are errors, internal links checked)"; bash scripts/docs.sh
 
 if [ "${STOMP_NO_BROKERS:-}" != "1" ] && [ -d scripts/brokers ]; then
     log "start real brokers (loopback only)"

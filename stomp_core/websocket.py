@@ -193,7 +193,7 @@ class WebSocketAdapter:
         """Queue STOMP bytes (frames or heart-beat EOLs) as one WebSocket message.
 
         Raises:
-            LocalProtocolError: the WebSocket is not open.
+            stomp_core.LocalProtocolError: the WebSocket is not open.
         """
         if not data:
             return

@@ -413,7 +413,7 @@ class TestListener(StatsListener, WaitingListener, PrintingListener):
     """Stats, waiting and printing in one listener, plus the messages received.
 
     Args:
-        receipt: the receipt id :meth:`wait_on_receipt` waits for.
+        receipt: the receipt id :meth:`WaitingListener.wait_on_receipt` waits for.
         print_to_log: log instead of printing.
 
     Attributes:

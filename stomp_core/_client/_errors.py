@@ -107,7 +107,7 @@ class BrokerError(StompError):
 
     @property
     def text(self) -> str:
-        """The body decoded as text (see :func:`decode_text`), replacing undecodable bytes."""
+        """The body decoded as text (see ``decode_text``), replacing undecodable bytes."""
         return decode_text(self.body, self.content_type, errors="replace")
 
 
