@@ -18,15 +18,16 @@ from stomp_core import (
     Error,
     FrameEvent,
     Receipt,
+    ReconnectSchedule,
     Send,
+    SessionRegistry,
     State,
     Subscribe,
     Unsubscribe,
 )
 from stomp_core import Connection as CoreConnection
 from stomp_core import Message as MessageEvent
-from stomp_core._backoff import ReconnectSchedule
-from stomp_core._client import (
+from stomp_core.client import (
     BrokerError,
     ClientState,
     ConnectFailed,
@@ -42,7 +43,6 @@ from stomp_core._client import (
     encode_body,
     route_message,
 )
-from stomp_core._registry import SessionRegistry
 
 from ._link import Link
 from ._observe import StateChanges

@@ -44,7 +44,7 @@ from stomp_core import (
     State,
 )
 from stomp_core import Connection as CoreConnection
-from stomp_core._client import (
+from stomp_core.client import (
     ConnectFailed,
     ConnectionLost,
     Leftovers,

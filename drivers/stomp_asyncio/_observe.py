@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from stomp_core._client import StateChange
+from stomp_core.client import StateChange
 
 __all__ = ["StateChanges"]
 
@@ -15,7 +15,7 @@ BACKLOG = 256
 
 
 class StateChanges:
-    """An async iterator over a client's :class:`~stomp_core._client.StateChange` events.
+    """An async iterator over a client's :class:`~stomp_core.client.StateChange` events.
 
     Made by ``Client.state_changes()``; iteration ends after the client reaches ``CLOSED``.
     """

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from stomp_core import Config, Connect, Limits
-from stomp_core._client import (
+from stomp_core.client import (
     DEFAULT_HEARTBEAT_TOLERANCE,
     Endpoint,
     ReconnectPolicy,

@@ -9,8 +9,7 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING
 
 from stomp_core import Message as MessageEvent
-from stomp_core._client import ConnectionLost
-from stomp_core._received import ReceivedMessage
+from stomp_core.client import ConnectionLost, ReceivedMessage
 
 if TYPE_CHECKING:
     from ._client import Client

@@ -1,7 +1,7 @@
 """Transactions (spec 1.2 "BEGIN", "COMMIT", "ABORT").
 
 Which call is legal when, and what is raised otherwise, is decided by
-:class:`stomp_core._transaction.TransactionState`, shared with ``stomp_trio``; this module
+:class:`stomp_core.client.TransactionState`, shared with ``stomp_trio``; this module
 only sends the frames.
 """
 
@@ -14,8 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from stomp_core import Abort, Begin, Commit, LocalProtocolError
-from stomp_core._client import ConnectionLost, StompError
-from stomp_core._transaction import ExitAction, TransactionState
+from stomp_core.client import ConnectionLost, ExitAction, StompError, TransactionState
 
 if TYPE_CHECKING:
     from ._client import Client

@@ -26,7 +26,8 @@ from typing import NoReturn
 import trio
 
 import stomp_core
-from stomp_core._client import (
+from stomp_core import SessionRegistry
+from stomp_core.client import (
     BrokerError,
     ClientState,
     ConnectFailed,
@@ -42,7 +43,6 @@ from stomp_core._client import (
     check_subscribe_arguments,
     encode_body,
 )
-from stomp_core._registry import SessionRegistry
 
 from ._dial import Dialer
 from ._dispatch import Dispatcher, UnhandledHook

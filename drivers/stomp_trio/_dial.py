@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 import trio
 
 import stomp_core
-from stomp_core._client import (
+from stomp_core.client import (
     ConnectFailed,
     Endpoint,
     ProtocolViolation,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import stomp_core
 from stomp_core import NEED_DATA, RemoteProtocolError
-from stomp_core._client import (
+from stomp_core.client import (
     BrokerError,
     ProtocolViolation,
     UnhandledHook,

@@ -36,7 +36,7 @@ import trio
 
 import stomp_core
 from stomp_core import NEED_DATA, RemoteProtocolError
-from stomp_core._client import (
+from stomp_core.client import (
     ConnectFailed,
     ConnectionLost,
     Endpoint,
@@ -44,7 +44,7 @@ from stomp_core._client import (
     ProtocolViolation,
     StompError,
 )
-from stomp_core._client import connection_lost as lost
+from stomp_core.client import connection_lost as lost
 
 if TYPE_CHECKING:
     from ._subscription import Message, Subscription

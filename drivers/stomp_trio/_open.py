@@ -10,7 +10,7 @@ from typing import Any
 import trio
 
 import stomp_core
-from stomp_core._client import DEFAULT_HEARTBEAT_TOLERANCE, ReconnectPolicy, parse_hosts
+from stomp_core.client import DEFAULT_HEARTBEAT_TOLERANCE, ReconnectPolicy, parse_hosts
 
 from ._connection import Client
 from ._dispatch import UnhandledHook

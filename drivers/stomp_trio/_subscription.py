@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 import trio
 
 import stomp_core
-from stomp_core._client import ClientState, ConnectionLost, StateChange
-from stomp_core._received import ReceivedMessage
+from stomp_core.client import ClientState, ConnectionLost, ReceivedMessage, StateChange
 
 if TYPE_CHECKING:
     from ._connection import Client

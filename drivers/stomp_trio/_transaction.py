@@ -2,7 +2,7 @@
 COMMIT confirmed by a RECEIPT on a normal exit, ABORT on an exception.
 
 Which call is legal when, and what is raised otherwise, is decided by
-:class:`stomp_core._transaction.TransactionState`, shared with ``stomp_asyncio``; this
+:class:`stomp_core.client.TransactionState`, shared with ``stomp_asyncio``; this
 module only sends the frames.  A transaction lives on the link it began on
 (``Link.transactions``); frames go through the client's send path
 (``Client._send_event``), which serialises access to the core.
@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 import trio
 
 import stomp_core
-from stomp_core._client import ConnectionLost
-from stomp_core._transaction import ExitAction, TransactionState
+from stomp_core.client import ConnectionLost, ExitAction, TransactionState
 
 if TYPE_CHECKING:
     from ._connection import Client

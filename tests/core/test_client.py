@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from stomp_core import (
+    FOREVER,
     Ack,
     ConnectionClosed,
     ConnectTimeout,
@@ -19,8 +20,7 @@ from stomp_core import (
     Receipt,
     RemoteProtocolError,
 )
-from stomp_core._backoff import FOREVER
-from stomp_core._client import (
+from stomp_core.client import (
     ACK_MODES,
     DEFAULT_PORT,
     DEFAULT_TLS_PORT,

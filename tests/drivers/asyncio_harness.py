@@ -38,7 +38,7 @@ from stomp_core import (
     HeartbeatReceived,
     Receipt,
 )
-from stomp_core._client import Endpoint
+from stomp_core.client import Endpoint
 
 T = TypeVar("T")
 

@@ -546,5 +546,5 @@ async def test_public_surface() -> None:
     # The exceptions are the ones the asyncio driver raises too: one class, from the core.
     import stomp_asyncio
 
-    assert stomp_trio.ConnectionLost.__module__ == "stomp_core._client._errors"
+    assert stomp_trio.ConnectionLost.__module__ == "stomp_core.client._errors"
     assert stomp_trio.ConnectionLost is stomp_asyncio.ConnectionLost

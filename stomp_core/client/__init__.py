@@ -29,7 +29,7 @@ I/O lives here, so that the two stay identical by construction.  One module per 
   go to the ``on_unhandled`` hook (:data:`UnhandledHook`, conformance 88, 89).
 
 Both drivers use every helper here (``message_headers`` and ``decode_text`` through
-``stomp_core._received.ReceivedMessage``).  Nothing here reads a clock, draws random
+``stomp_core.client.ReceivedMessage``).  Nothing here reads a clock, draws random
 numbers, logs or touches a socket.
 """
 
@@ -50,7 +50,9 @@ from ._errors import (
 )
 from ._frames import IdCounter, ack_for, build_ack, build_connect, message_headers
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
+from ._received import ReceivedMessage
 from ._routing import Leftovers, UnhandledHook, route_message
+from ._transaction import ExitAction, Phase, TransactionState
 
 __all__ = [
     "ACK_MODES",
@@ -62,13 +64,17 @@ __all__ = [
     "ConnectFailed",
     "ConnectionLost",
     "Endpoint",
+    "ExitAction",
     "IdCounter",
     "Leftovers",
+    "Phase",
     "ProtocolViolation",
     "ReceiptTimeout",
+    "ReceivedMessage",
     "ReconnectPolicy",
     "StateChange",
     "StompError",
+    "TransactionState",
     "UnhandledHook",
     "ack_for",
     "build_ack",
