@@ -48,7 +48,6 @@ class Options:
     def connect_event(self, endpoint: Endpoint) -> Connect:
         """The CONNECT to send to ``endpoint``."""
         return build_connect(
-            endpoint.host,
             vhost=self.vhost,
             login=self.login,
             passcode=self.passcode,
@@ -169,7 +168,8 @@ def open_connection(
             order (failover).
         login: user name.
         passcode: password; never logged nor shown by ``repr``.
-        vhost: the CONNECT ``host`` header (virtual host); default: the host dialled.
+        vhost: the CONNECT ``host`` header (virtual host); default ``"/"``, which stock
+            RabbitMQ needs and ActiveMQ ignores.
         versions: STOMP versions to offer; the broker picks the highest.
         heartbeats: ``(cx, cy)`` in ms: how often we can send, how often we want to hear
             from the broker (spec 1.2 "Heart-beating"); ``(0, 0)`` for none.

@@ -92,7 +92,6 @@ class Dialer:
 
     def _connect_event(self, endpoint: Endpoint) -> stomp_core.Connect:
         return build_connect(
-            endpoint.host,
             vhost=self._vhost,
             login=self._login,
             passcode=self._passcode,

@@ -92,7 +92,8 @@ async def open_connection(
             several), or a list of URLs and ``(host, port)`` pairs, tried in order.
         login: user name.
         passcode: password; never logged nor shown in ``repr``.
-        vhost: the CONNECT ``host`` header; default: the host dialled.
+        vhost: the CONNECT ``host`` header (virtual host); default ``"/"``, which stock
+            RabbitMQ needs and ActiveMQ ignores.
         versions: protocol versions offered.
         heartbeats: ``(can send every, want to receive every)`` in ms; ``0`` for never.
         heartbeat_tolerance: the broker counts as dead after this many negotiated

@@ -48,7 +48,7 @@ from ._errors import (
     close_reason,
     connection_lost,
 )
-from ._frames import IdCounter, ack_for, build_ack, build_connect, message_headers
+from ._frames import DEFAULT_VHOST, IdCounter, ack_for, build_ack, build_connect, message_headers
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
 from ._received import ReceivedMessage
 from ._routing import Leftovers, UnhandledHook, route_message
@@ -59,6 +59,7 @@ __all__ = [
     "DEFAULT_HEARTBEAT_TOLERANCE",
     "DEFAULT_PORT",
     "DEFAULT_TLS_PORT",
+    "DEFAULT_VHOST",
     "BrokerError",
     "ClientState",
     "ConnectFailed",

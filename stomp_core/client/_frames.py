@@ -9,7 +9,16 @@ from .._convert import event_headers
 from .._events import Ack, Connect, Error, Message, Nack
 from .._frame import Headers
 
-__all__ = ["IdCounter", "ack_for", "build_ack", "build_connect", "message_headers"]
+__all__ = ["DEFAULT_VHOST", "IdCounter", "ack_for", "build_ack", "build_connect", "message_headers"]
+
+#: The CONNECT ``host`` header sent when the user names no virtual host.  Spec 1.2
+#: "CONNECT" makes the header required and leaves its meaning to the broker: RabbitMQ maps
+#: it to a vhost and a stock install has only ``/`` (any other name is refused with
+#: "Virtual host ... access denied"); ActiveMQ, Artemis and the embedded broker ignore it.
+#: So ``/`` works everywhere, where the dialled host name works only on brokers that
+#: ignore the header.  The blocking driver sends the same for 1.1 (``stomp/protocol.py``),
+#: so producers and consumers of every driver meet on the same vhost.
+DEFAULT_VHOST = "/"
 
 # CONNECT headers the drivers set from their own parameters; extra headers may not repeat
 # them (a second ``login`` would be ignored by the broker, spec 1.2 "Repeated Header
@@ -43,7 +52,6 @@ class IdCounter:
 
 
 def build_connect(
-    host: str,
     *,
     vhost: str | None = None,
     login: str | None = None,
@@ -55,8 +63,8 @@ def build_connect(
     """The CONNECT event for one connection attempt.
 
     Args:
-        host: the host being dialled; the ``host`` header (virtual host) unless ``vhost``.
-        vhost: the virtual host to ask for (RabbitMQ: the vhost name; ``"/"`` is its default).
+        vhost: the ``host`` header, the virtual host to ask for (RabbitMQ: the vhost name);
+            :data:`DEFAULT_VHOST` (``"/"``) when ``None``.
         login: user name.
         passcode: password (never shown by ``repr``).
         versions: versions to offer, lowest first as the spec lists them.
@@ -76,7 +84,7 @@ def build_connect(
         extra = tuple(headers.items())
     return Connect(
         accept_version=tuple(versions),
-        host=vhost if vhost is not None else host,
+        host=vhost if vhost is not None else DEFAULT_VHOST,
         login=login,
         passcode=passcode,
         heart_beat=heartbeats,
