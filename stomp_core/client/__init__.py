@@ -1,36 +1,32 @@
-"""Pure helpers shared by the async client drivers (``stomp_asyncio`` and ``stomp_trio``).
+"""stomp_core.client: what a STOMP client does above the frame level, without I/O.
 
-Both drivers present the same API (``open_connection``, ``send``, ``subscribe``,
-``transaction``, ``state_changes``) and the same exceptions.  What they share without any
-I/O lives here, so that the two stay identical by construction.  One module per job:
+The core (:class:`stomp_core.Connection`) speaks frames.  A client also routes messages
+to subscriptions, waits for receipts, resubscribes after a reconnect, refuses stale acks,
+fails what was pending when a connection drops, applies back-pressure and decides when to
+dial which broker.  :class:`ClientSession` does all of that for one client, across its
+connections; the async drivers (``stomp_trio``, ``stomp_asyncio``) are I/O shells over it:
+they own sockets, tasks and timers, feed it events and carry out the outcomes it returns.
+Like the rest of the core it reads no clock, draws no random numbers (the driver passes
+``rng``), logs nothing and touches no socket.
 
-* ``_errors``: the exceptions users see (:class:`StompError` and its subclasses),
-  :func:`close_reason`, which maps the core's terminal events onto them, and
-  :func:`connection_lost`, a :class:`ConnectionLost` with its cause chained;
-* ``_addresses``: broker addresses: :func:`parse_hosts` turns ``"stomp://host:port"``,
-  ``"stomp+ssl://host:port"`` or ``(host, port)`` pairs into :class:`Endpoint` objects, and
-  :func:`use_tls` decides per endpoint whether to dial TLS;
-* ``_bodies``: :func:`encode_body` (a ``str`` body becomes UTF-8 with
-  ``text/plain;charset=utf-8``, conformance 37) and :func:`decode_text` (``text/*`` without
-  charset is UTF-8, an explicit ``charset`` is honoured, conformance 38);
-* ``_frames``: :class:`IdCounter`, a deterministic counter for receipt, subscription and
-  transaction ids (never ``uuid4``: reproducible tests and logs); the frames built from user
-  arguments, :func:`build_connect`, :func:`build_ack` and :func:`ack_for` (an ACK naming the
-  routed subscription when a 1.0 MESSAGE did not); :func:`message_headers` of a received
-  frame;
-* ``_lifecycle``: observable lifecycle (:class:`ClientState` and :class:`StateChange`),
-  :class:`ReconnectPolicy`, the user-facing reconnect settings over the core's backoff
-  (``_backoff.py``; the random source for the jitter is injected by the driver), and
-  ``DEFAULT_HEARTBEAT_TOLERANCE``;
-* ``_arguments``: checked arguments (:func:`check_client_arguments`,
-  :func:`check_subscribe_arguments`);
-* ``_routing``: received frames: :func:`route_message` finds a MESSAGE's subscription and
-  :class:`Leftovers` tells the frames nobody waits for that are expected from those that
-  go to the ``on_unhandled`` hook (:data:`UnhandledHook`, conformance 88, 89).
+What is here:
 
-Both drivers use every helper here (``message_headers`` and ``decode_text`` through
-``stomp_core.client.ReceivedMessage``).  Nothing here reads a clock, draws random
-numbers, logs or touches a socket.
+* :class:`ClientOptions`: every setting of a client, checked once (the drivers'
+  ``open_connection`` arguments);
+* :class:`ClientSession`, its :class:`DialPlan` (:class:`Dial` and :class:`Wait` steps)
+  and the outcomes of :meth:`ClientSession.handle` (:class:`Deliver`,
+  :class:`ReceiptDone`, :class:`Unhandled`, :class:`Ended`; :func:`report_unhandled`);
+* the exceptions users of both async drivers catch: :class:`StompError` and its
+  subclasses :class:`ConnectFailed`, :class:`BrokerError`, :class:`ConnectionLost`,
+  :class:`ReceiptTimeout`, :class:`ProtocolViolation` (each driver re-exports them);
+* the lifecycle (:class:`ClientState`, :class:`StateChange`) and the reconnect settings
+  (:class:`ReconnectPolicy`);
+* :class:`TransactionState`: which transaction call is legal when;
+* :class:`ReceivedMessage`: the read-only view of a MESSAGE both drivers' messages extend;
+* helpers: broker addresses (:func:`parse_hosts`, :class:`Endpoint`, :func:`use_tls`),
+  bodies (:func:`encode_body`, :func:`decode_text`), frames built from user arguments
+  (:func:`build_connect` with :data:`DEFAULT_VHOST`, :func:`build_ack`, :func:`ack_for`),
+  argument checks and the routing rules (:func:`route_message`, :class:`Leftovers`).
 """
 
 from __future__ import annotations
@@ -50,8 +46,21 @@ from ._errors import (
 )
 from ._frames import DEFAULT_VHOST, IdCounter, ack_for, build_ack, build_connect, message_headers
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
+from ._options import ClientOptions
 from ._received import ReceivedMessage
 from ._routing import Leftovers, UnhandledHook, route_message
+from ._session import (
+    ClientSession,
+    Deliver,
+    Dial,
+    DialPlan,
+    Ended,
+    Outcome,
+    ReceiptDone,
+    Unhandled,
+    Wait,
+    report_unhandled,
+)
 from ._transaction import ExitAction, Phase, TransactionState
 
 __all__ = [
@@ -61,22 +70,32 @@ __all__ = [
     "DEFAULT_TLS_PORT",
     "DEFAULT_VHOST",
     "BrokerError",
+    "ClientOptions",
+    "ClientSession",
     "ClientState",
     "ConnectFailed",
     "ConnectionLost",
+    "Deliver",
+    "Dial",
+    "DialPlan",
+    "Ended",
     "Endpoint",
     "ExitAction",
     "IdCounter",
     "Leftovers",
+    "Outcome",
     "Phase",
     "ProtocolViolation",
+    "ReceiptDone",
     "ReceiptTimeout",
     "ReceivedMessage",
     "ReconnectPolicy",
     "StateChange",
     "StompError",
     "TransactionState",
+    "Unhandled",
     "UnhandledHook",
+    "Wait",
     "ack_for",
     "build_ack",
     "build_connect",
@@ -89,6 +108,7 @@ __all__ = [
     "encode_body",
     "message_headers",
     "parse_hosts",
+    "report_unhandled",
     "route_message",
     "use_tls",
 ]
