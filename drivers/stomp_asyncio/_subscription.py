@@ -4,18 +4,35 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING
 
 from stomp_core import Message as MessageEvent
 from stomp_core.client import ConnectionLost, ReceivedMessage
 
-if TYPE_CHECKING:
-    from ._client import Client
-    from ._transaction import Transaction
+from ._transaction import Transaction
 
-__all__ = ["Message", "Subscription"]
+__all__ = ["Message", "Subscription", "SubscriptionHooks"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionHooks:
+    """What subscriptions and messages ask of their client, passed down as callables.
+
+    Attributes:
+        subscribe: sends SUBSCRIBE for a subscription being entered.
+        unsubscribe: sends UNSUBSCRIBE (with a receipt wait if asked).
+        acknowledge: sends ACK or NACK for a message.
+        room: a full buffer has room again (reading may resume).
+        generation: the number of the live connection (acks need their own).
+    """
+
+    subscribe: Callable[[Subscription], Awaitable[None]]
+    unsubscribe: Callable[[Subscription, bool], Awaitable[None]]
+    acknowledge: Callable[[Message, bool, Transaction | str | None, bool], Awaitable[None]]
+    room: Callable[[Subscription], None]
+    generation: Callable[[], int]
 
 
 class Message(ReceivedMessage):
@@ -26,20 +43,17 @@ class Message(ReceivedMessage):
         subscription: the :class:`Subscription` it was delivered to.
     """
 
-    __slots__ = ("_client", "_generation", "subscription")
+    __slots__ = ("_generation", "subscription")
 
-    def __init__(
-        self, client: Client, subscription: Subscription, event: MessageEvent, generation: int
-    ) -> None:
+    def __init__(self, subscription: Subscription, event: MessageEvent, generation: int) -> None:
         super().__init__(event)
-        self._client = client
         self._generation = generation
         self.subscription = subscription
 
     @property
     def from_current_connection(self) -> bool:
         """Whether it arrived on the connection that is live now (only those can be acked)."""
-        return self._client._generation == self._generation
+        return self.subscription._hooks.generation() == self._generation
 
     async def ack(
         self, *, transaction: Transaction | str | None = None, receipt: bool = False
@@ -55,7 +69,7 @@ class Message(ReceivedMessage):
                 nothing to the new session (conformance 98) and the broker redelivers it.
             stomp_core.LocalProtocolError: the subscription is ``auto`` (conformance 80).
         """
-        await self._client._acknowledge(self, nack=False, transaction=transaction, receipt=receipt)
+        await self.subscription._hooks.acknowledge(self, False, transaction, receipt)
 
     async def nack(
         self, *, transaction: Transaction | str | None = None, receipt: bool = False
@@ -66,7 +80,7 @@ class Message(ReceivedMessage):
             ConnectionLost: as for :meth:`ack`.
             stomp_core.LocalProtocolError: STOMP 1.0 (no NACK) or an ``auto`` subscription.
         """
-        await self._client._acknowledge(self, nack=True, transaction=transaction, receipt=receipt)
+        await self.subscription._hooks.acknowledge(self, True, transaction, receipt)
 
     @property
     def generation(self) -> int:
@@ -98,7 +112,7 @@ class Subscription:
 
     def __init__(
         self,
-        client: Client,
+        hooks: SubscriptionHooks,
         *,
         destination: str,
         id: str,
@@ -107,7 +121,7 @@ class Subscription:
         receipt: bool,
         capacity: int,
     ) -> None:
-        self._client = client
+        self._hooks = hooks
         self.id = id
         self.destination = destination
         self.ack = ack
@@ -125,7 +139,7 @@ class Subscription:
     async def __aenter__(self) -> Subscription:
         if self._active or self._closed:
             raise RuntimeError("a Subscription can be entered only once")
-        await self._client._subscribe(self)
+        await self._hooks.subscribe(self)
         self._active = True
         return self
 
@@ -154,7 +168,7 @@ class Subscription:
         self._end(None)
         if self._active:
             self._active = False
-            await self._client._unsubscribe(self, receipt=receipt)
+            await self._hooks.unsubscribe(self, receipt)
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -222,7 +236,7 @@ class Subscription:
         was_full = self.full
         message = self._buffer.popleft()
         if was_full and not self.full:
-            self._client._buffer_has_room()
+            self._hooks.room(self)
         return message
 
     def _deliver(self, message: Message) -> None:

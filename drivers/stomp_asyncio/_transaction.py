@@ -9,21 +9,46 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from stomp_core import Abort, Begin, Commit, LocalProtocolError
-from stomp_core.client import ConnectionLost, ExitAction, StompError, TransactionState
+from stomp_core import Abort, Begin, Commit, FrameEvent, LocalProtocolError
+from stomp_core.client import (
+    ClientSession,
+    ConnectionLost,
+    ExitAction,
+    StompError,
+    TransactionState,
+)
 
-if TYPE_CHECKING:
-    from ._client import Client
-    from ._link import Link
-    from ._subscription import Message
-
-__all__ = ["Transaction"]
+__all__ = ["SendFrame", "Transaction"]
 
 log = logging.getLogger("stomp_asyncio")
+
+#: ``await send(build, receipt, generation)``: the client's send path.  ``build`` makes the
+#: frame from a receipt id; ``generation`` pins the connection the frame must go out on
+#: (``None``: the live one).  Returns the generation it went out on.
+SendFrame = Callable[[Callable[[str | None], FrameEvent], bool, "int | None"], Awaitable[int]]
+
+
+class _Message(Protocol):
+    async def ack(self, *, transaction: Transaction | str | None, receipt: bool) -> None: ...
+
+    async def nack(self, *, transaction: Transaction | str | None, receipt: bool) -> None: ...
+
+
+class _Sender(Protocol):
+    async def send(
+        self,
+        destination: str,
+        body: bytes | str = ...,
+        *,
+        content_type: str | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        transaction: Transaction | str | None = ...,
+        receipt: bool = ...,
+    ) -> None: ...
 
 
 class Transaction:
@@ -56,11 +81,22 @@ class Transaction:
         id: the transaction id.
     """
 
-    def __init__(self, client: Client, id: str) -> None:
-        self._client = client
+    def __init__(
+        self,
+        id: str,
+        *,
+        session: ClientSession[Any, Any],
+        send: SendFrame,
+        sender: _Sender,
+        receipt_timeout: float,
+    ) -> None:
         self.id = id
+        self._session = session
+        self._send = send
+        self._sender = sender
+        self._receipt_timeout = receipt_timeout
         self._state = TransactionState(id)
-        self._link: Link | None = None  # the connection BEGIN went out on
+        self._generation: int | None = None  # the connection BEGIN went out on
 
     # -- called by the client --------------------------------------------------------
 
@@ -69,16 +105,9 @@ class Transaction:
         self._note_loss()
         self._state.check_use()
 
-    def _lost(self, error: BaseException | None) -> None:
-        """The connection dropped: the broker aborted the transaction (conformance 100)."""
-        self._state.lost(error)
-
     def _note_loss(self) -> None:
-        # The supervisor fails the transactions of a dropped link a little later than
-        # the link closes; report it now so that the outcome does not depend on timing.
-        link = self._link
-        if link is not None and (link is not self._client._link or link.closed.done()):
-            self._state.lost(link.closed.result() if link.closed.done() else None)
+        if self._generation is not None:
+            self._session.note_loss(self._state, generation=self._generation)
 
     # -- the user's calls -------------------------------------------------------------
 
@@ -91,17 +120,14 @@ class Transaction:
                 dropped before BEGIN was written; the transaction was not begun.
         """
         self._state.begin()
-        client = self._client
         try:
-            link = await client._ready_link()
-            await client._send(lambda rid: Begin(transaction=self.id), receipt=False, link=link)
+            generation = await self._send(lambda rid: Begin(transaction=self.id), False, None)
         except BaseException:
             self._state.begin_failed()
             raise
-        self._link = link
-        client._transactions[self.id] = self
-        self._state.begun()
-        self._note_loss()  # dropped right after the write: the broker aborted it already
+        self._generation = generation
+        # Also notes a loss right after the write: the broker aborted it already.
+        self._session.transaction_begun(self._state, generation=generation)
 
     async def commit(self) -> None:
         """Send COMMIT and wait for the broker's RECEIPT (``receipt_timeout``).
@@ -113,9 +139,9 @@ class Transaction:
         """
         self._note_loss()
         self._state.commit()
-        self._client._transactions.pop(self.id, None)
-        await self._client._send(
-            lambda rid: Commit(transaction=self.id, receipt=rid), receipt=True, link=self._link
+        self._session.transaction_ended(self._state)
+        await self._send(
+            lambda rid: Commit(transaction=self.id, receipt=rid), True, self._generation
         )
 
     async def abort(self, *, receipt: bool = False) -> None:
@@ -133,12 +159,10 @@ class Transaction:
         self._note_loss()
         if not self._state.abort():
             return
-        self._client._transactions.pop(self.id, None)
+        self._session.transaction_ended(self._state)
         try:
-            await self._client._send(
-                lambda rid: Abort(transaction=self.id, receipt=rid),
-                receipt=receipt,
-                link=self._link,
+            await self._send(
+                lambda rid: Abort(transaction=self.id, receipt=rid), receipt, self._generation
             )
         except ConnectionLost:
             # Dropped before ABORT was written or confirmed: the broker aborted it anyway.
@@ -159,7 +183,7 @@ class Transaction:
             RuntimeError: it is not open (never begun, already committed or aborted).
             ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
         """
-        await self._client.send(
+        await self._sender.send(
             destination,
             body,
             content_type=content_type,
@@ -168,11 +192,11 @@ class Transaction:
             receipt=receipt,
         )
 
-    async def ack(self, message: Message, *, receipt: bool = False) -> None:
+    async def ack(self, message: _Message, *, receipt: bool = False) -> None:
         """ACK within the transaction (takes effect at COMMIT, conformance 99)."""
         await message.ack(transaction=self, receipt=receipt)
 
-    async def nack(self, message: Message, *, receipt: bool = False) -> None:
+    async def nack(self, message: _Message, *, receipt: bool = False) -> None:
         """NACK within the transaction (1.1+)."""
         await message.nack(transaction=self, receipt=receipt)
 
@@ -195,7 +219,7 @@ class Transaction:
             await self.commit()
         elif action is ExitAction.ABORT:
             try:
-                await asyncio.wait_for(self.abort(), self._client._options.receipt_timeout)
+                await asyncio.wait_for(self.abort(), self._receipt_timeout)
             except (StompError, LocalProtocolError, asyncio.TimeoutError) as abort_error:
                 # The block's exception is the one to report; a transaction left open by
                 # a failed ABORT ends with its connection (spec 1.2 "BEGIN").

@@ -15,7 +15,8 @@ What is here:
   ``open_connection`` arguments);
 * :class:`ClientSession`, its :class:`DialPlan` (:class:`Dial` and :class:`Wait` steps)
   and the outcomes of :meth:`ClientSession.handle` (:class:`Deliver`,
-  :class:`ReceiptDone`, :class:`Unhandled`, :class:`Ended`; :func:`report_unhandled`);
+  :class:`ReceiptDone`, :class:`Unhandled`, :class:`Ignored`, :class:`Ended`;
+  :func:`report_unhandled`);
 * the exceptions users of both async drivers catch: :class:`StompError` and its
   subclasses :class:`ConnectFailed`, :class:`BrokerError`, :class:`ConnectionLost`,
   :class:`ReceiptTimeout`, :class:`ProtocolViolation` (each driver re-exports them);
@@ -42,7 +43,9 @@ from ._errors import (
     ReceiptTimeout,
     StompError,
     close_reason,
+    connect_failed,
     connection_lost,
+    parse_failure,
 )
 from ._frames import DEFAULT_VHOST, IdCounter, ack_for, build_ack, build_connect, message_headers
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
@@ -55,6 +58,7 @@ from ._session import (
     Dial,
     DialPlan,
     Ended,
+    Ignored,
     Outcome,
     ReceiptDone,
     Unhandled,
@@ -82,6 +86,7 @@ __all__ = [
     "Endpoint",
     "ExitAction",
     "IdCounter",
+    "Ignored",
     "Leftovers",
     "Outcome",
     "Phase",
@@ -103,10 +108,12 @@ __all__ = [
     "check_client_arguments",
     "check_subscribe_arguments",
     "close_reason",
+    "connect_failed",
     "connection_lost",
     "decode_text",
     "encode_body",
     "message_headers",
+    "parse_failure",
     "parse_hosts",
     "report_unhandled",
     "route_message",

@@ -74,6 +74,7 @@ __all__ = [
     "Dial",
     "DialPlan",
     "Ended",
+    "Ignored",
     "Outcome",
     "ReceiptDone",
     "Unhandled",
@@ -119,6 +120,13 @@ class Unhandled:
 
 
 @dataclass(frozen=True, slots=True)
+class Ignored:
+    """A frame that is expected and harmless, dropped: worth a debug log line only."""
+
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ended:
     """The connection is over.
 
@@ -132,7 +140,7 @@ class Ended:
     abort: bool = False
 
 
-Outcome = Deliver[S] | ReceiptDone[W] | Unhandled | Ended
+Outcome = Deliver[S] | ReceiptDone[W] | Unhandled | Ignored | Ended
 """What :meth:`ClientSession.handle` asks the driver to do."""
 
 
@@ -195,7 +203,7 @@ class DialPlan:
         self._schedule = schedule
         self._retry = retry
         self._index = 0
-        self._last: ConnectFailed | None = None
+        self._last: StompError | None = None
 
     @property
     def attempts(self) -> int:
@@ -225,13 +233,13 @@ class DialPlan:
             raise failed
         return Wait(delay)
 
-    def failed(self, error: ConnectFailed) -> int:
+    def failed(self, error: StompError) -> int:
         """The last :class:`Dial` failed with ``error``; returns the attempts so far.
 
         Raises:
             ConnectFailed: ``error`` itself when the broker refused (never retried).
         """
-        if error.refused:
+        if isinstance(error, ConnectFailed) and error.refused:
             raise error
         self._last = error
         self._schedule.record_failure()
@@ -323,10 +331,15 @@ class ClientSession(Generic[S, W]):
         )
         return DialPlan(self.options.hosts, schedule, retry=retry)
 
-    @property
-    def reconnects(self) -> bool:
-        """Whether a lost connection is dialled again (a reconnect policy is set)."""
-        return self.options.reconnect is not None
+    def reconnects_after(self, reason: StompError) -> bool:
+        """Whether a connection lost for ``reason`` is dialled again.
+
+        Only with a reconnect policy, and never after an ERROR frame: that is the
+        broker's deliberate verdict (spec 1.2 "ERROR"), and retrying would loop.  A
+        protocol violation (a malformed frame) counts as a lost connection: a fresh
+        session may well work.
+        """
+        return self.options.reconnect is not None and not isinstance(reason, BrokerError)
 
     def connection_started(self, endpoint: Endpoint) -> int:
         """A new transport connection to ``endpoint``; CONNECT goes out next.
@@ -377,13 +390,18 @@ class ClientSession(Generic[S, W]):
         self.registry.drop_transactions()
         return [ReceiptDone(waiter, lost) for waiter in waiters.values()]
 
-    def finish(self) -> list[S]:
-        """The client is closing for good: forget every subscription; returns them (the
-        driver ends their iterations)."""
+    def begin_closing(self) -> None:
+        """The user is leaving: late MESSAGEs are dropped from now on, so no buffer may
+        hold back the DISCONNECT's RECEIPT (the broker redelivers what was not acked)."""
         self.closing = True
+        self._full.clear()
+
+    def finish(self) -> list[S]:
+        """The client is closed for good: forget every subscription; returns them (the
+        driver ends their iterations)."""
+        self.begin_closing()
         subscriptions = list(self._subscriptions.values())
         self._subscriptions.clear()
-        self._full.clear()
         return subscriptions
 
     # -- incoming -----------------------------------------------------------------------
@@ -392,7 +410,7 @@ class ClientSession(Generic[S, W]):
         """What to do about ``event``, received on connection ``generation``."""
         if generation != self.generation:
             # A late event of a connection already replaced: its ids mean nothing now.
-            return []
+            return [Ignored(f"{type(event).__name__} from a replaced connection dropped")]
         if isinstance(event, HeartbeatReceived):
             self.heartbeats_received += 1
             return []
@@ -417,14 +435,16 @@ class ClientSession(Generic[S, W]):
     def _route(self, event: Message, generation: int) -> list[Outcome[S, W]]:
         if self.closing:
             # Nobody reads any more; the broker redelivers what was not acknowledged.
-            return []
+            return [Ignored(f"MESSAGE {event.message_id} dropped: the client is closing")]
         # By id, or by destination from a 1.0 broker that left the id out (conformance 87).
         subscription = route_message(event, self._subscriptions)
         if subscription is None:
             what = self._leftovers.message(event)
-            # None: sent before the broker saw our UNSUBSCRIBE: expected, and the broker
-            # redelivers it if it needed an ack.
-            return [] if what is None else [Unhandled(event, what)]
+            if what is None:
+                # Sent before the broker saw our UNSUBSCRIBE: expected, and the broker
+                # redelivers it if it needed an ack.
+                return [Ignored(f"MESSAGE {event.message_id} dropped: unsubscribed")]
+            return [Unhandled(event, what)]
         return [Deliver(subscription, event, generation)]
 
     def _receipt(self, event: Receipt) -> list[Outcome[S, W]]:
@@ -432,8 +452,10 @@ class ClientSession(Generic[S, W]):
         if waiter is not None:
             return [ReceiptDone(waiter, None)]
         what = self._leftovers.receipt(event)
-        # None: the DISCONNECT's (the core acts on it), or a wait given up.
-        return [] if what is None else [Unhandled(event, what)]
+        if what is None:
+            # The DISCONNECT's (the core acts on it), or a wait given up.
+            return [Ignored(f"RECEIPT {event.receipt_id!r} arrived after its wait ended")]
+        return [Unhandled(event, what)]
 
     def _error(self, event: Error) -> list[Outcome[S, W]]:
         if not self._live:
@@ -559,11 +581,11 @@ class ClientSession(Generic[S, W]):
             event, version, subscription, nack=nack, transaction=transaction, receipt=receipt
         )
 
-    def transaction_begun(self, transaction: TransactionState) -> None:
-        """BEGIN of ``transaction`` was written on the current connection."""
+    def transaction_begun(self, transaction: TransactionState, *, generation: int) -> None:
+        """BEGIN of ``transaction`` was written on connection ``generation``."""
         transaction.begun()
-        self._transactions[transaction.id] = (self.generation, transaction)
-        self.note_loss(transaction, generation=self.generation)
+        self._transactions[transaction.id] = (generation, transaction)
+        self.note_loss(transaction, generation=generation)
 
     def transaction_ended(self, transaction: TransactionState) -> None:
         """COMMIT or ABORT of ``transaction`` is being sent: nothing to fail on a loss."""

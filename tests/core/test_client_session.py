@@ -35,6 +35,7 @@ from stomp_core.client import (
     Dial,
     Ended,
     Endpoint,
+    Ignored,
     Phase,
     ReceiptDone,
     ReconnectPolicy,
@@ -170,19 +171,21 @@ def test_retry_first_connect_and_success() -> None:
     assert plan.next_step() == Dial(A, 1)
     assert plan.next_step() == Dial(B, 1)
     assert plan.next_step() == Wait(2.0)
-    assert session(reconnect=None).reconnects is False
-    assert s.reconnects is True
+    assert session(reconnect=None).reconnects_after(ConnectionLost("x")) is False
+    assert s.reconnects_after(ConnectionLost("x")) is True
+    assert s.reconnects_after(BrokerError("refused")) is False
     assert session(reconnect=None).dial_plan(first=False).next_step() == Dial(A, 0)
 
 
 def test_a_refusal_ends_the_plan_at_once() -> None:
     plan = session(reconnect=ReconnectPolicy()).dial_plan(first=False)
     plan.next_step()
+    assert plan.failed(ConnectionLost("dropped while starting")) == 1
     refused = ConnectFailed("no", refused=True)
     with pytest.raises(ConnectFailed) as info:
         plan.failed(refused)
     assert info.value is refused
-    assert plan.attempts == 0
+    assert plan.attempts == 1
 
 
 # ------------------------------------------------------------------------------ session
@@ -213,7 +216,9 @@ def test_connection_generations_and_heartbeats() -> None:
     assert second == 2
     assert not s.live
     # Late events of the first connection are ignored.
-    assert s.handle(HeartbeatReceived(), first) == []
+    assert s.handle(HeartbeatReceived(), first) == [
+        Ignored("HeartbeatReceived from a replaced connection dropped")
+    ]
     assert s.heartbeats_received == 1
     assert s.handle(Begin(transaction="t"), second) == []  # no frame a client receives
 
@@ -243,14 +248,15 @@ def test_unsubscribed_messages_are_expected_and_closing_drops_all() -> None:
     s.add_subscription("s1", Sub("/q/a"))
     s.record(Subscribe(destination="/q/a", id="s1"))
     assert s.remove_subscription("s1", sent=True) is True
-    assert s.handle(message("s1"), generation) == []  # in flight: expected
+    assert s.handle(message("s1"), generation) == [Ignored("MESSAGE m1 dropped: unsubscribed")]
     assert dict(s.registry.subscriptions) == {}
     assert s.remove_subscription("s9", sent=False) is False
     s.add_subscription("s2", Sub("/q/b"))
     assert s.finish() == [Sub("/q/b")]
     assert s.closing
     assert dict(s.subscriptions) == {}
-    assert s.handle(message("s2"), generation) == []
+    [closing] = s.handle(message("s2"), generation)
+    assert isinstance(closing, Ignored)
 
 
 def test_receipts() -> None:
@@ -265,9 +271,10 @@ def test_receipts() -> None:
     s.await_receipt("r2", "waiter-2")
     s.give_up_receipt("r2")
     s.give_up_receipt("r2")  # twice: harmless
-    assert s.handle(Receipt(receipt_id="r2"), generation) == []  # late, expected
+    [late] = s.handle(Receipt(receipt_id="r2"), generation)  # late, expected
+    assert late == Ignored("RECEIPT 'r2' arrived after its wait ended")
     s.expect_receipt("bye")
-    assert s.handle(Receipt(receipt_id="bye"), generation) == []
+    assert isinstance(s.handle(Receipt(receipt_id="bye"), generation)[0], Ignored)
 
 
 def test_error_before_connected_is_a_refusal() -> None:
@@ -314,7 +321,9 @@ def test_connection_closed() -> None:
     [lost] = s.handle(ConnectionClosed(clean=True), generation)
     assert isinstance(lost, Ended)
     assert isinstance(lost.reason, ConnectionLost)
-    s.closing = True
+    s.buffer_full("s1")
+    s.begin_closing()
+    assert not s.stalled
     assert s.handle(ConnectionClosed(clean=True), generation) == [Ended(None)]
     [unclean] = s.handle(ConnectionClosed(clean=False), generation)
     assert isinstance(unclean, Ended)
@@ -328,7 +337,7 @@ def test_connection_lost_fails_receipts_and_transactions() -> None:
     tx = TransactionState("tx-1")
     tx.begin()
     s.record(Begin(transaction="tx-1"))
-    s.transaction_begun(tx)
+    s.transaction_begun(tx, generation=s.generation)
     assert tx.phase is Phase.OPEN
     reason = BrokerError("gone")
     [done] = s.connection_lost(reason)
@@ -351,7 +360,7 @@ def test_transactions_note_a_loss_they_can_see() -> None:
     generation = started(s)
     tx = TransactionState("tx-1")
     tx.begin()
-    s.transaction_begun(tx)
+    s.transaction_begun(tx, generation=generation)
     s.note_loss(tx, generation=generation)
     assert tx.phase is Phase.OPEN
     s.transaction_ended(tx)
@@ -364,7 +373,7 @@ def test_transactions_note_a_loss_they_can_see() -> None:
     # Begun while the connection is down: lost at once.
     late = TransactionState("tx-3")
     late.begin()
-    s.transaction_begun(late)
+    s.transaction_begun(late, generation=s.generation)
     assert late.phase is Phase.LOST
 
 

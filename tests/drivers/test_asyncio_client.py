@@ -109,7 +109,7 @@ def test_receipt_confirms_send() -> None:
             await client.send("/queue/a", "x", receipt=True)
             [send] = server.of(Send)
             assert send.receipt is not None
-            assert client._receipts == {}
+            assert client._session.receipts == {}
 
     run(main)
 
