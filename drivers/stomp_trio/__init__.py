@@ -50,10 +50,10 @@ from stomp_core.client import ReconnectPolicy as ReconnectPolicy
 from stomp_core.client import StateChange as StateChange
 from stomp_core.client import StompError as StompError
 
-from ._connection import Client as Client
-from ._open import open_connection as open_connection
+from ._client import Client as Client
+from ._observe import StateChanges as StateChanges
+from ._options import open_connection as open_connection
 from ._subscription import Message as Message
-from ._subscription import StateChanges as StateChanges
 from ._subscription import Subscription as Subscription
 from ._transaction import Transaction as Transaction
 from ._transport import StreamFactory as StreamFactory

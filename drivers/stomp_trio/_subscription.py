@@ -7,37 +7,42 @@ These objects keep no protocol logic of their own; every frame goes through the
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING
 
 import trio
 
 import stomp_core
-from stomp_core.client import ClientState, ConnectionLost, ReceivedMessage, StateChange
+from stomp_core.client import ConnectionLost, ReceivedMessage
 
-if TYPE_CHECKING:
-    from ._connection import Client
-    from ._link import Link
-    from ._transaction import Transaction
+from ._observe import Signal
+from ._transaction import Transaction
 
-__all__ = ["Message", "StateChanges", "Subscription"]
+__all__ = ["Message", "Subscription", "SubscriptionHooks"]
 
 
-class _Signal:
-    """A level-reset wake-up: ``wait()`` blocks until the next ``fire()``."""
+@dataclass(frozen=True, slots=True)
+class SubscriptionHooks:
+    """What subscriptions and messages ask of their client, passed down as callables.
 
-    __slots__ = ("_event",)
+    Attributes:
+        subscribe: sends SUBSCRIBE (with a receipt wait if asked) for a subscription
+            being entered.
+        unsubscribe: sends UNSUBSCRIBE (with a receipt wait if asked).
+        unsubscribe_soon: forgets a subscription and queues its UNSUBSCRIBE, without
+            waiting (leaving ``async with`` must not block under cancellation).
+        acknowledge: sends ACK or NACK for a message.
+        room: a full buffer has room again (reading may resume).
+        generation: the number of the live connection (acks need their own).
+    """
 
-    def __init__(self) -> None:
-        self._event = trio.Event()
-
-    def fire(self) -> None:
-        self._event.set()
-        self._event = trio.Event()
-
-    async def wait(self) -> None:
-        await self._event.wait()
+    subscribe: Callable[[Subscription, bool], Awaitable[None]]
+    unsubscribe: Callable[[Subscription, bool], Awaitable[None]]
+    unsubscribe_soon: Callable[[Subscription], None]
+    acknowledge: Callable[[Message, bool, Transaction | str | None, bool], Awaitable[None]]
+    room: Callable[[Subscription], None]
+    generation: Callable[[], int]
 
 
 class Message(ReceivedMessage):
@@ -47,18 +52,13 @@ class Message(ReceivedMessage):
         event: the core's :class:`stomp_core.Message` event (every header, in wire order).
     """
 
-    __slots__ = ("_client", "_link", "_subscription")
+    __slots__ = ("_generation", "_subscription")
 
     def __init__(
-        self,
-        client: Client,
-        link: Link,
-        subscription: Subscription,
-        event: stomp_core.Message,
+        self, subscription: Subscription, event: stomp_core.Message, generation: int
     ) -> None:
         super().__init__(event)
-        self._client = client
-        self._link = link
+        self._generation = generation
         self._subscription = subscription
 
     @property
@@ -69,7 +69,12 @@ class Message(ReceivedMessage):
     @property
     def from_current_connection(self) -> bool:
         """Whether it arrived on the connection that is live now (only those can be acked)."""
-        return self._client._link is self._link and not self._link.ended
+        return self._subscription._hooks.generation() == self._generation
+
+    @property
+    def generation(self) -> int:
+        """The number of the connection it arrived on (1 for the first, +1 per reconnect)."""
+        return self._generation
 
     async def ack(
         self, *, transaction: Transaction | str | None = None, receipt: bool = False
@@ -90,7 +95,7 @@ class Message(ReceivedMessage):
                 already put it back for redelivery (its ack id is void, conformance 98).
             stomp_core.LocalProtocolError: the subscription is ``auto``.
         """
-        await self._client._acknowledge(self, nack=False, transaction=transaction, receipt=receipt)
+        await self._subscription._hooks.acknowledge(self, False, transaction, receipt)
 
     async def nack(
         self, *, transaction: Transaction | str | None = None, receipt: bool = False
@@ -99,7 +104,7 @@ class Message(ReceivedMessage):
 
         Same arguments and errors as :meth:`ack`.
         """
-        await self._client._acknowledge(self, nack=True, transaction=transaction, receipt=receipt)
+        await self._subscription._hooks.acknowledge(self, True, transaction, receipt)
 
     def __repr__(self) -> str:
         return (
@@ -131,7 +136,7 @@ class Subscription:
 
     def __init__(
         self,
-        client: Client,
+        hooks: SubscriptionHooks,
         destination: str,
         *,
         id: str,
@@ -140,7 +145,7 @@ class Subscription:
         receipt: bool,
         capacity: int,
     ) -> None:
-        self._client = client
+        self._hooks = hooks
         self.id = id
         self.destination = destination
         self.ack = ack
@@ -148,7 +153,7 @@ class Subscription:
         self._receipt = receipt
         self._capacity = capacity
         self._buffer: deque[Message] = deque()
-        self._signal = _Signal()
+        self._signal = Signal()
         self._entered = False
         self._closed = False
         self._error: BaseException | None = None
@@ -182,7 +187,7 @@ class Subscription:
         if self._entered:
             raise RuntimeError("a Subscription can be entered only once")
         self._entered = True
-        await self._client._subscribe(self, receipt=self._receipt)
+        await self._hooks.subscribe(self, self._receipt)
         return self
 
     async def __aexit__(
@@ -193,7 +198,7 @@ class Subscription:
     ) -> None:
         # UNSUBSCRIBE is queued without waiting (it is written by the connection's own
         # task), so leaving the block never blocks and is safe under cancellation.
-        self._client._unsubscribe(self)
+        self._hooks.unsubscribe_soon(self)
         await trio.lowlevel.cancel_shielded_checkpoint()
 
     async def close(self) -> None:
@@ -211,7 +216,7 @@ class Subscription:
         Raises:
             BrokerError, ReceiptTimeout, ConnectionLost: as for a receipted send.
         """
-        await self._client._unsubscribe_now(self, receipt=receipt)
+        await self._hooks.unsubscribe(self, receipt)
 
     def __aiter__(self) -> Subscription:
         return self
@@ -223,7 +228,7 @@ class Subscription:
                 message = self._buffer.popleft()
                 # Room again: let the client deliver a message held back for us and
                 # resume reading (back-pressure released).
-                self._client._room_available(self)
+                self._hooks.room(self)
                 return message
             if self._error is not None:
                 raise self._error
@@ -268,59 +273,3 @@ class Subscription:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "live"
         return f"<Subscription {self.id!r} to {self.destination!r} ack={self.ack} {state}>"
-
-
-class StateChanges:
-    """An async iterator over a client's :class:`~stomp_trio.StateChange` reports.
-
-    Made by :meth:`Client.state_changes`; it records every change from the moment it is
-    made (not from the first ``anext``), keeps at most ``maxlen`` unread ones (dropping the
-    oldest), and ends after the change to ``CLOSED``.  Call :meth:`close` (or leave it as
-    an ``async with`` block) to stop observing early.
-    """
-
-    def __init__(self, client: Client, maxlen: int) -> None:
-        self._client = client
-        self._queue: deque[StateChange] = deque(maxlen=maxlen)
-        self._signal = _Signal()
-        self._finished = False
-
-    def _push(self, change: StateChange) -> None:
-        if self._finished:
-            return
-        self._queue.append(change)
-        self._signal.fire()
-
-    def close(self) -> None:
-        """Stop observing; iteration ends once the queued changes are read."""
-        self._finished = True
-        self._client._observers.discard(self)
-        self._signal.fire()
-
-    async def __aenter__(self) -> StateChanges:
-        await trio.lowlevel.checkpoint()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-        await trio.lowlevel.cancel_shielded_checkpoint()
-
-    def __aiter__(self) -> StateChanges:
-        return self
-
-    async def __anext__(self) -> StateChange:
-        await trio.lowlevel.checkpoint()
-        while True:
-            if self._queue:
-                change = self._queue.popleft()
-                if change.state is ClientState.CLOSED:
-                    self.close()
-                return change
-            if self._finished:
-                raise StopAsyncIteration
-            await self._signal.wait()

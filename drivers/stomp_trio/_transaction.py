@@ -1,30 +1,51 @@
-"""Transactions (spec 1.2 "BEGIN"/"COMMIT"/"ABORT"): BEGIN on entering ``async with``,
-COMMIT confirmed by a RECEIPT on a normal exit, ABORT on an exception.
+"""Transactions (spec 1.2 "BEGIN", "COMMIT", "ABORT").
 
 Which call is legal when, and what is raised otherwise, is decided by
-:class:`stomp_core.client.TransactionState`, shared with ``stomp_asyncio``; this
-module only sends the frames.  A transaction lives on the link it began on
-(``Link.transactions``); frames go through the client's send path
-(``Client._send_event``), which serialises access to the core.
+:class:`stomp_core.client.TransactionState`, shared with ``stomp_asyncio``; which
+connection it lives on and when it is lost, by the client's
+:class:`~stomp_core.client.ClientSession`.  This module only sends the frames.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import trio
 
-import stomp_core
-from stomp_core.client import ConnectionLost, ExitAction, TransactionState
+from stomp_core import Abort, Begin, Commit, FrameEvent
+from stomp_core.client import ClientSession, ConnectionLost, ExitAction, TransactionState
 
-if TYPE_CHECKING:
-    from ._connection import Client
-    from ._link import Link
-    from ._subscription import Message
+__all__ = ["QueueFrame", "SendFrame", "Transaction"]
 
-__all__ = ["Transaction"]
+#: ``await send(build, receipt, generation)``: the client's send path.  ``build`` makes the
+#: frame from a receipt id; ``generation`` pins the connection the frame must go out on
+#: (``None``: the live one).  Returns the generation it went out on.
+SendFrame = Callable[[Callable[[str | None], FrameEvent], bool, "int | None"], Awaitable[int]]
+
+#: ``queue(event, generation)``: hand ``event`` to connection ``generation`` to be written
+#: by a background task; ``False`` if that connection is gone or the core refuses it.
+QueueFrame = Callable[[FrameEvent, int], bool]
+
+
+class _Message(Protocol):
+    async def ack(self, *, transaction: Transaction | str | None, receipt: bool) -> None: ...
+
+    async def nack(self, *, transaction: Transaction | str | None, receipt: bool) -> None: ...
+
+
+class _Sender(Protocol):
+    async def send(
+        self,
+        destination: str,
+        body: bytes | str = ...,
+        *,
+        content_type: str | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        transaction: Transaction | str | None = ...,
+        receipt: bool = ...,
+    ) -> None: ...
 
 
 class Transaction:
@@ -59,11 +80,22 @@ class Transaction:
         id: the transaction id.
     """
 
-    def __init__(self, client: Client, id: str) -> None:
-        self._client = client
+    def __init__(
+        self,
+        id: str,
+        *,
+        session: ClientSession[Any, Any],
+        send: SendFrame,
+        queue: QueueFrame,
+        sender: _Sender,
+    ) -> None:
         self.id = id
+        self._session = session
+        self._send = send
+        self._queue = queue
+        self._sender = sender
         self._state = TransactionState(id)
-        self._link: Link | None = None  # the link BEGIN went out on
+        self._generation: int | None = None  # the connection BEGIN went out on
 
     async def __aenter__(self) -> Transaction:
         await self.begin()
@@ -78,17 +110,14 @@ class Transaction:
                 dropped before BEGIN was written; the transaction was not begun.
         """
         self._state.begin()
-        client = self._client
         try:
-            link = await client._current_link()
-            await client._send_event(stomp_core.Begin(transaction=self.id), link=link)
+            generation = await self._send(lambda rid: Begin(transaction=self.id), False, None)
         except BaseException:
             self._state.begin_failed()
             raise
-        self._link = link
-        link.transactions[self.id] = self
-        self._state.begun()
-        self._note_loss()  # dropped right after the write: the broker aborted it already
+        self._generation = generation
+        # Also notes a loss right after the write: the broker aborted it already.
+        self._session.transaction_begun(self._state, generation=generation)
 
     async def __aexit__(
         self,
@@ -116,12 +145,10 @@ class Transaction:
         """
         self._note_loss()
         self._state.commit()
-        link = self._link
-        assert link is not None  # set when BEGIN went out
-        link.transactions.pop(self.id, None)
-        client = self._client
-        event = stomp_core.Commit(transaction=self.id, receipt=client._receipt(True))
-        await client._send_event(event, link=link, wait_receipt=True)
+        self._session.transaction_ended(self._state)
+        await self._send(
+            lambda rid: Commit(transaction=self.id, receipt=rid), True, self._generation
+        )
 
     async def abort(self, *, receipt: bool = False) -> None:
         """ABORT now (leaving the block then does nothing).
@@ -137,20 +164,19 @@ class Transaction:
             RuntimeError: it is not open (never begun, already committed or aborted).
             BrokerError, ReceiptTimeout: as for a receipted send.
         """
-        link = self._record_abort()
-        if link is None:
+        if not self._record_abort():
             await trio.lowlevel.checkpoint()
             return
-        client = self._client
-        event = stomp_core.Abort(transaction=self.id, receipt=client._receipt(receipt))
         try:
-            await client._send_event(event, link=link, wait_receipt=receipt)
+            await self._send(
+                lambda rid: Abort(transaction=self.id, receipt=rid), receipt, self._generation
+            )
         except ConnectionLost:
             pass  # dropped before ABORT was written or confirmed: the broker aborts it
         except trio.Cancelled:
-            if link.usable and self.id in link.core.transactions:
-                # Cancelled before it was written: abort in the background instead.
-                self._abort_soon(link)
+            # Cancelled before it was written (the core still has it open): abort in
+            # the background instead.
+            self._abort_soon(recorded=True)
             raise
 
     async def send(
@@ -168,7 +194,7 @@ class Transaction:
             RuntimeError: it is not open (never begun, already committed or aborted).
             ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
         """
-        await self._client._send_message(
+        await self._sender.send(
             destination,
             body,
             content_type=content_type,
@@ -177,11 +203,11 @@ class Transaction:
             receipt=receipt,
         )
 
-    async def ack(self, message: Message, *, receipt: bool = False) -> None:
+    async def ack(self, message: _Message, *, receipt: bool = False) -> None:
         """ACK ``message`` within this transaction (takes effect at COMMIT)."""
         await message.ack(transaction=self, receipt=receipt)
 
-    async def nack(self, message: Message, *, receipt: bool = False) -> None:
+    async def nack(self, message: _Message, *, receipt: bool = False) -> None:
         """NACK ``message`` within this transaction (1.1+)."""
         await message.nack(transaction=self, receipt=receipt)
 
@@ -190,48 +216,24 @@ class Transaction:
 
     # -- called by the client and by ourselves -----------------------------------------
 
-    def _lost(self, cause: BaseException | None) -> None:
-        """Its link ended: the broker aborted the transaction (conformance 100)."""
-        self._state.lost(cause)
-
-    def _note_loss(self) -> None:
-        # The client fails the transactions of an ended link when its task gets to it;
-        # report the loss now so that the outcome of a call does not depend on timing.
-        link = self._link
-        if link is not None and not link.usable:
-            self._state.lost(link.reason)
-
-    def _open_link(self) -> Link:
-        """The link to send a SEND, ACK or NACK of the transaction on.
-
-        Raises:
-            RuntimeError: it is not open (never begun, already committed or aborted).
-            ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
-        """
+    def _check(self) -> None:
+        """Raise unless a SEND, ACK or NACK may go within the transaction now."""
         self._note_loss()
         self._state.check_use()
-        assert self._link is not None  # set when BEGIN went out
-        return self._link
 
-    def _record_abort(self) -> Link | None:
-        """Record the ABORT (raising on misuse); the link on which it must go, if any."""
+    def _note_loss(self) -> None:
+        if self._generation is not None:
+            self._session.note_loss(self._state, generation=self._generation)
+
+    def _record_abort(self) -> bool:
+        """Record the ABORT (raising on misuse); whether a frame must go."""
         self._note_loss()
         if not self._state.abort():
-            return None  # the broker aborted it with the connection
-        link = self._link
-        assert link is not None  # set when BEGIN went out
-        link.transactions.pop(self.id, None)
-        if link.usable and self.id in link.core.transactions:
-            return link
-        return None
+            return False  # the broker aborted it with the connection
+        self._session.transaction_ended(self._state)
+        return True
 
-    def _abort_soon(self, link: Link | None = None) -> None:
+    def _abort_soon(self, *, recorded: bool = False) -> None:
         """Queue ABORT, written by a background task: leaving never blocks."""
-        if link is None:
-            link = self._record_abort()
-            if link is None:
-                return
-        event = stomp_core.Abort(transaction=self.id)
-        link.queue(event)
-        self._client._registry.record(event)
-        self._client._spawn_flush(link)
+        if (recorded or self._record_abort()) and self._generation is not None:
+            self._queue(Abort(transaction=self.id), self._generation)

@@ -13,46 +13,65 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
-__all__ = ["StreamFactory", "make_ssl_context", "open_tcp_stream"]
+from stomp_core.client import ClientOptions, Endpoint
+
+__all__ = ["StreamFactory", "TlsContexts", "open_stream"]
 
 #: ``await factory(host, port)`` returns a connected stream to one broker.
 StreamFactory = Callable[[str, int], Awaitable[trio.abc.Stream]]
 
 
-def make_ssl_context(ssl: _ssl.SSLContext | bool | None) -> _ssl.SSLContext | None:
-    """The TLS context to use, or ``None`` for plain TCP.
+class TlsContexts:
+    """The TLS context of each broker of a client.
 
-    ``True`` means :func:`ssl.create_default_context`: certificate and host name
-    verification on, as every TLS client should default to (stomp.py's quirk list names
-    TLS without verification as a bug).
+    Args:
+        options: the client's settings; ``options.ssl`` must be an ``SSLContext``, a
+            bool or ``None``.
 
     Raises:
-        TypeError: ``ssl`` is neither a context, a bool nor ``None``.
+        TypeError: ``options.ssl`` is of another type.
     """
-    if ssl is None or ssl is False:
-        return None
-    if ssl is True:
-        return _ssl.create_default_context()
-    if isinstance(ssl, _ssl.SSLContext):
-        return ssl
-    raise TypeError(f"ssl must be an ssl.SSLContext, a bool or None, got {ssl!r}")
+
+    def __init__(self, options: ClientOptions) -> None:
+        ssl = options.ssl
+        if ssl is not None and not isinstance(ssl, (bool, _ssl.SSLContext)):
+            raise TypeError(f"ssl must be an ssl.SSLContext, a bool or None, got {ssl!r}")
+        self._options = options
+        self._given = ssl if isinstance(ssl, _ssl.SSLContext) else None
+        self._default: _ssl.SSLContext | None = None
+
+    def context(self, endpoint: Endpoint) -> _ssl.SSLContext | None:
+        """The TLS context for ``endpoint``, or ``None`` for plain TCP."""
+        if not self._options.use_tls(endpoint):
+            return None
+        if self._given is not None:
+            return self._given
+        if self._default is None:
+            # Made on first use, with certificate and host name verification on:
+            # stomp.py's quirk list calls TLS without verification a bug.
+            self._default = _ssl.create_default_context()
+        return self._default
 
 
-async def open_tcp_stream(
-    host: str, port: int, *, ssl_context: _ssl.SSLContext | None
+async def open_stream(
+    endpoint: Endpoint, tls: _ssl.SSLContext | None, factory: StreamFactory | None
 ) -> trio.abc.Stream:
-    """Connect to ``(host, port)``, wrapping the stream in TLS when a context is given.
+    """Connect to ``endpoint`` (through ``factory``, default TCP), with TLS if ``tls``.
 
     The TLS handshake runs here, so a certificate problem surfaces as a failed connection
     attempt (and counts against the reconnect budget) rather than on the first frame.
     """
-    stream: trio.abc.Stream = await trio.open_tcp_stream(host, port)
-    if ssl_context is None:
+    if factory is None:
+        stream: trio.abc.Stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
+    else:
+        stream = await factory(endpoint.host, endpoint.port)
+    if tls is None:
         return stream
-    tls = trio.SSLStream(stream, ssl_context, server_hostname=host)
+    # TLS stacks on whatever stream was made.
+    wrapped = trio.SSLStream(stream, tls, server_hostname=endpoint.host)
     try:
-        await tls.do_handshake()
+        await wrapped.do_handshake()
     except BaseException:
         await trio.aclose_forcefully(stream)
         raise
-    return tls
+    return wrapped

@@ -376,11 +376,6 @@ class ClientSession(Generic[S, W]):
         self._live = False
         if reason is not None:
             self._loss = reason
-        lost = (
-            reason
-            if isinstance(reason, ConnectionLost)
-            else connection_lost("the connection was lost", reason)
-        )
         waiters, self._waiters = self._waiters, {}
         for _, transaction in self._transactions.values():
             # The reason itself: the transaction's error already says the connection
@@ -388,7 +383,12 @@ class ClientSession(Generic[S, W]):
             transaction.lost(reason)
         self._transactions.clear()
         self.registry.drop_transactions()
-        return [ReceiptDone(waiter, lost) for waiter in waiters.values()]
+        return [
+            ReceiptDone(
+                waiter, connection_lost(f"the connection was lost before RECEIPT {rid!r}", reason)
+            )
+            for rid, waiter in waiters.items()
+        ]
 
     def begin_closing(self) -> None:
         """The user is leaving: late MESSAGEs are dropped from now on, so no buffer may
@@ -568,15 +568,17 @@ class ClientSession(Generic[S, W]):
         """The ACK (or NACK) of ``event``, delivered on connection ``generation``.
 
         Raises:
-            ConnectionLost: the message came on an earlier connection: its ack id means
-                nothing to the new session (conformance 98) and the broker redelivers it.
+            ConnectionLost: the message came on an earlier connection, or its connection
+                is down: its ack id means nothing to another session (conformance 98)
+                and the broker redelivers it.
         """
-        if generation != self.generation:
+        if generation != self.generation or not self._live:
             raise ConnectionLost(
-                f"message {event.message_id!r} came on an earlier connection; its ack id is "
-                "void now and the broker will redeliver it"
+                f"message {event.message_id!r} came on an earlier connection, which has "
+                "since been lost; its ack id is void now and the broker redelivers it"
             )
-        version = self.connected.version if self.connected is not None else "1.0"
+        assert self.connected is not None  # live: CONNECTED came
+        version = self.connected.version
         return ack_for(
             event, version, subscription, nack=nack, transaction=transaction, receipt=receipt
         )

@@ -21,6 +21,7 @@ from stomp_core import (
     Message,
     Nack,
     Receipt,
+    RemoteProtocolError,
     Send,
     Subscribe,
 )
@@ -37,11 +38,14 @@ from stomp_core.client import (
     Endpoint,
     Ignored,
     Phase,
+    ProtocolViolation,
     ReceiptDone,
     ReconnectPolicy,
     TransactionState,
     Unhandled,
     Wait,
+    connect_failed,
+    parse_failure,
     parse_hosts,
     report_unhandled,
 )
@@ -348,10 +352,7 @@ def test_connection_lost_fails_receipts_and_transactions() -> None:
     assert s.registry.transactions == ()
     assert not s.live
     assert dict(s.receipts) == {}
-    # A ConnectionLost is passed on as it is; None keeps the previous reason for losses.
-    s.await_receipt("r2", "w2")
-    lost = ConnectionLost("x")
-    assert s.connection_lost(lost) == [ReceiptDone("w2", lost)]
+    # None keeps the previous reason for losses.
     assert s.connection_lost(None)[0:] == []
 
 
@@ -390,8 +391,9 @@ def test_acks_use_the_negotiated_version_and_refuse_stale_messages() -> None:
     with pytest.raises(ConnectionLost, match="earlier connection"):
         s.ack_event(event, generation=generation, subscription="s1")
     fresh = session()
-    fresh_generation = fresh.connection_started(A)  # no CONNECTED yet: 1.0 rules
-    assert fresh.ack_event(message(), generation=fresh_generation, subscription="s1").id == "m1"
+    fresh_generation = fresh.connection_started(A)  # no CONNECTED yet: not live
+    with pytest.raises(ConnectionLost, match="since been lost"):
+        fresh.ack_event(message(), generation=fresh_generation, subscription="s1")
 
 
 def test_back_pressure_accounting() -> None:
@@ -444,3 +446,20 @@ def test_report_unhandled() -> None:
         "warning unhandled RECEIPT 'r'",
         "exception on_unhandled raised for RECEIPT 'r'",
     ]
+
+
+def test_parse_failure_and_connect_failed() -> None:
+    error = RemoteProtocolError("header line without ':'")
+    violation = parse_failure(error, eof=False)
+    assert isinstance(violation, ProtocolViolation)
+    assert violation.__cause__ is error
+    cut = parse_failure(error, eof=True)
+    assert isinstance(cut, ConnectionLost)
+    assert "mid-frame" in str(cut)
+    assert cut.__cause__ is error
+    refused = ConnectFailed("no", refused=True)
+    assert connect_failed(refused) is refused
+    wrapped = connect_failed(cut)
+    assert isinstance(wrapped, ConnectFailed)
+    assert "before CONNECTED" in str(wrapped)
+    assert wrapped.__cause__ is cut

@@ -1,4 +1,5 @@
-"""``open_connection``: the ``async with`` block that owns a client and its nursery."""
+"""``open_connection``: the ``async with`` block that owns a client and its nursery; the
+client's settings are checked once into a :class:`~stomp_core.client.ClientOptions`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from typing import Any
 import trio
 
 import stomp_core
-from stomp_core.client import DEFAULT_HEARTBEAT_TOLERANCE, ReconnectPolicy, parse_hosts
+from stomp_core.client import (
+    DEFAULT_HEARTBEAT_TOLERANCE,
+    ClientOptions,
+    ReconnectPolicy,
+    UnhandledHook,
+    parse_hosts,
+)
 
-from ._connection import Client
-from ._dispatch import UnhandledHook
+from ._client import Client
 from ._transport import StreamFactory
 
 __all__ = ["open_connection"]
@@ -123,23 +129,25 @@ async def open_connection(
         ValueError: a malformed host, or CONNECT headers that clash with the arguments.
     """
     client = Client(
-        parse_hosts(hosts),
-        login=login,
-        passcode=passcode,
-        vhost=vhost,
-        versions=versions,
-        heartbeats=heartbeats,
-        heartbeat_tolerance=heartbeat_tolerance,
-        ssl=ssl,
-        connect_timeout=connect_timeout,
-        disconnect_timeout=disconnect_timeout,
-        receipt_timeout=receipt_timeout,
-        reconnect=reconnect,
-        subscription_buffer=subscription_buffer,
-        headers=headers,
-        stream_factory=stream_factory,
-        limits=limits,
-        on_unhandled=on_unhandled,
+        ClientOptions(
+            hosts=tuple(parse_hosts(hosts)),
+            login=login,
+            passcode=passcode,
+            vhost=vhost,
+            versions=tuple(versions),
+            heartbeats=heartbeats,
+            heartbeat_tolerance=heartbeat_tolerance,
+            ssl=ssl,
+            connect_timeout=connect_timeout,
+            disconnect_timeout=disconnect_timeout,
+            receipt_timeout=receipt_timeout,
+            reconnect=reconnect,
+            subscription_buffer=subscription_buffer,
+            headers=headers,
+            limits=limits,
+            on_unhandled=on_unhandled,
+        ),
+        stream_factory,
     )
     try:
         # Strict groups whatever the trio version, so the unwrapping below is the one
