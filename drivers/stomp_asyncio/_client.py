@@ -32,6 +32,7 @@ from stomp_core.client import (
     ReceiptDone,
     ReceiptTimeout,
     StompError,
+    TlsContexts,
     Unhandled,
     Wait,
     check_subscribe_arguments,
@@ -44,7 +45,7 @@ from ._link import Link
 from ._observe import StateChanges
 from ._subscription import Message, Subscription, SubscriptionHooks
 from ._transaction import Transaction
-from ._transport import TlsContexts, open_transport
+from ._transport import open_transport
 
 __all__ = ["Client"]
 
@@ -67,7 +68,7 @@ class Client:
     """
 
     def __init__(self, options: ClientOptions) -> None:
-        self._tls = TlsContexts(options)
+        self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._options = options
         self._session: ClientSession[Subscription, asyncio.Future[None]] = ClientSession(
             options, rng=random.random

@@ -5,42 +5,9 @@ from __future__ import annotations
 import asyncio
 import ssl as _ssl
 
-from stomp_core.client import ClientOptions, Endpoint
+from stomp_core.client import Endpoint
 
-__all__ = ["TlsContexts", "open_transport"]
-
-
-class TlsContexts:
-    """The TLS context of each broker of a client.
-
-    Args:
-        options: the client's settings; ``options.ssl`` must be an ``SSLContext``, a
-            bool or ``None``.
-
-    Raises:
-        TypeError: ``options.ssl`` is of another type.
-    """
-
-    def __init__(self, options: ClientOptions) -> None:
-        ssl = options.ssl
-        if ssl is not None and not isinstance(ssl, (bool, _ssl.SSLContext)):
-            raise TypeError(f"ssl must be an SSLContext, True, False or None, got {ssl!r}")
-        self._options = options
-        self._given = ssl if isinstance(ssl, _ssl.SSLContext) else None
-        self._default: _ssl.SSLContext | None = None
-
-    def context(self, endpoint: Endpoint) -> _ssl.SSLContext | None:
-        """The TLS context for ``endpoint``, or ``None`` for plain TCP."""
-        if not self._options.use_tls(endpoint):
-            return None
-        if self._given is not None:
-            return self._given
-        if self._default is None:
-            # Made on first use (loading the system CAs is slow), with certificate and
-            # host name verification on: stomp.py's quirk list calls TLS without
-            # verification a bug.
-            self._default = _ssl.create_default_context()
-        return self._default
+__all__ = ["open_transport"]
 
 
 async def open_transport(

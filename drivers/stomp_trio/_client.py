@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl as _ssl
 from collections.abc import Callable, Mapping
 from typing import NoReturn
 
@@ -35,6 +36,7 @@ from stomp_core.client import (
     ReceiptTimeout,
     StateChange,
     StompError,
+    TlsContexts,
     Unhandled,
     Wait,
     check_subscribe_arguments,
@@ -47,7 +49,7 @@ from ._link import TRANSPORT_ERRORS, Link
 from ._observe import StateChanges
 from ._subscription import Message, Subscription, SubscriptionHooks
 from ._transaction import Transaction
-from ._transport import StreamFactory, TlsContexts, open_stream
+from ._transport import StreamFactory, open_stream
 
 __all__ = ["Client"]
 
@@ -81,7 +83,7 @@ class Client:
     """
 
     def __init__(self, options: ClientOptions, stream_factory: StreamFactory | None = None) -> None:
-        self._tls = TlsContexts(options)
+        self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._options = options
         self._stream_factory = stream_factory
         self._session: ClientSession[Subscription, ReceiptWaiter] = ClientSession(

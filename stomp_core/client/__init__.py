@@ -12,7 +12,7 @@ Like the rest of the core it reads no clock, draws no random numbers (the driver
 What is here:
 
 * :class:`ClientOptions`: every setting of a client, checked once (the drivers'
-  ``open_connection`` arguments);
+  ``open_connection`` arguments), and :class:`TlsContexts`, the TLS context per broker;
 * :class:`ClientSession`, its :class:`DialPlan` (:class:`Dial` and :class:`Wait` steps)
   and the outcomes of :meth:`ClientSession.handle` (:class:`Deliver`,
   :class:`ReceiptDone`, :class:`Unhandled`, :class:`Ignored`, :class:`Ended`;
@@ -49,7 +49,7 @@ from ._errors import (
 )
 from ._frames import DEFAULT_VHOST, IdCounter, ack_for, build_ack, build_connect, message_headers
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
-from ._options import ClientOptions
+from ._options import ClientOptions, TlsContexts
 from ._received import ReceivedMessage
 from ._routing import Leftovers, UnhandledHook, route_message
 from ._session import (
@@ -97,6 +97,7 @@ __all__ = [
     "ReconnectPolicy",
     "StateChange",
     "StompError",
+    "TlsContexts",
     "TransactionState",
     "Unhandled",
     "UnhandledHook",

@@ -7,9 +7,10 @@ checked and documented here and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Generic, TypeVar
 
 from .._config import Config
 from .._events import Connect
@@ -20,7 +21,9 @@ from ._frames import build_connect
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ReconnectPolicy
 from ._routing import UnhandledHook
 
-__all__ = ["ClientOptions"]
+__all__ = ["ClientOptions", "TlsContexts"]
+
+C = TypeVar("C")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,3 +137,46 @@ class ClientOptions:
             heartbeats=self.heartbeats,
             headers=self.headers,
         )
+
+
+class TlsContexts(Generic[C]):
+    """The TLS context of each broker of a client (``C`` is ``ssl.SSLContext``).
+
+    The core never imports ``ssl``: the driver passes the context type and the factory
+    of the default context.  ``options.ssl`` decides: a context of that type is used for
+    every TLS broker; ``True``, or ``None`` with a ``stomp+ssl://`` URL, uses one default
+    context, made on first use (loading the system CAs is slow) with certificate and
+    host name verification on (stomp.py's quirk list calls TLS without verification a
+    bug).
+
+    Args:
+        options: the client's settings.
+        context_type: ``ssl.SSLContext``.
+        make_default: ``ssl.create_default_context``.
+
+    Raises:
+        TypeError: ``options.ssl`` is neither a context, a bool nor ``None``.
+    """
+
+    __slots__ = ("_default", "_given", "_make_default", "_options")
+
+    def __init__(
+        self, options: ClientOptions, context_type: type[C], make_default: Callable[[], C]
+    ) -> None:
+        ssl = options.ssl
+        if ssl is not None and not isinstance(ssl, (bool, context_type)):
+            raise TypeError(f"ssl must be an SSLContext, True, False or None, got {ssl!r}")
+        self._options = options
+        self._given = ssl if isinstance(ssl, context_type) else None
+        self._make_default = make_default
+        self._default: C | None = None
+
+    def context(self, endpoint: Endpoint) -> C | None:
+        """The TLS context for ``endpoint``, or ``None`` for plain TCP."""
+        if not self._options.use_tls(endpoint):
+            return None
+        if self._given is not None:
+            return self._given
+        if self._default is None:
+            self._default = self._make_default()
+        return self._default

@@ -41,6 +41,7 @@ from stomp_core.client import (
     ProtocolViolation,
     ReceiptDone,
     ReconnectPolicy,
+    TlsContexts,
     TransactionState,
     Unhandled,
     Wait,
@@ -463,3 +464,29 @@ def test_parse_failure_and_connect_failed() -> None:
     assert isinstance(wrapped, ConnectFailed)
     assert "before CONNECTED" in str(wrapped)
     assert wrapped.__cause__ is cut
+
+
+class Context:
+    """Stands for ssl.SSLContext (the core never imports ssl)."""
+
+
+def test_tls_contexts() -> None:
+    made: list[Context] = []
+
+    def make() -> Context:
+        made.append(Context())
+        return made[-1]
+
+    hosts = parse_hosts("stomp+ssl://a, stomp://b")
+    auto = TlsContexts(options(hosts=hosts), Context, make)
+    assert auto.context(hosts[1]) is None
+    first = auto.context(hosts[0])
+    assert first is not None
+    assert auto.context(hosts[0]) is first  # one default context, made once
+    assert len(made) == 1
+    given = Context()
+    mine = TlsContexts(options(hosts=hosts, ssl=given), Context, make)
+    assert mine.context(hosts[0]) is given
+    assert mine.context(hosts[1]) is given  # ssl= set: TLS for every broker
+    with pytest.raises(TypeError, match="ssl must be"):
+        TlsContexts(options(ssl="yes"), Context, make)
