@@ -51,6 +51,9 @@ __all__ = ["Client"]
 
 log = logging.getLogger("stomp_asyncio")
 
+#: Unread state changes kept per observer before the oldest are dropped.
+STATE_CHANGES_KEPT = 256
+
 
 class Client:
     """A STOMP client on asyncio; use it through :func:`open_connection` and ``async with``.
@@ -145,12 +148,16 @@ class Client:
                 async for change in client.state_changes():
                     print(change.state, change.endpoint, change.error)
         """
-        observer = StateChanges()
+        observer = StateChanges(STATE_CHANGES_KEPT, self._detach)
         if self.state is ClientState.CLOSED and self._entered:
             observer.close()
         else:
             self._observers.append(observer)
         return observer
+
+    def _detach(self, observer: StateChanges) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -310,7 +317,7 @@ class Client:
         self._fatal = error
         self._ready.set()  # wake senders waiting for a reconnect: they will see the error
         for subscription in list(self._session.subscriptions.values()):
-            subscription._end(error)
+            subscription._close(error)
         self._set_state(ClientState.CLOSED, endpoint=self.endpoint, error=error)
         if self._in_body and self._host is not None and not self._host.done():
             self._cancelled_host = True
@@ -371,7 +378,7 @@ class Client:
             self._link.abort()
         self._wake(self._session.connection_lost(ConnectionLost("the client is closed")))
         for subscription in self._session.finish():
-            subscription._end(None)
+            subscription._close()
         self._ready.set()
         if self.state is not ClientState.CLOSED:
             self._set_state(
@@ -396,9 +403,8 @@ class Client:
             observer.push(change)
 
     def _close_observers(self) -> None:
-        for observer in self._observers:
+        for observer in list(self._observers):
             observer.close()
-        self._observers.clear()
 
     # ------------------------------------------------------------------ incoming
 
@@ -584,15 +590,15 @@ class Client:
         check_subscribe_arguments(ack, buffer)
         return Subscription(
             self._hooks,
-            destination=destination,
+            destination,
             id=id if id is not None else self._session.next_subscription_id(),
             ack=ack,
-            headers=tuple(headers.items()) if headers else (),
+            headers=headers,
             receipt=receipt,
             capacity=buffer if buffer is not None else self._options.subscription_buffer,
         )
 
-    async def _subscribe(self, subscription: Subscription) -> None:
+    async def _subscribe(self, subscription: Subscription, receipt: bool) -> None:
         self._session.add_subscription(subscription.id, subscription)
         try:
             await self._send(
@@ -601,9 +607,9 @@ class Client:
                     id=subscription.id,
                     ack=subscription.ack,
                     receipt=rid,
-                    headers=subscription._extra_headers,
+                    headers=tuple(subscription.headers.items()),
                 ),
-                subscription._subscribe_receipt,
+                receipt,
                 None,
             )
         except BaseException:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
 
 from stomp_core import Message as MessageEvent
-from stomp_core.client import ConnectionLost, ReceivedMessage
+from stomp_core.client import Backlog, ConnectionLost, ReceivedMessage
 
 from ._transaction import Transaction
 
@@ -21,14 +20,15 @@ class SubscriptionHooks:
     """What subscriptions and messages ask of their client, passed down as callables.
 
     Attributes:
-        subscribe: sends SUBSCRIBE for a subscription being entered.
+        subscribe: sends SUBSCRIBE (with a receipt wait if asked) for a subscription
+            being entered.
         unsubscribe: sends UNSUBSCRIBE (with a receipt wait if asked).
         acknowledge: sends ACK or NACK for a message.
         room: a full buffer has room again (reading may resume).
         generation: the number of the live connection (acks need their own).
     """
 
-    subscribe: Callable[[Subscription], Awaitable[None]]
+    subscribe: Callable[[Subscription, bool], Awaitable[None]]
     unsubscribe: Callable[[Subscription, bool], Awaitable[None]]
     acknowledge: Callable[[Message, bool, Transaction | str | None, bool], Awaitable[None]]
     room: Callable[[Subscription], None]
@@ -113,11 +113,11 @@ class Subscription:
     def __init__(
         self,
         hooks: SubscriptionHooks,
-        *,
         destination: str,
+        *,
         id: str,
         ack: str,
-        headers: tuple[tuple[str, str], ...],
+        headers: Mapping[str, str] | None,
         receipt: bool,
         capacity: int,
     ) -> None:
@@ -125,21 +125,18 @@ class Subscription:
         self.id = id
         self.destination = destination
         self.ack = ack
-        self._headers = headers
+        self._headers = dict(headers) if headers else {}
         self._receipt = receipt
-        self._capacity = capacity
-        self._buffer: deque[Message] = deque()
+        self._backlog: Backlog[Message] = Backlog(capacity)
         self._wakeup: asyncio.Future[None] | None = None
-        self._ended: BaseException | None = None
-        self._closed = False
         self._active = False
 
     # ------------------------------------------------------------- context manager
 
     async def __aenter__(self) -> Subscription:
-        if self._active or self._closed:
+        if self._active or self.closed:
             raise RuntimeError("a Subscription can be entered only once")
-        await self._hooks.subscribe(self)
+        await self._hooks.subscribe(self, self._receipt)
         self._active = True
         return self
 
@@ -163,9 +160,9 @@ class Subscription:
         Args:
             receipt: wait until the broker confirms the UNSUBSCRIBE.
         """
-        if self._closed and not self._active:
+        if self.closed and not self._active:
             return
-        self._end(None)
+        self._close()
         if self._active:
             self._active = False
             await self._hooks.unsubscribe(self, receipt)
@@ -173,17 +170,27 @@ class Subscription:
     @property
     def headers(self) -> Mapping[str, str]:
         """The extra SUBSCRIBE headers given."""
-        return MappingProxyType(dict(self._headers))
+        return MappingProxyType(self._headers)
+
+    @property
+    def buffered(self) -> int:
+        """Messages waiting in the buffer."""
+        return len(self._backlog)
 
     @property
     def capacity(self) -> int:
         """The buffer bound."""
-        return self._capacity
+        return self._backlog.capacity
+
+    @property
+    def full(self) -> bool:
+        """Whether the buffer is at capacity (the client then stops reading)."""
+        return self._backlog.full
 
     @property
     def closed(self) -> bool:
         """Whether the subscription ended (unsubscribed, or the client closed)."""
-        return self._closed
+        return self._backlog.ended
 
     # ------------------------------------------------------------- iteration
 
@@ -191,18 +198,17 @@ class Subscription:
         return self
 
     async def __anext__(self) -> Message:
-        while True:
-            if self._buffer:
-                return self._take()
-            if self._ended is not None:
-                raise self._ended
-            if self._closed:
-                raise StopAsyncIteration
+        was_full = self.full
+        while (message := self._backlog.poll()) is None:
             if self._wakeup is None or self._wakeup.done():
                 self._wakeup = asyncio.get_running_loop().create_future()
-            # A bare wake-up: the message stays in the buffer until taken just above, so
-            # a consumer cancelled here loses nothing.
+            # A bare wake-up: the message stays in the buffer until polled, so a
+            # consumer cancelled here loses nothing.
             await asyncio.shield(self._wakeup)
+            was_full = self.full
+        if was_full:
+            self._hooks.room(self)  # back-pressure released
+        return message
 
     async def get(self, timeout: float | None = None) -> Message:
         """The next message, waiting at most ``timeout`` seconds (``None``: no limit).
@@ -220,48 +226,21 @@ class Subscription:
         except StopAsyncIteration:
             raise ConnectionLost(f"subscription {self.id!r} is closed") from None
 
-    @property
-    def buffered(self) -> int:
-        """Messages waiting in the buffer."""
-        return len(self._buffer)
-
-    @property
-    def full(self) -> bool:
-        """Whether the buffer is at capacity (the client then stops reading)."""
-        return len(self._buffer) >= self._capacity
-
     # ------------------------------------------------------------- client side
 
-    def _take(self) -> Message:
-        was_full = self.full
-        message = self._buffer.popleft()
-        if was_full and not self.full:
-            self._hooks.room(self)
-        return message
-
     def _deliver(self, message: Message) -> None:
-        self._buffer.append(message)
+        self._backlog.put(message)
         self._wake()
 
-    def _end(self, error: BaseException | None) -> None:
-        """Stop the iteration: with ``error`` raised to consumers, or cleanly."""
-        if error is not None and self._ended is None:
-            self._ended = error
-        self._closed = True
-        # Messages already buffered stay readable; the iteration ends after them.
+    def _close(self, error: BaseException | None = None) -> None:
+        """Stop the iteration: with ``error`` raised to consumers, or cleanly.  Messages
+        already buffered stay readable; the iteration ends after them."""
+        self._backlog.end(error)
         self._wake()
 
     def _wake(self) -> None:
         if self._wakeup is not None and not self._wakeup.done():
             self._wakeup.set_result(None)
-
-    @property
-    def _subscribe_receipt(self) -> bool:
-        return self._receipt
-
-    @property
-    def _extra_headers(self) -> tuple[tuple[str, str], ...]:
-        return self._headers
 
     def __repr__(self) -> str:
         return f"<Subscription {self.id!r} to {self.destination!r} ack={self.ack}>"

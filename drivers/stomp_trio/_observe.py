@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 
 import trio
 
-from stomp_core.client import ClientState, StateChange
+from stomp_core.client import Backlog, ClientState, StateChange
 
 __all__ = ["Signal", "StateChanges"]
 
@@ -33,27 +32,25 @@ class StateChanges:
     """An async iterator over a client's :class:`~stomp_trio.StateChange` reports.
 
     Made by :meth:`Client.state_changes`; it records every change from the moment it is
-    made (not from the first ``anext``), keeps at most ``maxlen`` unread ones (dropping the
-    oldest), and ends after the change to ``CLOSED``.  Call :meth:`close` (or leave it as
-    an ``async with`` block) to stop observing early.
+    made, keeps at most ``maxlen`` unread ones (dropping the oldest: lifecycle changes
+    are rare, so only a stalled observer ever loses any), and ends after the change to
+    ``CLOSED``.  Call :meth:`close` (or leave it as an ``async with`` block) to stop
+    observing early.
     """
 
     def __init__(self, maxlen: int, detach: Callable[[StateChanges], None]) -> None:
         self._detach = detach
-        self._queue: deque[StateChange] = deque(maxlen=maxlen)
+        self._backlog: Backlog[StateChange] = Backlog(maxlen, drop_oldest=True)
         self._signal = Signal()
-        self._finished = False
 
     def push(self, change: StateChange) -> None:
         """Record a change (called by the client)."""
-        if self._finished:
-            return
-        self._queue.append(change)
+        self._backlog.put(change)
         self._signal.fire()
 
     def close(self) -> None:
         """Stop observing; iteration ends once the queued changes are read."""
-        self._finished = True
+        self._backlog.end()
         self._detach(self)
         self._signal.fire()
 
@@ -75,12 +72,8 @@ class StateChanges:
 
     async def __anext__(self) -> StateChange:
         await trio.lowlevel.checkpoint()
-        while True:
-            if self._queue:
-                change = self._queue.popleft()
-                if change.state is ClientState.CLOSED:
-                    self.close()
-                return change
-            if self._finished:
-                raise StopAsyncIteration
+        while (change := self._backlog.poll()) is None:
             await self._signal.wait()
+        if change.state is ClientState.CLOSED:
+            self.close()
+        return change

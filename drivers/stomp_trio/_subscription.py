@@ -6,7 +6,6 @@ These objects keep no protocol logic of their own; every frame goes through the
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
@@ -14,7 +13,7 @@ from types import MappingProxyType, TracebackType
 import trio
 
 import stomp_core
-from stomp_core.client import ConnectionLost, ReceivedMessage
+from stomp_core.client import Backlog, ConnectionLost, ReceivedMessage
 
 from ._observe import Signal
 from ._transaction import Transaction
@@ -151,37 +150,9 @@ class Subscription:
         self.ack = ack
         self._headers = dict(headers) if headers else {}
         self._receipt = receipt
-        self._capacity = capacity
-        self._buffer: deque[Message] = deque()
+        self._backlog: Backlog[Message] = Backlog(capacity)
         self._signal = Signal()
         self._entered = False
-        self._closed = False
-        self._error: BaseException | None = None
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The extra SUBSCRIBE headers given."""
-        return MappingProxyType(self._headers)
-
-    @property
-    def buffered(self) -> int:
-        """Messages received and not yet taken by the iterator."""
-        return len(self._buffer)
-
-    @property
-    def capacity(self) -> int:
-        """The buffer bound."""
-        return self._capacity
-
-    @property
-    def full(self) -> bool:
-        """Whether the buffer is at capacity (the client then stops reading)."""
-        return len(self._buffer) >= self._capacity
-
-    @property
-    def closed(self) -> bool:
-        """Whether the subscription ended (unsubscribed or the client closed)."""
-        return self._closed
 
     async def __aenter__(self) -> Subscription:
         if self._entered:
@@ -218,23 +189,45 @@ class Subscription:
         """
         await self._hooks.unsubscribe(self, receipt)
 
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The extra SUBSCRIBE headers given."""
+        return MappingProxyType(self._headers)
+
+    @property
+    def buffered(self) -> int:
+        """Messages received and not yet taken by the iterator."""
+        return len(self._backlog)
+
+    @property
+    def capacity(self) -> int:
+        """The buffer bound."""
+        return self._backlog.capacity
+
+    @property
+    def full(self) -> bool:
+        """Whether the buffer is at capacity (the client then stops reading)."""
+        return self._backlog.full
+
+    @property
+    def closed(self) -> bool:
+        """Whether the subscription ended (unsubscribed or the client closed)."""
+        return self._backlog.ended
+
     def __aiter__(self) -> Subscription:
         return self
 
     async def __anext__(self) -> Message:
         await trio.lowlevel.checkpoint()
-        while True:
-            if self._buffer:
-                message = self._buffer.popleft()
-                # Room again: let the client deliver a message held back for us and
-                # resume reading (back-pressure released).
-                self._hooks.room(self)
-                return message
-            if self._error is not None:
-                raise self._error
-            if self._closed:
-                raise StopAsyncIteration
+        was_full = self.full
+        while (message := self._backlog.poll()) is None:
             await self._signal.wait()
+            was_full = self.full
+        if was_full:
+            # Room again: let the client deliver a message held back for us and
+            # resume reading (back-pressure released).
+            self._hooks.room(self)
+        return message
 
     async def get(self) -> Message:
         """The next message; like ``anext(sub)`` but raising instead of stopping.
@@ -256,20 +249,17 @@ class Subscription:
 
     def _offer(self, message: Message) -> bool:
         """Buffer ``message``; ``False`` when the buffer is full (hold it and pause)."""
-        if self._closed:
-            return True  # dropped: nobody will read it
-        if len(self._buffer) >= self._capacity:
+        if not self._backlog.offer(message):
             return False
-        self._buffer.append(message)
         self._signal.fire()
         return True
 
     def _close(self, error: BaseException | None = None) -> None:
-        self._closed = True
-        if error is not None and self._error is None:
-            self._error = error
+        """Stop the iteration: with ``error`` raised to consumers, or cleanly.  Messages
+        already buffered stay readable; the iteration ends after them."""
+        self._backlog.end(error)
         self._signal.fire()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "live"
+        state = "closed" if self.closed else "live"
         return f"<Subscription {self.id!r} to {self.destination!r} ack={self.ack} {state}>"

@@ -23,6 +23,8 @@ What is here:
 * the lifecycle (:class:`ClientState`, :class:`StateChange`) and the reconnect settings
   (:class:`ReconnectPolicy`);
 * :class:`TransactionState`: which transaction call is legal when;
+* :class:`Backlog`: what waits for a consumer (a subscription's buffer, an observer's
+  changes);
 * :class:`ReceivedMessage`: the read-only view of a MESSAGE both drivers' messages extend;
 * helpers: broker addresses (:func:`parse_hosts`, :class:`Endpoint`, :func:`use_tls`),
   bodies (:func:`encode_body`, :func:`decode_text`), frames built from user arguments
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 from ._addresses import DEFAULT_PORT, DEFAULT_TLS_PORT, Endpoint, parse_hosts, use_tls
 from ._arguments import ACK_MODES, check_client_arguments, check_subscribe_arguments
+from ._backlog import Backlog
 from ._bodies import charset_of, decode_text, encode_body
 from ._errors import (
     BrokerError,
@@ -73,6 +76,7 @@ __all__ = [
     "DEFAULT_PORT",
     "DEFAULT_TLS_PORT",
     "DEFAULT_VHOST",
+    "Backlog",
     "BrokerError",
     "ClientOptions",
     "ClientSession",

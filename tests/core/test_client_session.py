@@ -26,6 +26,7 @@ from stomp_core import (
     Subscribe,
 )
 from stomp_core.client import (
+    Backlog,
     BrokerError,
     ClientOptions,
     ClientSession,
@@ -490,3 +491,34 @@ def test_tls_contexts() -> None:
     assert mine.context(hosts[1]) is given  # ssl= set: TLS for every broker
     with pytest.raises(TypeError, match="ssl must be"):
         TlsContexts(options(ssl="yes"), Context, make)
+
+
+def test_backlog_of_a_subscription() -> None:
+    backlog: Backlog[int] = Backlog(2)
+    assert backlog.capacity == 2
+    assert backlog.poll() is None
+    assert backlog.offer(1)
+    backlog.put(2)
+    assert backlog.full
+    assert not backlog.offer(3)  # full: the driver holds it back
+    assert list(backlog) == [1, 2]
+    assert backlog.poll() == 1
+    backlog.end()
+    assert backlog.ended
+    backlog.put(4)  # ended: ignored
+    assert backlog.offer(5)  # ended: dropped, nothing to hold back
+    assert backlog.poll() == 2  # what was buffered stays readable
+    with pytest.raises(StopAsyncIteration):
+        backlog.poll()
+
+
+def test_backlog_ending_with_an_error_and_dropping_the_oldest() -> None:
+    backlog: Backlog[int] = Backlog(2, drop_oldest=True)
+    for n in range(3):
+        backlog.put(n)
+    first, second = ConnectionLost("first"), ConnectionLost("second")
+    backlog.end(first)
+    backlog.end(second)
+    assert [backlog.poll(), backlog.poll()] == [1, 2]
+    with pytest.raises(ConnectionLost, match="first"):
+        backlog.poll()
