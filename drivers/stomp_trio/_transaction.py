@@ -58,23 +58,12 @@ class Transaction:
     same steps by hand; a block in which :meth:`commit` or :meth:`abort` was called sends
     nothing on leaving.  Frames sent through it carry its ``transaction`` header.
 
-    Semantics, the same as ``stomp_asyncio.Transaction``:
-
-    * Misuse raises :class:`RuntimeError` and sends nothing: :meth:`begin` a second time
-      (also once the connection it began on dropped), or :meth:`send`, :meth:`ack`,
-      :meth:`nack`, :meth:`commit` or :meth:`abort` on a transaction never begun or
-      already committed or aborted.  If :meth:`begin` itself raised, the transaction was
-      not begun and :meth:`begin` may be called again.
-    * A transaction lives on the connection it began on.  When that connection drops,
-      the broker aborts it (spec 1.2 "BEGIN"; conformance 100) and it stays dead, even
-      after the client reconnected (it is never replayed): :meth:`send`, :meth:`ack`,
-      :meth:`nack`, :meth:`commit` (and so leaving the block normally) raise
-      :class:`~stomp_trio.ConnectionLost`, every time; :meth:`abort` does nothing;
-      leaving the block with an exception sends nothing.
-    * :meth:`commit` and :meth:`abort` end the transaction when called, even if sending
-      the frame or awaiting the RECEIPT then fails.  :meth:`abort` never raises
-      :class:`~stomp_trio.ConnectionLost`: whenever the connection drops, the
-      transaction is aborted.
+    The rules are :class:`stomp_core.client.TransactionState`'s, the same in both async
+    drivers: misuse (a second :meth:`begin`, a call on a transaction not open) raises
+    :class:`RuntimeError` and sends nothing; once the connection it began on drops, the
+    broker has aborted it (conformance 100) and it stays dead: :meth:`send`, :meth:`ack`,
+    :meth:`nack` and :meth:`commit` raise ``ConnectionLost``, :meth:`abort` does nothing.
+    :meth:`commit` and :meth:`abort` end it when called, whatever becomes of their frame.
 
     Attributes:
         id: the transaction id.
