@@ -16,10 +16,20 @@ import sys
 from collections.abc import Callable, Mapping
 from types import TracebackType
 
-from stomp_core import CLIENT, Disconnect, Event, FrameEvent, Send, State, Subscribe, Unsubscribe
+from stomp_core import (
+    CLIENT,
+    Disconnect,
+    Event,
+    FrameEvent,
+    LocalProtocolError,
+    State,
+    Subscribe,
+    Unsubscribe,
+)
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
     BrokerError,
+    ClientHooks,
     ClientOptions,
     ClientSession,
     ClientState,
@@ -37,13 +47,13 @@ from stomp_core.client import (
     Wait,
     check_subscribe_arguments,
     connection_lost,
-    encode_body,
     report_unhandled,
+    send_builder,
 )
 
 from ._link import Link
 from ._observe import StateChanges
-from ._subscription import Message, Subscription, SubscriptionHooks
+from ._subscription import Hooks, Message, Subscription
 from ._transaction import Transaction
 from ._transport import open_transport
 
@@ -76,12 +86,15 @@ class Client:
         self._session: ClientSession[Subscription, asyncio.Future[None]] = ClientSession(
             options, rng=random.random
         )
-        self._hooks = SubscriptionHooks(
+        self._hooks: Hooks = ClientHooks(
+            send=self._send,
             subscribe=self._subscribe,
             unsubscribe=self._unsubscribe,
             acknowledge=self._acknowledge,
             room=self._room,
             generation=lambda: self._session.generation,
+            unsubscribe_soon=self._unsubscribe_soon,
+            queue=self._queue,
         )
         self._link: Link | None = None
         self._observers: list[StateChanges] = []
@@ -547,23 +560,15 @@ class Client:
             ConnectionLost: the connection dropped (the frame may or may not have arrived).
             stomp_core.LocalProtocolError: the frame is not valid (e.g. unknown transaction).
         """
-        data, content_type = encode_body(body, content_type)
-        extra = tuple(headers.items()) if headers else ()
+        generation = None
         if isinstance(transaction, Transaction):
             transaction._check()  # ConnectionLost if the broker aborted it
+            generation = transaction._generation
             transaction = transaction.id
-        await self._send(
-            lambda rid: Send(
-                destination=destination,
-                body=data,
-                content_type=content_type,
-                transaction=transaction,
-                receipt=rid,
-                headers=extra,
-            ),
-            receipt,
-            None,
+        build = send_builder(
+            destination, body, content_type=content_type, headers=headers, transaction=transaction
         )
+        await self._send(build, receipt, generation)
 
     def subscribe(
         self,
@@ -613,7 +618,7 @@ class Client:
                 None,
             )
         except BaseException:
-            self._abandon(subscription)
+            self._unsubscribe_soon(subscription)
             raise
 
     def _sent_on_live_link(self, subscription: Subscription) -> Link | None:
@@ -623,19 +628,31 @@ class Client:
             return link
         return None
 
-    def _abandon(self, subscription: Subscription) -> None:
+    def _unsubscribe_soon(self, subscription: Subscription) -> None:
         """Forget a subscription whose SUBSCRIBE failed or was cancelled (synchronously)."""
         link = self._sent_on_live_link(subscription)
         recorded = self._session.remove_subscription(subscription.id, sent=link is not None)
-        if (
-            recorded
-            and link is not None
-            and not link.write_lock.locked()
-            and link.core.state is State.CONNECTED
-        ):
+        if recorded and link is not None:
             # The SUBSCRIBE went out; take it back with a small, atomic write.
-            link.send(Unsubscribe(id=subscription.id))
-            link.flush_nowait()
+            self._queue(Unsubscribe(id=subscription.id), link.generation)
+
+    def _queue(self, event: FrameEvent, generation: int) -> bool:
+        """Write ``event`` now on connection ``generation`` if nobody is mid-frame."""
+        link = self._link
+        if (
+            link is None
+            or link.generation != generation
+            or link.write_lock.locked()
+            or link.core.state is not State.CONNECTED
+        ):
+            return False
+        try:
+            link.send(event)
+        except LocalProtocolError:
+            return False  # the core no longer has what it names
+        self._session.record(event)
+        link.flush_nowait()
+        return True
 
     async def _unsubscribe(self, subscription: Subscription, receipt: bool) -> None:
         link = self._sent_on_live_link(subscription)
@@ -687,7 +704,6 @@ class Client:
         return Transaction(
             id if id is not None else self._session.next_transaction_id(),
             session=self._session,
-            send=self._send,
-            sender=self,
+            hooks=self._hooks,
             receipt_timeout=self._options.receipt_timeout,
         )

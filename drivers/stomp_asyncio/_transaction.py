@@ -9,46 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
-from stomp_core import Abort, Begin, Commit, FrameEvent, LocalProtocolError
+from stomp_core import Abort, Begin, Commit, LocalProtocolError
 from stomp_core.client import (
+    ClientHooks,
     ClientSession,
     ConnectionLost,
     ExitAction,
     StompError,
     TransactionState,
+    send_builder,
 )
 
-__all__ = ["SendFrame", "Transaction"]
+__all__ = ["Transaction"]
 
 log = logging.getLogger("stomp_asyncio")
-
-#: ``await send(build, receipt, generation)``: the client's send path.  ``build`` makes the
-#: frame from a receipt id; ``generation`` pins the connection the frame must go out on
-#: (``None``: the live one).  Returns the generation it went out on.
-SendFrame = Callable[[Callable[[str | None], FrameEvent], bool, "int | None"], Awaitable[int]]
-
-
-class _Message(Protocol):
-    async def ack(self, *, transaction: Transaction | str | None, receipt: bool) -> None: ...
-
-    async def nack(self, *, transaction: Transaction | str | None, receipt: bool) -> None: ...
-
-
-class _Sender(Protocol):
-    async def send(
-        self,
-        destination: str,
-        body: bytes | str = ...,
-        *,
-        content_type: str | None = ...,
-        headers: Mapping[str, str] | None = ...,
-        transaction: Transaction | str | None = ...,
-        receipt: bool = ...,
-    ) -> None: ...
 
 
 class Transaction:
@@ -76,14 +54,12 @@ class Transaction:
         id: str,
         *,
         session: ClientSession[Any, Any],
-        send: SendFrame,
-        sender: _Sender,
+        hooks: ClientHooks[Any, Any, Transaction],
         receipt_timeout: float,
     ) -> None:
         self.id = id
         self._session = session
-        self._send = send
-        self._sender = sender
+        self._hooks = hooks
         self._receipt_timeout = receipt_timeout
         self._state = TransactionState(id)
         self._generation: int | None = None  # the connection BEGIN went out on
@@ -111,7 +87,7 @@ class Transaction:
         """
         self._state.begin()
         try:
-            generation = await self._send(lambda rid: Begin(transaction=self.id), False, None)
+            generation = await self._hooks.send(lambda rid: Begin(transaction=self.id), False, None)
         except BaseException:
             self._state.begin_failed()
             raise
@@ -130,7 +106,7 @@ class Transaction:
         self._note_loss()
         self._state.commit()
         self._session.transaction_ended(self._state)
-        await self._send(
+        await self._hooks.send(
             lambda rid: Commit(transaction=self.id, receipt=rid), True, self._generation
         )
 
@@ -151,7 +127,7 @@ class Transaction:
             return
         self._session.transaction_ended(self._state)
         try:
-            await self._send(
+            await self._hooks.send(
                 lambda rid: Abort(transaction=self.id, receipt=rid), receipt, self._generation
             )
         except ConnectionLost:
@@ -173,22 +149,26 @@ class Transaction:
             RuntimeError: it is not open (never begun, already committed or aborted).
             ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
         """
-        await self._sender.send(
-            destination,
-            body,
-            content_type=content_type,
-            headers=headers,
-            transaction=self,
-            receipt=receipt,
+        self._check()
+        await self._hooks.send(
+            send_builder(
+                destination,
+                body,
+                content_type=content_type,
+                headers=headers,
+                transaction=self.id,
+            ),
+            receipt,
+            self._generation,
         )
 
-    async def ack(self, message: _Message, *, receipt: bool = False) -> None:
+    async def ack(self, message: Any, *, receipt: bool = False) -> None:
         """ACK within the transaction (takes effect at COMMIT, conformance 99)."""
-        await message.ack(transaction=self, receipt=receipt)
+        await self._hooks.acknowledge(message, False, self, receipt)
 
-    async def nack(self, message: _Message, *, receipt: bool = False) -> None:
+    async def nack(self, message: Any, *, receipt: bool = False) -> None:
         """NACK within the transaction (1.1+)."""
-        await message.nack(transaction=self, receipt=receipt)
+        await self._hooks.acknowledge(message, True, self, receipt)
 
     def __repr__(self) -> str:
         return f"<Transaction {self.id!r} {self._state.phase.value}>"

@@ -20,10 +20,11 @@ from typing import NoReturn
 import trio
 
 import stomp_core
-from stomp_core import CLIENT, Disconnect, FrameEvent, LocalProtocolError, Send, Subscribe
+from stomp_core import CLIENT, Disconnect, FrameEvent, LocalProtocolError, Subscribe
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
     BrokerError,
+    ClientHooks,
     ClientOptions,
     ClientSession,
     ClientState,
@@ -41,13 +42,13 @@ from stomp_core.client import (
     Wait,
     check_subscribe_arguments,
     connection_lost,
-    encode_body,
     report_unhandled,
+    send_builder,
 )
 
 from ._link import TRANSPORT_ERRORS, Link
 from ._observe import StateChanges
-from ._subscription import Message, Subscription, SubscriptionHooks
+from ._subscription import Hooks, Message, Subscription
 from ._transaction import Transaction
 from ._transport import StreamFactory, open_stream
 
@@ -89,13 +90,15 @@ class Client:
         self._session: ClientSession[Subscription, ReceiptWaiter] = ClientSession(
             options, rng=random.random
         )
-        self._hooks = SubscriptionHooks(
+        self._hooks: Hooks = ClientHooks(
+            send=self._send,
             subscribe=self._subscribe,
             unsubscribe=self._unsubscribe,
-            unsubscribe_soon=self._unsubscribe_soon,
             acknowledge=self._acknowledge,
             room=self._room,
             generation=lambda: self._session.generation,
+            unsubscribe_soon=self._unsubscribe_soon,
+            queue=self._queue,
         )
         self._observers: set[StateChanges] = set()
         self._link: Link | None = None
@@ -195,25 +198,15 @@ class Client:
                 than ``connect_timeout``.
             stomp_core.LocalProtocolError: the frame is illegal (e.g. bad headers).
         """
-        data, content_type = encode_body(body, content_type)
-        extra = tuple(headers.items()) if headers else ()
         generation = None
         if isinstance(transaction, Transaction):
             transaction._check()  # ConnectionLost if the broker aborted it
             generation = transaction._generation
             transaction = transaction.id
-        await self._send(
-            lambda rid: Send(
-                destination=destination,
-                body=data,
-                content_type=content_type,
-                transaction=transaction,
-                receipt=rid,
-                headers=extra,
-            ),
-            receipt,
-            generation,
+        build = send_builder(
+            destination, body, content_type=content_type, headers=headers, transaction=transaction
         )
+        await self._send(build, receipt, generation)
 
     def subscribe(
         self,
@@ -262,9 +255,7 @@ class Client:
         return Transaction(
             id if id is not None else self._session.next_transaction_id(),
             session=self._session,
-            send=self._send,
-            queue=self._queue,
-            sender=self,
+            hooks=self._hooks,
         )
 
     # -- internals: the send path --------------------------------------------------------

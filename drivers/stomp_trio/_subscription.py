@@ -6,42 +6,22 @@ These objects keep no protocol logic of their own; every frame goes through the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from types import MappingProxyType, TracebackType
 
 import trio
 
 import stomp_core
-from stomp_core.client import Backlog, ConnectionLost, ReceivedMessage
+from stomp_core.client import Backlog, ClientHooks, ConnectionLost, ReceivedMessage
 
 from ._observe import Signal
 from ._transaction import Transaction
 
-__all__ = ["Message", "Subscription", "SubscriptionHooks"]
+__all__ = ["Hooks", "Message", "Subscription"]
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionHooks:
-    """What subscriptions and messages ask of their client, passed down as callables.
-
-    Attributes:
-        subscribe: sends SUBSCRIBE (with a receipt wait if asked) for a subscription
-            being entered.
-        unsubscribe: sends UNSUBSCRIBE (with a receipt wait if asked).
-        unsubscribe_soon: forgets a subscription and queues its UNSUBSCRIBE, without
-            waiting (leaving ``async with`` must not block under cancellation).
-        acknowledge: sends ACK or NACK for a message.
-        room: a full buffer has room again (reading may resume).
-        generation: the number of the live connection (acks need their own).
-    """
-
-    subscribe: Callable[[Subscription, bool], Awaitable[None]]
-    unsubscribe: Callable[[Subscription, bool], Awaitable[None]]
-    unsubscribe_soon: Callable[[Subscription], None]
-    acknowledge: Callable[[Message, bool, Transaction | str | None, bool], Awaitable[None]]
-    room: Callable[[Subscription], None]
-    generation: Callable[[], int]
+#: The client's callables, passed down (nothing here calls up into the client).
+Hooks = ClientHooks["Subscription", "Message", Transaction]
 
 
 class Message(ReceivedMessage):
@@ -135,7 +115,7 @@ class Subscription:
 
     def __init__(
         self,
-        hooks: SubscriptionHooks,
+        hooks: Hooks,
         destination: str,
         *,
         id: str,

@@ -8,44 +8,23 @@ connection it lives on and when it is lost, by the client's
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import trio
 
-from stomp_core import Abort, Begin, Commit, FrameEvent
-from stomp_core.client import ClientSession, ConnectionLost, ExitAction, TransactionState
+from stomp_core import Abort, Begin, Commit
+from stomp_core.client import (
+    ClientHooks,
+    ClientSession,
+    ConnectionLost,
+    ExitAction,
+    TransactionState,
+    send_builder,
+)
 
-__all__ = ["QueueFrame", "SendFrame", "Transaction"]
-
-#: ``await send(build, receipt, generation)``: the client's send path.  ``build`` makes the
-#: frame from a receipt id; ``generation`` pins the connection the frame must go out on
-#: (``None``: the live one).  Returns the generation it went out on.
-SendFrame = Callable[[Callable[[str | None], FrameEvent], bool, "int | None"], Awaitable[int]]
-
-#: ``queue(event, generation)``: hand ``event`` to connection ``generation`` to be written
-#: by a background task; ``False`` if that connection is gone or the core refuses it.
-QueueFrame = Callable[[FrameEvent, int], bool]
-
-
-class _Message(Protocol):
-    async def ack(self, *, transaction: Transaction | str | None, receipt: bool) -> None: ...
-
-    async def nack(self, *, transaction: Transaction | str | None, receipt: bool) -> None: ...
-
-
-class _Sender(Protocol):
-    async def send(
-        self,
-        destination: str,
-        body: bytes | str = ...,
-        *,
-        content_type: str | None = ...,
-        headers: Mapping[str, str] | None = ...,
-        transaction: Transaction | str | None = ...,
-        receipt: bool = ...,
-    ) -> None: ...
+__all__ = ["Transaction"]
 
 
 class Transaction:
@@ -74,15 +53,11 @@ class Transaction:
         id: str,
         *,
         session: ClientSession[Any, Any],
-        send: SendFrame,
-        queue: QueueFrame,
-        sender: _Sender,
+        hooks: ClientHooks[Any, Any, Transaction],
     ) -> None:
         self.id = id
         self._session = session
-        self._send = send
-        self._queue = queue
-        self._sender = sender
+        self._hooks = hooks
         self._state = TransactionState(id)
         self._generation: int | None = None  # the connection BEGIN went out on
 
@@ -100,7 +75,7 @@ class Transaction:
         """
         self._state.begin()
         try:
-            generation = await self._send(lambda rid: Begin(transaction=self.id), False, None)
+            generation = await self._hooks.send(lambda rid: Begin(transaction=self.id), False, None)
         except BaseException:
             self._state.begin_failed()
             raise
@@ -135,7 +110,7 @@ class Transaction:
         self._note_loss()
         self._state.commit()
         self._session.transaction_ended(self._state)
-        await self._send(
+        await self._hooks.send(
             lambda rid: Commit(transaction=self.id, receipt=rid), True, self._generation
         )
 
@@ -157,7 +132,7 @@ class Transaction:
             await trio.lowlevel.checkpoint()
             return
         try:
-            await self._send(
+            await self._hooks.send(
                 lambda rid: Abort(transaction=self.id, receipt=rid), receipt, self._generation
             )
         except ConnectionLost:
@@ -183,22 +158,26 @@ class Transaction:
             RuntimeError: it is not open (never begun, already committed or aborted).
             ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
         """
-        await self._sender.send(
-            destination,
-            body,
-            content_type=content_type,
-            headers=headers,
-            transaction=self,
-            receipt=receipt,
+        self._check()
+        await self._hooks.send(
+            send_builder(
+                destination,
+                body,
+                content_type=content_type,
+                headers=headers,
+                transaction=self.id,
+            ),
+            receipt,
+            self._generation,
         )
 
-    async def ack(self, message: _Message, *, receipt: bool = False) -> None:
+    async def ack(self, message: Any, *, receipt: bool = False) -> None:
         """ACK ``message`` within this transaction (takes effect at COMMIT)."""
-        await message.ack(transaction=self, receipt=receipt)
+        await self._hooks.acknowledge(message, False, self, receipt)
 
-    async def nack(self, message: _Message, *, receipt: bool = False) -> None:
+    async def nack(self, message: Any, *, receipt: bool = False) -> None:
         """NACK ``message`` within this transaction (1.1+)."""
-        await message.nack(transaction=self, receipt=receipt)
+        await self._hooks.acknowledge(message, True, self, receipt)
 
     def __repr__(self) -> str:
         return f"<Transaction {self.id!r} {self._state.phase.value}>"
@@ -225,4 +204,4 @@ class Transaction:
     def _abort_soon(self, *, recorded: bool = False) -> None:
         """Queue ABORT, written by a background task: leaving never blocks."""
         if (recorded or self._record_abort()) and self._generation is not None:
-            self._queue(Abort(transaction=self.id), self._generation)
+            self._hooks.queue(Abort(transaction=self.id), self._generation)

@@ -23,12 +23,14 @@ What is here:
 * the lifecycle (:class:`ClientState`, :class:`StateChange`) and the reconnect settings
   (:class:`ReconnectPolicy`);
 * :class:`TransactionState`: which transaction call is legal when;
+* :class:`ClientHooks`: the callables a client passes down to its objects;
 * :class:`Backlog`: what waits for a consumer (a subscription's buffer, an observer's
   changes);
 * :class:`ReceivedMessage`: the read-only view of a MESSAGE both drivers' messages extend;
 * helpers: broker addresses (:func:`parse_hosts`, :class:`Endpoint`, :func:`use_tls`),
   bodies (:func:`encode_body`, :func:`decode_text`), frames built from user arguments
-  (:func:`build_connect` with :data:`DEFAULT_VHOST`, :func:`build_ack`, :func:`ack_for`),
+  (:func:`build_connect` with :data:`DEFAULT_VHOST`, :func:`send_builder`,
+  :func:`build_ack`, :func:`ack_for`),
   argument checks and the routing rules (:func:`route_message`, :class:`Leftovers`).
 """
 
@@ -50,7 +52,16 @@ from ._errors import (
     connection_lost,
     parse_failure,
 )
-from ._frames import DEFAULT_VHOST, IdCounter, ack_for, build_ack, build_connect, message_headers
+from ._frames import (
+    DEFAULT_VHOST,
+    IdCounter,
+    ack_for,
+    build_ack,
+    build_connect,
+    message_headers,
+    send_builder,
+)
+from ._hooks import ClientHooks, SendFrame
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
 from ._options import ClientOptions, TlsContexts
 from ._received import ReceivedMessage
@@ -78,6 +89,7 @@ __all__ = [
     "DEFAULT_VHOST",
     "Backlog",
     "BrokerError",
+    "ClientHooks",
     "ClientOptions",
     "ClientSession",
     "ClientState",
@@ -99,6 +111,7 @@ __all__ = [
     "ReceiptTimeout",
     "ReceivedMessage",
     "ReconnectPolicy",
+    "SendFrame",
     "StateChange",
     "StompError",
     "TlsContexts",
@@ -122,5 +135,6 @@ __all__ = [
     "parse_hosts",
     "report_unhandled",
     "route_message",
+    "send_builder",
     "use_tls",
 ]

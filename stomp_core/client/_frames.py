@@ -3,13 +3,22 @@ headers of a received MESSAGE or ERROR as users see them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .._convert import event_headers
-from .._events import Ack, Connect, Error, Message, Nack
+from .._events import Ack, Connect, Error, Message, Nack, Send
 from .._frame import Headers
+from ._bodies import encode_body
 
-__all__ = ["DEFAULT_VHOST", "IdCounter", "ack_for", "build_ack", "build_connect", "message_headers"]
+__all__ = [
+    "DEFAULT_VHOST",
+    "IdCounter",
+    "ack_for",
+    "build_ack",
+    "build_connect",
+    "message_headers",
+    "send_builder",
+]
 
 #: The CONNECT ``host`` header sent when the user names no virtual host.  Spec 1.2
 #: "CONNECT" makes the header required and leaves its meaning to the broker: RabbitMQ maps
@@ -151,3 +160,35 @@ def message_headers(event: Message | Error) -> dict[str, str]:
     "Repeated Header Entries").
     """
     return event_headers(event)
+
+
+def send_builder(
+    destination: str,
+    body: bytes | bytearray | memoryview | str,
+    *,
+    content_type: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    transaction: str | None = None,
+) -> Callable[[str | None], Send]:
+    """The SEND of a user's ``send()``, as a builder taking the receipt id.
+
+    The body is encoded now (:func:`encode_body`, conformance 37), so a bad body fails
+    before anything is sent or awaited.
+
+    Raises:
+        TypeError, ValueError: as :func:`encode_body`.
+    """
+    data, content_type = encode_body(body, content_type)
+    extra = tuple(headers.items()) if headers else ()
+
+    def build(receipt: str | None) -> Send:
+        return Send(
+            destination=destination,
+            body=data,
+            content_type=content_type,
+            transaction=transaction,
+            receipt=receipt,
+            headers=extra,
+        )
+
+    return build

@@ -50,6 +50,7 @@ from stomp_core.client import (
     parse_failure,
     parse_hosts,
     report_unhandled,
+    send_builder,
 )
 
 A = Endpoint("a", 1)
@@ -522,3 +523,15 @@ def test_backlog_ending_with_an_error_and_dropping_the_oldest() -> None:
     assert [backlog.poll(), backlog.poll()] == [1, 2]
     with pytest.raises(ConnectionLost, match="first"):
         backlog.poll()
+
+
+def test_send_builder_encodes_at_once_and_takes_the_receipt_later() -> None:
+    build = send_builder("/q/a", "héllo", headers={"persistent": "true"}, transaction="tx-1")
+    event = build("r-1")
+    assert event.body == "héllo".encode()
+    assert event.content_type == "text/plain;charset=utf-8"
+    assert (event.transaction, event.receipt) == ("tx-1", "r-1")
+    assert event.headers == (("persistent", "true"),)
+    assert send_builder("/q/a", b"x")(None).receipt is None
+    with pytest.raises(TypeError):
+        send_builder("/q/a", 42)  # type: ignore[arg-type]
