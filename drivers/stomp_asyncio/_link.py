@@ -56,6 +56,7 @@ log = logging.getLogger("stomp_asyncio")
 WRITE_CHUNK = 64 * 1024
 
 _TERMINAL = (State.CLOSED, State.ERROR)
+_LIVE = (State.CONNECTED, State.DISCONNECTING)
 
 
 class Link(asyncio.Protocol):
@@ -163,7 +164,9 @@ class Link(asyncio.Protocol):
         """Drain the core's events, write what it queued, re-arm the timer."""
         core = self.core
         while True:
-            if self._stalled() and not self._eof and core.state not in _TERMINAL:
+            # Only a live session waits for room: CONNECTED (after a reconnect, a buffer
+            # may still be full) and terminal events are never held back.
+            if self._stalled() and not self._eof and core.state in _LIVE:
                 self._pause_reading()
                 break
             try:

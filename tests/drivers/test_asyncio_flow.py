@@ -77,6 +77,25 @@ async def _paused_by_two_messages(server: ScriptedServer, client: MemoryClient) 
     return link
 
 
+def test_a_reconnect_completes_while_a_buffer_is_still_full() -> None:
+    # The consumer lags: its buffer is full when the connection drops.  The new
+    # connection must still read its CONNECTED (and the replayed subscription go out):
+    # only a live session waits for room.
+    async def main() -> None:
+        first, second = ScriptedServer(), ScriptedServer()
+        client = memory_client(servers(first, second), subscription_buffer=1, reconnect=NO_JITTER)
+        async with client, client.subscribe("/queue/a") as sub:
+            await _paused_by_two_messages(first, client)
+            assert sub.full
+            first.drop()
+            replayed = await asyncio.wait_for(second.next(Subscribe), 5)
+            assert replayed.id == sub.id
+            await wait_until(lambda: client.state is ClientState.CONNECTED)
+            assert (await sub.get(5)).body == b"m0"  # what was buffered stays readable
+
+    run(main)
+
+
 def test_no_heartbeat_timeout_while_paused_however_long() -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
