@@ -36,7 +36,6 @@ from stomp_core.client import (
     ConnectFailed,
     ConnectionLost,
     Deliver,
-    DialPlan,
     Endpoint,
     Ignored,
     ReceiptDone,
@@ -180,7 +179,7 @@ class Client:
         self._entered = True
         self._host = asyncio.current_task()
         try:
-            await self._connect(self._session.dial_plan(first=True), ClientState.CONNECTING)
+            await self._connect(first=True)
         except BaseException as exc:
             self._session.begin_closing()
             self._set_state(ClientState.CLOSED, error=exc)
@@ -214,12 +213,14 @@ class Client:
                 assert self._fatal is not None
                 raise self._fatal
 
-    async def _connect(self, plan: DialPlan, state: ClientState) -> None:
-        """Follow ``plan`` (the session's dial plan) until a broker answers CONNECTED.
+    async def _connect(self, *, first: bool) -> None:
+        """Follow the session's dial plan until a broker answers CONNECTED.
 
         Raises:
             ConnectFailed: the plan gave up, or a broker refused.
         """
+        state = ClientState.CONNECTING if first else ClientState.RECONNECTING
+        plan = self._session.dial_plan(first=first)
         while True:
             step = plan.next_step()
             if isinstance(step, Wait):
@@ -314,7 +315,7 @@ class Client:
             log.warning("connection to %s lost: %s; reconnecting", link.endpoint, reason)
             self._set_state(ClientState.RECONNECTING, endpoint=link.endpoint, error=reason)
             try:
-                await self._connect(self._session.dial_plan(first=False), ClientState.RECONNECTING)
+                await self._connect(first=False)
             except Exception as exc:  # ConnectFailed; anything else must not hang us
                 self._fail(connection_lost("the connection was lost and reconnecting failed", exc))
                 return

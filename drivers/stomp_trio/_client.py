@@ -260,7 +260,7 @@ class Client:
 
     # -- internals: the send path --------------------------------------------------------
 
-    async def _current_link(self) -> Link:
+    async def _ready_link(self) -> Link:
         """The link to send on, waiting up to ``connect_timeout`` while reconnecting."""
         timeout = self._options.connect_timeout
         with trio.move_on_after(timeout):
@@ -292,7 +292,7 @@ class Client:
         Returns:
             the generation of the connection it went out on.
         """
-        link = await self._current_link()
+        link = await self._ready_link()
         receipt_id = self._session.next_receipt_id() if receipt else None
         try:
             event = build(receipt_id)
