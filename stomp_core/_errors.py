@@ -9,12 +9,22 @@ else is a bug.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._frame import Frame
+from typing import Protocol
 
 __all__ = ["LocalProtocolError", "ProtocolError", "RemoteProtocolError"]
+
+
+class _ErrorFrame(Protocol):
+    # What an ERROR frame offers (a :class:`~stomp_core.Frame`): described here rather
+    # than imported, because ``_frame.py`` raises these errors (no import cycle).
+    @property
+    def command(self) -> str: ...
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+
+    @property
+    def body(self) -> bytes: ...
 
 
 class ProtocolError(Exception):
@@ -26,9 +36,9 @@ class ProtocolError(Exception):
             ``None`` otherwise.
     """
 
-    def __init__(self, message: str, *, error_frame: Frame | None = None) -> None:
+    def __init__(self, message: str, *, error_frame: _ErrorFrame | None = None) -> None:
         super().__init__(message)
-        self.error_frame = error_frame
+        self.error_frame: _ErrorFrame | None = error_frame
 
     @property
     def message(self) -> str:

@@ -27,16 +27,16 @@ passcodes are never logged.
 from __future__ import annotations
 
 from stomp_core import LocalProtocolError as LocalProtocolError
-from stomp_core._client import BrokerError as BrokerError
-from stomp_core._client import ClientState as ClientState
-from stomp_core._client import ConnectFailed as ConnectFailed
-from stomp_core._client import ConnectionLost as ConnectionLost
-from stomp_core._client import Endpoint as Endpoint
-from stomp_core._client import ProtocolViolation as ProtocolViolation
-from stomp_core._client import ReceiptTimeout as ReceiptTimeout
-from stomp_core._client import ReconnectPolicy as ReconnectPolicy
-from stomp_core._client import StateChange as StateChange
-from stomp_core._client import StompError as StompError
+from stomp_core.client import BrokerError as BrokerError
+from stomp_core.client import ClientState as ClientState
+from stomp_core.client import ConnectFailed as ConnectFailed
+from stomp_core.client import ConnectionLost as ConnectionLost
+from stomp_core.client import Endpoint as Endpoint
+from stomp_core.client import ProtocolViolation as ProtocolViolation
+from stomp_core.client import ReceiptTimeout as ReceiptTimeout
+from stomp_core.client import ReconnectPolicy as ReconnectPolicy
+from stomp_core.client import StateChange as StateChange
+from stomp_core.client import StompError as StompError
 
 from ._client import Client as Client
 from ._observe import StateChanges as StateChanges

@@ -1,4 +1,9 @@
-"""The asyncio client: connection lifecycle, reconnection, sending, receipts, transactions."""
+"""The asyncio client: an I/O shell over :class:`~stomp_core.client.ClientSession`.
+
+The session decides (routing, receipts, replay, stale acks, what a loss fails, when to
+dial which broker); the client runs the tasks and timers, owns the live
+:class:`~stomp_asyncio._link.Link`, and wakes whoever waits for an outcome.
+"""
 
 from __future__ import annotations
 
@@ -10,51 +15,53 @@ import ssl as _ssl
 import sys
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from stomp_core import (
     CLIENT,
     Disconnect,
-    Error,
+    Event,
     FrameEvent,
-    Receipt,
-    Send,
+    LocalProtocolError,
     State,
     Subscribe,
     Unsubscribe,
 )
 from stomp_core import Connection as CoreConnection
-from stomp_core import Message as MessageEvent
-from stomp_core._backoff import ReconnectSchedule
-from stomp_core._client import (
+from stomp_core.client import (
     BrokerError,
+    ClientHooks,
+    ClientOptions,
+    ClientSession,
     ClientState,
     ConnectFailed,
     ConnectionLost,
+    Deliver,
     Endpoint,
-    IdCounter,
+    Ignored,
+    ReceiptDone,
     ReceiptTimeout,
-    StateChange,
     StompError,
-    ack_for,
+    TlsContexts,
+    Unhandled,
+    Wait,
     check_subscribe_arguments,
     connection_lost,
-    encode_body,
-    route_message,
+    report_unhandled,
+    send_builder,
 )
-from stomp_core._registry import SessionRegistry
 
 from ._link import Link
 from ._observe import StateChanges
-from ._subscription import Message, Subscription
+from ._subscription import Hooks, Message, Subscription
 from ._transaction import Transaction
-
-if TYPE_CHECKING:
-    from ._options import Options
+from ._transport import open_transport
 
 __all__ = ["Client"]
 
 log = logging.getLogger("stomp_asyncio")
+
+#: Unread state changes kept per observer before the oldest are dropped.
+STATE_CHANGES_KEPT = 256
 
 
 class Client:
@@ -72,20 +79,23 @@ class Client:
     thread, go through ``asyncio.run_coroutine_threadsafe``).
     """
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: ClientOptions) -> None:
+        self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._options = options
-        self._registry = SessionRegistry(max_subscriptions=options.config.limits.max_subscriptions)
-        self._subscriptions: dict[str, Subscription] = {}
-        self._full: set[str] = set()
-        self._transactions: dict[str, Transaction] = {}
-        self._receipts: dict[str, asyncio.Future[None]] = {}
-        self._receipt_ids = IdCounter("receipt-")
-        self._subscription_ids = IdCounter("sub-")
-        self._transaction_ids = IdCounter("tx-")
+        self._session: ClientSession[Subscription, asyncio.Future[None]] = ClientSession(
+            options, rng=random.random
+        )
+        self._hooks: Hooks = ClientHooks(
+            send=self._send,
+            subscribe=self._subscribe,
+            unsubscribe=self._unsubscribe,
+            acknowledge=self._acknowledge,
+            room=self._room,
+            generation=lambda: self._session.generation,
+            unsubscribe_soon=self._unsubscribe_soon,
+            queue=self._queue,
+        )
         self._link: Link | None = None
-        self._generation = 0
-        self._endpoint: Endpoint | None = None
-        self._state = ClientState.CONNECTING
         self._observers: list[StateChanges] = []
         self._ready = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
@@ -94,22 +104,20 @@ class Client:
         self._in_body = False
         self._cancelled_host = False
         self._entered = False
-        self._closing = False
         self._resume_scheduled = False
-        self._heartbeats_before = 0
         self._disconnect_error: BaseException | None = None
 
     def __repr__(self) -> str:
-        where = f" {self._endpoint}" if self._endpoint is not None else ""
+        where = f" {self.endpoint}" if self.endpoint is not None else ""
         version = f" STOMP {self.version}" if self.version else ""
-        return f"<stomp_asyncio.Client {self._state.value}{where}{version}>"
+        return f"<stomp_asyncio.Client {self.state.value}{where}{version}>"
 
     # ------------------------------------------------------------------ properties
 
     @property
     def state(self) -> ClientState:
         """The lifecycle state (see :meth:`state_changes`)."""
-        return self._state
+        return self._session.state
 
     @property
     def version(self) -> str | None:
@@ -134,13 +142,12 @@ class Client:
     @property
     def heartbeats_received(self) -> int:
         """Heart-beats received from brokers so far, across reconnects."""
-        current = self._link.heartbeats_received if self._link is not None else 0
-        return self._heartbeats_before + current
+        return self._session.heartbeats_received
 
     @property
     def endpoint(self) -> Endpoint | None:
         """The broker connected to (or last connected to)."""
-        return self._endpoint
+        return self._link.endpoint if self._link is not None else None
 
     def state_changes(self) -> StateChanges:
         """An async iterator over every :class:`StateChange` from now on.
@@ -153,12 +160,16 @@ class Client:
                 async for change in client.state_changes():
                     print(change.state, change.endpoint, change.error)
         """
-        observer = StateChanges()
-        if self._state is ClientState.CLOSED and self._entered:
+        observer = StateChanges(STATE_CHANGES_KEPT, self._detach)
+        if self.state is ClientState.CLOSED and self._entered:
             observer.close()
         else:
             self._observers.append(observer)
         return observer
+
+    def _detach(self, observer: StateChanges) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -167,21 +178,15 @@ class Client:
             raise RuntimeError("a Client can be used for one 'async with' only")
         self._entered = True
         self._host = asyncio.current_task()
-        policy = self._options.reconnect
-        schedule = (
-            policy.schedule(random.random)
-            if policy is not None and policy.retry_first_connect
-            else None
-        )
         try:
-            await self._connect(schedule, ClientState.CONNECTING)
+            await self._connect(first=True)
         except BaseException as exc:
-            self._closing = True
+            self._session.begin_closing()
             self._set_state(ClientState.CLOSED, error=exc)
             self._close_observers()
             raise
         self._supervisor = asyncio.get_running_loop().create_task(
-            self._supervise(), name=f"stomp_asyncio supervisor {self._endpoint}"
+            self._supervise(), name=f"stomp_asyncio supervisor {self.endpoint}"
         )
         self._in_body = True
         return self
@@ -208,64 +213,54 @@ class Client:
                 assert self._fatal is not None
                 raise self._fatal
 
-    async def _connect(self, schedule: ReconnectSchedule | None, state: ClientState) -> None:
-        """Try the hosts in order (in rounds with backoff if ``schedule``) until one works."""
-        last: BaseException | None = None
+    async def _connect(self, *, first: bool) -> None:
+        """Follow the session's dial plan until a broker answers CONNECTED.
+
+        Raises:
+            ConnectFailed: the plan gave up, or a broker refused.
+        """
+        state = ClientState.CONNECTING if first else ClientState.RECONNECTING
+        plan = self._session.dial_plan(first=first)
         while True:
-            for endpoint in self._options.endpoints:
-                if schedule is not None and schedule.exhausted:
-                    break
-                attempt = schedule.attempts if schedule is not None else 0
-                self._set_state(state, endpoint=endpoint, attempt=attempt)
-                try:
-                    link = await self._dial(endpoint)
-                except ConnectFailed as exc:
-                    if exc.refused:
-                        raise  # the broker said no: retrying would not change its mind
-                    log.warning("connecting to %s failed: %s", endpoint, exc)
-                    last = exc
-                    if schedule is not None:
-                        schedule.record_failure()
-                    self._set_state(state, endpoint=endpoint, error=exc, attempt=attempt + 1)
-                    continue
-                try:
-                    await self._start_session(link, endpoint)
-                except ConnectionLost as exc:  # dropped while replaying subscriptions
-                    log.warning("connection to %s lost while starting: %s", endpoint, exc)
-                    last = exc
-                    if schedule is not None:
-                        schedule.record_failure()
-                    self._set_state(state, endpoint=endpoint, error=exc, attempt=attempt + 1)
-                    continue
-                if schedule is not None:
-                    schedule.reset()
-                return
-            delay = schedule.next_delay() if schedule is not None else None
-            if delay is None:
-                where = ", ".join(str(e) for e in self._options.endpoints)
-                failed = ConnectFailed(f"could not connect to {where}: {last}")
-                raise failed from last
-            log.info("reconnecting in %.3f s", delay)
-            await asyncio.sleep(delay)
+            step = plan.next_step()
+            if isinstance(step, Wait):
+                log.info("reconnecting in %.3f s", step.seconds)
+                await asyncio.sleep(step.seconds)
+                continue
+            endpoint = step.endpoint
+            self._set_state(state, endpoint=endpoint, attempt=step.attempt)
+            try:
+                link = await self._dial(endpoint)
+                await self._start_session(link)
+            except (ConnectFailed, ConnectionLost) as exc:
+                attempts = plan.failed(exc)  # raises a refusal: never retried
+                log.warning("connecting to %s failed: %s", endpoint, exc)
+                self._set_state(state, endpoint=endpoint, error=exc, attempt=attempts)
+                continue
+            return
 
     async def _dial(self, endpoint: Endpoint) -> Link:
         """Open the transport, send CONNECT and wait for CONNECTED (the core's timer)."""
-        core = CoreConnection(CLIENT, self._options.config)
-        link = Link(core, dispatch=self._dispatch, stalled=self._stalled)
-        tls = self._options.tls_context(endpoint)
+        link = Link(
+            CoreConnection(CLIENT, self._options.config),
+            endpoint,
+            generation=self._session.connection_started(endpoint),
+            handle=self._handle,
+            stalled=lambda: self._session.stalled,
+            closed=self._link_closed,
+        )
+        timeout = self._options.connect_timeout
         try:
             await asyncio.wait_for(
-                self._open_transport(endpoint, link, tls), self._options.connect_timeout
+                self._open_transport(endpoint, link, self._tls.context(endpoint)), timeout
             )
         except asyncio.TimeoutError:
-            raise ConnectFailed(
-                f"timed out after {self._options.connect_timeout:g} s connecting to {endpoint}"
-            ) from None
+            raise ConnectFailed(f"timed out after {timeout:g} s connecting to {endpoint}") from None
         except OSError as exc:  # refused, unreachable, TLS verification failed, ...
             raise ConnectFailed(f"cannot connect to {endpoint}: {exc}") from exc
         try:
             async with link.write_lock:
-                link.send(self._options.connect_event(endpoint))
+                link.send(self._options.connect_event())
                 await link.flush()
             # Bounded by the core's connect timer (``Config.connect_timeout``).
             await link.connected
@@ -286,24 +281,12 @@ class Client:
         self, endpoint: Endpoint, link: Link, tls: _ssl.SSLContext | None
     ) -> None:
         """Connect ``link`` to ``endpoint`` (tests override this with in-memory transports)."""
-        loop = asyncio.get_running_loop()
-        await loop.create_connection(
-            lambda: link,
-            endpoint.host,
-            endpoint.port,
-            ssl=tls,
-            server_hostname=endpoint.host if tls is not None else None,
-            ssl_handshake_timeout=self._options.connect_timeout if tls is not None else None,
-        )
+        await open_transport(link, endpoint, tls, handshake_timeout=self._options.connect_timeout)
 
-    async def _start_session(self, link: Link, endpoint: Endpoint) -> None:
+    async def _start_session(self, link: Link) -> None:
         """Adopt a connected link and replay the live subscriptions on it."""
-        if self._link is not None:
-            self._heartbeats_before += self._link.heartbeats_received
         self._link = link
-        self._generation += 1
-        self._endpoint = endpoint
-        replay = self._registry.replay()
+        replay = self._session.replay()
         if replay:
             try:
                 async with link.write_lock:
@@ -313,9 +296,9 @@ class Client:
             except BaseException:
                 link.abort()
                 raise
-            log.info("replayed %d subscription(s) on %s", len(replay), endpoint)
-        log.info("connected to %s (STOMP %s)", endpoint, link.core.version)
-        self._set_state(ClientState.CONNECTED, endpoint=endpoint)
+            log.info("replayed %d subscription(s) on %s", len(replay), link.endpoint)
+        log.info("connected to %s (STOMP %s)", link.endpoint, link.core.version)
+        self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
 
     async def _supervise(self) -> None:
         """Watch the live link; reconnect when it drops, or fail the client for good."""
@@ -323,57 +306,42 @@ class Client:
             link = self._link
             assert link is not None
             reason = await asyncio.shield(link.closed)  # never cancel the link's future
-            if self._closing:
+            if self._session.closing:
                 return
             self._ready.clear()
-            self._connection_lost(reason)
-            policy = self._options.reconnect
-            if policy is None or isinstance(reason, BrokerError):
-                # ERROR is the broker's deliberate verdict (spec 1.2 "ERROR"): retrying
-                # would loop.  A protocol violation (a malformed frame) is treated like
-                # a lost connection, as in stomp_trio: a fresh session may well work.
+            if not self._session.reconnects_after(reason):
                 self._fail(reason)
                 return
-            log.warning("connection to %s lost: %s; reconnecting", self._endpoint, reason)
-            self._set_state(ClientState.RECONNECTING, endpoint=self._endpoint, error=reason)
+            log.warning("connection to %s lost: %s; reconnecting", link.endpoint, reason)
+            self._set_state(ClientState.RECONNECTING, endpoint=link.endpoint, error=reason)
             try:
-                await self._connect(policy.schedule(random.random), ClientState.RECONNECTING)
+                await self._connect(first=False)
             except Exception as exc:  # ConnectFailed; anything else must not hang us
                 self._fail(connection_lost("the connection was lost and reconnecting failed", exc))
                 return
 
-    def _connection_lost(self, reason: StompError) -> None:
-        """Fail what cannot survive the connection: receipts and transactions (item 100)."""
-        lost = (
-            reason
-            if isinstance(reason, ConnectionLost)
-            else connection_lost("the connection was lost", reason)
-        )
-        receipts, self._receipts = self._receipts, {}
-        for waiter in receipts.values():
-            if not waiter.done():
-                waiter.set_exception(lost)
-        self._registry.drop_transactions()
-        transactions, self._transactions = self._transactions, {}
-        for transaction in transactions.values():
-            # The reason itself: the transaction's error already says the connection
-            # was lost.
-            transaction._lost(reason)
+    def _link_closed(self, link: Link, reason: StompError) -> None:
+        """A transport is gone: fail at once what cannot survive it (conformance 100)."""
+        if link.generation == self._session.generation:
+            self._wake(self._session.connection_lost(reason))
 
     def _fail(self, error: StompError) -> None:
         """The client is finished: tell every waiter, every iterator and the body."""
         log.error("STOMP connection failed for good: %s", error)
         self._fatal = error
         self._ready.set()  # wake senders waiting for a reconnect: they will see the error
-        for subscription in list(self._subscriptions.values()):
-            subscription._end(error)
-        self._set_state(ClientState.CLOSED, endpoint=self._endpoint, error=error)
+        for subscription in list(self._session.subscriptions.values()):
+            subscription._close(error)
+        self._set_state(ClientState.CLOSED, endpoint=self.endpoint, error=error)
         if self._in_body and self._host is not None and not self._host.done():
             self._cancelled_host = True
             self._host.cancel()
 
     async def _shutdown(self) -> None:
-        self._closing = True
+        # Nobody consumes any more: a full buffer must not hold the DISCONNECT's RECEIPT
+        # back behind back-pressure.  Messages still arriving are dropped (the session);
+        # the broker redelivers the unacknowledged ones.
+        self._session.begin_closing()
         supervisor = self._supervisor
         if supervisor is not None and not supervisor.done():
             supervisor.cancel()
@@ -386,13 +354,9 @@ class Client:
         link = self._link
         if link is None or link.closed.done():
             return
-        # Nobody consumes any more: a full buffer must not hold the DISCONNECT's RECEIPT
-        # back behind back-pressure.  Messages still arriving are dropped (_dispatch);
-        # the broker redelivers the unacknowledged ones.
-        self._full.clear()
         link.resume()
         if self._fatal is None and link.core.state is State.CONNECTED:
-            self._set_state(ClientState.DISCONNECTING, endpoint=self._endpoint)
+            self._set_state(ClientState.DISCONNECTING, endpoint=link.endpoint)
             try:
                 # The core bounds the RECEIPT wait (DisconnectTimeout); this bound covers
                 # the driver's own part: waiting for the write lock and a slow transport.
@@ -400,14 +364,14 @@ class Client:
                     self._disconnect(link), self._options.disconnect_timeout + 1.0
                 )
             except (asyncio.TimeoutError, StompError, OSError) as exc:
-                log.warning("graceful disconnect from %s failed: %s", self._endpoint, exc)
+                log.warning("graceful disconnect from %s failed: %s", link.endpoint, exc)
                 self._disconnect_error = exc
         link.abort()
         await asyncio.wait_for(asyncio.shield(link.closed), self._options.disconnect_timeout)
 
     async def _disconnect(self, link: Link) -> None:
-        receipt = self._receipt_ids.next()
-        link.leftovers.expect_receipt(receipt)  # the core acts on it
+        receipt = self._session.next_receipt_id()
+        self._session.expect_receipt(receipt)  # the core acts on it
         async with link.write_lock:
             link.send(Disconnect(receipt=receipt))
             await link.flush()
@@ -416,24 +380,23 @@ class Client:
         if not link.clean_close:
             # conformance 84: without its RECEIPT the session is over all the same; the
             # CLOSED state change carries the reason.
-            log.warning("disconnect from %s was not confirmed: %s", self._endpoint, reason)
+            log.warning("disconnect from %s was not confirmed: %s", link.endpoint, reason)
             self._disconnect_error = reason
 
     def _finish_shutdown(self) -> None:
         """Synchronous cleanup that must happen even if the graceful part was cancelled."""
-        self._closing = True
+        self._session.begin_closing()
         if self._supervisor is not None and not self._supervisor.done():
             self._supervisor.cancel()
         if self._link is not None:
             self._link.abort()
-        self._connection_lost(ConnectionLost("the client is closed"))
-        for subscription in list(self._subscriptions.values()):
-            subscription._end(None)
-        self._subscriptions.clear()
+        self._wake(self._session.connection_lost(ConnectionLost("the client is closed")))
+        for subscription in self._session.finish():
+            subscription._close()
         self._ready.set()
-        if self._state is not ClientState.CLOSED:
+        if self.state is not ClientState.CLOSED:
             self._set_state(
-                ClientState.CLOSED, endpoint=self._endpoint, error=self._disconnect_error
+                ClientState.CLOSED, endpoint=self.endpoint, error=self._disconnect_error
             )
         self._close_observers()
 
@@ -447,91 +410,56 @@ class Client:
         error: BaseException | None = None,
         attempt: int = 0,
     ) -> None:
-        self._state = state
+        change = self._session.set_state(state, endpoint=endpoint, error=error, attempt=attempt)
         if state is ClientState.CONNECTED:
             self._ready.set()
-        change = StateChange(state, endpoint, error, attempt)
         for observer in self._observers:
             observer.push(change)
 
     def _close_observers(self) -> None:
-        for observer in self._observers:
+        for observer in list(self._observers):
             observer.close()
-        self._observers.clear()
 
     # ------------------------------------------------------------------ incoming
 
-    def _dispatch(self, link: Link, event: FrameEvent) -> None:
-        if link is not self._link:
-            # A late frame of a connection we already replaced: its ids mean nothing now.
-            log.debug("%s from a replaced connection dropped", type(event).__name__)
-            return
-        if isinstance(event, MessageEvent):
-            self._route(link, event)
-        elif isinstance(event, Receipt):
-            waiter = self._receipts.pop(event.receipt_id, None)
-            if waiter is not None:
-                if not waiter.done():
-                    waiter.set_result(None)
-            elif (what := link.leftovers.receipt(event)) is not None:
-                self._unhandled(event, what)
+    def _handle(self, link: Link, event: Event) -> None:
+        """Carry out what the session says about ``event`` (runs in protocol callbacks)."""
+        for outcome in self._session.handle(event, link.generation):
+            if isinstance(outcome, Deliver):
+                subscription = outcome.subscription
+                subscription._deliver(Message(subscription, outcome.event, outcome.generation))
+                if subscription.full:
+                    self._session.buffer_full(subscription.id)
+            elif isinstance(outcome, ReceiptDone):
+                self._wake([outcome])
+            elif isinstance(outcome, Unhandled):
+                report_unhandled(self._options.on_unhandled, outcome, log)
+            elif isinstance(outcome, Ignored):
+                log.debug("%s", outcome.why)
             else:
-                # The DISCONNECT's (the core acts on it), or a wait given up.
-                log.debug("RECEIPT %r arrived after its wait ended", event.receipt_id)
-        elif isinstance(event, Error):
-            error = BrokerError.from_event(event)
-            log.error("the broker sent ERROR: %s", error.message)
-            if error.receipt_id is not None:
-                waiter = self._receipts.pop(error.receipt_id, None)
-                if waiter is not None and not waiter.done():
-                    waiter.set_exception(error)  # conformance 91
+                if isinstance(outcome.reason, BrokerError):
+                    log.error("the broker sent ERROR: %s", outcome.reason.message)
+                link.end(outcome.reason, abort=outcome.abort)
 
-    def _route(self, link: Link, event: MessageEvent) -> None:
-        """Deliver a MESSAGE to its subscription, or report it (conformance 87, 88)."""
-        if self._closing:
-            # Nobody reads any more; the broker redelivers what was not acknowledged.
-            log.debug("MESSAGE %s dropped: the client is closing", event.message_id)
-            return
-        # By id, or by destination from a 1.0 broker that left the id out (conformance 87).
-        subscription = route_message(event, self._subscriptions)
-        if subscription is None:
-            if (what := link.leftovers.message(event)) is not None:
-                self._unhandled(event, what)
+    @staticmethod
+    def _wake(done: list[ReceiptDone[asyncio.Future[None]]]) -> None:
+        for outcome in done:
+            if outcome.waiter.done():
+                continue
+            if outcome.error is None:
+                outcome.waiter.set_result(None)
             else:
-                # Sent before the broker saw our UNSUBSCRIBE: expected, and the broker
-                # redelivers it if it needed an ack.
-                log.debug("MESSAGE %s dropped: unsubscribed", event.message_id)
-            return
-        subscription._deliver(Message(self, subscription, event, self._generation))
-        if subscription.full:
-            self._full.add(subscription.id)
+                outcome.waiter.set_exception(outcome.error)
 
-    def _unhandled(self, event: FrameEvent, what: str) -> None:
-        """Hand ``event`` to the user's hook (conformance 88, 89), or log a warning."""
-        hook = self._options.on_unhandled
-        if hook is None:
-            log.warning("unhandled %s", what)
-            return
-        try:
-            hook(event)
-        except Exception:
-            # The hook runs inside the transport's callbacks: its failure must not
-            # tear the connection down.
-            log.exception("on_unhandled raised for %s", what)
+    def _room(self, subscription: Subscription) -> None:
+        if self._session.buffer_has_room(subscription.id):
+            self._resume_soon()
 
-    def _stalled(self) -> bool:
-        return bool(self._full)
-
-    def _buffer_has_room(self) -> None:
-        self._full = {key for key in self._full if self._subscription_full(key)}
-        if not self._full and not self._resume_scheduled and self._link is not None:
+    def _resume_soon(self) -> None:
+        if not self._resume_scheduled and self._link is not None:
             # Resume outside the consumer's call stack: parsing dispatches into buffers.
             self._resume_scheduled = True
             asyncio.get_running_loop().call_soon(self._resume)
-
-    def _subscription_full(self, key: str) -> bool:
-        subscription = self._subscriptions.get(key)
-        return subscription is not None and subscription.full
 
     def _resume(self) -> None:
         self._resume_scheduled = False
@@ -547,10 +475,10 @@ class Client:
         while True:
             if self._fatal is not None:
                 raise connection_lost("the client failed", self._fatal)
-            if self._closing or not self._entered:
+            if self._session.closing or not self._entered:
                 raise ConnectionLost("the client is not connected (use 'async with')")
             link = self._link
-            if self._state is ClientState.CONNECTED and link is not None and not link.closed.done():
+            if self.state is ClientState.CONNECTED and link is not None and not link.closed.done():
                 return link
             self._ready.clear()
             try:
@@ -561,38 +489,46 @@ class Client:
                 ) from None
 
     async def _send(
-        self,
-        build: Callable[[str | None], FrameEvent],
-        *,
-        receipt: bool,
-        link: Link | None = None,
-    ) -> None:
-        """Send one frame built by ``build(receipt_id)``; with ``receipt``, await it."""
-        if link is None:
-            link = await self._ready_link()
-        receipt_id = self._receipt_ids.next() if receipt else None
-        event = build(receipt_id)
-        waiter: asyncio.Future[None] | None = None
+        self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
+    ) -> int:
+        """Send one frame built by ``build(receipt_id)``; with ``receipt``, await it.
+
+        Args:
+            generation: the connection it must go out on (``None``: the live one).
+
+        Returns:
+            the generation of the connection it went out on.
+        """
+        link = await self._ready_link()
+        receipt_id = self._session.next_receipt_id() if receipt else None
         try:
+            event = build(receipt_id)
+            waiter: asyncio.Future[None] | None = None
             async with link.write_lock:
-                if link is not self._link or link.closed.done():
+                if (
+                    link is not self._link
+                    or link.closed.done()
+                    or (generation is not None and generation != link.generation)
+                ):
                     raise ConnectionLost("the connection was lost before the frame was sent")
                 link.send(event)  # LocalProtocolError here: nothing queued, nothing changed
-                self._registry.record(event)
+                self._session.record(event)
                 if receipt_id is not None:
                     waiter = asyncio.get_running_loop().create_future()
-                    self._receipts[receipt_id] = waiter
+                    self._session.await_receipt(receipt_id, waiter)
                 await link.flush()
             if waiter is not None:
                 assert receipt_id is not None
+                timeout = self._options.receipt_timeout
                 try:
-                    await asyncio.wait_for(waiter, self._options.receipt_timeout)
+                    await asyncio.wait_for(waiter, timeout)
                 except asyncio.TimeoutError:
-                    raise ReceiptTimeout(receipt_id, self._options.receipt_timeout) from None
+                    raise ReceiptTimeout(receipt_id, timeout) from None
         finally:
-            if receipt_id is not None and self._receipts.pop(receipt_id, None) is not None:
+            if receipt_id is not None:
                 # Given up (timeout, cancellation): the RECEIPT may still come.
-                link.leftovers.expect_receipt(receipt_id)
+                self._session.give_up_receipt(receipt_id)
+        return link.generation
 
     async def send(
         self,
@@ -625,22 +561,15 @@ class Client:
             ConnectionLost: the connection dropped (the frame may or may not have arrived).
             stomp_core.LocalProtocolError: the frame is not valid (e.g. unknown transaction).
         """
-        data, content_type = encode_body(body, content_type)
-        extra = tuple(headers.items()) if headers else ()
+        generation = None
         if isinstance(transaction, Transaction):
             transaction._check()  # ConnectionLost if the broker aborted it
+            generation = transaction._generation
             transaction = transaction.id
-        await self._send(
-            lambda rid: Send(
-                destination=destination,
-                body=data,
-                content_type=content_type,
-                transaction=transaction,
-                receipt=rid,
-                headers=extra,
-            ),
-            receipt=receipt,
+        build = send_builder(
+            destination, body, content_type=content_type, headers=headers, transaction=transaction
         )
+        await self._send(build, receipt, generation)
 
     def subscribe(
         self,
@@ -666,19 +595,17 @@ class Client:
         """
         check_subscribe_arguments(ack, buffer)
         return Subscription(
-            self,
-            destination=destination,
-            id=id if id is not None else self._subscription_ids.next(),
+            self._hooks,
+            destination,
+            id=id if id is not None else self._session.next_subscription_id(),
             ack=ack,
-            headers=tuple(headers.items()) if headers else (),
+            headers=headers,
             receipt=receipt,
             capacity=buffer if buffer is not None else self._options.subscription_buffer,
         )
 
-    async def _subscribe(self, subscription: Subscription) -> None:
-        if subscription.id in self._subscriptions:
-            raise ValueError(f"subscription id {subscription.id!r} is already in use")
-        self._subscriptions[subscription.id] = subscription
+    async def _subscribe(self, subscription: Subscription, receipt: bool) -> None:
+        self._session.add_subscription(subscription.id, subscription)
         try:
             await self._send(
                 lambda rid: Subscribe(
@@ -686,71 +613,71 @@ class Client:
                     id=subscription.id,
                     ack=subscription.ack,
                     receipt=rid,
-                    headers=subscription._extra_headers,
+                    headers=tuple(subscription.headers.items()),
                 ),
-                receipt=subscription._subscribe_receipt,
+                receipt,
+                None,
             )
         except BaseException:
-            self._abandon(subscription)
+            self._unsubscribe_soon(subscription)
             raise
 
-    def _abandon(self, subscription: Subscription) -> None:
-        """Forget a subscription whose SUBSCRIBE failed or was cancelled (synchronously)."""
-        self._subscriptions.pop(subscription.id, None)
-        self._full.discard(subscription.id)
-        if subscription.id not in self._registry.subscriptions:
-            return  # never accepted by the core
-        unsubscribe = Unsubscribe(id=subscription.id)
-        self._registry.record(unsubscribe)  # never replayed
+    def _sent_on_live_link(self, subscription: Subscription) -> Link | None:
+        """The live link, if ``subscription``'s SUBSCRIBE went out on it."""
         link = self._link
         if link is not None and subscription.id in link.core.subscriptions:
-            # The SUBSCRIBE went out: MESSAGEs may be on their way (not "unhandled").
-            link.leftovers.unsubscribed(subscription.id)
-        if (
-            link is not None
-            and not link.write_lock.locked()
-            and link.core.state is State.CONNECTED
-            and subscription.id in link.core.subscriptions
-        ):
-            # The SUBSCRIBE went out; take it back with a small, atomic write.
-            link.send(unsubscribe)
-            link.flush_nowait()
+            return link
+        return None
 
-    async def _unsubscribe(self, subscription: Subscription, *, receipt: bool = False) -> None:
-        self._subscriptions.pop(subscription.id, None)
-        self._full.discard(subscription.id)
-        self._buffer_has_room()
-        if subscription.id not in self._registry.subscriptions:
-            return
+    def _unsubscribe_soon(self, subscription: Subscription) -> None:
+        """Forget a subscription whose SUBSCRIBE failed or was cancelled (synchronously)."""
+        link = self._sent_on_live_link(subscription)
+        recorded = self._session.remove_subscription(subscription.id, sent=link is not None)
+        if recorded and link is not None:
+            # The SUBSCRIBE went out; take it back with a small, atomic write.
+            self._queue(Unsubscribe(id=subscription.id), link.generation)
+
+    def _queue(self, event: FrameEvent, generation: int) -> bool:
+        """Write ``event`` now on connection ``generation`` if nobody is mid-frame."""
         link = self._link
+        if (
+            link is None
+            or link.generation != generation
+            or link.write_lock.locked()
+            or link.core.state is not State.CONNECTED
+        ):
+            return False
         try:
-            if (
-                link is None
-                or self._state is not ClientState.CONNECTED
-                or link.closed.done()
-                or subscription.id not in link.core.subscriptions
-            ):
-                return  # the broker forgets it with the connection
-            link.leftovers.unsubscribed(subscription.id)
-            sending = self._send(
-                lambda rid: Unsubscribe(id=subscription.id, receipt=rid),
-                receipt=receipt,
-                link=link,
-            )
-            if receipt:
-                await sending  # its errors are the caller's business
-            else:
-                try:
-                    await asyncio.wait_for(sending, self._options.receipt_timeout)
-                except (StompError, asyncio.TimeoutError) as exc:
-                    log.debug("UNSUBSCRIBE %s not sent: %s", subscription.id, exc)
-        finally:
-            self._registry.record(Unsubscribe(id=subscription.id))  # never replayed
+            link.send(event)
+        except LocalProtocolError:
+            return False  # the core no longer has what it names
+        self._session.record(event)
+        link.flush_nowait()
+        return True
+
+    async def _unsubscribe(self, subscription: Subscription, receipt: bool) -> None:
+        link = self._sent_on_live_link(subscription)
+        if link is not None and (self.state is not ClientState.CONNECTED or link.closed.done()):
+            link = None  # the broker forgets it with the connection
+        recorded = self._session.remove_subscription(subscription.id, sent=link is not None)
+        if not self._session.stalled:
+            self._resume_soon()
+        if not recorded or link is None:
+            return
+        sending = self._send(
+            lambda rid: Unsubscribe(id=subscription.id, receipt=rid), receipt, link.generation
+        )
+        if receipt:
+            await sending  # its errors are the caller's business
+            return
+        try:
+            await asyncio.wait_for(sending, self._options.receipt_timeout)
+        except (StompError, asyncio.TimeoutError) as exc:
+            log.debug("UNSUBSCRIBE %s not sent: %s", subscription.id, exc)
 
     async def _acknowledge(
         self,
         message: Message,
-        *,
         nack: bool,
         transaction: Transaction | str | None,
         receipt: bool,
@@ -758,27 +685,26 @@ class Client:
         if isinstance(transaction, Transaction):
             transaction._check()  # ConnectionLost if the broker aborted it
             transaction = transaction.id
-        link = await self._ready_link()
-        if message.generation != self._generation:
-            raise ConnectionLost(
-                f"message {message.message_id!r} came on an earlier connection; its ack id is "
-                "void now and the broker will redeliver it"
-            )
-        version = link.core.version or "1.0"
         await self._send(
-            lambda rid: ack_for(
+            # The session refuses an ack id of an earlier connection (conformance 98).
+            lambda rid: self._session.ack_event(
                 message.event,
-                version,
-                message.subscription.id,
+                generation=message.generation,
+                subscription=message.subscription.id,
                 nack=nack,
                 transaction=transaction,
                 receipt=rid,
             ),
-            receipt=receipt,
-            link=link,
+            receipt,
+            None,
         )
 
     def transaction(self, *, id: str | None = None) -> Transaction:
         """A transaction: ``async with`` sends BEGIN, then COMMIT (waiting for its receipt)
         on success or ABORT on an exception."""
-        return Transaction(self, id if id is not None else self._transaction_ids.next())
+        return Transaction(
+            id if id is not None else self._session.next_transaction_id(),
+            session=self._session,
+            hooks=self._hooks,
+            receipt_timeout=self._options.receipt_timeout,
+        )

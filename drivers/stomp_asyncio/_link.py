@@ -32,26 +32,19 @@ from collections.abc import Callable
 from stomp_core import (
     NEED_DATA,
     Connected,
-    ConnectionClosed,
-    ConnectTimeout,
-    DisconnectTimeout,
-    Error,
     Event,
     FrameEvent,
-    HeartbeatReceived,
-    HeartbeatTimeout,
     RemoteProtocolError,
     State,
 )
 from stomp_core import Connection as CoreConnection
-from stomp_core._client import (
-    ConnectFailed,
+from stomp_core.client import (
     ConnectionLost,
-    Leftovers,
-    ProtocolViolation,
+    Endpoint,
     StompError,
-    close_reason,
+    connect_failed,
     connection_lost,
+    parse_failure,
 )
 
 __all__ = ["Link"]
@@ -63,7 +56,7 @@ log = logging.getLogger("stomp_asyncio")
 WRITE_CHUNK = 64 * 1024
 
 _TERMINAL = (State.CLOSED, State.ERROR)
-_TIMEOUTS = (HeartbeatTimeout, ConnectTimeout, DisconnectTimeout)
+_LIVE = (State.CONNECTED, State.DISCONNECTING)
 
 
 class Link(asyncio.Protocol):
@@ -71,20 +64,30 @@ class Link(asyncio.Protocol):
 
     Args:
         core: a fresh client-role core connection.
-        dispatch: called with every frame event and heart-beat, synchronously, in order.
+        endpoint: the broker it goes to.
+        generation: the number the client's session gave this connection.
+        handle: called with every core event, synchronously, in order; it calls
+            :meth:`end` when the session says the connection is over.
         stalled: whether a subscription buffer is full (then the link stops reading).
+        closed: called once the transport is gone, with the reason.
     """
 
     def __init__(
         self,
         core: CoreConnection,
+        endpoint: Endpoint,
         *,
-        dispatch: Callable[[Link, FrameEvent], None],
+        generation: int,
+        handle: Callable[[Link, Event], None],
         stalled: Callable[[], bool],
+        closed: Callable[[Link, StompError], None],
     ) -> None:
         self.core = core
-        self._dispatch = dispatch
+        self.endpoint = endpoint
+        self.generation = generation
+        self._handle_event = handle
         self._stalled = stalled
+        self._on_closed = closed
         self._loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.write_lock = asyncio.Lock()
@@ -93,13 +96,8 @@ class Link(asyncio.Protocol):
         #: Resolved (never failed) with the reason once the transport is gone.
         self.closed: asyncio.Future[StompError] = self._loop.create_future()
         self.reason: StompError | None = None
-        self.heartbeats_received = 0
-        #: Whether the session ended as planned (RECEIPT of DISCONNECT, or ERROR).
+        #: Whether the session ended as planned (the RECEIPT of our DISCONNECT).
         self.clean_close = False
-        #: Frames nobody waits for that may still arrive (the DISCONNECT's RECEIPT,
-        #: late receipts of waits given up, MESSAGEs in flight for subscriptions left):
-        #: expected, so not reported as unhandled.
-        self.leftovers = Leftovers()
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._read_paused = False
@@ -137,10 +135,11 @@ class Link(asyncio.Protocol):
         self._drain_waiters.clear()
         assert self.reason is not None
         if not self.connected.done():
-            self.connected.set_exception(self._connect_error(self.reason))
+            self.connected.set_exception(connect_failed(self.reason))
             self.connected.exception()  # retrieved here: the dialler may be gone
         if not self.closed.done():
             self.closed.set_result(self.reason)
+            self._on_closed(self, self.reason)
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -165,53 +164,36 @@ class Link(asyncio.Protocol):
         """Drain the core's events, write what it queued, re-arm the timer."""
         core = self.core
         while True:
-            if self._stalled() and not self._eof and core.state not in _TERMINAL:
+            # Only a live session waits for room: CONNECTED (after a reconnect, a buffer
+            # may still be full) and terminal events are never held back.
+            if self._stalled() and not self._eof and core.state in _LIVE:
                 self._pause_reading()
                 break
             try:
                 event = core.next_event()
             except RemoteProtocolError as exc:
-                error: StompError
-                if self._eof:
-                    # A frame cut short by EOF is a dropped connection, not a broker
-                    # that misspoke: worth reconnecting.
-                    error = ConnectionLost(f"the connection dropped mid-frame ({exc.message})")
-                else:
-                    error = ProtocolViolation(exc)
-                error.__cause__ = exc
-                self.terminate(error)
+                self.terminate(parse_failure(exc, eof=self._eof))
                 return
             if event is NEED_DATA:
                 break
             assert isinstance(event, Event)
-            self._handle(event)
+            if isinstance(event, Connected) and not self.connected.done():
+                self.connected.set_result(event)
+            self._handle_event(self, event)
         if core.state in _TERMINAL:
             self._close_transport()
         else:
             self.flush_nowait()
         self._arm_timer()
 
-    def _handle(self, event: Event) -> None:
-        if isinstance(event, HeartbeatReceived):
-            self.heartbeats_received += 1
-            return
-        if isinstance(event, Connected):
-            if not self.connected.done():
-                self.connected.set_result(event)
-        elif isinstance(event, Error):
-            # An ERROR answering CONNECT is a refusal (bad credentials, unknown vhost).
-            connecting = not self.connected.done()
-            self._set_reason(ConnectFailed.from_error(event) if connecting else close_reason(event))
-        elif isinstance(event, ConnectionClosed):
-            self.clean_close = event.clean
-            self._set_reason(close_reason(event))
-            return
-        elif isinstance(event, _TIMEOUTS):
-            self._set_reason(close_reason(event))
+    def end(self, reason: StompError | None, *, abort: bool) -> None:
+        """The session says the connection is over (``None``: closed as we asked)."""
+        if reason is None:
+            self.clean_close = True
+            reason = ConnectionLost("the connection was closed")
+        self._set_reason(reason)
+        if abort:
             self.abort()
-            return
-        if isinstance(event, FrameEvent):
-            self._dispatch(self, event)
 
     def _pause_reading(self) -> None:
         if not self._read_paused and self.transport is not None:
@@ -341,14 +323,6 @@ class Link(asyncio.Protocol):
         if isinstance(self.reason, ConnectionLost):
             return self.reason
         return connection_lost("the connection to the broker is gone", self.reason)
-
-    @staticmethod
-    def _connect_error(reason: StompError) -> StompError:
-        if isinstance(reason, ConnectFailed):
-            return reason
-        failed = ConnectFailed(f"the connection ended before CONNECTED: {reason}")
-        failed.__cause__ = reason
-        return failed
 
     def _close_transport(self) -> None:
         # The core is done (RECEIPT of DISCONNECT, ERROR, EOF): close after the buffered

@@ -3,52 +3,63 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections.abc import Callable
+from types import TracebackType
 
-from stomp_core._client import StateChange
+from stomp_core.client import Backlog, ClientState, StateChange
 
 __all__ = ["StateChanges"]
 
-#: Changes kept for an observer that does not keep up; the oldest are dropped first.
-#: Lifecycle changes are rare, so only a stalled observer ever loses any.
-BACKLOG = 256
-
 
 class StateChanges:
-    """An async iterator over a client's :class:`~stomp_core._client.StateChange` events.
+    """An async iterator over a client's :class:`~stomp_asyncio.StateChange` reports.
 
-    Made by ``Client.state_changes()``; iteration ends after the client reaches ``CLOSED``.
+    Made by :meth:`Client.state_changes`; it records every change from the moment it is
+    made, keeps at most ``maxlen`` unread ones (dropping the oldest: lifecycle changes
+    are rare, so only a stalled observer ever loses any), and ends after the change to
+    ``CLOSED``.  Call :meth:`close` (or leave it as an ``async with`` block) to stop
+    observing early.
     """
 
-    def __init__(self) -> None:
-        self._changes: deque[StateChange] = deque(maxlen=BACKLOG)
+    def __init__(self, maxlen: int, detach: Callable[[StateChanges], None]) -> None:
+        self._detach = detach
+        self._backlog: Backlog[StateChange] = Backlog(maxlen, drop_oldest=True)
         self._wakeup: asyncio.Future[None] | None = None
-        self._closed = False
 
     def push(self, change: StateChange) -> None:
         """Record a change (called by the client)."""
-        if not self._closed:
-            self._changes.append(change)
-            self._wake()
+        self._backlog.put(change)
+        self._wake()
 
     def close(self) -> None:
-        """No more changes will come (called by the client)."""
-        self._closed = True
+        """Stop observing; iteration ends once the queued changes are read."""
+        self._backlog.end()
+        self._detach(self)
         self._wake()
 
     def _wake(self) -> None:
         if self._wakeup is not None and not self._wakeup.done():
             self._wakeup.set_result(None)
 
+    async def __aenter__(self) -> StateChanges:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     def __aiter__(self) -> StateChanges:
         return self
 
     async def __anext__(self) -> StateChange:
-        while True:
-            if self._changes:
-                return self._changes.popleft()
-            if self._closed:
-                raise StopAsyncIteration
+        while (change := self._backlog.poll()) is None:
             if self._wakeup is None or self._wakeup.done():
                 self._wakeup = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._wakeup)
+        if change.state is ClientState.CLOSED:
+            self.close()
+        return change

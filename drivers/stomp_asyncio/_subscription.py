@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Mapping
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING
 
 from stomp_core import Message as MessageEvent
-from stomp_core._client import ConnectionLost
-from stomp_core._received import ReceivedMessage
+from stomp_core.client import Backlog, ClientHooks, ConnectionLost, ReceivedMessage
 
-if TYPE_CHECKING:
-    from ._client import Client
-    from ._transaction import Transaction
+from ._transaction import Transaction
 
-__all__ = ["Message", "Subscription"]
+__all__ = ["Hooks", "Message", "Subscription"]
+
+
+#: The client's callables, passed down (nothing here calls up into the client).
+Hooks = ClientHooks["Subscription", "Message", Transaction]
 
 
 class Message(ReceivedMessage):
@@ -27,20 +26,17 @@ class Message(ReceivedMessage):
         subscription: the :class:`Subscription` it was delivered to.
     """
 
-    __slots__ = ("_client", "_generation", "subscription")
+    __slots__ = ("_generation", "subscription")
 
-    def __init__(
-        self, client: Client, subscription: Subscription, event: MessageEvent, generation: int
-    ) -> None:
+    def __init__(self, subscription: Subscription, event: MessageEvent, generation: int) -> None:
         super().__init__(event)
-        self._client = client
         self._generation = generation
         self.subscription = subscription
 
     @property
     def from_current_connection(self) -> bool:
         """Whether it arrived on the connection that is live now (only those can be acked)."""
-        return self._client._generation == self._generation
+        return self.subscription._hooks.generation() == self._generation
 
     async def ack(
         self, *, transaction: Transaction | str | None = None, receipt: bool = False
@@ -56,7 +52,7 @@ class Message(ReceivedMessage):
                 nothing to the new session (conformance 98) and the broker redelivers it.
             stomp_core.LocalProtocolError: the subscription is ``auto`` (conformance 80).
         """
-        await self._client._acknowledge(self, nack=False, transaction=transaction, receipt=receipt)
+        await self.subscription._hooks.acknowledge(self, False, transaction, receipt)
 
     async def nack(
         self, *, transaction: Transaction | str | None = None, receipt: bool = False
@@ -67,7 +63,7 @@ class Message(ReceivedMessage):
             ConnectionLost: as for :meth:`ack`.
             stomp_core.LocalProtocolError: STOMP 1.0 (no NACK) or an ``auto`` subscription.
         """
-        await self._client._acknowledge(self, nack=True, transaction=transaction, receipt=receipt)
+        await self.subscription._hooks.acknowledge(self, True, transaction, receipt)
 
     @property
     def generation(self) -> int:
@@ -99,34 +95,31 @@ class Subscription:
 
     def __init__(
         self,
-        client: Client,
-        *,
+        hooks: Hooks,
         destination: str,
+        *,
         id: str,
         ack: str,
-        headers: tuple[tuple[str, str], ...],
+        headers: Mapping[str, str] | None,
         receipt: bool,
         capacity: int,
     ) -> None:
-        self._client = client
+        self._hooks = hooks
         self.id = id
         self.destination = destination
         self.ack = ack
-        self._headers = headers
+        self._headers = dict(headers) if headers else {}
         self._receipt = receipt
-        self._capacity = capacity
-        self._buffer: deque[Message] = deque()
+        self._backlog: Backlog[Message] = Backlog(capacity)
         self._wakeup: asyncio.Future[None] | None = None
-        self._ended: BaseException | None = None
-        self._closed = False
         self._active = False
 
     # ------------------------------------------------------------- context manager
 
     async def __aenter__(self) -> Subscription:
-        if self._active or self._closed:
+        if self._active or self.closed:
             raise RuntimeError("a Subscription can be entered only once")
-        await self._client._subscribe(self)
+        await self._hooks.subscribe(self, self._receipt)
         self._active = True
         return self
 
@@ -150,27 +143,37 @@ class Subscription:
         Args:
             receipt: wait until the broker confirms the UNSUBSCRIBE.
         """
-        if self._closed and not self._active:
+        if self.closed and not self._active:
             return
-        self._end(None)
+        self._close()
         if self._active:
             self._active = False
-            await self._client._unsubscribe(self, receipt=receipt)
+            await self._hooks.unsubscribe(self, receipt)
 
     @property
     def headers(self) -> Mapping[str, str]:
         """The extra SUBSCRIBE headers given."""
-        return MappingProxyType(dict(self._headers))
+        return MappingProxyType(self._headers)
+
+    @property
+    def buffered(self) -> int:
+        """Messages waiting in the buffer."""
+        return len(self._backlog)
 
     @property
     def capacity(self) -> int:
         """The buffer bound."""
-        return self._capacity
+        return self._backlog.capacity
+
+    @property
+    def full(self) -> bool:
+        """Whether the buffer is at capacity (the client then stops reading)."""
+        return self._backlog.full
 
     @property
     def closed(self) -> bool:
         """Whether the subscription ended (unsubscribed, or the client closed)."""
-        return self._closed
+        return self._backlog.ended
 
     # ------------------------------------------------------------- iteration
 
@@ -178,18 +181,17 @@ class Subscription:
         return self
 
     async def __anext__(self) -> Message:
-        while True:
-            if self._buffer:
-                return self._take()
-            if self._ended is not None:
-                raise self._ended
-            if self._closed:
-                raise StopAsyncIteration
+        was_full = self.full
+        while (message := self._backlog.poll()) is None:
             if self._wakeup is None or self._wakeup.done():
                 self._wakeup = asyncio.get_running_loop().create_future()
-            # A bare wake-up: the message stays in the buffer until taken just above, so
-            # a consumer cancelled here loses nothing.
+            # A bare wake-up: the message stays in the buffer until polled, so a
+            # consumer cancelled here loses nothing.
             await asyncio.shield(self._wakeup)
+            was_full = self.full
+        if was_full:
+            self._hooks.room(self)  # back-pressure released
+        return message
 
     async def get(self, timeout: float | None = None) -> Message:
         """The next message, waiting at most ``timeout`` seconds (``None``: no limit).
@@ -207,48 +209,21 @@ class Subscription:
         except StopAsyncIteration:
             raise ConnectionLost(f"subscription {self.id!r} is closed") from None
 
-    @property
-    def buffered(self) -> int:
-        """Messages waiting in the buffer."""
-        return len(self._buffer)
-
-    @property
-    def full(self) -> bool:
-        """Whether the buffer is at capacity (the client then stops reading)."""
-        return len(self._buffer) >= self._capacity
-
     # ------------------------------------------------------------- client side
 
-    def _take(self) -> Message:
-        was_full = self.full
-        message = self._buffer.popleft()
-        if was_full and not self.full:
-            self._client._buffer_has_room()
-        return message
-
     def _deliver(self, message: Message) -> None:
-        self._buffer.append(message)
+        self._backlog.put(message)
         self._wake()
 
-    def _end(self, error: BaseException | None) -> None:
-        """Stop the iteration: with ``error`` raised to consumers, or cleanly."""
-        if error is not None and self._ended is None:
-            self._ended = error
-        self._closed = True
-        # Messages already buffered stay readable; the iteration ends after them.
+    def _close(self, error: BaseException | None = None) -> None:
+        """Stop the iteration: with ``error`` raised to consumers, or cleanly.  Messages
+        already buffered stay readable; the iteration ends after them."""
+        self._backlog.end(error)
         self._wake()
 
     def _wake(self) -> None:
         if self._wakeup is not None and not self._wakeup.done():
             self._wakeup.set_result(None)
-
-    @property
-    def _subscribe_receipt(self) -> bool:
-        return self._receipt
-
-    @property
-    def _extra_headers(self) -> tuple[tuple[str, str], ...]:
-        return self._headers
 
     def __repr__(self) -> str:
         return f"<Subscription {self.id!r} to {self.destination!r} ack={self.ack}>"

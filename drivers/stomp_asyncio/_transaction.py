@@ -1,7 +1,7 @@
 """Transactions (spec 1.2 "BEGIN", "COMMIT", "ABORT").
 
 Which call is legal when, and what is raised otherwise, is decided by
-:class:`stomp_core._transaction.TransactionState`, shared with ``stomp_trio``; this module
+:class:`stomp_core.client.TransactionState`, shared with ``stomp_trio``; this module
 only sends the frames.
 """
 
@@ -11,16 +11,18 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any
 
 from stomp_core import Abort, Begin, Commit, LocalProtocolError
-from stomp_core._client import ConnectionLost, StompError
-from stomp_core._transaction import ExitAction, TransactionState
-
-if TYPE_CHECKING:
-    from ._client import Client
-    from ._link import Link
-    from ._subscription import Message
+from stomp_core.client import (
+    ClientHooks,
+    ClientSession,
+    ConnectionLost,
+    ExitAction,
+    StompError,
+    TransactionState,
+    send_builder,
+)
 
 __all__ = ["Transaction"]
 
@@ -36,32 +38,31 @@ class Transaction:
     logged).  :meth:`begin`, :meth:`commit` and :meth:`abort` do the same steps by hand; a
     block in which :meth:`commit` or :meth:`abort` was called sends nothing on leaving.
 
-    Semantics, the same as ``stomp_trio.Transaction``:
-
-    * Misuse raises :class:`RuntimeError` and sends nothing: :meth:`begin` a second time
-      (also once the connection it began on dropped), or :meth:`send`, :meth:`ack`,
-      :meth:`nack`, :meth:`commit` or :meth:`abort` on a transaction never begun or
-      already committed or aborted.  If :meth:`begin` itself raised, the transaction was
-      not begun and :meth:`begin` may be called again.
-    * A transaction lives on the connection it began on.  When that connection drops,
-      the broker aborts it (spec 1.2 "BEGIN"; conformance 100) and it stays dead, even
-      after the client reconnected (it is never replayed): :meth:`send`, :meth:`ack`,
-      :meth:`nack`, :meth:`commit` (and so leaving the block normally) raise
-      :class:`ConnectionLost`, every time; :meth:`abort` does nothing; leaving the block
-      with an exception sends nothing.
-    * :meth:`commit` and :meth:`abort` end the transaction when called, even if sending
-      the frame or awaiting the RECEIPT then fails.  :meth:`abort` never raises
-      :class:`ConnectionLost`: whenever the connection drops, the transaction is aborted.
+    The rules are :class:`stomp_core.client.TransactionState`'s, the same in both async
+    drivers: misuse (a second :meth:`begin`, a call on a transaction not open) raises
+    :class:`RuntimeError` and sends nothing; once the connection it began on drops, the
+    broker has aborted it (conformance 100) and it stays dead: :meth:`send`, :meth:`ack`,
+    :meth:`nack` and :meth:`commit` raise ``ConnectionLost``, :meth:`abort` does nothing.
+    :meth:`commit` and :meth:`abort` end it when called, whatever becomes of their frame.
 
     Attributes:
         id: the transaction id.
     """
 
-    def __init__(self, client: Client, id: str) -> None:
-        self._client = client
+    def __init__(
+        self,
+        id: str,
+        *,
+        session: ClientSession[Any, Any],
+        hooks: ClientHooks[Any, Any, Transaction],
+        receipt_timeout: float,
+    ) -> None:
         self.id = id
+        self._session = session
+        self._hooks = hooks
+        self._receipt_timeout = receipt_timeout
         self._state = TransactionState(id)
-        self._link: Link | None = None  # the connection BEGIN went out on
+        self._generation: int | None = None  # the connection BEGIN went out on
 
     # -- called by the client --------------------------------------------------------
 
@@ -70,16 +71,9 @@ class Transaction:
         self._note_loss()
         self._state.check_use()
 
-    def _lost(self, error: BaseException | None) -> None:
-        """The connection dropped: the broker aborted the transaction (conformance 100)."""
-        self._state.lost(error)
-
     def _note_loss(self) -> None:
-        # The supervisor fails the transactions of a dropped link a little later than
-        # the link closes; report it now so that the outcome does not depend on timing.
-        link = self._link
-        if link is not None and (link is not self._client._link or link.closed.done()):
-            self._state.lost(link.closed.result() if link.closed.done() else None)
+        if self._generation is not None:
+            self._session.note_loss(self._state, generation=self._generation)
 
     # -- the user's calls -------------------------------------------------------------
 
@@ -92,17 +86,14 @@ class Transaction:
                 dropped before BEGIN was written; the transaction was not begun.
         """
         self._state.begin()
-        client = self._client
         try:
-            link = await client._ready_link()
-            await client._send(lambda rid: Begin(transaction=self.id), receipt=False, link=link)
+            generation = await self._hooks.send(lambda rid: Begin(transaction=self.id), False, None)
         except BaseException:
             self._state.begin_failed()
             raise
-        self._link = link
-        client._transactions[self.id] = self
-        self._state.begun()
-        self._note_loss()  # dropped right after the write: the broker aborted it already
+        self._generation = generation
+        # Also notes a loss right after the write: the broker aborted it already.
+        self._session.transaction_begun(self._state, generation=generation)
 
     async def commit(self) -> None:
         """Send COMMIT and wait for the broker's RECEIPT (``receipt_timeout``).
@@ -114,9 +105,9 @@ class Transaction:
         """
         self._note_loss()
         self._state.commit()
-        self._client._transactions.pop(self.id, None)
-        await self._client._send(
-            lambda rid: Commit(transaction=self.id, receipt=rid), receipt=True, link=self._link
+        self._session.transaction_ended(self._state)
+        await self._hooks.send(
+            lambda rid: Commit(transaction=self.id, receipt=rid), True, self._generation
         )
 
     async def abort(self, *, receipt: bool = False) -> None:
@@ -134,12 +125,10 @@ class Transaction:
         self._note_loss()
         if not self._state.abort():
             return
-        self._client._transactions.pop(self.id, None)
+        self._session.transaction_ended(self._state)
         try:
-            await self._client._send(
-                lambda rid: Abort(transaction=self.id, receipt=rid),
-                receipt=receipt,
-                link=self._link,
+            await self._hooks.send(
+                lambda rid: Abort(transaction=self.id, receipt=rid), receipt, self._generation
             )
         except ConnectionLost:
             # Dropped before ABORT was written or confirmed: the broker aborted it anyway.
@@ -160,22 +149,26 @@ class Transaction:
             RuntimeError: it is not open (never begun, already committed or aborted).
             ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
         """
-        await self._client.send(
-            destination,
-            body,
-            content_type=content_type,
-            headers=headers,
-            transaction=self,
-            receipt=receipt,
+        self._check()
+        await self._hooks.send(
+            send_builder(
+                destination,
+                body,
+                content_type=content_type,
+                headers=headers,
+                transaction=self.id,
+            ),
+            receipt,
+            self._generation,
         )
 
-    async def ack(self, message: Message, *, receipt: bool = False) -> None:
+    async def ack(self, message: Any, *, receipt: bool = False) -> None:
         """ACK within the transaction (takes effect at COMMIT, conformance 99)."""
-        await message.ack(transaction=self, receipt=receipt)
+        await self._hooks.acknowledge(message, False, self, receipt)
 
-    async def nack(self, message: Message, *, receipt: bool = False) -> None:
+    async def nack(self, message: Any, *, receipt: bool = False) -> None:
         """NACK within the transaction (1.1+)."""
-        await message.nack(transaction=self, receipt=receipt)
+        await self._hooks.acknowledge(message, True, self, receipt)
 
     def __repr__(self) -> str:
         return f"<Transaction {self.id!r} {self._state.phase.value}>"
@@ -196,7 +189,7 @@ class Transaction:
             await self.commit()
         elif action is ExitAction.ABORT:
             try:
-                await asyncio.wait_for(self.abort(), self._client._options.receipt_timeout)
+                await asyncio.wait_for(self.abort(), self._receipt_timeout)
             except (StompError, LocalProtocolError, asyncio.TimeoutError) as abort_error:
                 # The block's exception is the one to report; a transaction left open by
                 # a failed ABORT ends with its connection (spec 1.2 "BEGIN").

@@ -235,7 +235,11 @@ class Broker:
     def _ws_protocol(self) -> asyncio.Protocol:
         from ._websocket import WebSocketProtocol  # wsproto only when WebSocket is used
 
-        return WebSocketProtocol(self)
+        return WebSocketProtocol(
+            versions=self.versions,
+            handshake_timeout=self.handshake_timeout,
+            open_session=self._open_session,
+        )
 
     def _close_listeners(self) -> list[asyncio.Server]:
         servers = [s for s in (self._server, self._ws_server) if s is not None]

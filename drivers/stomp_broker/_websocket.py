@@ -18,16 +18,20 @@ is given a ``ws_port``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from stomp_core import SERVER, LocalProtocolError, RemoteProtocolError
 from stomp_core.websocket import STOMP_SUBPROTOCOLS, WebSocketAdapter, subprotocol_versions
 
 if TYPE_CHECKING:
-    from ._broker import Broker
     from ._session import Session
 
-__all__ = ["WebSocketProtocol"]
+__all__ = ["OpenSession", "WebSocketProtocol"]
+
+#: ``open_session(transport, peer=..., versions=...)``: the broker's, passed down so that
+#: this module never calls up into it.
+OpenSession = Callable[..., "Session"]
 
 
 class _WebSocketTransport:
@@ -73,11 +77,18 @@ class _WebSocketTransport:
 class WebSocketProtocol(asyncio.Protocol):
     """One WebSocket connection: the handshake, then STOMP frames in messages."""
 
-    def __init__(self, broker: Broker) -> None:
-        self._broker = broker
+    def __init__(
+        self,
+        *,
+        versions: Collection[str],
+        handshake_timeout: float | None,
+        open_session: OpenSession,
+    ) -> None:
+        self._handshake_timeout = handshake_timeout
+        self._open_session = open_session
         # Offer only the sub-protocols of the versions the broker speaks.
         accepted = tuple(
-            name for name in STOMP_SUBPROTOCOLS if subprotocol_versions(name)[0] in broker.versions
+            name for name in STOMP_SUBPROTOCOLS if subprotocol_versions(name)[0] in versions
         )
         self._ws = WebSocketAdapter(SERVER, subprotocols=accepted)
         self._transport: asyncio.Transport | None = None
@@ -87,7 +98,7 @@ class WebSocketProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        timeout = self._broker.handshake_timeout
+        timeout = self._handshake_timeout
         if timeout is not None:
             # The session's CONNECT wait starts after the handshake: bound the handshake.
             self._handshake_timer = asyncio.get_running_loop().call_later(timeout, transport.abort)
@@ -111,7 +122,7 @@ class WebSocketProtocol(asyncio.Protocol):
             if self._handshake_timer is not None:
                 self._handshake_timer.cancel()
             versions = subprotocol_versions(self._ws.subprotocol)
-            self._session = self._broker._open_session(
+            self._session = self._open_session(
                 _WebSocketTransport(self._ws, transport),
                 peer=transport.get_extra_info("peername"),
                 versions=versions,

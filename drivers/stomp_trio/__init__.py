@@ -39,21 +39,21 @@ forced by a trio rule:
 from __future__ import annotations
 
 from stomp_core import LocalProtocolError as LocalProtocolError
-from stomp_core._client import BrokerError as BrokerError
-from stomp_core._client import ClientState as ClientState
-from stomp_core._client import ConnectFailed as ConnectFailed
-from stomp_core._client import ConnectionLost as ConnectionLost
-from stomp_core._client import Endpoint as Endpoint
-from stomp_core._client import ProtocolViolation as ProtocolViolation
-from stomp_core._client import ReceiptTimeout as ReceiptTimeout
-from stomp_core._client import ReconnectPolicy as ReconnectPolicy
-from stomp_core._client import StateChange as StateChange
-from stomp_core._client import StompError as StompError
+from stomp_core.client import BrokerError as BrokerError
+from stomp_core.client import ClientState as ClientState
+from stomp_core.client import ConnectFailed as ConnectFailed
+from stomp_core.client import ConnectionLost as ConnectionLost
+from stomp_core.client import Endpoint as Endpoint
+from stomp_core.client import ProtocolViolation as ProtocolViolation
+from stomp_core.client import ReceiptTimeout as ReceiptTimeout
+from stomp_core.client import ReconnectPolicy as ReconnectPolicy
+from stomp_core.client import StateChange as StateChange
+from stomp_core.client import StompError as StompError
 
-from ._connection import Client as Client
-from ._open import open_connection as open_connection
+from ._client import Client as Client
+from ._observe import StateChanges as StateChanges
+from ._options import open_connection as open_connection
 from ._subscription import Message as Message
-from ._subscription import StateChanges as StateChanges
 from ._subscription import Subscription as Subscription
 from ._transaction import Transaction as Transaction
 from ._transport import StreamFactory as StreamFactory

@@ -12,7 +12,8 @@ per link, both in a nursery owned by the client:
   earlier deadline) and calls ``handle_timer()``: heart-beat EOLs, heart-beat timeouts and
   the DISCONNECT receipt wait are the core's, never re-implemented here.
 
-Back-pressure: while a message is *held* (its subscription buffer is full), the reader
+Back-pressure: while the link is *paused* (a message waits for room in a full
+subscription buffer), the reader
 reads nothing at all, so TCP flow control pushes back on the broker.  The moment it stops
 it calls the core's ``pause_receive_timeout()`` (the broker's heart-beats now wait unread
 in the socket, so its silence proves nothing); the moment it reads again it calls
@@ -30,27 +31,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import trio
 
 import stomp_core
 from stomp_core import NEED_DATA, RemoteProtocolError
-from stomp_core._client import (
+from stomp_core.client import (
     ConnectFailed,
     ConnectionLost,
     Endpoint,
-    Leftovers,
-    ProtocolViolation,
     StompError,
+    connect_failed,
+    connection_lost,
+    parse_failure,
 )
-from stomp_core._client import connection_lost as lost
 
-if TYPE_CHECKING:
-    from ._subscription import Message, Subscription
-    from ._transaction import Transaction
-
-__all__ = ["READ_SIZE", "Link", "ReceiptWaiter", "lost"]
+__all__ = ["READ_SIZE", "TRANSPORT_ERRORS", "Link"]
 
 #: Bytes asked of ``receive_some`` per read: large enough for throughput, small enough
 #: that one read never buffers much beyond a full subscription (back-pressure).
@@ -66,37 +62,21 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class ReceiptWaiter:
-    """One awaited RECEIPT: resolved with ``None`` (confirmed) or an exception."""
-
-    __slots__ = ("error", "event")
-
-    def __init__(self) -> None:
-        self.event = trio.Event()
-        self.error: BaseException | None = None
-
-    def resolve(self, error: BaseException | None = None) -> None:
-        if not self.event.is_set():
-            self.error = error
-            self.event.set()
-
-
 class Link:
-    """A live transport connection and its session state.
+    """A live transport connection.
+
+    Args:
+        stream: the byte stream.
+        core: a fresh client-role core connection.
+        endpoint: the broker it goes to.
+        generation: the number the client's session gave this connection.
+        drain: the client's event pump, called after every input.
+        closed: called once when the link ends, with the reason.
 
     Attributes:
-        stream: the byte stream.
-        core: the sans-IO connection.
-        endpoint: the broker it goes to.
-        number: 1 for the first connection of a client, 2 after the first reconnect, ...
-        waiters: receipt id -> waiter, for receipts asked on this link.
-        leftovers: frames nobody waits for that may still arrive on this link (the
-            DISCONNECT's RECEIPT, late receipts of waits given up, MESSAGEs in flight
-            for subscriptions left): not reported as unhandled.
-        transactions: open transactions begun on this link.
-        held: a message whose subscription buffer was full; while set, the link is
-            paused (the reader stops reading, and the core's receive heart-beat deadline
-            is suspended) until the subscription has room.
+        paused: the client holds a message back (a subscription buffer is full): the
+            reader reads nothing, and the core's receive heart-beat deadline is
+            suspended, until :meth:`resume`.
         reason: why the link ended (``None``: closed as we asked, by DISCONNECT).
         closing: we sent DISCONNECT.
     """
@@ -106,27 +86,30 @@ class Link:
         stream: trio.abc.Stream,
         core: stomp_core.Connection,
         endpoint: Endpoint,
-        number: int,
+        *,
+        generation: int,
+        drain: Callable[[Link], None],
+        closed: Callable[[Link, StompError | None], None],
     ) -> None:
         self.stream = stream
         self.core = core
         self.endpoint = endpoint
-        self.number = number
+        self.generation = generation
+        self._drain = drain
+        self._on_closed = closed
         self.send_lock = trio.Lock()
-        self.waiters: dict[str, ReceiptWaiter] = {}
-        self.leftovers = Leftovers()
-        self.transactions: dict[str, Transaction] = {}
-        self.held: tuple[Subscription, Message] | None = None
+        self.paused = False
+        self.handshaking = False
+        self.eof = False
         self.reason: StompError | None = None
         self.closing = False
         self.done = trio.Event()
         self._unpaused = trio.Event()
         self._rearm = trio.Event()
-        self._eof = False
         self._nursery: trio.Nursery | None = None
 
     def __repr__(self) -> str:
-        return f"<Link #{self.number} to {self.endpoint} {self.core.state.name}>"
+        return f"<Link #{self.generation} to {self.endpoint} {self.core.state.name}>"
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -148,19 +131,21 @@ class Link:
         self.done.set()
         self._rearm.set()
         self._unpaused.set()
+        self._on_closed(self, reason)
 
     def rearm(self) -> None:
         """The core may have a new, earlier deadline: wake the timer task."""
         self._rearm.set()
 
-    def hold(self, subscription: Subscription, message: Message) -> None:
-        """Pause: ``message`` waits for room in ``subscription``'s buffer."""
-        self.held = (subscription, message)
-        self._unpaused = trio.Event()
+    def pause(self) -> None:
+        """Stop reading: a message waits for room in a subscription's buffer."""
+        if not self.paused:
+            self.paused = True
+            self._unpaused = trio.Event()
 
-    def release(self) -> None:
+    def resume(self) -> None:
         """The held message was delivered: reading may resume."""
-        self.held = None
+        self.paused = False
         self._unpaused.set()
 
     # -- writing -----------------------------------------------------------------------
@@ -187,10 +172,10 @@ class Link:
             # Part of a frame may be on the wire: the stream can never be used again.
             self.core.send_failed()
             if isinstance(exc, TRANSPORT_ERRORS):
-                error = lost("writing to the broker failed", exc)
+                error = connection_lost("writing to the broker failed", exc)
                 self.end(error)
                 raise error from exc
-            self.end(lost("a write was interrupted half-way; the stream is broken", exc))
+            self.end(connection_lost("a write was interrupted half-way; the stream is broken", exc))
             raise
 
     async def flush_if_idle(self) -> None:
@@ -226,19 +211,14 @@ class Link:
 
     # -- the handshake -----------------------------------------------------------------
 
-    async def handshake(
-        self, connect: stomp_core.Connect
-    ) -> stomp_core.Connected | stomp_core.Error:
-        """Send CONNECT and wait for the answer (the core's ``connect_timeout``).
+    async def handshake(self, connect: stomp_core.Connect) -> None:
+        """Send CONNECT and pump events until CONNECTED (the core's ``connect_timeout``).
 
         Runs before the link's tasks start, in the task that dials.
 
-        Returns:
-            CONNECTED, or the ERROR with which the broker refused.
-
         Raises:
-            ConnectFailed: the core's connect timeout, EOF, or a transport failure.
-            ProtocolViolation: the broker broke the protocol.
+            ConnectFailed: the broker refused (an ERROR), the core's connect timeout,
+                EOF, a transport failure, or a protocol violation.
         """
         core = self.core
         core.send(connect, now=trio.current_time())
@@ -246,21 +226,15 @@ class Link:
             await self.write_pending()
         except ConnectionLost as exc:
             raise ConnectFailed(f"sending CONNECT failed: {exc}") from exc
+        self.handshaking = True
         while True:
-            while True:
-                try:
-                    event = core.next_event()
-                except RemoteProtocolError as exc:
-                    raise ProtocolViolation(exc) from exc
-                if event is NEED_DATA:
-                    break
-                if isinstance(event, (stomp_core.Connected, stomp_core.Error)):
-                    return event
-                if isinstance(event, stomp_core.ConnectTimeout):
-                    raise ConnectFailed("no CONNECTED frame arrived within the connect timeout")
-                if isinstance(event, stomp_core.ConnectionClosed):
-                    raise ConnectFailed("the broker closed the connection before CONNECTED")
-                # HeartbeatReceived: a broker may send EOLs early; nothing to do.
+            self._drain(self)  # stops at CONNECTED: what follows is the read loop's
+            if self.ended:
+                assert self.reason is not None  # only our DISCONNECT ends a link cleanly
+                raise connect_failed(self.reason)
+            if core.state is stomp_core.State.CONNECTED:
+                self.handshaking = False
+                return
             deadline = core.get_timer()
             # The stream is thrown away if this wait times out, so cancelling the
             # receive (see the module docstring) is harmless here.
@@ -275,21 +249,28 @@ class Link:
             elif data:
                 core.receive_data(data, now=now)
             else:
+                self.eof = True
                 core.receive_eof(now=now)
+
+    def next_event(self) -> stomp_core.Event | None:
+        """The core's next event, or ``None`` when it needs data (a parse failure ends
+        the link)."""
+        try:
+            event = self.core.next_event()
+        except RemoteProtocolError as exc:
+            self.end(parse_failure(exc, eof=self.eof))
+            return None
+        return None if event is NEED_DATA else event  # type: ignore[return-value]
 
     # -- the link's tasks ------------------------------------------------------------------
 
-    async def run(self, drain: Callable[[Link], None]) -> None:
-        """Run the reader and timer tasks until the link ends, then close the stream.
-
-        Args:
-            drain: the client's event pump, called after every input.
-        """
+    async def run(self) -> None:
+        """Run the reader and timer tasks until the link ends, then close the stream."""
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                nursery.start_soon(self._read_loop, drain)
-                nursery.start_soon(self._timer_loop, drain)
+                nursery.start_soon(self._read_loop)
+                nursery.start_soon(self._timer_loop)
                 await self.done.wait()
                 nursery.cancel_scope.cancel()
         finally:
@@ -304,28 +285,28 @@ class Link:
                 return
         await trio.aclose_forcefully(self.stream)
 
-    async def _read_loop(self, drain: Callable[[Link], None]) -> None:
+    async def _read_loop(self) -> None:
         core = self.core
         # Bytes that came with CONNECTED are already in the core: handle them first.
-        drain(self)
+        self._drain(self)
         while not self.ended:
-            if self.held is not None:
+            if self.paused:
                 await self._paused()
                 continue
             try:
                 data = await self.stream.receive_some(READ_SIZE)
             except TRANSPORT_ERRORS as exc:
-                self.end(lost("reading from the broker failed", exc))
+                self.end(connection_lost("reading from the broker failed", exc))
                 return
             now = trio.current_time()
             if data:
                 core.receive_data(data, now=now)
             else:
-                self._eof = True
+                self.eof = True
                 core.receive_eof(now=now)
             self.rearm()
-            drain(self)
-            if self._eof:
+            self._drain(self)
+            if self.eof:
                 # Nothing more to read; the EOF event reaches us after the frames
                 # still buffered, possibly only when a consumer makes room.
                 await self.done.wait()
@@ -353,7 +334,7 @@ class Link:
                 core.resume_receive_timeout(now=trio.current_time())
                 self.rearm()
 
-    async def _timer_loop(self, drain: Callable[[Link], None]) -> None:
+    async def _timer_loop(self) -> None:
         core = self.core
         nursery = self._nursery
         assert nursery is not None
@@ -365,7 +346,7 @@ class Link:
                 continue
             if core.state not in _TERMINAL:
                 core.handle_timer(now=trio.current_time())
-            drain(self)
+            self._drain(self)
             # The heart-beat goes out from a task of its own: a write that blocks (the
             # broker stopped reading) must not keep this task from the next deadline,
             # which may be the one that declares the broker dead.

@@ -6,39 +6,22 @@ These objects keep no protocol logic of their own; every frame goes through the
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING
 
 import trio
 
 import stomp_core
-from stomp_core._client import ClientState, ConnectionLost, StateChange
-from stomp_core._received import ReceivedMessage
+from stomp_core.client import Backlog, ClientHooks, ConnectionLost, ReceivedMessage
 
-if TYPE_CHECKING:
-    from ._connection import Client
-    from ._link import Link
-    from ._transaction import Transaction
+from ._observe import Signal
+from ._transaction import Transaction
 
-__all__ = ["Message", "StateChanges", "Subscription"]
+__all__ = ["Hooks", "Message", "Subscription"]
 
 
-class _Signal:
-    """A level-reset wake-up: ``wait()`` blocks until the next ``fire()``."""
-
-    __slots__ = ("_event",)
-
-    def __init__(self) -> None:
-        self._event = trio.Event()
-
-    def fire(self) -> None:
-        self._event.set()
-        self._event = trio.Event()
-
-    async def wait(self) -> None:
-        await self._event.wait()
+#: The client's callables, passed down (nothing here calls up into the client).
+Hooks = ClientHooks["Subscription", "Message", Transaction]
 
 
 class Message(ReceivedMessage):
@@ -48,18 +31,13 @@ class Message(ReceivedMessage):
         event: the core's :class:`stomp_core.Message` event (every header, in wire order).
     """
 
-    __slots__ = ("_client", "_link", "_subscription")
+    __slots__ = ("_generation", "_subscription")
 
     def __init__(
-        self,
-        client: Client,
-        link: Link,
-        subscription: Subscription,
-        event: stomp_core.Message,
+        self, subscription: Subscription, event: stomp_core.Message, generation: int
     ) -> None:
         super().__init__(event)
-        self._client = client
-        self._link = link
+        self._generation = generation
         self._subscription = subscription
 
     @property
@@ -70,7 +48,12 @@ class Message(ReceivedMessage):
     @property
     def from_current_connection(self) -> bool:
         """Whether it arrived on the connection that is live now (only those can be acked)."""
-        return self._client._link is self._link and not self._link.ended
+        return self._subscription._hooks.generation() == self._generation
+
+    @property
+    def generation(self) -> int:
+        """The number of the connection it arrived on (1 for the first, +1 per reconnect)."""
+        return self._generation
 
     async def ack(
         self, *, transaction: Transaction | str | None = None, receipt: bool = False
@@ -91,7 +74,7 @@ class Message(ReceivedMessage):
                 already put it back for redelivery (its ack id is void, conformance 98).
             stomp_core.LocalProtocolError: the subscription is ``auto``.
         """
-        await self._client._acknowledge(self, nack=False, transaction=transaction, receipt=receipt)
+        await self._subscription._hooks.acknowledge(self, False, transaction, receipt)
 
     async def nack(
         self, *, transaction: Transaction | str | None = None, receipt: bool = False
@@ -100,7 +83,7 @@ class Message(ReceivedMessage):
 
         Same arguments and errors as :meth:`ack`.
         """
-        await self._client._acknowledge(self, nack=True, transaction=transaction, receipt=receipt)
+        await self._subscription._hooks.acknowledge(self, True, transaction, receipt)
 
     def __repr__(self) -> str:
         return (
@@ -132,7 +115,7 @@ class Subscription:
 
     def __init__(
         self,
-        client: Client,
+        hooks: Hooks,
         destination: str,
         *,
         id: str,
@@ -141,49 +124,21 @@ class Subscription:
         receipt: bool,
         capacity: int,
     ) -> None:
-        self._client = client
+        self._hooks = hooks
         self.id = id
         self.destination = destination
         self.ack = ack
         self._headers = dict(headers) if headers else {}
         self._receipt = receipt
-        self._capacity = capacity
-        self._buffer: deque[Message] = deque()
-        self._signal = _Signal()
+        self._backlog: Backlog[Message] = Backlog(capacity)
+        self._signal = Signal()
         self._entered = False
-        self._closed = False
-        self._error: BaseException | None = None
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The extra SUBSCRIBE headers given."""
-        return MappingProxyType(self._headers)
-
-    @property
-    def buffered(self) -> int:
-        """Messages received and not yet taken by the iterator."""
-        return len(self._buffer)
-
-    @property
-    def capacity(self) -> int:
-        """The buffer bound."""
-        return self._capacity
-
-    @property
-    def full(self) -> bool:
-        """Whether the buffer is at capacity (the client then stops reading)."""
-        return len(self._buffer) >= self._capacity
-
-    @property
-    def closed(self) -> bool:
-        """Whether the subscription ended (unsubscribed or the client closed)."""
-        return self._closed
 
     async def __aenter__(self) -> Subscription:
         if self._entered:
             raise RuntimeError("a Subscription can be entered only once")
         self._entered = True
-        await self._client._subscribe(self, receipt=self._receipt)
+        await self._hooks.subscribe(self, self._receipt)
         return self
 
     async def __aexit__(
@@ -194,7 +149,7 @@ class Subscription:
     ) -> None:
         # UNSUBSCRIBE is queued without waiting (it is written by the connection's own
         # task), so leaving the block never blocks and is safe under cancellation.
-        self._client._unsubscribe(self)
+        self._hooks.unsubscribe_soon(self)
         await trio.lowlevel.cancel_shielded_checkpoint()
 
     async def close(self) -> None:
@@ -212,25 +167,47 @@ class Subscription:
         Raises:
             BrokerError, ReceiptTimeout, ConnectionLost: as for a receipted send.
         """
-        await self._client._unsubscribe_now(self, receipt=receipt)
+        await self._hooks.unsubscribe(self, receipt)
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The extra SUBSCRIBE headers given."""
+        return MappingProxyType(self._headers)
+
+    @property
+    def buffered(self) -> int:
+        """Messages received and not yet taken by the iterator."""
+        return len(self._backlog)
+
+    @property
+    def capacity(self) -> int:
+        """The buffer bound."""
+        return self._backlog.capacity
+
+    @property
+    def full(self) -> bool:
+        """Whether the buffer is at capacity (the client then stops reading)."""
+        return self._backlog.full
+
+    @property
+    def closed(self) -> bool:
+        """Whether the subscription ended (unsubscribed or the client closed)."""
+        return self._backlog.ended
 
     def __aiter__(self) -> Subscription:
         return self
 
     async def __anext__(self) -> Message:
         await trio.lowlevel.checkpoint()
-        while True:
-            if self._buffer:
-                message = self._buffer.popleft()
-                # Room again: let the client deliver a message held back for us and
-                # resume reading (back-pressure released).
-                self._client._room_available(self)
-                return message
-            if self._error is not None:
-                raise self._error
-            if self._closed:
-                raise StopAsyncIteration
+        was_full = self.full
+        while (message := self._backlog.poll()) is None:
             await self._signal.wait()
+            was_full = self.full
+        if was_full:
+            # Room again: let the client deliver a message held back for us and
+            # resume reading (back-pressure released).
+            self._hooks.room(self)
+        return message
 
     async def get(self) -> Message:
         """The next message; like ``anext(sub)`` but raising instead of stopping.
@@ -252,76 +229,17 @@ class Subscription:
 
     def _offer(self, message: Message) -> bool:
         """Buffer ``message``; ``False`` when the buffer is full (hold it and pause)."""
-        if self._closed:
-            return True  # dropped: nobody will read it
-        if len(self._buffer) >= self._capacity:
+        if not self._backlog.offer(message):
             return False
-        self._buffer.append(message)
         self._signal.fire()
         return True
 
     def _close(self, error: BaseException | None = None) -> None:
-        self._closed = True
-        if error is not None and self._error is None:
-            self._error = error
+        """Stop the iteration: with ``error`` raised to consumers, or cleanly.  Messages
+        already buffered stay readable; the iteration ends after them."""
+        self._backlog.end(error)
         self._signal.fire()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "live"
+        state = "closed" if self.closed else "live"
         return f"<Subscription {self.id!r} to {self.destination!r} ack={self.ack} {state}>"
-
-
-class StateChanges:
-    """An async iterator over a client's :class:`~stomp_trio.StateChange` reports.
-
-    Made by :meth:`Client.state_changes`; it records every change from the moment it is
-    made (not from the first ``anext``), keeps at most ``maxlen`` unread ones (dropping the
-    oldest), and ends after the change to ``CLOSED``.  Call :meth:`close` (or leave it as
-    an ``async with`` block) to stop observing early.
-    """
-
-    def __init__(self, client: Client, maxlen: int) -> None:
-        self._client = client
-        self._queue: deque[StateChange] = deque(maxlen=maxlen)
-        self._signal = _Signal()
-        self._finished = False
-
-    def _push(self, change: StateChange) -> None:
-        if self._finished:
-            return
-        self._queue.append(change)
-        self._signal.fire()
-
-    def close(self) -> None:
-        """Stop observing; iteration ends once the queued changes are read."""
-        self._finished = True
-        self._client._observers.discard(self)
-        self._signal.fire()
-
-    async def __aenter__(self) -> StateChanges:
-        await trio.lowlevel.checkpoint()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-        await trio.lowlevel.cancel_shielded_checkpoint()
-
-    def __aiter__(self) -> StateChanges:
-        return self
-
-    async def __anext__(self) -> StateChange:
-        await trio.lowlevel.checkpoint()
-        while True:
-            if self._queue:
-                change = self._queue.popleft()
-                if change.state is ClientState.CLOSED:
-                    self.close()
-                return change
-            if self._finished:
-                raise StopAsyncIteration
-            await self._signal.wait()

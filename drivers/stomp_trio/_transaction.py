@@ -1,29 +1,28 @@
-"""Transactions (spec 1.2 "BEGIN"/"COMMIT"/"ABORT"): BEGIN on entering ``async with``,
-COMMIT confirmed by a RECEIPT on a normal exit, ABORT on an exception.
+"""Transactions (spec 1.2 "BEGIN", "COMMIT", "ABORT").
 
 Which call is legal when, and what is raised otherwise, is decided by
-:class:`stomp_core._transaction.TransactionState`, shared with ``stomp_asyncio``; this
-module only sends the frames.  A transaction lives on the link it began on
-(``Link.transactions``); frames go through the client's send path
-(``Client._send_event``), which serialises access to the core.
+:class:`stomp_core.client.TransactionState`, shared with ``stomp_asyncio``; which
+connection it lives on and when it is lost, by the client's
+:class:`~stomp_core.client.ClientSession`.  This module only sends the frames.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any
 
 import trio
 
-import stomp_core
-from stomp_core._client import ConnectionLost
-from stomp_core._transaction import ExitAction, TransactionState
-
-if TYPE_CHECKING:
-    from ._connection import Client
-    from ._link import Link
-    from ._subscription import Message
+from stomp_core import Abort, Begin, Commit
+from stomp_core.client import (
+    ClientHooks,
+    ClientSession,
+    ConnectionLost,
+    ExitAction,
+    TransactionState,
+    send_builder,
+)
 
 __all__ = ["Transaction"]
 
@@ -38,33 +37,29 @@ class Transaction:
     same steps by hand; a block in which :meth:`commit` or :meth:`abort` was called sends
     nothing on leaving.  Frames sent through it carry its ``transaction`` header.
 
-    Semantics, the same as ``stomp_asyncio.Transaction``:
-
-    * Misuse raises :class:`RuntimeError` and sends nothing: :meth:`begin` a second time
-      (also once the connection it began on dropped), or :meth:`send`, :meth:`ack`,
-      :meth:`nack`, :meth:`commit` or :meth:`abort` on a transaction never begun or
-      already committed or aborted.  If :meth:`begin` itself raised, the transaction was
-      not begun and :meth:`begin` may be called again.
-    * A transaction lives on the connection it began on.  When that connection drops,
-      the broker aborts it (spec 1.2 "BEGIN"; conformance 100) and it stays dead, even
-      after the client reconnected (it is never replayed): :meth:`send`, :meth:`ack`,
-      :meth:`nack`, :meth:`commit` (and so leaving the block normally) raise
-      :class:`~stomp_trio.ConnectionLost`, every time; :meth:`abort` does nothing;
-      leaving the block with an exception sends nothing.
-    * :meth:`commit` and :meth:`abort` end the transaction when called, even if sending
-      the frame or awaiting the RECEIPT then fails.  :meth:`abort` never raises
-      :class:`~stomp_trio.ConnectionLost`: whenever the connection drops, the
-      transaction is aborted.
+    The rules are :class:`stomp_core.client.TransactionState`'s, the same in both async
+    drivers: misuse (a second :meth:`begin`, a call on a transaction not open) raises
+    :class:`RuntimeError` and sends nothing; once the connection it began on drops, the
+    broker has aborted it (conformance 100) and it stays dead: :meth:`send`, :meth:`ack`,
+    :meth:`nack` and :meth:`commit` raise ``ConnectionLost``, :meth:`abort` does nothing.
+    :meth:`commit` and :meth:`abort` end it when called, whatever becomes of their frame.
 
     Attributes:
         id: the transaction id.
     """
 
-    def __init__(self, client: Client, id: str) -> None:
-        self._client = client
+    def __init__(
+        self,
+        id: str,
+        *,
+        session: ClientSession[Any, Any],
+        hooks: ClientHooks[Any, Any, Transaction],
+    ) -> None:
         self.id = id
+        self._session = session
+        self._hooks = hooks
         self._state = TransactionState(id)
-        self._link: Link | None = None  # the link BEGIN went out on
+        self._generation: int | None = None  # the connection BEGIN went out on
 
     async def __aenter__(self) -> Transaction:
         await self.begin()
@@ -79,17 +74,14 @@ class Transaction:
                 dropped before BEGIN was written; the transaction was not begun.
         """
         self._state.begin()
-        client = self._client
         try:
-            link = await client._current_link()
-            await client._send_event(stomp_core.Begin(transaction=self.id), link=link)
+            generation = await self._hooks.send(lambda rid: Begin(transaction=self.id), False, None)
         except BaseException:
             self._state.begin_failed()
             raise
-        self._link = link
-        link.transactions[self.id] = self
-        self._state.begun()
-        self._note_loss()  # dropped right after the write: the broker aborted it already
+        self._generation = generation
+        # Also notes a loss right after the write: the broker aborted it already.
+        self._session.transaction_begun(self._state, generation=generation)
 
     async def __aexit__(
         self,
@@ -117,12 +109,10 @@ class Transaction:
         """
         self._note_loss()
         self._state.commit()
-        link = self._link
-        assert link is not None  # set when BEGIN went out
-        link.transactions.pop(self.id, None)
-        client = self._client
-        event = stomp_core.Commit(transaction=self.id, receipt=client._receipt(True))
-        await client._send_event(event, link=link, wait_receipt=True)
+        self._session.transaction_ended(self._state)
+        await self._hooks.send(
+            lambda rid: Commit(transaction=self.id, receipt=rid), True, self._generation
+        )
 
     async def abort(self, *, receipt: bool = False) -> None:
         """ABORT now (leaving the block then does nothing).
@@ -138,20 +128,19 @@ class Transaction:
             RuntimeError: it is not open (never begun, already committed or aborted).
             BrokerError, ReceiptTimeout: as for a receipted send.
         """
-        link = self._record_abort()
-        if link is None:
+        if not self._record_abort():
             await trio.lowlevel.checkpoint()
             return
-        client = self._client
-        event = stomp_core.Abort(transaction=self.id, receipt=client._receipt(receipt))
         try:
-            await client._send_event(event, link=link, wait_receipt=receipt)
+            await self._hooks.send(
+                lambda rid: Abort(transaction=self.id, receipt=rid), receipt, self._generation
+            )
         except ConnectionLost:
             pass  # dropped before ABORT was written or confirmed: the broker aborts it
         except trio.Cancelled:
-            if link.usable and self.id in link.core.transactions:
-                # Cancelled before it was written: abort in the background instead.
-                self._abort_soon(link)
+            # Cancelled before it was written (the core still has it open): abort in
+            # the background instead.
+            self._abort_soon(recorded=True)
             raise
 
     async def send(
@@ -169,70 +158,50 @@ class Transaction:
             RuntimeError: it is not open (never begun, already committed or aborted).
             ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
         """
-        await self._client._send_message(
-            destination,
-            body,
-            content_type=content_type,
-            headers=headers,
-            transaction=self,
-            receipt=receipt,
+        self._check()
+        await self._hooks.send(
+            send_builder(
+                destination,
+                body,
+                content_type=content_type,
+                headers=headers,
+                transaction=self.id,
+            ),
+            receipt,
+            self._generation,
         )
 
-    async def ack(self, message: Message, *, receipt: bool = False) -> None:
+    async def ack(self, message: Any, *, receipt: bool = False) -> None:
         """ACK ``message`` within this transaction (takes effect at COMMIT)."""
-        await message.ack(transaction=self, receipt=receipt)
+        await self._hooks.acknowledge(message, False, self, receipt)
 
-    async def nack(self, message: Message, *, receipt: bool = False) -> None:
+    async def nack(self, message: Any, *, receipt: bool = False) -> None:
         """NACK ``message`` within this transaction (1.1+)."""
-        await message.nack(transaction=self, receipt=receipt)
+        await self._hooks.acknowledge(message, True, self, receipt)
 
     def __repr__(self) -> str:
         return f"<Transaction {self.id!r} {self._state.phase.value}>"
 
     # -- called by the client and by ourselves -----------------------------------------
 
-    def _lost(self, cause: BaseException | None) -> None:
-        """Its link ended: the broker aborted the transaction (conformance 100)."""
-        self._state.lost(cause)
-
-    def _note_loss(self) -> None:
-        # The client fails the transactions of an ended link when its task gets to it;
-        # report the loss now so that the outcome of a call does not depend on timing.
-        link = self._link
-        if link is not None and not link.usable:
-            self._state.lost(link.reason)
-
-    def _open_link(self) -> Link:
-        """The link to send a SEND, ACK or NACK of the transaction on.
-
-        Raises:
-            RuntimeError: it is not open (never begun, already committed or aborted).
-            ConnectionLost: the connection dropped since BEGIN: the broker aborted it.
-        """
+    def _check(self) -> None:
+        """Raise unless a SEND, ACK or NACK may go within the transaction now."""
         self._note_loss()
         self._state.check_use()
-        assert self._link is not None  # set when BEGIN went out
-        return self._link
 
-    def _record_abort(self) -> Link | None:
-        """Record the ABORT (raising on misuse); the link on which it must go, if any."""
+    def _note_loss(self) -> None:
+        if self._generation is not None:
+            self._session.note_loss(self._state, generation=self._generation)
+
+    def _record_abort(self) -> bool:
+        """Record the ABORT (raising on misuse); whether a frame must go."""
         self._note_loss()
         if not self._state.abort():
-            return None  # the broker aborted it with the connection
-        link = self._link
-        assert link is not None  # set when BEGIN went out
-        link.transactions.pop(self.id, None)
-        if link.usable and self.id in link.core.transactions:
-            return link
-        return None
+            return False  # the broker aborted it with the connection
+        self._session.transaction_ended(self._state)
+        return True
 
-    def _abort_soon(self, link: Link | None = None) -> None:
+    def _abort_soon(self, *, recorded: bool = False) -> None:
         """Queue ABORT, written by a background task: leaving never blocks."""
-        if link is None:
-            link = self._record_abort()
-            if link is None:
-                return
-        event = stomp_core.Abort(transaction=self.id)
-        link.queue(event)
-        self._client._registry.record(event)
-        self._client._spawn_flush(link)
+        if (recorded or self._record_abort()) and self._generation is not None:
+            self._hooks.queue(Abort(transaction=self.id), self._generation)

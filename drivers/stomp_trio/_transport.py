@@ -13,46 +13,33 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
-__all__ = ["StreamFactory", "make_ssl_context", "open_tcp_stream"]
+from stomp_core.client import Endpoint
+
+__all__ = ["StreamFactory", "open_stream"]
 
 #: ``await factory(host, port)`` returns a connected stream to one broker.
 StreamFactory = Callable[[str, int], Awaitable[trio.abc.Stream]]
 
 
-def make_ssl_context(ssl: _ssl.SSLContext | bool | None) -> _ssl.SSLContext | None:
-    """The TLS context to use, or ``None`` for plain TCP.
-
-    ``True`` means :func:`ssl.create_default_context`: certificate and host name
-    verification on, as every TLS client should default to (stomp.py's quirk list names
-    TLS without verification as a bug).
-
-    Raises:
-        TypeError: ``ssl`` is neither a context, a bool nor ``None``.
-    """
-    if ssl is None or ssl is False:
-        return None
-    if ssl is True:
-        return _ssl.create_default_context()
-    if isinstance(ssl, _ssl.SSLContext):
-        return ssl
-    raise TypeError(f"ssl must be an ssl.SSLContext, a bool or None, got {ssl!r}")
-
-
-async def open_tcp_stream(
-    host: str, port: int, *, ssl_context: _ssl.SSLContext | None
+async def open_stream(
+    endpoint: Endpoint, tls: _ssl.SSLContext | None, factory: StreamFactory | None
 ) -> trio.abc.Stream:
-    """Connect to ``(host, port)``, wrapping the stream in TLS when a context is given.
+    """Connect to ``endpoint`` (through ``factory``, default TCP), with TLS if ``tls``.
 
     The TLS handshake runs here, so a certificate problem surfaces as a failed connection
     attempt (and counts against the reconnect budget) rather than on the first frame.
     """
-    stream: trio.abc.Stream = await trio.open_tcp_stream(host, port)
-    if ssl_context is None:
+    if factory is None:
+        stream: trio.abc.Stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
+    else:
+        stream = await factory(endpoint.host, endpoint.port)
+    if tls is None:
         return stream
-    tls = trio.SSLStream(stream, ssl_context, server_hostname=host)
+    # TLS stacks on whatever stream was made.
+    wrapped = trio.SSLStream(stream, tls, server_hostname=endpoint.host)
     try:
-        await tls.do_handshake()
+        await wrapped.do_handshake()
     except BaseException:
         await trio.aclose_forcefully(stream)
         raise
-    return tls
+    return wrapped

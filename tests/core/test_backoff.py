@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stomp_core._backoff import FOREVER, ReconnectBackoff, ReconnectSchedule
+from stomp_core import FOREVER, ReconnectBackoff, ReconnectSchedule
 
 
 def fixed(value: float) -> Callable[[], float]:

@@ -1,4 +1,4 @@
-"""stomp_core/_client/: the pure helpers shared by the async drivers (through its re-exports)."""
+"""stomp_core.client: the pure helpers shared by the async drivers (through its re-exports)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from stomp_core import (
+    FOREVER,
     Ack,
     ConnectionClosed,
     ConnectTimeout,
@@ -19,11 +20,11 @@ from stomp_core import (
     Receipt,
     RemoteProtocolError,
 )
-from stomp_core._backoff import FOREVER
-from stomp_core._client import (
+from stomp_core.client import (
     ACK_MODES,
     DEFAULT_PORT,
     DEFAULT_TLS_PORT,
+    DEFAULT_VHOST,
     BrokerError,
     ClientState,
     ConnectFailed,
@@ -176,22 +177,22 @@ def test_id_counter() -> None:
 
 def test_build_connect() -> None:
     connect = build_connect(
-        "mq",
         login="u",
         passcode="hunter2",
         versions=("1.1", "1.2"),
         heartbeats=(1, 2),
         headers={"client-id": "c"},
     )
-    assert connect.host == "mq"
+    # No vhost: "/", the one vhost of a stock RabbitMQ (ActiveMQ ignores the header).
+    assert connect.host == "/" == DEFAULT_VHOST
     assert connect.accept_version == ("1.1", "1.2")
     assert connect.heart_beat == (1, 2)
     assert connect.headers == (("client-id", "c"),)
     assert connect.passcode == "hunter2"
     assert "hunter2" not in repr(connect)
-    assert build_connect("mq", vhost="/").host == "/"
+    assert build_connect(vhost="vh").host == "vh"
     with pytest.raises(ValueError, match="heart-beat, login"):
-        build_connect("mq", headers={"login": "x", "heart-beat": "1,1"})
+        build_connect(headers={"login": "x", "heart-beat": "1,1"})
 
 
 def test_build_ack_per_version() -> None:

@@ -49,11 +49,11 @@ from stomp_core import (
     Subscribe,
     Unsubscribe,
 )
-from stomp_core._client import decode_text, encode_body
 from stomp_core._frame import Frame
 from stomp_core._reader import HEARTBEAT, FrameReader
 from stomp_core._versions import rules_for
 from stomp_core._writer import serialize_frame
+from stomp_core.client import decode_text, encode_body
 
 from .helpers import ConnectionPair, drain
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stomp_core import Message
-from stomp_core._received import ReceivedMessage
+from stomp_core.client import ReceivedMessage
 
 
 def test_view_of_a_message() -> None:

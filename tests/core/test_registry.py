@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from stomp_core import SessionRegistry
 from stomp_core._errors import LocalProtocolError
 from stomp_core._events import (
     Abort,
@@ -21,7 +22,6 @@ from stomp_core._events import (
 )
 from stomp_core._frame import Frame
 from stomp_core._limits import Limits
-from stomp_core._registry import SessionRegistry
 
 # --- subscriptions ------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Tests of stomp_core._transaction: which call is legal in which phase, and what is raised.
+"""Tests of stomp_core.client: which call is legal in which phase, and what is raised.
 
 Exhaustive over the small space: every (phase, call) pair is checked against a table
 written out by hand, so that a change of rule shows up as a failing pair.
@@ -10,8 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from stomp_core._client import ConnectionLost
-from stomp_core._transaction import ExitAction, Phase, TransactionState
+from stomp_core.client import ConnectionLost, ExitAction, Phase, TransactionState
 
 CAUSE = ConnectionLost("the broker closed the connection unexpectedly")
 

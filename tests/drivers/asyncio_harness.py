@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 
 from stomp_asyncio import Client
 from stomp_asyncio._link import Link
-from stomp_asyncio._options import make_options
 from stomp_core import (
     NEED_DATA,
     SERVER,
@@ -38,7 +37,7 @@ from stomp_core import (
     HeartbeatReceived,
     Receipt,
 )
-from stomp_core._client import Endpoint
+from stomp_core.client import ClientOptions, Endpoint, parse_hosts
 
 T = TypeVar("T")
 
@@ -417,6 +416,11 @@ class ScriptedServer(asyncio.Protocol):
 
 #: Makes the server side (a :class:`ScriptedServer`, or ``Broker.protocol()``) of one dial.
 Dialer = Callable[[Endpoint], Awaitable[asyncio.Protocol]]
+
+
+def make_options(hosts: Any = "stomp://localhost:61613", **settings: Any) -> ClientOptions:
+    """The options ``open_connection(hosts, **settings)`` would make."""
+    return ClientOptions(hosts=tuple(parse_hosts(hosts)), **settings)
 
 
 class MemoryClient(Client):

@@ -287,7 +287,7 @@ def test_reconnects_after_the_broker_refused_for_a_while(async_broker: BrokerFac
                     await client.send("/queue/back", "x", receipt=True)  # closes conn. 1
                 await wait_until(lambda: client.state is ClientState.CONNECTED, 10)
                 await client.send("/queue/back", "x", receipt=True)
-            failures = [c for c in changes._changes if c.error is not None]
+            failures = [c for c in changes._backlog if c.error is not None]
             assert any(isinstance(c.error, ConnectFailed) for c in failures)
 
     real(main)

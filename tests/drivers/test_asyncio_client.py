@@ -69,12 +69,13 @@ def test_connect_frame_and_negotiated_session() -> None:
     run(main)
 
 
-def test_host_header_defaults_to_dialled_host_and_reserved_headers_refused() -> None:
+def test_host_header_defaults_to_slash_and_reserved_headers_refused() -> None:
     async def main() -> None:
         server = ScriptedServer()
         async with memory_client(servers(server), "stomp://mq.example:1234"):
             pass
-        assert server.of(Connect)[0].host == "mq.example"
+        # "/", stock RabbitMQ's only vhost, not the dialled name (refused there).
+        assert server.of(Connect)[0].host == "/"
 
     run(main)
     with pytest.raises(ValueError, match="login"):
@@ -108,7 +109,7 @@ def test_receipt_confirms_send() -> None:
             await client.send("/queue/a", "x", receipt=True)
             [send] = server.of(Send)
             assert send.receipt is not None
-            assert client._receipts == {}
+            assert client._session.receipts == {}
 
     run(main)
 

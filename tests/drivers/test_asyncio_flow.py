@@ -77,6 +77,25 @@ async def _paused_by_two_messages(server: ScriptedServer, client: MemoryClient) 
     return link
 
 
+def test_a_reconnect_completes_while_a_buffer_is_still_full() -> None:
+    # The consumer lags: its buffer is full when the connection drops.  The new
+    # connection must still read its CONNECTED (and the replayed subscription go out):
+    # only a live session waits for room.
+    async def main() -> None:
+        first, second = ScriptedServer(), ScriptedServer()
+        client = memory_client(servers(first, second), subscription_buffer=1, reconnect=NO_JITTER)
+        async with client, client.subscribe("/queue/a") as sub:
+            await _paused_by_two_messages(first, client)
+            assert sub.full
+            first.drop()
+            replayed = await asyncio.wait_for(second.next(Subscribe), 5)
+            assert replayed.id == sub.id
+            await wait_until(lambda: client.state is ClientState.CONNECTED)
+            assert (await sub.get(5)).body == b"m0"  # what was buffered stays readable
+
+    run(main)
+
+
 def test_no_heartbeat_timeout_while_paused_however_long() -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -274,7 +293,7 @@ def test_cancel_during_the_receipt_wait() -> None:
             waiting.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await waiting
-            assert client._receipts == {}
+            assert client._session.receipts == {}
             assert send.receipt is not None
             server.send(Receipt(receipt_id=send.receipt))  # late: ignored
             server.auto_receipt = True
@@ -340,7 +359,7 @@ def test_cancel_subscribe_during_its_receipt_wait_takes_it_back() -> None:
                 await waiting
             unsubscribe = await first.next(Unsubscribe)
             assert unsubscribe.id == subscribe_frame.id
-            assert dict(client._registry.subscriptions) == {}
+            assert dict(client._session.registry.subscriptions) == {}
             first.drop()
             await wait_until(lambda: client.state is ClientState.CONNECTED and bool(second.events))
         assert not second.of(Subscribe)  # nothing replayed
@@ -368,8 +387,8 @@ def test_cancel_subscribe_while_waiting_for_the_lock_sends_nothing() -> None:
                 await waiting
             server.transport.resume_reading()
             await asyncio.wait_for(big, 5)
-            assert client._subscriptions == {}
-            assert dict(client._registry.subscriptions) == {}
+            assert dict(client._session.subscriptions) == {}
+            assert dict(client._session.registry.subscriptions) == {}
         assert not server.of(Subscribe)
 
     run(main)
@@ -457,7 +476,7 @@ def test_unsubscribe_that_cannot_be_written_in_time_is_given_up() -> None:
             start = loop.time()
             await sub.close()  # waits for the write lock at most receipt_timeout
             assert loop.time() - start == pytest.approx(2.0)
-            assert dict(client._registry.subscriptions) == {}  # never replayed
+            assert dict(client._session.registry.subscriptions) == {}  # never replayed
             server.transport.resume_reading()
             await asyncio.wait_for(big, 5)
 

@@ -62,7 +62,7 @@ def test_heartbeats_received_are_counted_and_silence_is_a_lost_connection() -> N
 
 def collect(observer: object) -> list[StateChange]:
     """Everything an observer buffered (it ends after CLOSED)."""
-    changes = list(getattr(observer, "_changes"))  # noqa: B009 - test peek
+    changes = list(getattr(observer, "_backlog"))  # noqa: B009 - test peek
     return changes
 
 

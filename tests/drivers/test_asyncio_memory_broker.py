@@ -11,7 +11,7 @@ from asyncio_harness import memory_client, run, wait_until
 
 from stomp_asyncio import ClientState, ReconnectPolicy
 from stomp_broker import Broker, FaultRule, Faults
-from stomp_core._client import Endpoint
+from stomp_core.client import Endpoint
 
 
 def broker_dialer(broker: Broker, refusing: list[bool]) -> object:

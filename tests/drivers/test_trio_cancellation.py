@@ -121,7 +121,7 @@ async def test_cancelled_receipt_wait_leaves_the_connection_intact(
             await trio.sleep(10)
             assert client.state is S.CONNECTED
             assert client._link is not None
-            assert client._link.waiters == {}
+            assert dict(client._session.receipts) == {}
             await client.send("/queue/a", b"prompt", receipt=True)
 
 
@@ -174,7 +174,7 @@ async def test_subscribe_cancelled_before_sending_sends_nothing(
                 scope.cancel()
                 async with client.subscribe("/queue/a"):
                     pytest.fail("entered")  # pragma: no cover
-            assert client._registry.subscriptions == {}
+            assert client._session.registry.subscriptions == {}
 
 
 async def test_leaving_by_cancellation_closes_at_once_without_disconnect(

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ._client import decode_text, message_headers
-from ._events import Message
+from .._events import Message
+from ._bodies import decode_text
+from ._frames import message_headers
 
 __all__ = ["ReceivedMessage"]
 

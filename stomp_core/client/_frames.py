@@ -3,13 +3,31 @@ headers of a received MESSAGE or ERROR as users see them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .._convert import event_headers
-from .._events import Ack, Connect, Error, Message, Nack
+from .._events import Ack, Connect, Error, Message, Nack, Send
 from .._frame import Headers
+from ._bodies import encode_body
 
-__all__ = ["IdCounter", "ack_for", "build_ack", "build_connect", "message_headers"]
+__all__ = [
+    "DEFAULT_VHOST",
+    "IdCounter",
+    "ack_for",
+    "build_ack",
+    "build_connect",
+    "message_headers",
+    "send_builder",
+]
+
+#: The CONNECT ``host`` header sent when the user names no virtual host.  Spec 1.2
+#: "CONNECT" makes the header required and leaves its meaning to the broker: RabbitMQ maps
+#: it to a vhost and a stock install has only ``/`` (any other name is refused with
+#: "Virtual host ... access denied"); ActiveMQ, Artemis and the embedded broker ignore it.
+#: So ``/`` works everywhere, where the dialled host name works only on brokers that
+#: ignore the header.  The blocking driver sends the same for 1.1 (``stomp/protocol.py``),
+#: so producers and consumers of every driver meet on the same vhost.
+DEFAULT_VHOST = "/"
 
 # CONNECT headers the drivers set from their own parameters; extra headers may not repeat
 # them (a second ``login`` would be ignored by the broker, spec 1.2 "Repeated Header
@@ -43,7 +61,6 @@ class IdCounter:
 
 
 def build_connect(
-    host: str,
     *,
     vhost: str | None = None,
     login: str | None = None,
@@ -55,8 +72,8 @@ def build_connect(
     """The CONNECT event for one connection attempt.
 
     Args:
-        host: the host being dialled; the ``host`` header (virtual host) unless ``vhost``.
-        vhost: the virtual host to ask for (RabbitMQ: the vhost name; ``"/"`` is its default).
+        vhost: the ``host`` header, the virtual host to ask for (RabbitMQ: the vhost name);
+            :data:`DEFAULT_VHOST` (``"/"``) when ``None``.
         login: user name.
         passcode: password (never shown by ``repr``).
         versions: versions to offer, lowest first as the spec lists them.
@@ -76,7 +93,7 @@ def build_connect(
         extra = tuple(headers.items())
     return Connect(
         accept_version=tuple(versions),
-        host=vhost if vhost is not None else host,
+        host=vhost if vhost is not None else DEFAULT_VHOST,
         login=login,
         passcode=passcode,
         heart_beat=heartbeats,
@@ -143,3 +160,35 @@ def message_headers(event: Message | Error) -> dict[str, str]:
     "Repeated Header Entries").
     """
     return event_headers(event)
+
+
+def send_builder(
+    destination: str,
+    body: bytes | bytearray | memoryview | str,
+    *,
+    content_type: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    transaction: str | None = None,
+) -> Callable[[str | None], Send]:
+    """The SEND of a user's ``send()``, as a builder taking the receipt id.
+
+    The body is encoded now (:func:`encode_body`, conformance 37), so a bad body fails
+    before anything is sent or awaited.
+
+    Raises:
+        TypeError, ValueError: as :func:`encode_body`.
+    """
+    data, content_type = encode_body(body, content_type)
+    extra = tuple(headers.items()) if headers else ()
+
+    def build(receipt: str | None) -> Send:
+        return Send(
+            destination=destination,
+            body=data,
+            content_type=content_type,
+            transaction=transaction,
+            receipt=receipt,
+            headers=extra,
+        )
+
+    return build

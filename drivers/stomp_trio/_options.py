@@ -1,4 +1,5 @@
-"""``open_connection``: the ``async with`` block that owns a client and its nursery."""
+"""``open_connection``: the ``async with`` block that owns a client and its nursery; the
+client's settings are checked once into a :class:`~stomp_core.client.ClientOptions`."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ from typing import Any
 
 import trio
 
-import stomp_core
-from stomp_core._client import DEFAULT_HEARTBEAT_TOLERANCE, ReconnectPolicy, parse_hosts
+from stomp_core import Limits
+from stomp_core.client import (
+    DEFAULT_HEARTBEAT_TOLERANCE,
+    ClientOptions,
+    ReconnectPolicy,
+    UnhandledHook,
+    parse_hosts,
+)
 
-from ._connection import Client
-from ._dispatch import UnhandledHook
+from ._client import Client
 from ._transport import StreamFactory
 
 __all__ = ["open_connection"]
@@ -64,12 +70,12 @@ async def open_connection(
     connect_timeout: float = 10.0,
     disconnect_timeout: float = 10.0,
     receipt_timeout: float = 10.0,
-    reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen, immutable
+    reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
     subscription_buffer: int = 100,
     headers: Mapping[str, str] | None = None,
-    stream_factory: StreamFactory | None = None,
-    limits: stomp_core.Limits | None = None,
+    limits: Limits | None = None,
     on_unhandled: UnhandledHook | None = None,
+    stream_factory: StreamFactory | None = None,
 ) -> AsyncIterator[Client]:
     """Connect to a STOMP broker; the connection lives as long as the ``async with`` block.
 
@@ -88,57 +94,43 @@ async def open_connection(
     raised an exception of its own, which then wins.
 
     Args:
-        hosts: ``"stomp://host:port"`` / ``"stomp+ssl://host:port"`` (comma-separated for
-            several), or a list of URLs and ``(host, port)`` pairs, tried in order.
-        login: user name.
-        passcode: password; never logged nor shown in ``repr``.
-        vhost: the CONNECT ``host`` header; default: the host dialled.
-        versions: protocol versions offered.
-        heartbeats: ``(can send every, want to receive every)`` in ms; ``0`` for never.
-        heartbeat_tolerance: the broker counts as dead after this many negotiated
-            intervals of silence (default 2.5: ActiveMQ lets up to two intervals pass
-            between its frames; stomp.py uses 1.5).
-        ssl: an :class:`ssl.SSLContext`, or ``True`` for the default context (certificate
-            and host name verification on); ``None`` follows the URL scheme.
-        connect_timeout: seconds for dialling plus TLS, and separately for CONNECTED;
-            also how long a call waits for a reconnect in progress.
-        disconnect_timeout: seconds to wait for the RECEIPT of DISCONNECT.
-        receipt_timeout: seconds to wait for any other RECEIPT.
-        reconnect: the reconnect policy; ``None`` disables reconnection.
-        subscription_buffer: messages buffered per subscription before the client stops
-            reading from the broker (back-pressure).
-        headers: extra CONNECT headers.
+        hosts: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
+            separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in
+            order (failover).
+        login, passcode, vhost, versions, heartbeats, heartbeat_tolerance, ssl,
+        connect_timeout, disconnect_timeout, receipt_timeout, reconnect,
+        subscription_buffer, headers, limits, on_unhandled: the client's settings,
+            documented once in :class:`stomp_core.client.ClientOptions` (same names and
+            defaults).  ``vhost`` defaults to ``"/"``; the passcode is never logged.
+            ``on_unhandled`` runs in the connection's own callbacks: keep it short and
+            non-blocking; what it raises is logged and the connection carries on.
         stream_factory: ``await stream_factory(host, port)`` returns the byte stream to a
             broker (default: TCP).  TLS, when asked for, is layered on top of it.
-        limits: receive limits for the core (frame size, header count, ...).
-        on_unhandled: called with every frame event the client cannot place: a MESSAGE
-            for a subscription it does not know, a RECEIPT nobody asked for
-            (conformance 88, 89).  It runs in the connection's tasks: keep it short and
-            non-blocking; what it raises is logged.  Default: a warning on the
-            ``stomp_trio`` logger.
 
     Raises:
         ConnectFailed: no broker could be reached, TLS failed, or the broker refused.
         ValueError: a malformed host, or CONNECT headers that clash with the arguments.
     """
     client = Client(
-        parse_hosts(hosts),
-        login=login,
-        passcode=passcode,
-        vhost=vhost,
-        versions=versions,
-        heartbeats=heartbeats,
-        heartbeat_tolerance=heartbeat_tolerance,
-        ssl=ssl,
-        connect_timeout=connect_timeout,
-        disconnect_timeout=disconnect_timeout,
-        receipt_timeout=receipt_timeout,
-        reconnect=reconnect,
-        subscription_buffer=subscription_buffer,
-        headers=headers,
-        stream_factory=stream_factory,
-        limits=limits,
-        on_unhandled=on_unhandled,
+        ClientOptions(
+            hosts=tuple(parse_hosts(hosts)),
+            login=login,
+            passcode=passcode,
+            vhost=vhost,
+            versions=tuple(versions),
+            heartbeats=heartbeats,
+            heartbeat_tolerance=heartbeat_tolerance,
+            ssl=ssl,
+            connect_timeout=connect_timeout,
+            disconnect_timeout=disconnect_timeout,
+            receipt_timeout=receipt_timeout,
+            reconnect=reconnect,
+            subscription_buffer=subscription_buffer,
+            headers=headers,
+            limits=limits,
+            on_unhandled=on_unhandled,
+        ),
+        stream_factory,
     )
     try:
         # Strict groups whatever the trio version, so the unwrapping below is the one

@@ -27,7 +27,7 @@ The rules, and where they come from:
   aborted"; conformance item 100).  The transaction is then ``LOST`` for good: a
   reconnection opens a new session that never heard of it, and replaying BEGIN would commit
   half of it.  ``send``/``ack``/``nack`` and ``commit`` raise
-  :class:`~stomp_core._client.ConnectionLost`, ``abort`` does nothing (what it asks for has
+  :class:`~stomp_core.client.ConnectionLost`, ``abort`` does nothing (what it asks for has
   happened) and leaving ``async with`` because of an exception sends nothing.
 * ``commit()`` and ``abort()`` finish the transaction as soon as they are called, before
   their frame is written: whether or not the write or the RECEIPT then fails, the outcome
@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import enum
 
-from ._client import connection_lost
+from ._errors import connection_lost
 
 __all__ = ["ExitAction", "Phase", "TransactionState"]
 

@@ -27,7 +27,9 @@ __all__ = [
     "ReceiptTimeout",
     "StompError",
     "close_reason",
+    "connect_failed",
     "connection_lost",
+    "parse_failure",
 ]
 
 
@@ -175,3 +177,29 @@ def connection_lost(message: str, cause: BaseException | None) -> ConnectionLost
     error = ConnectionLost(message if cause is None else f"{message}: {cause}")
     error.__cause__ = cause
     return error
+
+
+def parse_failure(error: RemoteProtocolError, *, eof: bool) -> StompError:
+    """The exception for a received frame the core could not parse.
+
+    Args:
+        error: the core's exception.
+        eof: the connection had ended: a frame cut short by EOF is a dropped
+            connection (worth reconnecting), not a broker that misspoke.
+    """
+    failure: StompError
+    if eof:
+        failure = ConnectionLost(f"the connection dropped mid-frame ({error.message})")
+    else:
+        failure = ProtocolViolation(error)
+    failure.__cause__ = error
+    return failure
+
+
+def connect_failed(reason: StompError) -> ConnectFailed:
+    """The exception for a connection that ended before CONNECTED, for ``reason``."""
+    if isinstance(reason, ConnectFailed):
+        return reason
+    failed = ConnectFailed(f"the connection ended before CONNECTED: {reason}")
+    failed.__cause__ = reason
+    return failed
