@@ -123,9 +123,7 @@ def write_submodules(package: str, path: Path) -> None:
     names.remove(package)
     names.sort()
     text = "".join(
-        f"``{name}``\n{'~' * (len(name) + 4)}\n\n.. automodule:: {name}\n"
-        "   :members:\n   :undoc-members:\n\n"
-        for name in names
+        f"``{name}``\n{'~' * (len(name) + 4)}\n\n{reference_text(name)}\n" for name in names
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.is_file() or path.read_text() != text:
@@ -133,6 +131,13 @@ def write_submodules(package: str, path: Path) -> None:
 
 
 def write_module_reference(package: str, path: Path) -> None:
+    """Write :func:`reference_text` of ``package`` to ``path`` (when it changed)."""
+    text = reference_text(package)
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+
+
+def reference_text(package: str) -> str:
     """The reference of ``package``: ``automodule`` plus what it would miss.
 
     ``automodule`` documents the classes and functions of ``__all__``, but not a constant
@@ -164,9 +169,7 @@ def write_module_reference(package: str, path: Path) -> None:
         lines.append(f"   :exclude-members: {', '.join(name for name, _ in extra)}")
     lines.append("")
     lines += [f".. {kind}:: {package}.{name}\n" for name, kind in extra]
-    text = "\n".join(lines) + "\n"
-    if not path.is_file() or path.read_text() != text:
-        path.write_text(text)
+    return "\n".join(lines) + "\n"
 
 
 # Napoleon reads "text: more text" on the first line of an attribute or property docstring

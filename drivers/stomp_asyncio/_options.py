@@ -50,9 +50,11 @@ def open_connection(
         hosts: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
             separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in
             order (failover).
-        login, passcode, vhost, versions, heartbeats, heartbeat_tolerance, ssl,
-        connect_timeout, disconnect_timeout, receipt_timeout, reconnect,
-        subscription_buffer, headers, limits, on_unhandled: the client's settings,
+        login: this and every keyword argument after it up to ``on_unhandled``
+            (``passcode``, ``vhost``, ``versions``, ``heartbeats``,
+            ``heartbeat_tolerance``, ``ssl``, ``connect_timeout``,
+            ``disconnect_timeout``, ``receipt_timeout``, ``reconnect``,
+            ``subscription_buffer``, ``headers``, ``limits``) are the client's settings,
             documented once in :class:`stomp_core.client.ClientOptions` (same names and
             defaults).  ``vhost`` defaults to ``"/"``; the passcode is never logged.
             ``on_unhandled`` runs in the connection's own callbacks: keep it short and

@@ -345,8 +345,9 @@ class ClientSession(Generic[S, W]):
         """A new transport connection to ``endpoint``; CONNECT goes out next.
 
         Returns:
-            its generation: pass it to :meth:`handle` with its events, and give it to the
-            messages it delivers (an ACK needs the generation it came on, conformance 98).
+            The connection's generation.  Pass it to :meth:`handle` with its events, and
+            give it to the messages it delivers (an ACK needs the generation it came on,
+            conformance 98).
         """
         self.generation += 1
         self.endpoint = endpoint
@@ -527,8 +528,8 @@ class ClientSession(Generic[S, W]):
         """``event`` was handed to the core: remember what a reconnect must replay.
 
         Raises:
-            LocalProtocolError: a SUBSCRIBE reusing a live id (see
-                :meth:`SessionRegistry.record`).
+            stomp_core.LocalProtocolError: a SUBSCRIBE reusing a live id (see
+                :meth:`stomp_core.SessionRegistry.record`).
         """
         self.registry.record(event)
 

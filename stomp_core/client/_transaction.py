@@ -168,8 +168,8 @@ class TransactionState:
         """``abort()`` was called: record it before ABORT is sent.
 
         Returns:
-            whether ABORT is to be sent: ``False`` when the connection dropped, the broker
-            having aborted the transaction already.
+            Whether ABORT is to be sent (``False`` when the connection dropped, the
+            broker having aborted the transaction already).
 
         Raises:
             RuntimeError: it is not open (never begun, or already committed or aborted).
