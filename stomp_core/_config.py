@@ -29,8 +29,10 @@ class Config:
             :class:`~stomp_core.Connect` event leaves ``accept_version`` unset; a server
             picks the highest one the client also offers.
         limits: receive limits (:class:`~stomp_core.Limits`).
-        heartbeat_tolerance: the peer is dead after ``interval * tolerance`` of silence.
-            1.5 is stomp.py's ``heart_beat_receive_scale``.
+        heartbeat_tolerance: the peer is dead after ``interval * (1 + tolerance)`` of
+            silence: one interval a peer that heart-beats only after a whole silent
+            interval may skip (ActiveMQ does), then the margin.  1.5 is stomp.py's
+            ``heart_beat_receive_scale`` (see ``HeartbeatSchedule.receive_deadline``).
         heartbeat_send_factor: we send a heart-beat after ``interval * factor`` of our own
             silence; 0.8 keeps us inside "at least every n ms" under scheduling jitter
             (stompest uses the same margin).

@@ -621,7 +621,7 @@ class Connection:
         self._receive_paused = True
 
     def resume_receive_timeout(self, *, now: float) -> None:
-        """Reading resumed: the peer gets a full ``interval * tolerance`` from ``now``."""
+        """Reading resumed: the peer gets a full ``interval * (1 + tolerance)`` from ``now``."""
         self._receive_paused = False
         if self._schedule is not None:
             self._schedule.last_receive = max(self._schedule.last_receive, now)

@@ -540,7 +540,7 @@ class HeartbeatReceived(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeartbeatTimeout(Event):
-    """The peer stayed silent longer than the negotiated interval times the tolerance.
+    """The peer stayed silent longer than the negotiated interval times ``1 + tolerance``.
 
     The connection is now closed; the driver should close the transport.
 

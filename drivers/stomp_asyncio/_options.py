@@ -184,9 +184,10 @@ def open_connection(
         subscription_buffer: messages buffered per subscription before the client stops
             reading from the socket.
         headers: extra CONNECT headers (e.g. ``{"client-id": "..."}``).
-        heartbeat_tolerance: the broker counts as dead after this many negotiated
-            intervals of silence (default 2.5: ActiveMQ lets up to two intervals pass
-            between its frames; stomp.py uses 1.5).
+        heartbeat_tolerance: the broker counts as dead after ``1 + tolerance``
+            negotiated intervals of silence (default 1.5, stomp.py's scale: 2.5
+            intervals; the one extra interval covers ActiveMQ, which lets up to two
+            intervals pass between its frames).
         limits: receive limits for the core (frame size, header count, ...).
         on_unhandled: called with every frame event the client cannot place: a MESSAGE
             for a subscription it does not know, a RECEIPT nobody asked for

@@ -95,9 +95,10 @@ async def open_connection(
         vhost: the CONNECT ``host`` header; default: the host dialled.
         versions: protocol versions offered.
         heartbeats: ``(can send every, want to receive every)`` in ms; ``0`` for never.
-        heartbeat_tolerance: the broker counts as dead after this many negotiated
-            intervals of silence (default 2.5: ActiveMQ lets up to two intervals pass
-            between its frames; stomp.py uses 1.5).
+        heartbeat_tolerance: the broker counts as dead after ``1 + tolerance``
+            negotiated intervals of silence (default 1.5, stomp.py's scale: 2.5
+            intervals; the one extra interval covers ActiveMQ, which lets up to two
+            intervals pass between its frames).
         ssl: an :class:`ssl.SSLContext`, or ``True`` for the default context (certificate
             and host name verification on); ``None`` follows the URL scheme.
         connect_timeout: seconds for dialling plus TLS, and separately for CONNECTED;
