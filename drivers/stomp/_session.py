@@ -56,6 +56,7 @@ from stomp_core import (
 from . import logging
 from ._sockets import use_kernel_timeouts
 from .exception import NotConnectedException
+from .utils import Frame
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -339,9 +340,15 @@ class Session:
             with self.cond:
                 if self.closed:
                     return
-                data = self._outgoing(self.core.data_to_send(now=time.monotonic()))
+                beats = self.core.data_to_send(now=time.monotonic())
+                data = self._outgoing(beats)
             if data:
                 self.sock.sendall(data)
+            if beats and self.transport.listeners:
+                # Only heart-beat EOLs get here (senders drain their own frames).
+                # stomp.py showed each one to on_send as a frame with no command,
+                # headers or body; the dispatcher does that here, in order.
+                self._enqueue(("send", Frame(None, {}, None)))
         except OSError as exc:
             with self.cond:
                 self.core.send_failed()
