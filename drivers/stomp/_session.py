@@ -406,8 +406,13 @@ class Session:
             if self.core.version is None:
                 self.connection_error = event.message or "the broker refused the connection"
             self._enqueue(("error", frame))
-            # Spec 1.2 "ERROR": the server closes the connection after sending it.
-            self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+            if self.core.state is State.CLOSED:
+                # An ERROR answering CONNECT or DISCONNECT ends the session.  One while
+                # connected does not (Config.error_ends_session=False): spec 1.2 says the
+                # server closes the connection after it, and we see that EOF when it
+                # does; RabbitMQ keeps the session instead (unknown destination), and
+                # so does stomp.py.
+                self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
         elif isinstance(event, HeartbeatTimeout):
             logging.warning("heart-beat timeout: no data from %s:%s", *self.host_and_port)
             self._finish_locked(

@@ -352,3 +352,48 @@ def test_activemq_first_heartbeat_two_intervals_after_connected(interval_ms: int
     seen = _run_until(client, 100 * n, {})
     assert seen == ["HeartbeatTimeout"]
     assert client.state is State.CLOSED
+
+
+_ERROR_WITH_RECEIPT = b"ERROR\nmessage:Unknown destination\nreceipt-id:r2\n\nbad\x00\n"
+
+
+def test_error_while_connected_can_leave_the_session_to_the_server() -> None:
+    """Config.error_ends_session=False: RabbitMQ answers a SEND to an unknown
+    destination with ERROR and keeps the session; so does the client (stomp.py's)."""
+    pair = ConnectionPair(client_config=Config(error_ends_session=False))
+    pair.connect("1.2", client_heart_beat=(0, 1000), server_heart_beat=(1000, 0))
+    pair.client.send(Send(destination="/foo/bar", receipt="r1"), now=0)
+    pair.client.send(Send(destination="/queue/q", receipt="r2"), now=0)
+    pair.client.data_to_send(now=0)
+    pair.client.receive_data(_ERROR_WITH_RECEIPT, now=1.0)
+    [error] = drain(pair.client)
+    assert isinstance(error, Error)
+    assert pair.client.state is State.CONNECTED
+    assert pair.client.pending_receipts == ("r1",)  # r2 was answered by the ERROR
+    assert pair.client.get_timer() == pytest.approx(3.5)  # heart-beats still watched
+    pair.client.send(Send(destination="/queue/q", body=b"again"), now=1.0)
+    assert pair.client.data_to_send(now=1.0).startswith(b"SEND\n")
+    pair.client.receive_data(
+        b"MESSAGE\nsubscription:1\nmessage-id:m\ndestination:/queue/q\n\nx\x00", now=1.0
+    )
+    assert [type(event) for event in drain(pair.client)] == [Message]
+
+
+def test_error_ends_the_session_by_default_and_always_before_connected_or_while_leaving() -> None:
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    pair.client.receive_data(_ERROR_WITH_RECEIPT, now=0)
+    assert [type(event) for event in drain(pair.client)] == [Error]
+    assert pair.client.state is State.CLOSED
+    lenient = Config(error_ends_session=False)
+    client = Connection(CLIENT, lenient, now=0.0)
+    client.send(Connect(accept_version=("1.2",), host="/"), now=0.0)
+    client.receive_data(b"ERROR\nmessage:bad login\n\n\x00", now=0.0)
+    assert isinstance(client.next_event(), Error)
+    assert client.state is State.CLOSED
+    pair = ConnectionPair(client_config=lenient)
+    pair.connect("1.2")
+    pair.client.send(Disconnect(receipt="bye"), now=0)
+    pair.client.receive_data(b"ERROR\nmessage:no\n\n\x00", now=0)
+    assert isinstance(pair.client.next_event(), Error)
+    assert pair.client.state is State.CLOSED

@@ -259,3 +259,27 @@ def test_rabbitmq_frame_padding_is_no_heartbeat_and_connected_keeps_its_headers(
         assert list(counter.connected.headers) == ["server", "session", "heart-beat", "version"]
     finally:
         conn.disconnect()
+
+
+def test_rabbitmq_error_for_a_bad_destination_keeps_the_connection(rabbitmq: Broker) -> None:
+    # RabbitMQ answers a SEND to /foo/bar with ERROR ("Unknown destination") and keeps
+    # the session; stomp.py 9.0.0 stays connected and usable.  So must we.
+    queue = f"/queue/after-error-{uuid.uuid4().hex}"
+    counter = _Counter()
+    conn = stomp.Connection12([(rabbitmq.host, rabbitmq.port)], vhost=rabbitmq.vhost)
+    conn.set_listener("counter", counter)
+    conn.connect(rabbitmq.login, rabbitmq.passcode, wait=True)
+    try:
+        conn.send("/foo/bar", "nowhere")
+        assert counter.wait(lambda: len(counter.errors) == 1)
+        assert counter.errors[0].headers["message"] == "Unknown destination"
+        assert conn.is_connected()
+        conn.subscribe(queue, id="1")
+        conn.send(queue, "after the error", receipt="after")
+        assert counter.wait(lambda: "after" in counter.receipts and len(counter.messages) == 1)
+        assert counter.messages[0].body == "after the error"
+        assert conn.is_connected()
+        assert not counter.disconnected
+    finally:
+        conn.disconnect()
+    assert counter.wait(lambda: counter.disconnected)
