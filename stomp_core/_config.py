@@ -29,8 +29,10 @@ class Config:
             :class:`~stomp_core.Connect` event leaves ``accept_version`` unset; a server
             picks the highest one the client also offers.
         limits: receive limits (:class:`~stomp_core.Limits`).
-        heartbeat_tolerance: the peer is dead after ``interval * tolerance`` of silence.
-            1.5 is stomp.py's ``heart_beat_receive_scale``.
+        heartbeat_tolerance: the peer is dead after ``interval * (1 + tolerance)`` of
+            silence: one interval a peer that heart-beats only after a whole silent
+            interval may skip (ActiveMQ does), then the margin.  1.5 is stomp.py's
+            ``heart_beat_receive_scale`` (see ``HeartbeatSchedule.receive_deadline``).
         heartbeat_send_factor: we send a heart-beat after ``interval * factor`` of our own
             silence; 0.8 keeps us inside "at least every n ms" under scheduling jitter
             (stompest uses the same margin).
@@ -39,6 +41,12 @@ class Config:
             given to the constructor); ``None`` waits forever.
         disconnect_timeout: seconds to wait for the RECEIPT of a DISCONNECT that asked for
             one; ``None`` waits forever.
+        error_ends_session: a client takes an ERROR received while connected as the end
+            of the session (spec 1.2 "ERROR": the server "MUST then close the
+            connection").  ``False`` keeps the session open until the server does close
+            it: RabbitMQ keeps it after an ERROR for, e.g., an unknown destination, and
+            stomp.py's users carry on using it.  An ERROR answering CONNECT, or during
+            DISCONNECT, always ends it.
     """
 
     versions: tuple[str, ...] = SUPPORTED_VERSIONS
@@ -47,6 +55,7 @@ class Config:
     heartbeat_send_factor: float = 0.8
     connect_timeout: float | None = 30.0
     disconnect_timeout: float | None = 10.0
+    error_ends_session: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "versions", check_versions(self.versions))
@@ -60,3 +69,7 @@ class Config:
             raise LocalProtocolError("Config.heartbeat_send_factor must be <= 1")
         _check_seconds("connect_timeout", self.connect_timeout, allow_none=True)
         _check_seconds("disconnect_timeout", self.disconnect_timeout, allow_none=True)
+        if not isinstance(self.error_ends_session, bool):
+            raise LocalProtocolError(
+                f"Config.error_ends_session must be a bool, got {self.error_ends_session!r}"
+            )

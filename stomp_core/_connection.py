@@ -292,6 +292,12 @@ class Connection:
             )
         event = frame_to_event(frame, self._rules)
         self._check_received(event)
+        if (
+            state is State.CONNECTED
+            and frame.command == "ERROR"
+            and not self._config.error_ends_session
+        ):
+            target = state  # the server decides when it closes (see Config)
         self._state = target
         self._after_received(event)
         return event
@@ -339,8 +345,9 @@ class Connection:
         elif isinstance(event, Error):
             if event.receipt_id is not None:
                 self._pending_receipts.pop(event.receipt_id, None)
-            self._clean_close = True  # spec 1.2: the server closes right after ERROR
-            self._close()
+            if self._state is State.CLOSED:
+                self._clean_close = True  # spec 1.2: the server closes right after ERROR
+                self._close()
         elif self._role is SERVER:
             self._track_client_frame(event)
             if isinstance(event, Disconnect):
@@ -621,7 +628,7 @@ class Connection:
         self._receive_paused = True
 
     def resume_receive_timeout(self, *, now: float) -> None:
-        """Reading resumed: the peer gets a full ``interval * tolerance`` from ``now``."""
+        """Reading resumed: the peer gets a full ``interval * (1 + tolerance)`` from ``now``."""
         self._receive_paused = False
         if self._schedule is not None:
             self._schedule.last_receive = max(self._schedule.last_receive, now)

@@ -150,6 +150,7 @@ def frame_to_event(frame: Frame, rules: VersionRules | None) -> FrameEvent:
         taken, rest = _take(frame.headers, names)
         values["version"] = taken.get("version", "1.0")
         values["heart_beat"] = parse_heart_beat(taken.get("heart-beat"))
+        values["received_headers"] = frame.headers
     elif issubclass(cls, Ack):
         ack_header = rules.ack_id_header if rules is not None else "message-id"
         names.add(ack_header)

@@ -433,6 +433,12 @@ class Connected(FrameEvent):
         session: the session id, if the server gives one.
         server: the server's ``name/version comments``, if given.
         heart_beat: ``(sx, sy)`` in milliseconds.
+        received_headers: every header line of a *received* CONNECTED frame, in wire
+            order, as the server wrote it (``None`` for an event built in code).  The
+            typed fields cannot tell ``heart-beat:0,0`` from no header, nor a missing
+            ``version`` from ``version:1.0``; a compatibility layer that shows the
+            frame as received (stomp.py's listeners) needs the difference.  Not part of
+            equality.
     """
 
     command: ClassVar[str] = "CONNECTED"
@@ -445,6 +451,7 @@ class Connected(FrameEvent):
     session: str | None = None
     server: str | None = None
     heart_beat: tuple[int, int] = (0, 0)
+    received_headers: Headers | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
@@ -535,12 +542,16 @@ class Error(FrameEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeartbeatReceived(Event):
-    """The peer sent a heart-beat (one or more EOLs between frames)."""
+    """The peer sent a heart-beat: one or more EOLs between frames.
+
+    The one EOL right after a frame's NUL is padding (spec 1.2 "Frames"), not a
+    heart-beat; it counts as peer activity all the same.
+    """
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeartbeatTimeout(Event):
-    """The peer stayed silent longer than the negotiated interval times the tolerance.
+    """The peer stayed silent longer than the negotiated interval times ``1 + tolerance``.
 
     The connection is now closed; the driver should close the transport.
 

@@ -55,9 +55,9 @@ class HeartbeatSchedule:
         send_factor: we send after ``send_interval * send_factor`` of our own silence, a
             little early so that the peer sees "at least every n ms" despite scheduling
             jitter (conformance 66).
-        tolerance: the peer is dead after ``receive_interval * tolerance`` of silence
-            (spec: "SHOULD be tolerant and take into account an error margin";
-            conformance 68).
+        tolerance: the margin, in intervals, on top of the one interval a peer may
+            skip (see :meth:`receive_deadline`; spec: "SHOULD be tolerant and take into
+            account an error margin"; conformance 68).
         last_send: when we last wrote bytes.
         last_receive: when we last received bytes (any bytes: conformance 67).
     """
@@ -76,7 +76,18 @@ class HeartbeatSchedule:
         return self.last_send + self.send_interval * self.send_factor
 
     def receive_deadline(self) -> float | None:
-        """When the peer counts as dead if it stays silent, or ``None``."""
+        """When the peer counts as dead if it stays silent, or ``None``.
+
+        That is ``receive_interval * (1 + tolerance)`` after the last byte received.
+        Spec 1.2 "Heart-beating" asks for a heart-beat "at least every n ms", but a peer
+        that checks its own silence once per interval, and sends only when it wrote
+        nothing during the whole previous interval, may stay silent for almost two
+        intervals after any frame it sends.  ActiveMQ works so: measured at
+        ``heart-beat:4000,4000``, its first heart-beat comes 8 s after CONNECTED, and
+        after a MESSAGE sent 0.1 s after one of its heart-beats the next comes 7.9 s
+        later.  ``interval * tolerance`` alone (1.5, stomp.py's scale) would declare such
+        a healthy peer dead, so the peer gets that one skipped interval, then the margin.
+        """
         if not self.receive_interval:
             return None
-        return self.last_receive + self.receive_interval * self.tolerance
+        return self.last_receive + self.receive_interval * (1 + self.tolerance)

@@ -48,7 +48,11 @@ __all__ = ["HEARTBEAT", "FrameReader"]
 
 
 class HEARTBEAT(Sentinel, metaclass=Sentinel):
-    """Returned by :meth:`FrameReader.next_frame` for a run of EOLs between frames."""
+    """Returned by :meth:`FrameReader.next_frame` for a run of heart-beat EOLs.
+
+    EOLs that arrive together with the frame before them (in the same :meth:`~FrameReader.feed`,
+    or before that frame was taken) are that frame's padding instead: no HEARTBEAT.
+    """
 
 
 #: Frames that are never escaped (spec 1.2 "Value Encoding": CONNECT and CONNECTED
@@ -110,6 +114,25 @@ def _make_frame_factory() -> Callable[[str, Headers, bytes], Frame]:
 _new_frame = _make_frame_factory()
 
 
+def _consume_padding(buf: bytearray, pos: int, size: int) -> int:
+    """Where the EOLs right after a frame's NUL at ``pos - 1`` end.
+
+    Spec 1.2 "Frames": a frame "MAY be followed by any number of EOLs", and brokers do
+    write one (RabbitMQ and ActiveMQ send NUL LF, in the same write as the frame).  The
+    EOLs that arrive with the frame are its padding: peer activity (the bytes were
+    received), but no heart-beat.  An EOL fed after the frame was taken is a heart-beat,
+    whether or not padding came before it: an idle broker's heart-beats follow its last
+    frame with nothing in between, and a broker that pads nothing still heart-beats.
+    (stomp.py draws the line the same way: an EOL read into an empty buffer is a
+    heart-beat.)  So which EOLs count can depend on how the bytes were split; the frames
+    never do.
+    """
+    if buf[pos] == _LF and (pos + 1 == size or buf[pos + 1] not in (_LF, _CR)):
+        return pos + 1  # a single LF, what brokers send: no regular expression
+    eols = _EOL_RUN.match(buf, pos)
+    return pos if eols is None else eols.end()
+
+
 def _bad_header_line(line: str) -> RemoteProtocolError:
     # Conformance 11.
     if ":" not in line:
@@ -156,6 +179,9 @@ class FrameReader:
         self._ready: deque[Frame | type[HEARTBEAT]] = deque()
         # Header line -> (name, value) for lines already seen (see _parse_head).
         self._line_cache: dict[str, tuple[str, str]] = {}
+        # A frame just ended and nothing was fed since it was taken: EOLs now are its
+        # padding, not heart-beats (see _parse_head).
+        self._after_nul = False
         self.rules = None
 
     @property
@@ -202,6 +228,10 @@ class FrameReader:
         elif remaining:
             self._feed_large_body(data)
         elif self._error is None:
+            if not self._buf:
+                # New bytes after everything before was taken: a frame that ended
+                # earlier did not "just" end, so EOLs here are heart-beats.
+                self._after_nul = False
             self._buf += data
 
     def _feed_large_body(self, data: bytes | bytearray | memoryview) -> None:
@@ -269,6 +299,11 @@ class FrameReader:
             # (conformance 4, 5): never a frame.  One HEARTBEAT per run available now.
             # (An empty command line is such an EOL, too.)
             match = _EOL_RUN.match(buf)
+            if match is not None and self._after_nul:
+                # The rest of the padding after a frame's NUL (one that was fed in
+                # pieces): activity, no heart-beat.  See _consume_padding.
+                del buf[: match.end()]
+                return self._parse_head(buf)
             if match is not None:
                 del buf[: match.end()]
                 self._need = 0
@@ -282,6 +317,7 @@ class FrameReader:
                 "received byte 0x16 where a STOMP command should start: this looks like a "
                 "TLS handshake (is a TLS client talking to a plain STOMP port?)"
             )
+        self._after_nul = False
 
         match = _HEAD_END.search(buf, self._scan)
         if match is None:
@@ -442,16 +478,7 @@ class FrameReader:
                 else:
                     ready.append(frame)
                 if pos < size and buf[pos] in (_LF, _CR):
-                    # The EOLs right after the NUL (conformance 4): one HEARTBEAT.  A
-                    # single LF (what brokers send) needs no regular expression.
-                    if buf[pos] == _LF and (pos + 1 == size or buf[pos + 1] not in (_LF, _CR)):
-                        pos += 1
-                        ready.append(HEARTBEAT)
-                    else:
-                        eols = _EOL_RUN.match(buf, pos)
-                        if eols is not None:
-                            pos = eols.end()
-                            ready.append(HEARTBEAT)
+                    pos = _consume_padding(buf, pos, size)
                 if not batch or pos >= size or command in RAW_COMMANDS:
                     break
                 if buf[pos] == _TLS_HANDSHAKE:
@@ -466,6 +493,7 @@ class FrameReader:
         if result is None:
             # The first frame's body is incomplete: wait for it (or fail on limits).
             return self._parse_body(buf)
+        self._after_nul = True
         del buf[:pos]
         self._need = 0
         return result
@@ -572,11 +600,8 @@ class FrameReader:
         self._scan = 0
         end += 1
         if end < size and buf[end] in (_LF, _CR):
-            # The EOLs right after the NUL (conformance 4): one HEARTBEAT, next call.
-            eols = _EOL_RUN.match(buf, end)
-            if eols is not None:
-                end = eols.end()
-                self._ready.append(HEARTBEAT)
+            end = _consume_padding(buf, end, size)
+        self._after_nul = True
         del buf[:end]
         self._need = 0
         return frame

@@ -13,6 +13,7 @@ from importlib import metadata as _metadata
 from typing import Any
 
 from . import (
+    _installed,  # noqa: F401 - first: refuses a package pip mixed with stomp.py's files
     adapter,
     colours,
     connect,

@@ -83,7 +83,12 @@ def core_frame(frame: Frame, encoding: str) -> stomp_core.Frame | Send:
 def frame_from_event(event: FrameEvent, *, auto_decode: bool, encoding: str) -> Frame:
     """The stomp.py-style frame listeners get for a received event (headers as a dict)."""
     headers: dict[str, Any] = {}
-    if isinstance(event, Connected):
+    if isinstance(event, Connected) and event.received_headers is not None:
+        # As the broker wrote them, in its order: the typed fields would lose
+        # heart-beat:0,0 (and add a version a 1.0 broker never sent).
+        for name, value in event.received_headers:
+            headers.setdefault(name, value)  # spec 1.2: the first occurrence wins
+    elif isinstance(event, Connected):
         headers["version"] = event.version
         if event.heart_beat != (0, 0):
             headers["heart-beat"] = f"{event.heart_beat[0]},{event.heart_beat[1]}"

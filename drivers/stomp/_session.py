@@ -56,6 +56,7 @@ from stomp_core import (
 from . import logging
 from ._sockets import use_kernel_timeouts
 from .exception import NotConnectedException
+from .utils import Frame
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -339,9 +340,15 @@ class Session:
             with self.cond:
                 if self.closed:
                     return
-                data = self._outgoing(self.core.data_to_send(now=time.monotonic()))
+                beats = self.core.data_to_send(now=time.monotonic())
+                data = self._outgoing(beats)
             if data:
                 self.sock.sendall(data)
+            if beats and self.transport.listeners:
+                # Only heart-beat EOLs get here (senders drain their own frames).
+                # stomp.py showed each one to on_send as a frame with no command,
+                # headers or body; the dispatcher does that here, in order.
+                self._enqueue(("send", Frame(None, {}, None)))
         except OSError as exc:
             with self.cond:
                 self.core.send_failed()
@@ -399,8 +406,13 @@ class Session:
             if self.core.version is None:
                 self.connection_error = event.message or "the broker refused the connection"
             self._enqueue(("error", frame))
-            # Spec 1.2 "ERROR": the server closes the connection after sending it.
-            self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+            if self.core.state is State.CLOSED:
+                # An ERROR answering CONNECT or DISCONNECT ends the session.  One while
+                # connected does not (Config.error_ends_session=False): spec 1.2 says the
+                # server closes the connection after it, and we see that EOF when it
+                # does; RabbitMQ keeps the session instead (unknown destination), and
+                # so does stomp.py.
+                self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
         elif isinstance(event, HeartbeatTimeout):
             logging.warning("heart-beat timeout: no data from %s:%s", *self.host_and_port)
             self._finish_locked(

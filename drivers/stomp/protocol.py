@@ -229,7 +229,9 @@ class Protocol10:
         """Send DISCONNECT with a receipt and wait (bounded) until the connection closed.
 
         Unlike stomp.py this always closes the connection, even when CONNECTED never
-        arrived, and never blocks longer than the disconnect timeout.
+        arrived, and never blocks longer than the disconnect timeout.  Before CONNECTED
+        it does not wait for it: the socket is closed at once (there is no session to
+        end with DISCONNECT yet).
 
         Args:
             receipt: the receipt id to ask for (a fresh one by default).
@@ -247,7 +249,10 @@ class Protocol10:
         transport.notify("disconnecting")
         session.disconnect_requested = True
         self._registry.clear()
-        if session.wait_connected(transport.connect_timeout):
+        # No wait: a broker that never answers CONNECT must not hold disconnect() for the
+        # whole connect timeout (issue 12); stomp.py returned at once but left the socket
+        # open.
+        if session.wait_connected(0):
             receipt_id = receipt if receipt is not None else get_uuid()
             merged[HDR_RECEIPT] = receipt_id
             session.disconnect_receipt = receipt_id

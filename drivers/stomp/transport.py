@@ -305,6 +305,8 @@ class Transport(BaseTransport):
                 disconnect_timeout=(
                     self.timeout if self.timeout is not None else DEFAULT_DISCONNECT_TIMEOUT
                 ),
+                # stomp.py keeps the session after an ERROR; the broker decides.
+                error_ends_session=False,
             )
         except LocalProtocolError as exc:
             raise ValueError(exc.message) from None

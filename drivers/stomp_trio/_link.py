@@ -17,7 +17,7 @@ subscription buffer), the reader
 reads nothing at all, so TCP flow control pushes back on the broker.  The moment it stops
 it calls the core's ``pause_receive_timeout()`` (the broker's heart-beats now wait unread
 in the socket, so its silence proves nothing); the moment it reads again it calls
-``resume_receive_timeout()``, which gives the broker a full ``interval * tolerance`` from
+``resume_receive_timeout()``, which gives the broker a full ``interval * (1 + tolerance)`` from
 then.  The timer task keeps writing our own heart-beats meanwhile.
 
 Writes are serialised by ``send_lock``: whoever holds it drains the core *and* writes,
@@ -318,7 +318,7 @@ class Link:
         Not reading lets TCP flow control push back on the broker.  The broker's
         heart-beats then wait unread in the socket, so its silence proves nothing: the
         core's receive deadline is suspended from the moment reading stops and restarts
-        with a full ``interval * tolerance`` when it resumes
+        with a full ``interval * (1 + tolerance)`` when it resumes
         (``Connection.pause_receive_timeout``).  Our own heart-beats keep their deadline:
         the timer task writes them meanwhile.
         """

@@ -11,12 +11,12 @@ from ._addresses import Endpoint
 
 __all__ = ["DEFAULT_HEARTBEAT_TOLERANCE", "ClientState", "ReconnectPolicy", "StateChange"]
 
-#: The async drivers' default receive tolerance, in negotiated intervals of silence.
-#: Higher than stomp.py's 1.5 on purpose: ActiveMQ checks for its own silence once per
-#: interval and beats only when the previous period had no write, so up to about two
-#: intervals pass between its frames (measured on 5.17: the first beat comes 2.0 s after
-#: CONNECTED with ``heart-beat:1000,1000``).  2.5 keeps a margin above that.
-DEFAULT_HEARTBEAT_TOLERANCE = 2.5
+#: The async drivers' default receive tolerance: the margin, in negotiated intervals, on
+#: top of the one interval the core already lets a peer skip (ActiveMQ checks for its own
+#: silence once per interval and beats only when the previous period had no write; see
+#: ``HeartbeatSchedule.receive_deadline``).  1.5 is stomp.py's scale: a broker counts as
+#: dead after 2.5 silent intervals.
+DEFAULT_HEARTBEAT_TOLERANCE = 1.5
 
 
 class ClientState(enum.Enum):

@@ -40,8 +40,10 @@ class ClientOptions:
         versions: STOMP versions to offer; the broker picks the highest.
         heartbeats: ``(cx, cy)`` in ms: how often we can send, how often we want to hear
             from the broker (spec 1.2 "Heart-beating"); ``(0, 0)`` for none.
-        heartbeat_tolerance: the broker counts as dead after this many negotiated
-            intervals of silence (see :data:`DEFAULT_HEARTBEAT_TOLERANCE`).
+        heartbeat_tolerance: the broker counts as dead after ``1 + tolerance``
+            negotiated intervals of silence (default 1.5, stomp.py's scale: 2.5
+            intervals; the one extra interval covers ActiveMQ, which lets up to two
+            intervals pass between its frames; see :data:`DEFAULT_HEARTBEAT_TOLERANCE`).
         ssl: ``True`` for TLS with the system's CAs, an ``ssl.SSLContext`` for your own
             settings, ``False`` for plain TCP (refused for a ``stomp+ssl://`` URL),
             ``None``: as the URL says.  The core never imports ``ssl``: the driver checks

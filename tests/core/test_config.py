@@ -12,6 +12,7 @@ def test_config_defaults() -> None:
     config = Config()
     assert config.versions == ("1.0", "1.1", "1.2")
     assert config.heartbeat_tolerance == 1.5
+    assert config.error_ends_session is True
 
 
 @pytest.mark.parametrize(
@@ -26,6 +27,7 @@ def test_config_defaults() -> None:
         ({"disconnect_timeout": -1.0}, "positive number"),
         ({"versions": ()}, "at least one"),
         ({"versions": ("1.3",)}, "unsupported"),
+        ({"error_ends_session": 0}, "bool"),
     ],
 )
 def test_config_validation(kwargs: dict[str, object], match: str) -> None:

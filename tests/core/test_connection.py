@@ -88,17 +88,21 @@ def test_heartbeat_timers_are_exact() -> None:
     # client sends every max(1000, 4000) ms; server sends every max(500, 2000) ms.
     assert pair.client.heartbeat == (4000, 2000)
     assert pair.server.heartbeat == (2000, 4000)
-    # client: send deadline 0 + 4 * 0.8, receive deadline 0 + 2 * 1.5
-    assert pair.client.get_timer() == pytest.approx(3.0)
-    pair.client.handle_timer(now=2.9)
-    assert pair.client.data_to_send(now=2.9) == b""
+    # client: send deadline 0 + 4 * 0.8, receive deadline 0 + 2 * (1 + 1.5)
+    assert pair.client.get_timer() == pytest.approx(3.2)
+    pair.client.handle_timer(now=3.1)
+    assert pair.client.data_to_send(now=3.1) == b""
     pair.client.receive_data(b"\n", now=2.5)  # activity moves the receive deadline
     assert drain(pair.client) == [HeartbeatReceived()]
-    assert pair.client.get_timer() == pytest.approx(3.2)
     pair.client.handle_timer(now=3.2)
     assert pair.client.data_to_send(now=3.2) == b"\n"
-    assert pair.client.get_timer() == pytest.approx(5.5)
-    pair.client.handle_timer(now=5.5)
+    assert pair.client.get_timer() == pytest.approx(6.4)
+    pair.client.handle_timer(now=6.4)
+    assert pair.client.data_to_send(now=6.4) == b"\n"
+    assert pair.client.get_timer() == pytest.approx(7.5)  # 2.5 + 2 * 2.5
+    pair.client.handle_timer(now=7.49)
+    assert pair.client.next_event() is NEED_DATA
+    pair.client.handle_timer(now=7.5)
     [timeout] = drain(pair.client)
     assert type(timeout).__name__ == "HeartbeatTimeout"
     assert pair.client.state is State.CLOSED
@@ -109,10 +113,10 @@ def test_partial_frame_counts_as_activity() -> None:
     """conformance 67: any byte, even of an unfinished frame, is activity."""
     pair = ConnectionPair()
     pair.connect("1.1", client_heart_beat=(0, 1000), server_heart_beat=(1000, 0))
-    assert pair.client.get_timer() == pytest.approx(1.5)
+    assert pair.client.get_timer() == pytest.approx(2.5)
     pair.client.receive_data(b"MESS", now=1.4)
     assert pair.client.next_event() is NEED_DATA
-    assert pair.client.get_timer() == pytest.approx(2.9)
+    assert pair.client.get_timer() == pytest.approx(3.9)
 
 
 def test_heartbeats_never_on_10() -> None:
@@ -281,11 +285,115 @@ def test_pause_receive_timeout_for_back_pressure() -> None:
     pair.client.pause_receive_timeout(now=0.5)
     pair.client.handle_timer(now=0.8)
     assert pair.client.data_to_send(now=0.8) == b"\n"
-    pair.client.handle_timer(now=100.0)  # long past 1.5 s: no timeout while paused
+    pair.client.handle_timer(now=100.0)  # long past 2.5 s: no timeout while paused
     assert pair.client.next_event() is NEED_DATA
     assert pair.client.state is State.CONNECTED
     pair.client.data_to_send(now=100.0)
     pair.client.resume_receive_timeout(now=100.0)
     assert pair.client.get_timer() == pytest.approx(100.8)
-    pair.client.handle_timer(now=101.5)
+    pair.client.handle_timer(now=102.49)
+    assert pair.client.next_event() is NEED_DATA
+    pair.client.handle_timer(now=102.5)
     assert type(pair.client.next_event()).__name__ == "HeartbeatTimeout"
+
+
+def _activemq_client(interval_ms: int) -> Connection:
+    """A client at stomp.py's defaults that got ActiveMQ 5.17's CONNECTED at t=0."""
+    client = Connection(CLIENT, Config(), now=0.0)
+    client.send(
+        Connect(accept_version=("1.2",), host="/", heart_beat=(interval_ms, interval_ms)), now=0.0
+    )
+    client.data_to_send(now=0.0)
+    # Byte for byte what ActiveMQ sent to a raw socket: the frame, its NUL and one EOL.
+    client.receive_data(
+        f"CONNECTED\nserver:ActiveMQ/5.17.2\nheart-beat:{interval_ms},{interval_ms}\n"
+        "session:ID:1\nversion:1.2\n\n\x00\n".encode(),
+        now=0.0,
+    )
+    # The EOL after CONNECTED's NUL, in the same read, is padding, not a heart-beat.
+    assert [type(event).__name__ for event in drain(client)] == ["Connected"]
+    return client
+
+
+def _run_until(client: Connection, end: float, arrivals: dict[float, bytes]) -> list[str]:
+    """Step a synthetic clock as a driver would, feeding ``arrivals``; the events seen."""
+    seen: list[str] = []
+    now = 0.0
+    pending = sorted(arrivals.items())
+    while now < end and client.state is State.CONNECTED:
+        timer = client.get_timer()
+        assert timer is not None
+        if pending and pending[0][0] <= timer:
+            now, data = pending.pop(0)
+            client.receive_data(data, now=now)
+        else:
+            now = timer
+            client.handle_timer(now=now)
+        seen += [type(event).__name__ for event in drain(client)]
+        client.data_to_send(now=now)
+    return seen
+
+
+@pytest.mark.parametrize("interval_ms", [4000, 1000])
+def test_activemq_first_heartbeat_two_intervals_after_connected(interval_ms: int) -> None:
+    """ActiveMQ's first heart-beat comes two intervals after CONNECTED (measured on 5.17
+    with a raw socket: 8.0 s at 4000, 2.0 s at 1000), later every interval; after a
+    MESSAGE sent just after one of its heart-beats the next comes almost two intervals
+    later (8.1 s -> 16.0 s at 4000).  At stomp.py's scale (1.5) the connection stays up."""
+    client = _activemq_client(interval_ms)
+    n = interval_ms / 1000
+    message = b"MESSAGE\nsubscription:1\nmessage-id:m\ndestination:/queue/q\n\nhi\x00\n"
+    arrivals = {2 * n: b"\n", 2.025 * n: message, 4 * n: b"\n", 5 * n: b"\n", 6 * n: b"\n"}
+    seen = _run_until(client, 6 * n + 1e-9, arrivals)
+    assert "HeartbeatTimeout" not in seen
+    assert client.state is State.CONNECTED
+    # A broker that really died is still detected: 2.5 intervals after its last byte.
+    assert client.get_timer() is not None
+    seen = _run_until(client, 100 * n, {})
+    assert seen == ["HeartbeatTimeout"]
+    assert client.state is State.CLOSED
+
+
+_ERROR_WITH_RECEIPT = b"ERROR\nmessage:Unknown destination\nreceipt-id:r2\n\nbad\x00\n"
+
+
+def test_error_while_connected_can_leave_the_session_to_the_server() -> None:
+    """Config.error_ends_session=False: RabbitMQ answers a SEND to an unknown
+    destination with ERROR and keeps the session; so does the client (stomp.py's)."""
+    pair = ConnectionPair(client_config=Config(error_ends_session=False))
+    pair.connect("1.2", client_heart_beat=(0, 1000), server_heart_beat=(1000, 0))
+    pair.client.send(Send(destination="/foo/bar", receipt="r1"), now=0)
+    pair.client.send(Send(destination="/queue/q", receipt="r2"), now=0)
+    pair.client.data_to_send(now=0)
+    pair.client.receive_data(_ERROR_WITH_RECEIPT, now=1.0)
+    [error] = drain(pair.client)
+    assert isinstance(error, Error)
+    assert pair.client.state is State.CONNECTED
+    assert pair.client.pending_receipts == ("r1",)  # r2 was answered by the ERROR
+    assert pair.client.get_timer() == pytest.approx(3.5)  # heart-beats still watched
+    pair.client.send(Send(destination="/queue/q", body=b"again"), now=1.0)
+    assert pair.client.data_to_send(now=1.0).startswith(b"SEND\n")
+    pair.client.receive_data(
+        b"MESSAGE\nsubscription:1\nmessage-id:m\ndestination:/queue/q\n\nx\x00", now=1.0
+    )
+    assert [type(event) for event in drain(pair.client)] == [Message]
+
+
+def test_error_ends_the_session_by_default_and_always_before_connected_or_while_leaving() -> None:
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    pair.client.receive_data(_ERROR_WITH_RECEIPT, now=0)
+    assert [type(event) for event in drain(pair.client)] == [Error]
+    assert pair.client.state is State.CLOSED
+    lenient = Config(error_ends_session=False)
+    client = Connection(CLIENT, lenient, now=0.0)
+    client.send(Connect(accept_version=("1.2",), host="/"), now=0.0)
+    client.receive_data(b"ERROR\nmessage:bad login\n\n\x00", now=0.0)
+    assert isinstance(client.next_event(), Error)
+    assert client.state is State.CLOSED
+    pair = ConnectionPair(client_config=lenient)
+    pair.connect("1.2")
+    pair.client.send(Disconnect(receipt="bye"), now=0)
+    pair.client.receive_data(b"ERROR\nmessage:no\n\n\x00", now=0)
+    assert isinstance(pair.client.next_event(), Error)
+    assert pair.client.state is State.CLOSED

@@ -58,7 +58,7 @@ def test_empty_data_is_not_activity() -> None:
     pair = ConnectionPair()
     pair.connect("1.2", client_heart_beat=(0, 1000), server_heart_beat=(1000, 0))
     pair.client.receive_data(b"", now=1.0)
-    assert pair.client.get_timer() == pytest.approx(1.5)
+    assert pair.client.get_timer() == pytest.approx(2.5)
 
 
 def test_unknown_command_from_server_is_fatal() -> None:

@@ -75,4 +75,4 @@ def test_schedule_deadlines() -> None:
         last_receive=1.0,
     )
     assert schedule.send_deadline() is None
-    assert schedule.receive_deadline() == 7.0
+    assert schedule.receive_deadline() == 10.0  # 1 + 3 * (1 + 2)

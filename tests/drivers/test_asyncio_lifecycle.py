@@ -49,7 +49,7 @@ def test_heartbeats_received_are_counted_and_silence_is_a_lost_connection() -> N
             first.heartbeating = False  # the broker hangs
             await wait_until(lambda: client._link is not old, 30)
             await wait_until(lambda: client.state is ClientState.CONNECTED, 30)
-            # Dead after interval x tolerance (1 s x 2.5, the default) of silence.
+            # Dead after interval x (1 + tolerance) (1 s x 2.5 by default) of silence.
             assert first.lost_at is not None
             assert first.last_write is not None
             assert first.lost_at - first.last_write == pytest.approx(2.5)

@@ -362,6 +362,27 @@ def test_disconnect_before_connected_still_closes() -> None:
         assert not conn.is_connected()
 
 
+def test_disconnect_before_connected_returns_at_once_and_closes_the_socket() -> None:
+    # A broker that never answers CONNECT: disconnect() used to wait for CONNECTED for
+    # the whole connect timeout (10 s here).  It must return within a second, and the
+    # broker must see the socket closed.
+    closed = threading.Event()
+
+    def script(peer: Peer) -> None:
+        peer.expect("STOMP")
+        peer.wait_eof(WAIT)
+        closed.set()
+
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        conn.connect()  # wait=False: CONNECT is out, CONNECTED never comes
+        started = time.monotonic()
+        conn.disconnect()
+        assert time.monotonic() - started < 1
+        assert closed.wait(1)
+        assert not conn.is_connected()
+
+
 def test_twenty_threads_sending_never_interleave() -> None:
     count, threads = 50, 20
     received: list[tuple[str, bytes]] = []

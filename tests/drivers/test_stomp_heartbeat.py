@@ -137,3 +137,57 @@ def test_no_heartbeats_when_the_broker_declines() -> None:
         assert checked.wait(WAIT)
         conn.disconnect()
     assert sent == []  # nothing at all, in particular no heart-beat, in 0.3 s
+
+
+def test_outgoing_heartbeats_are_shown_to_on_send_as_stomppy_does() -> None:
+    # stomp.py's heart-beat loop passes each heart-beat through transmit(), so every
+    # listener's on_send sees Frame(None, {}, None); listeners count sends that way.
+    def script(peer: Peer) -> None:
+        peer.connected(heart_beat="100,100")
+        stop = threading.Event()
+        beater = threading.Thread(target=_beat, args=(peer, stop, 0.05), daemon=True)
+        beater.start()
+        graceful_end(peer)
+        stop.set()
+        beater.join(WAIT)
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], heartbeats=(100, 100), timeout=WAIT)
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("send", 4)  # CONNECT/STOMP, then three heart-beats
+        conn.disconnect()
+    beats = [frame for frame in recorder.frames("send") if frame.cmd is None]
+    assert len(beats) >= 3
+    assert all(frame.headers == {} and frame.body is None for frame in beats)
+    assert "heartbeat_timeout" not in recorder.names()
+
+
+def test_the_eol_after_each_frame_is_not_a_heartbeat() -> None:
+    # RabbitMQ and ActiveMQ write NUL LF after every frame: 200 messages are no reason
+    # to call on_heartbeat (stomp.py: 0 calls; we made 201).  An EOL sent later is one.
+    all_in = threading.Event()
+
+    def script(peer: Peer) -> None:
+        peer.read_frame()
+        peer.send(b"CONNECTED\nversion:1.1\nheart-beat:0,0\n\n\x00\n")
+        for index in range(200):
+            peer.send(b"MESSAGE\nsubscription:1\ndestination:/q\nmessage-id:%d\n\nm\x00\n" % index)
+        assert all_in.wait(WAIT)
+        peer.send(b"\n")  # a heart-beat, well after the last frame and its padding
+        graceful_end(peer)
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("message", 200)
+        all_in.set()
+        recorder.wait_for("heartbeat", 1)
+        conn.disconnect()
+    assert recorder.names().count("heartbeat") == 1
+    # The CONNECTED frame as the broker wrote it, heart-beat:0,0 included.
+    [connected] = recorder.frames("connected")
+    assert connected.headers == {"version": "1.1", "heart-beat": "0,0"}

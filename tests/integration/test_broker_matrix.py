@@ -231,22 +231,40 @@ def test_disconnect_with_receipt(connect: ConnectFn) -> None:
 
 
 # ActiveMQ 5.17 checks its own silence once per interval and beats only after a whole
-# period without a write, so its first heart-beat usually comes two intervals after
-# CONNECTED (measured: 2.0 s, then every 1.0 s, with heart-beat:1000,1000; sometimes
-# sooner, depending on its timer's phase).  A receive tolerance of 1.5 intervals
-# (stomp.py's heart_beat_receive_scale, the core's default) then declares a healthy
-# broker dead at 1.5 s; 2.5 leaves room for that gap.
-ACTIVEMQ_SAFE_TOLERANCE = 2.5
+# period without a write, so its first heart-beat comes two intervals after CONNECTED
+# (measured with a raw socket: 8.0 s, then every 4.0 s, with heart-beat:4000,4000; 2.0 s,
+# then every 1.0 s, with 1000,1000), and up to two intervals pass after any frame it
+# sends.  Before the core let a peer skip one interval (see
+# HeartbeatSchedule.receive_deadline), the default tolerance (stomp.py's 1.5) declared a
+# healthy ActiveMQ dead 1.5 intervals after CONNECTED, in every driver.  These tests use
+# each driver's default tolerance, as a user who changes nothing does.
 
 
 @pytest.mark.parametrize("version", ["1.1", "1.2"], ids=lambda v: f"stomp{v}")
 def test_heartbeats_held_for_ten_seconds(connect: ConnectFn, queue: str) -> None:
-    session = connect(heartbeats=(1000, 1000), heartbeat_tolerance=ACTIVEMQ_SAFE_TOLERANCE)
+    session = connect(heartbeats=(1000, 1000))
     assert session.heartbeat == (1000, 1000)
     # ActiveMQ closes a connection that stays silent past the interval; we time out a
-    # silent broker after 2.5 intervals.  Ten seconds idle: neither may happen.
+    # silent broker after 2.5 intervals (the old rule: 1.5 s).  Ten seconds idle: neither
+    # may happen.
     session.hold(10.0)
     assert session.heartbeats_received >= 5
+    session.subscribe(queue, "s1", receipt=_receipt("sub"))
+    session.send(queue, b"still alive", receipt=_receipt("send"))
+    assert _get(session).body == b"still alive"
+    assert session.disconnect(receipt=_receipt("bye"), timeout=WAIT)
+
+
+@pytest.mark.parametrize("broker", ["activemq"], indirect=True)
+@pytest.mark.parametrize("version", ["1.2"], ids=lambda v: f"stomp{v}")
+def test_activemq_idle_at_stomppy_default_heartbeats(connect: ConnectFn, queue: str) -> None:
+    """stomp.py's default ``heartbeats=(4000, 4000)`` with ActiveMQ: the old rule timed the
+    broker out 6 s after CONNECTED (its first heart-beat comes at 8 s); 14 s idle, then
+    the session still works."""
+    session = connect(heartbeats=(4000, 4000))
+    assert session.heartbeat == (4000, 4000)
+    session.hold(14.0)
+    assert session.heartbeats_received >= 2  # at 8 s and 12 s
     session.subscribe(queue, "s1", receipt=_receipt("sub"))
     session.send(queue, b"still alive", receipt=_receipt("send"))
     assert _get(session).body == b"still alive"

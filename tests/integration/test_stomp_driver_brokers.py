@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Callable
 
 import pytest
 from adapter_api import Driver, Session
@@ -192,3 +194,92 @@ def test_seed_example_transaction(broker_name: str, request: pytest.FixtureReque
         assert observer.bodies(2) == [b"Message 1", b"Message 2"]
     finally:
         observer.close()
+
+
+class _Counter(stomp.ConnectionListener):
+    """Counts what stomp.py users count: messages, heart-beats, errors, sends."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.messages: list[stomp.utils.Frame] = []
+        self.errors: list[stomp.utils.Frame] = []
+        self.receipts: list[str] = []
+        self.heartbeats = 0
+        self.connected: stomp.utils.Frame | None = None
+        self.disconnected = False
+
+    def _note(self, change: Callable[[], None]) -> None:
+        with self.cond:
+            change()
+            self.cond.notify_all()
+
+    def wait(self, predicate: Callable[[], bool]) -> bool:
+        with self.cond:
+            return self.cond.wait_for(predicate, WAIT)
+
+    def on_connected(self, frame: stomp.utils.Frame) -> None:
+        self._note(lambda: setattr(self, "connected", frame))
+
+    def on_message(self, frame: stomp.utils.Frame) -> None:
+        self._note(lambda: self.messages.append(frame))
+
+    def on_error(self, frame: stomp.utils.Frame) -> None:
+        self._note(lambda: self.errors.append(frame))
+
+    def on_receipt(self, frame: stomp.utils.Frame) -> None:
+        self._note(lambda: self.receipts.append(frame.headers["receipt-id"]))
+
+    def on_heartbeat(self) -> None:
+        self._note(lambda: setattr(self, "heartbeats", self.heartbeats + 1))
+
+    def on_disconnected(self) -> None:
+        self._note(lambda: setattr(self, "disconnected", True))
+
+
+def test_rabbitmq_frame_padding_is_no_heartbeat_and_connected_keeps_its_headers(
+    rabbitmq: Broker,
+) -> None:
+    # RabbitMQ writes NUL LF after every frame.  stomp.py 9.0.0, no heart-beats asked:
+    # 0 on_heartbeat calls for 200 messages, and CONNECTED shows heart-beat:0,0.
+    queue = f"/queue/padding-{uuid.uuid4().hex}"
+    counter = _Counter()
+    conn = stomp.Connection12([(rabbitmq.host, rabbitmq.port)], vhost=rabbitmq.vhost)
+    conn.set_listener("counter", counter)
+    conn.connect(rabbitmq.login, rabbitmq.passcode, wait=True)
+    try:
+        conn.subscribe(queue, id="1")
+        for index in range(200):
+            conn.send(queue, str(index))
+        assert counter.wait(lambda: len(counter.messages) == 200)
+        conn.send(queue, "last", receipt="last")  # one more round trip: the tail is in
+        assert counter.wait(lambda: "last" in counter.receipts)
+        assert counter.heartbeats == 0
+        assert counter.connected is not None
+        assert counter.connected.headers["heart-beat"] == "0,0"
+        assert list(counter.connected.headers) == ["server", "session", "heart-beat", "version"]
+    finally:
+        conn.disconnect()
+
+
+def test_rabbitmq_error_for_a_bad_destination_keeps_the_connection(rabbitmq: Broker) -> None:
+    # RabbitMQ answers a SEND to /foo/bar with ERROR ("Unknown destination") and keeps
+    # the session; stomp.py 9.0.0 stays connected and usable.  So must we.
+    queue = f"/queue/after-error-{uuid.uuid4().hex}"
+    counter = _Counter()
+    conn = stomp.Connection12([(rabbitmq.host, rabbitmq.port)], vhost=rabbitmq.vhost)
+    conn.set_listener("counter", counter)
+    conn.connect(rabbitmq.login, rabbitmq.passcode, wait=True)
+    try:
+        conn.send("/foo/bar", "nowhere")
+        assert counter.wait(lambda: len(counter.errors) == 1)
+        assert counter.errors[0].headers["message"] == "Unknown destination"
+        assert conn.is_connected()
+        conn.subscribe(queue, id="1")
+        conn.send(queue, "after the error", receipt="after")
+        assert counter.wait(lambda: "after" in counter.receipts and len(counter.messages) == 1)
+        assert counter.messages[0].body == "after the error"
+        assert conn.is_connected()
+        assert not counter.disconnected
+    finally:
+        conn.disconnect()
+    assert counter.wait(lambda: counter.disconnected)

@@ -1,0 +1,62 @@
+"""Refuse to run from a ``stomp`` package that pip mixed with stomp.py's files.
+
+Both distributions, ``stomp-sansio`` (this one) and ``stomp.py``, install the import
+package ``stomp`` and the ``stomp`` command.  pip has no way to say that two
+distributions conflict (it ignores ``Obsoletes-Dist``), so installing one over the other
+silently writes both sets of files into the same ``site-packages/stomp/`` directory:
+the files both have come from whichever was installed last, the others stay, and
+uninstalling either one later deletes files the other needs.
+
+So when our ``stomp/__init__.py`` runs while stomp.py's installation record lists files
+in the same directory, the package is mixed (we were installed over stomp.py).  Rather
+than run a half-replaced package, :func:`check_not_mixed` raises an ``ImportError`` that
+says how to get a clean install.  (The other order, stomp.py installed over us, runs
+stomp.py's own ``__init__``: stomp.py works, our leftover private modules are never
+imported, and the README says how to clean up.)  A stomp.py installed elsewhere on
+``sys.path`` (another directory, a virtual environment's parent) shares no file with us
+and is left alone.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["MIXED_INSTALL_HELP", "check_not_mixed"]
+
+#: The distribution that also installs ``stomp``.
+OTHER = "stomp.py"
+
+#: What a user does to get a clean install (also in the README, "Switching from stomp.py").
+MIXED_INSTALL_HELP = (
+    "pip uninstall -y stomp.py stomp-sansio && pip install stomp-sansio "
+    "(or, to go back to stomp.py: pip uninstall -y stomp.py stomp-sansio && "
+    "pip install stomp.py)"
+)
+
+
+def check_not_mixed(package_dir: Path) -> None:
+    """Raise ``ImportError`` if stomp.py's installation owns files in ``package_dir``.
+
+    Args:
+        package_dir: the directory of the ``stomp`` package being imported.
+    """
+    try:
+        other = metadata.distribution(OTHER)
+    except metadata.PackageNotFoundError:
+        return
+    here = package_dir.resolve()
+    for file in other.files or ():
+        located = Path(str(other.locate_file(file)))
+        if file.parts[:1] == ("stomp",) and located.parent.resolve() == here:
+            raise ImportError(
+                f"the 'stomp' package in {here} mixes the files of two distributions: "
+                f"stomp.py {other.version} and stomp-sansio were both installed into it "
+                "(pip cannot keep apart two distributions that provide the same package, "
+                "and uninstalling just one of them now would break the other). "
+                f"To fix it: {MIXED_INSTALL_HELP}"
+            )
+
+
+# On import (``stomp/__init__.py`` imports this module first).
+check_not_mixed(Path(__file__).parent)
