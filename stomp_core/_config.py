@@ -39,6 +39,11 @@ class Config:
             given to the constructor); ``None`` waits forever.
         disconnect_timeout: seconds to wait for the RECEIPT of a DISCONNECT that asked for
             one; ``None`` waits forever.
+        accept_incomplete_messages: (client) report a well-framed MESSAGE that lacks
+            ``destination``, ``message-id`` or (1.2) ``subscription`` as an
+            :class:`~stomp_core.IncompleteMessage` event instead of failing the
+            connection with :class:`~stomp_core.RemoteProtocolError` (stomp.py delivers
+            such frames; its drop-in needs them).
     """
 
     versions: tuple[str, ...] = SUPPORTED_VERSIONS
@@ -47,6 +52,7 @@ class Config:
     heartbeat_send_factor: float = 0.8
     connect_timeout: float | None = 30.0
     disconnect_timeout: float | None = 10.0
+    accept_incomplete_messages: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "versions", check_versions(self.versions))
