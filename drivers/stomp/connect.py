@@ -57,8 +57,8 @@ class BaseConnection(Publisher):
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
     ) -> None:
         # Never hangs (stomp.py issue #436): disconnect() is bounded and also closes a
         # connection that never got CONNECTED or is already gone.
@@ -158,8 +158,11 @@ class StompConnection10(BaseConnection, Protocol10):
         transport.reconnect_hook = self._replay
 
 
-class StompConnection11(BaseConnection, Protocol11):
-    """A STOMP 1.1 connection (``stomp.Connection``).
+class _HeartbeatingConnection(BaseConnection):
+    """What the 1.1 and 1.2 connection classes share: the constructor.
+
+    Private: in stomp.py a 1.2 connection is not a 1.1 one, so the two classes share
+    this base instead of deriving from each other.
 
     Args:
         host_and_ports: brokers to try, in order (``[("localhost", 61613)]``).
@@ -231,10 +234,15 @@ class StompConnection11(BaseConnection, Protocol11):
             auto_reconnect=auto_reconnect,
         )
         BaseConnection.__init__(self, transport)
+        # Protocol12 has no constructor of its own: both versions start here.
         Protocol11.__init__(
-            self, transport, heartbeats, auto_content_length, heart_beat_receive_scale
+            self,  # type: ignore[arg-type]  # the subclasses are Protocol11s
+            transport,
+            heartbeats,
+            auto_content_length,
+            heart_beat_receive_scale,
         )
-        transport.reconnect_hook = self._replay
+        transport.reconnect_hook = self._replay  # type: ignore[attr-defined]  # a Protocol
 
     @staticmethod
     def _protocol_version() -> str:
@@ -245,7 +253,11 @@ class StompConnection11(BaseConnection, Protocol11):
         return Transport(*args, **kwargs)
 
 
-class StompConnection12(StompConnection11, Protocol12):
+class StompConnection11(_HeartbeatingConnection, Protocol11):
+    """A STOMP 1.1 connection (``stomp.Connection``); see :class:`_HeartbeatingConnection`."""
+
+
+class StompConnection12(_HeartbeatingConnection, Protocol12):
     """A STOMP 1.2 connection; same parameters as :class:`StompConnection11`."""
 
     @staticmethod
@@ -253,6 +265,6 @@ class StompConnection12(StompConnection11, Protocol12):
         return "1.2"
 
     @staticmethod
-    def is_eol(line: bytes) -> bool:
-        """Whether ``line`` is an EOL (LF or CR LF, spec 1.2 "Augmented BNF")."""
-        return line in (b"\n", b"\r\n")
+    def is_eol(c: bytes) -> bool:
+        """Whether ``c`` is an EOL (LF or CR LF, spec 1.2 "Augmented BNF")."""
+        return c in (b"\n", b"\r\n")

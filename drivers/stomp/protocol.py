@@ -11,6 +11,7 @@ header dict is never modified, and ``content-length`` counts encoded bytes.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,11 +46,11 @@ from .constants import (
     HDR_TRANSACTION,
 )
 from .exception import ConnectFailedException, NotConnectedException
-from .listener import _check_heartbeats
+from .listener import ConnectionListener, HeartbeatListener, _check_heartbeats
 from .transport import Transport
 from .utils import Frame, get_uuid, merge_headers
 
-__all__ = ["Protocol10", "Protocol11", "Protocol12"]
+__all__ = ["PROTOCOL_LISTENER", "Protocol10", "Protocol11", "Protocol12"]
 
 
 def _require(name: str, value: object) -> None:
@@ -81,8 +82,15 @@ def _merge(headers: Mapping[str, Any] | None, keyword_headers: Mapping[str, Any]
     return merge_headers([headers, keyword_headers])
 
 
-class Protocol10:
-    """STOMP 1.0 frames.
+#: The name under which a connection registers itself as one of its own listeners.
+PROTOCOL_LISTENER = "protocol-listener"
+
+
+class _Frames:
+    """The frame builders every version shares (the 1.0 set; 1.1 and 1.2 refine some).
+
+    Private: in stomp.py ``Protocol11`` is not a ``Protocol10`` (nor a 1.2 connection a
+    1.1 one), so the versions share this base instead of deriving from each other.
 
     Args:
         transport: where frames go.
@@ -373,8 +381,31 @@ class Protocol10:
         self._send_built(CMD_ABORT, merged)
 
 
-class Protocol11(Protocol10):
+class Protocol10(_Frames, ConnectionListener):
+    """STOMP 1.0 frames.
+
+    As in stomp.py the protocol object is also a listener of its own connection,
+    registered as ``"protocol-listener"`` (its callbacks do nothing here).
+
+    Args:
+        transport: where frames go.
+        auto_content_length: add ``content-length`` to SEND frames with a body.
+    """
+
+    version = "1.0"
+
+    def __init__(self, transport: Transport, auto_content_length: bool = True) -> None:
+        _Frames.__init__(self, transport, auto_content_length)
+        transport.set_listener(PROTOCOL_LISTENER, self)
+
+
+class Protocol11(_Frames, HeartbeatListener):
     """STOMP 1.1 frames: heart-beats, NACK, subscription ids.
+
+    As in stomp.py it is also a :class:`~stomp.listener.HeartbeatListener` registered
+    with its own connection as ``"protocol-listener"``; here that listener only keeps
+    stomp.py's bookkeeping attributes (``received_heartbeat``, ``send_sleep``...) up to
+    date: the connection's I/O thread sends and checks the heart-beats.
 
     Args:
         transport: where frames go.
@@ -393,14 +424,15 @@ class Protocol11(Protocol10):
         auto_content_length: bool = True,
         heart_beat_receive_scale: float = 1.5,
     ) -> None:
-        super().__init__(transport, auto_content_length)
+        _Frames.__init__(self, transport, auto_content_length)
         _check_heartbeats(heartbeats)
         self.heartbeats_wished = (int(heartbeats[0]), int(heartbeats[1]))
-        self.heart_beat_receive_scale = heart_beat_receive_scale
+        HeartbeatListener.__init__(self, transport, heartbeats, heart_beat_receive_scale)
         self._with_connect_command = False
         #: stomp.py's heart-beat thread; always ``None`` here: the connection's I/O
         #: thread sends and checks heart-beats (through stomp_core).
-        self.heartbeat_thread: None = None
+        self.heartbeat_thread = None
+        transport.set_listener(PROTOCOL_LISTENER, self)
 
     @property
     def heartbeats(self) -> tuple[int, int]:
@@ -408,6 +440,32 @@ class Protocol11(Protocol10):
         if self.transport.is_connected():
             return self.transport.heartbeats
         return self.heartbeats_wished
+
+    @heartbeats.setter
+    def heartbeats(self, value: tuple[int, int]) -> None:
+        # Setting it (before connecting) changes what CONNECT asks for, as in stomp.py.
+        _check_heartbeats(value)
+        self.heartbeats_wished = (int(value[0]), int(value[1]))
+
+    def on_connected(self, frame: Frame) -> None:
+        """Record the intervals the core negotiated (stomp.py's listener bookkeeping)."""
+        send_ms, receive_ms = self.transport.heartbeats
+        self.disconnecting = False
+        self.send_sleep = send_ms / 1000
+        self.receive_sleep = receive_ms / 1000 * self.heart_beat_receive_scale
+        now = time.monotonic()
+        self.received_heartbeat = now + self.receive_sleep
+        self.next_outbound_heartbeat = now + self.send_sleep
+        self.running = (send_ms, receive_ms) != (0, 0)
+        self.heartbeat_terminate_event.clear()
+
+    def on_disconnected(self) -> None:
+        """The heart-beat bookkeeping stops with the connection."""
+        self.running = False
+        self.heartbeat_terminate_event.set()
+
+    def on_send(self, frame: Frame) -> None:
+        """Nothing to add: CONNECT already carries the wish (see ``_connect_headers``)."""
 
     def _send_built(self, cmd: str, headers: dict[str, Any]) -> None:
         self.send_frame(cmd, headers)

@@ -34,7 +34,7 @@ from stomp_core import (
     is_local_host,
 )
 
-from . import _frames, logging
+from . import _frames, exception, logging  # noqa: F401  # exception: stomp.py's name
 from ._session import Session
 from ._sockets import apply_keepalive, check_keepalive
 from .exception import ConnectFailedException, NotConnectedException

@@ -295,9 +295,15 @@ class MulticastConnection(BaseConnection):
         headers = {"id": id, "transaction": transaction, "receipt": receipt}
         self.send_frame("ACK", {k: v for k, v in headers.items() if v})
 
-    def nack(self, id: str, transaction: str | None = None, receipt: str | None = None) -> None:
+    def nack(
+        self,
+        id: str,
+        transaction: str | None = None,
+        receipt: str | None = None,
+        **keyword_headers: Any,
+    ) -> None:
         """Multicast a NACK (it has no effect except its receipt)."""
-        headers = {"id": id, "transaction": transaction, "receipt": receipt}
+        headers = {**keyword_headers, "id": id, "transaction": transaction, "receipt": receipt}
         self.send_frame("NACK", {k: v for k, v in headers.items() if v})
 
     def begin(
