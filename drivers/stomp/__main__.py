@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import cmd
+import functools
 import json
 import os
 import re
@@ -24,7 +25,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TextIO
 
 from . import __version__, colours, sansio_version
@@ -491,22 +492,29 @@ class StompCLI(ConnectionListener, cmd.Cmd):
 
     help_rollback = help_abort
 
+    def check_ack_nack(
+        self, acknackfunc: Callable[..., Any], args: Sequence[str]
+    ) -> Callable[..., Any] | None:
+        """``acknackfunc`` with the ids from ``args`` filled in, or ``None`` (error printed).
+
+        1.1 needs the message id and the subscription id; 1.0 the message id; 1.2 the
+        MESSAGE's ``ack`` header.
+        """
+        name = getattr(acknackfunc, "__name__", "ack")
+        needed = 2 if self.nversion == "1.1" else 1
+        if len(args) < needed:
+            expected = {"1.1": "<message-id> <subscription-id>", "1.0": "<message-id>"}
+            self.__error(f"Expecting: {name} {expected.get(self.nversion, '<ack-id>')}")
+            return None
+        return functools.partial(acknackfunc, *args[:needed])
+
     def __ack(self, args: str, *, nack: bool) -> None:
-        words = args.split()
-        name = "nack" if nack else "ack"
         if nack and self.nversion == "1.0":
             self.__error("nack is not available in STOMP 1.0")
             return
-        needed = 2 if self.nversion == "1.1" else 1
-        if len(words) < needed:
-            expected = {"1.1": "<message-id> <subscription-id>", "1.0": "<message-id>"}
-            self.__error(f"Expecting: {name} {expected.get(self.nversion, '<ack-id>')}")
-            return
-        method = self.conn.nack if nack else self.conn.ack
-        if self.nversion == "1.1":
-            method(words[0], words[1], transaction=self.transaction_id)
-        else:
-            method(words[0], transaction=self.transaction_id)
+        call = self.check_ack_nack(self.conn.nack if nack else self.conn.ack, args.split())
+        if call is not None:
+            call(transaction=self.transaction_id)
 
     def do_ack(self, args: str) -> None:
         """ack <id> [subscription]."""

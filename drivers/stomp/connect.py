@@ -19,7 +19,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -63,10 +63,19 @@ class BaseConnection(Publisher):
         # Never hangs (stomp.py issue #436): disconnect() is bounded and also closes a
         # connection that never got CONNECTED or is already gone.
         try:
-            self.disconnect(self.disconnect_receipt_id)  # type: ignore[attr-defined]  # a Protocol
+            self.disconnect(self.disconnect_receipt_id)
         finally:
             if self.get_listener(_DISCONNECT_LISTENER) is not None:
                 self.remove_listener(_DISCONNECT_LISTENER)
+
+    def disconnect(
+        self,
+        receipt: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """Close the connection (the connection classes send DISCONNECT; this base has
+        no protocol, so it does nothing, as in stomp.py)."""
 
     def set_listener(self, name: str, listener: Any) -> None:
         """Register ``listener`` under ``name`` (listeners are called in name order)."""
@@ -156,6 +165,9 @@ class StompConnection10(BaseConnection, Protocol10):
         BaseConnection.__init__(self, transport)
         Protocol10.__init__(self, transport, auto_content_length)
         transport.reconnect_hook = self._replay
+
+    # The protocol's, not BaseConnection's placeholder (first in the bases).
+    disconnect = Protocol10.disconnect
 
 
 class _HeartbeatingConnection(BaseConnection):
@@ -256,9 +268,14 @@ class _HeartbeatingConnection(BaseConnection):
 class StompConnection11(_HeartbeatingConnection, Protocol11):
     """A STOMP 1.1 connection (``stomp.Connection``); see :class:`_HeartbeatingConnection`."""
 
+    # The protocol's, not BaseConnection's placeholder (first in the bases).
+    disconnect = Protocol11.disconnect
+
 
 class StompConnection12(_HeartbeatingConnection, Protocol12):
     """A STOMP 1.2 connection; same parameters as :class:`StompConnection11`."""
+
+    disconnect = Protocol12.disconnect
 
     @staticmethod
     def _protocol_version() -> str:

@@ -184,6 +184,12 @@ class BaseTransport(Publisher):
         self.create_thread_fc: Callable[[Callable[[], None]], Any] = default_create_thread
         self.blocking: bool | None = None
         self._receipts: dict[str, str] = {}
+        #: stomp.py's flags and the selector/queue of its non-blocking TLS mode: kept so
+        #: that code reading them works (this transport needs neither).
+        self.disconnecting = False
+        self.notified_on_disconnect = False
+        self.sel: Any = None
+        self.send_queue: Any = None
 
     def override_threading(self, create_thread_fc: Callable[[Callable[[], None]], Any]) -> None:
         """Use ``create_thread_fc(callable)`` to start this transport's threads.
@@ -731,6 +737,9 @@ class Transport(BaseTransport):
 
     def cleanup(self) -> None:
         """Called on the I/O thread once a connection ended and its socket is closed."""
+
+    def shutdown_queue(self) -> None:
+        """Nothing to shut down: stomp.py's send queue of its TLS mode does not exist here."""
 
     # ------------------------------------------------------------------ receiving
 
