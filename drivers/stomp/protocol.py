@@ -104,6 +104,11 @@ class _Frames:
         self.auto_content_length = auto_content_length
         self._connect_args: tuple[str | None, str | None, dict[str, Any]] | None = None
         self._registry = SessionRegistry()
+        use_version = getattr(transport, "use_version", None)
+        if use_version is not None:
+            # A transport built by the user (stomp.py style: ``Transport(hosts)`` then
+            # ``Protocol12.__init__(self, transport)``) speaks the protocol's version.
+            use_version(self.version)
 
     # ------------------------------------------------------------------ plumbing
 

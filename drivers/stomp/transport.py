@@ -11,6 +11,7 @@ and disconnect deadlines.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import errno
 import os
 import random
@@ -469,6 +470,12 @@ class Transport(BaseTransport):
             for name in _HOOKS
             if getattr(type(self), name) is not getattr(self._hooks_defined_by, name)
         )
+
+    def use_version(self, version: str) -> None:
+        """Speak STOMP ``version`` from the next connection on (the protocol's own)."""
+        if version != self.version:
+            self.version = version
+            self.config = dataclasses.replace(self.config, versions=(version,))
 
     # ------------------------------------------------------------------ threads
 
