@@ -43,6 +43,7 @@ from ._events import Event as Event
 from ._events import FrameEvent as FrameEvent
 from ._events import HeartbeatReceived as HeartbeatReceived
 from ._events import HeartbeatTimeout as HeartbeatTimeout
+from ._events import IncompleteMessage as IncompleteMessage
 from ._events import Message as Message
 from ._events import Nack as Nack
 from ._events import Receipt as Receipt
@@ -92,6 +93,7 @@ __all__ = [
     "Headers",
     "HeartbeatReceived",
     "HeartbeatTimeout",
+    "IncompleteMessage",
     "Limits",
     "LocalProtocolError",
     "Message",

@@ -47,6 +47,11 @@ class Config:
             it: RabbitMQ keeps it after an ERROR for, e.g., an unknown destination, and
             stomp.py's users carry on using it.  An ERROR answering CONNECT, or during
             DISCONNECT, always ends it.
+        accept_incomplete_messages: (client) report a well-framed MESSAGE that lacks
+            ``destination``, ``message-id`` or (1.2) ``subscription`` as an
+            :class:`~stomp_core.IncompleteMessage` event instead of failing the
+            connection with :class:`~stomp_core.RemoteProtocolError` (stomp.py delivers
+            such frames; its drop-in needs them).
     """
 
     versions: tuple[str, ...] = SUPPORTED_VERSIONS
@@ -56,6 +61,7 @@ class Config:
     connect_timeout: float | None = 30.0
     disconnect_timeout: float | None = 10.0
     error_ends_session: bool = True
+    accept_incomplete_messages: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "versions", check_versions(self.versions))

@@ -41,6 +41,7 @@ from ._events import (
     FrameEvent,
     HeartbeatReceived,
     HeartbeatTimeout,
+    IncompleteMessage,
     Receipt,
     Send,
     Subscribe,
@@ -290,7 +291,14 @@ class Connection:
                 f"unexpected {frame.command!r} frame from the {self._peer_name} "
                 f"in state {state.name}"
             )
-        event = frame_to_event(frame, self._rules)
+        try:
+            event = frame_to_event(frame, self._rules)
+        except RemoteProtocolError as exc:
+            if frame.command == "MESSAGE" and self._config.accept_incomplete_messages:
+                # Only the client role gets here: the state table refuses MESSAGE from a
+                # client.  A missing header is not a framing fault: the stream is intact.
+                return IncompleteMessage(frame=frame, reason=exc.message)
+            raise
         self._check_received(event)
         if (
             state is State.CONNECTED

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from ._errors import LocalProtocolError
-from ._frame import Headers, get_header, normalize_headers
+from ._frame import Frame, Headers, get_header, normalize_headers
 
 __all__ = [
     "Abort",
@@ -37,6 +37,7 @@ __all__ = [
     "FrameEvent",
     "HeartbeatReceived",
     "HeartbeatTimeout",
+    "IncompleteMessage",
     "Message",
     "Nack",
     "Receipt",
@@ -547,6 +548,25 @@ class HeartbeatReceived(Event):
     The one EOL right after a frame's NUL is padding (spec 1.2 "Frames"), not a
     heart-beat; it counts as peer activity all the same.
     """
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncompleteMessage(Event):
+    """A well-framed MESSAGE that lacks a header the spec requires (client role only).
+
+    Reported instead of a :class:`RemoteProtocolError` when
+    :attr:`Config.accept_incomplete_messages` is set: spec 1.2 "MESSAGE" says the
+    server MUST include ``destination`` and ``message-id`` (and ``subscription``), but
+    stomp.py delivers such frames and compatibility layers need them.  The framing was
+    sound, so the connection carries on.
+
+    Args:
+        frame: the frame as received (headers unescaped, body complete).
+        reason: which header is missing.
+    """
+
+    frame: Frame
+    reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,8 +9,9 @@ TLS verifies certificates by default, and passcodes never reach the log.
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
 from typing import Any
+
+from stomp_core import __version__ as _distribution_version
 
 from . import (
     _installed,  # noqa: F401 - first: refuses a package pip mixed with stomp.py's files
@@ -35,11 +36,13 @@ Connection12 = StompConnection12
 #: The default connection class speaks STOMP 1.1, as in stomp.py.
 Connection = StompConnection11
 
-try:
-    #: The version of this distribution (one version for the core and every driver).
-    __version__: str = _metadata.version("stomp-sansio")
-except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+#: The stomp.py release whose public API this package implements.  Code written for
+#: stomp.py branches on this (``stomp.__version__ >= "8"``, ``tuple_version()``), so it
+#: names the API level, not this distribution: see :data:`sansio_version`.
+__version__: str = "9.0.0"
+#: The version of this distribution, stomp-sansio (one version for the core and every
+#: driver; ``stomp_core.__version__``).
+sansio_version: str = _distribution_version
 
 __all__ = [
     "Connection",
@@ -65,6 +68,7 @@ __all__ = [
     "log",
     "logging",
     "protocol",
+    "sansio_version",
     "transport",
     "tuple_version",
     "utils",
@@ -81,12 +85,16 @@ def __getattr__(name: str) -> Any:
 
 
 def tuple_version() -> tuple[int, ...]:
-    """The version as a tuple of ints, e.g. ``(0, 1, 0)``.
+    """Turn ``stomp.__version__`` into a tuple of ints, e.g. ``(9, 0, 0)``, and return it.
 
-    stomp.py's version replaces the module's ``__version__`` with the tuple and returns
-    nothing; this one does the same replacement (for compatibility) and also returns it.
+    stomp.py's version replaces the module's ``__version__`` with the tuple (a second
+    call leaves it alone) and returns nothing; this one does the same and also returns
+    the tuple.
     """
     global __version__
-    value = tuple(int(part) for part in str(__version__).split(".") if part.isdigit())
-    __version__ = value  # type: ignore[assignment]
-    return value
+    current: Any = __version__
+    if not isinstance(current, tuple):
+        digits = "".join(c for c in str(current) if c.isdigit() or c == ".")
+        current = tuple(int(part) for part in digits.split(".") if part)
+        __version__ = current
+    return tuple(current)

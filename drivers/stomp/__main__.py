@@ -17,22 +17,24 @@ from __future__ import annotations
 import argparse
 import base64
 import cmd
+import functools
 import json
 import os
 import re
 import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TextIO
 
-from . import __version__, colours
+from . import __version__, colours, sansio_version
 from .connect import StompConnection10, StompConnection11, StompConnection12
 from .exception import StompException
 from .listener import ConnectionListener, StatsListener
 from .utils import Frame, get_uuid
 
-__all__ = ["StompCLI", "SubscriptionInfo", "heartbeat_pattern", "main"]
+__all__ = ["StompCLI", "SubscriptionInfo", "do_nothing_loop", "heartbeat_pattern", "main"]
 
 #: What ``--heartbeats`` accepts.
 heartbeat_pattern = re.compile(r"^[0-9]+,[0-9]+$")
@@ -157,6 +159,12 @@ class StompCLI(ConnectionListener, cmd.Cmd):
         self.__subscriptions: dict[str, SubscriptionInfo] = {}
         self.__subscription_id = 1
         self.__quit = False
+        # The first frame printed (CONNECTED) comes before the command loop prints its
+        # prompt: printing one after it too would show the prompt twice.
+        self.__start = True
+        self.__leaving = False
+        #: An ERROR frame arrived (the command exits with status 1).
+        self.error_received = False
         self.conn: Any
         if ver in ("1.0", "1.1", "1.2"):
             address = [(host or "localhost", int(port or 61613))]
@@ -197,7 +205,9 @@ class StompCLI(ConnectionListener, cmd.Cmd):
         self.__print(msg, end)
 
     def __print_async(self, frame_type: str, frame: Frame) -> None:
-        self.__sysout("\r  \r", end="")
+        # The text, line for line, is stomp.py's: scripts parse it.
+        if self.__quit:
+            return
         if self.verbose:
             self.__sysout(frame_type)
             for key, value in frame.headers.items():
@@ -211,8 +221,17 @@ class StompCLI(ConnectionListener, cmd.Cmd):
             self.__sysout("")
         body = frame.body
         self.__sysout(body.decode(errors="replace") if isinstance(body, bytes) else str(body))
-        if not self.__quit:
+        if self.__start:
+            self.__start = False
+        else:
             self.__sysout(self.prompt, end="")
+
+    def quitting(self) -> None:
+        """The session is ending on purpose: no "lost connection", no DISCONNECT receipt.
+
+        An ERROR the broker still sends (about the last commands) is printed.
+        """
+        self.__leaving = True
 
     # ------------------------------------------------------------------ listener
 
@@ -221,11 +240,13 @@ class StompCLI(ConnectionListener, cmd.Cmd):
 
     def on_disconnected(self) -> None:
         """Report a lost connection (unless we are quitting)."""
-        if not self.__quit:
+        if not self.__quit and not self.__leaving:
             self.__error("lost connection")
 
     def on_message(self, frame: Frame) -> None:
         """Print a MESSAGE; save it to a file if it carries a ``filename`` header."""
+        if not self.__quit:
+            self.__sysout("")
         if "filename" in frame.headers:
             content = base64.b64decode(
                 frame.body if isinstance(frame.body, bytes) else frame.body.encode()
@@ -239,12 +260,14 @@ class StompCLI(ConnectionListener, cmd.Cmd):
         self.__print_async("MESSAGE", frame)
 
     def on_error(self, frame: Frame) -> None:
-        """Print an ERROR."""
+        """Print an ERROR (and remember it for the exit status)."""
+        self.error_received = True
         self.__print_async("ERROR", frame)
 
     def on_receipt(self, frame: Frame) -> None:
-        """Print a RECEIPT."""
-        self.__print_async("RECEIPT", frame)
+        """Print a RECEIPT (not the one of the final DISCONNECT)."""
+        if not self.__leaving:
+            self.__print_async("RECEIPT", frame)
 
     def on_connected(self, frame: Frame) -> None:
         """Print CONNECTED."""
@@ -322,7 +345,7 @@ class StompCLI(ConnectionListener, cmd.Cmd):
         sid = str(self.__subscription_id)
         self.__subscription_id += 1
         self.__sysout(
-            f'Subscribing to "{name}" with acknowledge set to "{ack_mode}", id set to "{sid}"'
+            f"Subscribing to '{name}' with acknowledge set to '{ack_mode}', id set to '{sid}'"
         )
         self.conn.subscribe(destination=name, ack=ack_mode, id=sid)
         self.__subscriptions[name] = SubscriptionInfo(sid, ack_mode)
@@ -339,10 +362,10 @@ class StompCLI(ConnectionListener, cmd.Cmd):
             return
         name = words[0]
         if name not in self.__subscriptions:
-            self.__error(f"You are not subscribed to {name}")
+            self.__sysout(f"Subscription {name} not found")
             return
         info = self.__subscriptions.pop(name)
-        self.__sysout(f'Unsubscribing from "{name}"')
+        self.__sysout(f"Unsubscribing from '{name}'")
         if self.nversion == "1.0":
             self.conn.unsubscribe(destination=name, id=info.id)
         else:
@@ -402,13 +425,20 @@ class StompCLI(ConnectionListener, cmd.Cmd):
             self.__error(f"File {words[1]} does not exist")
             return
         headers: dict[str, Any] = {}
-        if len(words) > 2:
+        # As stomp.py: a third argument names the headers file; more words (an inline
+        # JSON object, say) leave the headers out.
+        if len(words) == 3:
+            if not os.path.exists(words[2]):
+                self.__error(f"File {words[2]} does not exist")
+                return
+            self.__sysout(f"Loading {words[2]}")
             try:
                 with open(words[2]) as f:
                     headers = dict(json.load(f))
             except (OSError, ValueError, TypeError) as exc:
                 self.__error(f"Cannot read headers from {words[2]}: {exc}")
                 return
+            self.__sysout(f"Using headers {headers}")
         with open(words[1], "rb") as f:
             data = base64.b64encode(f.read()).decode()
         headers["filename"] = words[1]
@@ -462,21 +492,29 @@ class StompCLI(ConnectionListener, cmd.Cmd):
 
     help_rollback = help_abort
 
+    def check_ack_nack(
+        self, acknackfunc: Callable[..., Any], args: Sequence[str]
+    ) -> Callable[..., Any] | None:
+        """``acknackfunc`` with the ids from ``args`` filled in, or ``None`` (error printed).
+
+        1.1 needs the message id and the subscription id; 1.0 the message id; 1.2 the
+        MESSAGE's ``ack`` header.
+        """
+        name = getattr(acknackfunc, "__name__", "ack")
+        needed = 2 if self.nversion == "1.1" else 1
+        if len(args) < needed:
+            expected = {"1.1": "<message-id> <subscription-id>", "1.0": "<message-id>"}
+            self.__error(f"Expecting: {name} {expected.get(self.nversion, '<ack-id>')}")
+            return None
+        return functools.partial(acknackfunc, *args[:needed])
+
     def __ack(self, args: str, *, nack: bool) -> None:
-        words = args.split()
-        name = "nack" if nack else "ack"
         if nack and self.nversion == "1.0":
             self.__error("nack is not available in STOMP 1.0")
             return
-        needed = 2 if self.nversion == "1.1" else 1
-        if len(words) < needed:
-            self.__error(f"Expecting: {_HELP[name][0]}")
-            return
-        method = self.conn.nack if nack else self.conn.ack
-        if self.nversion == "1.1":
-            method(words[0], words[1], transaction=self.transaction_id)
-        else:
-            method(words[0], transaction=self.transaction_id)
+        call = self.check_ack_nack(self.conn.nack if nack else self.conn.ack, args.split())
+        if call is not None:
+            call(transaction=self.transaction_id)
 
     def do_ack(self, args: str) -> None:
         """ack <id> [subscription]."""
@@ -533,8 +571,11 @@ class StompCLI(ConnectionListener, cmd.Cmd):
         self.__help("run")
 
     def do_version(self, args: str) -> None:
-        """version: print the version (stomp.py 8.2 crashed here)."""
-        self.__sysout(f"Stomp.py Version {__version__}")
+        """version: the version and the protocol version, as stomp.py 9.0 prints them."""
+        version = getattr(self.conn, "version", self.nversion)
+        self.__sysout(
+            f"{colours.BOLD}{__version__} [Protocol version {version}]{colours.NO_COLOUR}"
+        )
 
     do_ver = do_version
 
@@ -544,15 +585,32 @@ class StompCLI(ConnectionListener, cmd.Cmd):
 
     help_ver = help_version
 
-    def complete_destinations(self, text: str, *_: Any) -> list[str]:
-        """Tab completion of subscribed destinations."""
-        return [name for name in self.__subscriptions if name.startswith(text)]
+    def complete_destinations(
+        self, text: str, line: str, begidx: int = 0, endidx: int = 0
+    ) -> list[str]:
+        """Tab completion of subscribed destinations (stomp.py's ``(text, line)`` too).
+
+        readline hands over only the part after its last delimiter (``/`` is one), so
+        the candidates are matched against the whole first argument of ``line`` and cut
+        to what ``text`` stands for.
+        """
+        words = line.split(" ")
+        typed = words[1] if len(words) > 1 else ""
+        cut = len(typed) - len(text)
+        return [name[cut:] for name in self.__subscriptions if name.startswith(typed)]
 
     complete_send = complete_destinations
     complete_sendrec = complete_destinations
     complete_sendreply = complete_destinations
     complete_sendfile = complete_destinations
     complete_unsubscribe = complete_destinations
+
+
+def do_nothing_loop() -> None:
+    """Block the calling thread for good (stomp.py's helper for listen-only scripts)."""
+    forever = threading.Event()
+    while not forever.wait(3600):
+        pass
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -585,7 +643,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command-line client; returns the exit status."""
     options = _parser().parse_args(argv)
     if options.version:
-        print(f"Stomp.py Version {__version__}")
+        # stomp.py prints its version alone; ours leads with the stomp.py API version it
+        # implements (what stomp.__version__ says), then names the real distribution.
+        print(f"{__version__} (stomp-sansio {sansio_version})")
         return 0
     if not heartbeat_pattern.match(options.heartbeats):
         print("Invalid heartbeats, expecting cx,cy")
@@ -594,7 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     password = options.password
     if password is None:
         password = os.environ.get("STOMP_PASSWORD", "")
-    prompt = "" if options.listen or options.file else "> "
+    prompt = "" if options.listen else "> "  # stomp.py's choice, -F included
     try:
         client = StompCLI(
             options.host,
@@ -628,8 +688,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # Leaving is on purpose: no "lost connection" when the socket closes.
+        client.quitting()
         client.conn.disconnect()
-    return 0
+    # A broker ERROR (a refused frame, say) makes the run a failure for scripts.
+    return 1 if client.error_received else 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from stomp_core import Connected, FrameEvent, Send
 from . import logging
 from .utils import Frame
 
-__all__ = ["core_frame", "frame_from_event"]
+__all__ = ["core_frame", "frame_from_event", "frame_from_raw"]
 
 #: SEND headers that are typed fields of :class:`stomp_core.Send` (first occurrence).
 _SEND_FIELDS = frozenset(
@@ -107,3 +107,14 @@ def frame_from_event(event: FrameEvent, *, auto_decode: bool, encoding: str) -> 
     if logging.isEnabledFor(logging.DEBUG):
         logging.debug("received frame: %r", frame)
     return frame
+
+
+def frame_from_raw(frame: stomp_core.Frame, *, auto_decode: bool, encoding: str) -> Frame:
+    """The stomp.py-style frame for a raw core frame (an incomplete MESSAGE, say)."""
+    headers: dict[str, Any] = {}
+    for name, value in frame.headers:
+        headers.setdefault(name, value)  # spec 1.2: the first occurrence wins
+    body: Any = frame.body
+    if auto_decode:
+        body = body.decode(encoding, errors="replace")
+    return Frame(frame.command, headers, body)

@@ -46,6 +46,7 @@ from stomp_core import (
     Error,
     HeartbeatReceived,
     HeartbeatTimeout,
+    IncompleteMessage,
     LocalProtocolError,
     Message,
     ProtocolError,
@@ -56,7 +57,7 @@ from stomp_core import (
 from . import logging
 from ._sockets import use_kernel_timeouts
 from .exception import NotConnectedException
-from .utils import Frame
+from .utils import HEARTBEAT_FRAME, Frame
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -73,6 +74,14 @@ RECV_BYTES = 64 * 1024
 POLL_CAP = 1.0
 
 _STOP = object()
+
+
+def _run_hook(hook: Callable[..., Any], *args: Any) -> None:
+    # A user's hook that raises must not kill the connection's threads (as listeners).
+    try:
+        hook(*args)
+    except Exception:
+        logging.exception("transport hook %s raised; carrying on", getattr(hook, "__name__", hook))
 
 
 class Session:
@@ -144,6 +153,13 @@ class Session:
         self.dispatcher_ident: int | None = None
         self.io_thread: Any = None
         self.dispatch_thread: Any = None
+        # stomp.py's hooks that the transport's class overrides (a user's transport).
+        hooks: frozenset[str] = getattr(transport, "overridden_hooks", frozenset())
+        self._hooks: frozenset[str] = hooks
+        self._send_hook: Callable[[bytes], None] | None = (
+            transport.send if "send" in hooks else None
+        )
+        self._send_hook_thread: int | None = None
 
     # ------------------------------------------------------------------ threads
 
@@ -171,6 +187,7 @@ class Session:
             self._wake_r.close()
             self._wake_w.close()
             self.io_done.set()
+        self.run_end_hooks()
         self.transport._session_ended(self)
 
     def _io_loop_body(self) -> None:
@@ -225,6 +242,28 @@ class Session:
                     self._pump_locked()
             self._flush()
 
+    def _write(self, data: bytes) -> None:
+        """Write ``data`` to the socket, through the transport's ``send`` override if any."""
+        hook = self._send_hook
+        if hook is None:
+            self.sock.sendall(data)
+            return
+        self._send_hook_thread = threading.get_ident()
+        try:
+            hook(data)
+        finally:
+            self._send_hook_thread = None
+
+    def in_send_hook(self) -> bool:
+        """Whether the caller runs inside the ``send`` override this session called."""
+        return self._send_hook_thread == threading.get_ident()
+
+    def _recv_bytes(self) -> bytes:
+        if "receive" in self._hooks:
+            # stomp.py's hook: None or b"" both mean the connection is gone.
+            return self.transport.receive() or b""
+        return self.sock.recv(RECV_BYTES)
+
     def _drain_wake(self) -> None:
         try:
             while self._wake_r.recv(4096):
@@ -242,10 +281,10 @@ class Session:
                 # senders need.  Read without waiting, then restore the write timeout.
                 sock.settimeout(0)
                 try:
-                    return sock.recv(RECV_BYTES)
+                    return self._recv_bytes()
                 finally:
                     sock.settimeout(self._write_timeout)
-            return sock.recv(RECV_BYTES)
+            return self._recv_bytes()
         except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, TimeoutError):
             return None
         except OSError as exc:
@@ -343,7 +382,7 @@ class Session:
                 beats = self.core.data_to_send(now=time.monotonic())
                 data = self._outgoing(beats)
             if data:
-                self.sock.sendall(data)
+                self._write(data)
             if beats and self.transport.listeners:
                 # Only heart-beat EOLs get here (senders drain their own frames).
                 # stomp.py showed each one to on_send as a frame with no command,
@@ -386,6 +425,13 @@ class Session:
             self._enqueue(("heartbeat", None))
         elif isinstance(event, Message):
             self._enqueue(("message", transport._frame_from_event(event)))
+        elif isinstance(event, IncompleteMessage):
+            # stomp.py delivers a MESSAGE whatever its headers; so do we (the framing
+            # was sound), with a note for whoever debugs the broker.
+            logging.debug(
+                "delivering a MESSAGE from %s:%s although %s", *self.host_and_port, event.reason
+            )
+            self._enqueue(("message", transport._frame_from_raw(event.frame)))
         elif isinstance(event, Receipt):
             frame = transport._frame_from_event(event)
             if self.core.state is State.CLOSED and event.receipt_id == self.disconnect_receipt:
@@ -468,15 +514,37 @@ class Session:
                 if item is _STOP:
                     return
                 kind, frame = item
-                if kind == "message":
+                if self._hooks:
+                    self._dispatch_to_hooks(kind, frame)
+                elif kind == "message":
                     self.transport.notify("before_message", frame)
                     self.transport.notify("message", frame)
                 else:
                     self.transport.notify(kind, frame)
-                    if kind == "connected":
-                        self.connected_dispatched.set()
+                if kind == "connected":
+                    self.connected_dispatched.set()
         finally:
             self.dispatch_done.set()
+
+    def _dispatch_to_hooks(self, kind: str, frame: Any) -> None:
+        """Dispatch one item through the transport's stomp.py hooks (a user's transport)."""
+        transport = self.transport
+        hooks = self._hooks
+        if "set_connected" in hooks and kind in ("connected", "disconnected"):
+            _run_hook(transport.set_connected, kind == "connected")
+        if kind in ("connected", "message", "receipt", "error", "heartbeat"):
+            # stomp.py hands heart-beats to process_frame as a "heartbeat" frame.
+            _run_hook(transport.process_frame, HEARTBEAT_FRAME if frame is None else frame, None)
+        else:
+            transport.notify(kind, frame)
+
+    def run_end_hooks(self) -> None:
+        """On the finished I/O thread: stomp.py's ``cleanup`` and ``disconnect_socket`` hooks."""
+        transport = self.transport
+        if "cleanup" in self._hooks:
+            _run_hook(transport.cleanup)
+        if "disconnect_socket" in self._hooks and self.disconnect_requested:
+            _run_hook(transport.disconnect_socket)
 
     # ------------------------------------------------------------------ sending
 
@@ -522,7 +590,7 @@ class Session:
                     timer = self.core.get_timer()
                     rearm = timer is not None and (self._armed is None or timer < self._armed)
             try:
-                self.sock.sendall(data)
+                self._write(data)
             except OSError as exc:
                 self._send_failed_locked()
                 raise NotConnectedException(self._send_failure(exc)) from exc
@@ -570,7 +638,7 @@ class Session:
                     raise NotConnectedException("not connected")
                 out = self._outgoing(data)
             try:
-                self.sock.sendall(out)
+                self._write(out)
             except OSError as exc:
                 self._send_failed_locked()
                 raise NotConnectedException(self._send_failure(exc)) from exc

@@ -19,7 +19,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -57,16 +57,25 @@ class BaseConnection(Publisher):
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
     ) -> None:
         # Never hangs (stomp.py issue #436): disconnect() is bounded and also closes a
         # connection that never got CONNECTED or is already gone.
         try:
-            self.disconnect(self.disconnect_receipt_id)  # type: ignore[attr-defined]  # a Protocol
+            self.disconnect(self.disconnect_receipt_id)
         finally:
             if self.get_listener(_DISCONNECT_LISTENER) is not None:
                 self.remove_listener(_DISCONNECT_LISTENER)
+
+    def disconnect(
+        self,
+        receipt: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        **keyword_headers: Any,
+    ) -> None:
+        """Close the connection (the connection classes send DISCONNECT; this base has
+        no protocol, so it does nothing, as in stomp.py)."""
 
     def set_listener(self, name: str, listener: Any) -> None:
         """Register ``listener`` under ``name`` (listeners are called in name order)."""
@@ -157,9 +166,15 @@ class StompConnection10(BaseConnection, Protocol10):
         Protocol10.__init__(self, transport, auto_content_length)
         transport.reconnect_hook = self._replay
 
+    # The protocol's, not BaseConnection's placeholder (first in the bases).
+    disconnect = Protocol10.disconnect
 
-class StompConnection11(BaseConnection, Protocol11):
-    """A STOMP 1.1 connection (``stomp.Connection``).
+
+class _HeartbeatingConnection(BaseConnection):
+    """What the 1.1 and 1.2 connection classes share: the constructor.
+
+    Private: in stomp.py a 1.2 connection is not a 1.1 one, so the two classes share
+    this base instead of deriving from each other.
 
     Args:
         host_and_ports: brokers to try, in order (``[("localhost", 61613)]``).
@@ -231,10 +246,15 @@ class StompConnection11(BaseConnection, Protocol11):
             auto_reconnect=auto_reconnect,
         )
         BaseConnection.__init__(self, transport)
+        # Protocol12 has no constructor of its own: both versions start here.
         Protocol11.__init__(
-            self, transport, heartbeats, auto_content_length, heart_beat_receive_scale
+            self,  # type: ignore[arg-type]  # the subclasses are Protocol11s
+            transport,
+            heartbeats,
+            auto_content_length,
+            heart_beat_receive_scale,
         )
-        transport.reconnect_hook = self._replay
+        transport.reconnect_hook = self._replay  # type: ignore[attr-defined]  # a Protocol
 
     @staticmethod
     def _protocol_version() -> str:
@@ -245,14 +265,23 @@ class StompConnection11(BaseConnection, Protocol11):
         return Transport(*args, **kwargs)
 
 
-class StompConnection12(StompConnection11, Protocol12):
+class StompConnection11(_HeartbeatingConnection, Protocol11):
+    """A STOMP 1.1 connection (``stomp.Connection``); see :class:`_HeartbeatingConnection`."""
+
+    # The protocol's, not BaseConnection's placeholder (first in the bases).
+    disconnect = Protocol11.disconnect
+
+
+class StompConnection12(_HeartbeatingConnection, Protocol12):
     """A STOMP 1.2 connection; same parameters as :class:`StompConnection11`."""
+
+    disconnect = Protocol12.disconnect
 
     @staticmethod
     def _protocol_version() -> str:
         return "1.2"
 
     @staticmethod
-    def is_eol(line: bytes) -> bool:
-        """Whether ``line`` is an EOL (LF or CR LF, spec 1.2 "Augmented BNF")."""
-        return line in (b"\n", b"\r\n")
+    def is_eol(c: bytes) -> bool:
+        """Whether ``c`` is an EOL (LF or CR LF, spec 1.2 "Augmented BNF")."""
+        return c in (b"\n", b"\r\n")

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from . import logging
+from . import exception, logging, utils  # noqa: F401  # exception, utils: stomp.py's names
 from .utils import Frame, calculate_heartbeats, clean_headers
 
 __all__ = [
@@ -133,6 +133,9 @@ class HeartbeatListener(ConnectionListener):
         self.send_sleep: float = 0.0
         self.receive_sleep: float = 0.0
         self.disconnecting = False
+        #: stomp.py stopped its heart-beat thread with this event; kept for code that waits
+        #: on it or sets it (nothing here runs a thread).
+        self.heartbeat_terminate_event = threading.Event()
 
     def on_connected(self, frame: Frame) -> None:
         """Record the negotiated intervals (spec 1.2 "Heart-beating")."""
@@ -167,12 +170,12 @@ class HeartbeatListener(ConnectionListener):
         """Any frame from the broker proves it is alive."""
         self._heard()
 
-    def on_receipt(self, frame: Frame) -> None:
-        """Any frame from the broker proves it is alive."""
+    def on_receipt(self, *_: Any) -> None:
+        """Any frame from the broker proves it is alive (stomp.py takes any arguments)."""
         self._heard()
 
-    def on_error(self, frame: Frame) -> None:
-        """Any frame from the broker proves it is alive."""
+    def on_error(self, *_: Any) -> None:
+        """Any frame from the broker proves it is alive (stomp.py takes any arguments)."""
         self._heard()
 
     def on_heartbeat(self) -> None:

@@ -11,6 +11,7 @@ and disconnect deadlines.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import errno
 import os
 import random
@@ -19,8 +20,10 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from ssl import SSLError
 from typing import Any
 
+import stomp_core
 from stomp_core import (
     Config,
     Connected,
@@ -32,12 +35,29 @@ from stomp_core import (
     is_local_host,
 )
 
-from . import _frames, logging
+from . import _frames, exception, logging  # noqa: F401  # exception: stomp.py's name
 from ._session import Session
-from ._sockets import LINUX_KEEPALIVE_AVAIL, MAC_KEEPALIVE_AVAIL, apply_keepalive, check_keepalive
+from ._sockets import apply_keepalive, check_keepalive
 from .exception import ConnectFailedException, NotConnectedException
 from .listener import Publisher
 from .utils import LOCALHOST_NAMES, Frame, default_create_thread, is_eol_default
+
+# These module attributes are stomp.py's, computed the way it computes them, so that code
+# (and stomp.py's own tests) that patches or reloads them sees the same names.
+try:
+    from socket import SO_KEEPALIVE, SOL_SOCKET, SOL_TCP, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL
+
+    del SO_KEEPALIVE, SOL_SOCKET, SOL_TCP, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL
+    #: Whether Linux-style keep-alive options (idle, interval, count) exist here.
+    LINUX_KEEPALIVE_AVAIL = True
+except ImportError:
+    LINUX_KEEPALIVE_AVAIL = False
+#: Whether macOS-style keep-alive (an interval on ``IPPROTO_TCP``) can be tried here.
+MAC_KEEPALIVE_AVAIL = hasattr(socket, "IPPROTO_TCP")
+
+#: The TLS protocol used when ``set_ssl`` is not told otherwise (``None`` where the
+#: ``ssl`` module lacks ``PROTOCOL_TLS_CLIENT``: a secure default context is used then).
+DEFAULT_SSL_VERSION: int | None = getattr(ssl, "PROTOCOL_TLS_CLIENT", None)
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -45,11 +65,10 @@ __all__ = [
     "LINUX_KEEPALIVE_AVAIL",
     "MAC_KEEPALIVE_AVAIL",
     "BaseTransport",
+    "SSLError",
     "Transport",
+    "ssl",
 ]
-
-#: The TLS protocol used when ``set_ssl`` is not told otherwise.
-DEFAULT_SSL_VERSION: int | None = ssl.PROTOCOL_TLS_CLIENT
 #: Seconds allowed for a TCP+TLS connect, for CONNECTED after CONNECT, and for a blocked
 #: write, when the ``timeout`` argument is ``None`` (stomp.py had no such bound at all).
 DEFAULT_CONNECT_TIMEOUT = 30.0
@@ -59,6 +78,18 @@ DEFAULT_DISCONNECT_TIMEOUT = 10.0
 _GRACE = 2.0
 #: A connection that lived this long after CONNECTED resets the reconnect backoff.
 _STABLE_AFTER = 5.0
+
+#: The methods stomp.py users override in their own transports (its WebSocket adapter is
+#: built that way); see :attr:`Transport.overridden_hooks`.
+_HOOKS = (
+    "send",
+    "receive",
+    "cleanup",
+    "process_frame",
+    "set_connected",
+    "disconnect_socket",
+    "wait_for_connection",
+)
 
 _CALLBACK_ARITY = {
     "connecting": 1,
@@ -82,6 +113,45 @@ def _check_timeout(name: str, value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{name} must be None or a positive number of seconds, got {value!r}")
     return float(value)
+
+
+class _TLSSetupError(Exception):
+    """The ``set_ssl`` settings cannot make a TLS context (a missing file, say)."""
+
+
+def _make_ssl_context(params: dict[str, Any]) -> ssl.SSLContext:
+    """A TLS client context from ``set_ssl``'s stored settings (verification on by default).
+
+    Raises:
+        OSError: a file is missing or unreadable (``ssl.SSLError``: not a certificate).
+        ValueError, TypeError: an unusable argument.
+    """
+    for name in ("key_file", "cert_file", "ca_certs"):
+        path = params[name]
+        if path is not None and not os.path.isfile(path):
+            raise FileNotFoundError(errno.ENOENT, f"{name} does not exist", path)
+    validator = params["cert_validator"]
+    if validator is not None and not callable(validator):
+        raise TypeError("cert_validator must be callable")
+    ssl_version = params["ssl_version"]
+    ca_certs = params["ca_certs"]
+    if ssl_version is None or ssl_version == getattr(ssl, "PROTOCOL_TLS_CLIENT", None):
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_certs)
+    else:
+        context = ssl.SSLContext(ssl_version)
+        if ca_certs is not None:
+            context.load_verify_locations(ca_certs)
+        else:
+            context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.check_hostname = True
+    if not params["verify"]:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    cert_file = params["cert_file"]
+    if cert_file is not None:
+        context.load_cert_chain(cert_file, params["key_file"] or cert_file, params["password"])
+    return context
 
 
 class BaseTransport(Publisher):
@@ -115,6 +185,12 @@ class BaseTransport(Publisher):
         self.create_thread_fc: Callable[[Callable[[], None]], Any] = default_create_thread
         self.blocking: bool | None = None
         self._receipts: dict[str, str] = {}
+        #: stomp.py's flags and the selector/queue of its non-blocking TLS mode: kept so
+        #: that code reading them works (this transport needs neither).
+        self.disconnecting = False
+        self.notified_on_disconnect = False
+        self.sel: Any = None
+        self.send_queue: Any = None
 
     def override_threading(self, create_thread_fc: Callable[[Callable[[], None]], Any]) -> None:
         """Use ``create_thread_fc(callable)`` to start this transport's threads.
@@ -132,7 +208,8 @@ class BaseTransport(Publisher):
         if not isinstance(name, str):
             raise TypeError(f"a listener name must be a str, got {name!r}")
         if listener is None:
-            raise ValueError("listener must not be None")
+            # stomp.py asserts; raised explicitly so that ``python -O`` keeps the check.
+            raise AssertionError("listener must not be None")
         with self._listeners_lock:
             self.listeners[name] = listener
 
@@ -180,9 +257,69 @@ class BaseTransport(Publisher):
             except Exception:
                 logging.exception("listener %r raised in on_%s; carrying on", name, frame_type)
 
+    def process_frame(self, f: Frame, frame_str: bytes | None) -> None:
+        """Hand a received frame to the listeners (``on_<command>``).
+
+        The connection calls this for every CONNECTED, MESSAGE (``on_before_message``
+        first), RECEIPT, ERROR and heart-beat (``Frame("heartbeat")``), on its listener
+        thread, so a subclass that overrides it sees every frame, as in stomp.py.
+
+        Args:
+            f: the frame.
+            frame_str: its raw bytes when known (``None`` here: the core parsed them).
+        """
+        frame_type = (f.cmd or "").lower()
+        if frame_type in ("connected", "message", "receipt", "error", "heartbeat"):
+            if frame_type == "message":
+                self.notify("before_message", f)
+            if logging.logger.isEnabledFor(logging.DEBUG):
+                logging.debug("received frame: %r, headers=%r", f.cmd, f.headers)
+            self.notify(frame_type, f)
+        else:
+            logging.warning(
+                "unknown response frame type: %r (frame length was %d)",
+                frame_type,
+                len(frame_str or b""),
+            )
+
     def is_connected(self) -> bool:
         """Whether a STOMP session is open (CONNECTED received, not closed since)."""
         return self.connected
+
+    def set_connected(self, connected: bool) -> None:
+        """Record whether the STOMP session is open (called on CONNECTED and on close)."""
+        self.connected = connected
+
+    def wait_for_connection(self, timeout: float | None = None) -> None:
+        """Wait until :attr:`connected` (see :meth:`Transport.wait_for_connection`).
+
+        Raises:
+            ConnectFailedException: not connected after ``timeout`` seconds (default 30).
+        """
+        deadline = time.monotonic() + (DEFAULT_CONNECT_TIMEOUT if timeout is None else timeout)
+        while self.running and not self.connected and not self.connection_error:
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
+        if not self.connected:
+            raise ConnectFailedException("not connected")
+
+    def send(self, encoded_frame: bytes) -> None:
+        """Write encoded bytes to the connection (a hook; this base class has no socket)."""
+
+    def receive(self) -> bytes | None:
+        """Read bytes from the connection (a hook; this base class has no socket)."""
+        return None
+
+    def cleanup(self) -> None:
+        """Release the connection's resources when it ended (a hook; nothing here)."""
+
+    def attempt_connection(self) -> Any:
+        """Open the network connection (a hook; this base class has no socket)."""
+        return None
+
+    def disconnect_socket(self) -> None:
+        """Close the network connection (a hook; this base class has no socket)."""
 
     def start(self) -> None:
         """Open the transport connection (see :class:`Transport`)."""
@@ -229,6 +366,10 @@ class Transport(BaseTransport):
         heart_beat_receive_scale: the broker is dead after its interval times this.
         auto_reconnect: reconnect after an unexpected drop (see the connection classes).
     """
+
+    # The class whose methods are the defaults (set below; a reload of this module makes
+    # a new class, and objects of the old one must still compare with their own).
+    _hooks_defined_by: type[Transport]
 
     def __init__(
         self,
@@ -301,6 +442,7 @@ class Transport(BaseTransport):
             self.config = Config(
                 versions=(version,),
                 heartbeat_tolerance=heart_beat_receive_scale,
+                accept_incomplete_messages=True,  # stomp.py delivers them
                 connect_timeout=self.connect_timeout,
                 disconnect_timeout=(
                     self.timeout if self.timeout is not None else DEFAULT_DISCONNECT_TIMEOUT
@@ -312,14 +454,30 @@ class Transport(BaseTransport):
             raise ValueError(exc.message) from None
         self.heartbeats: tuple[int, int] = (0, 0)
         self.socket: socket.socket | None = None
-        self._ssl_params: dict[tuple[str, int], dict[str, Any]] = {}
-        self._ssl_contexts: dict[tuple[str, int], ssl.SSLContext] = {}
+        # Named as stomp.py names it (``_Transport__ssl_params``): code and tests read it.
+        self.__ssl_params: dict[tuple[str, int], dict[str, Any]] = {}
+        # Built at the first connect to a host, from its parameters (id of the dict).
+        self.__ssl_contexts: dict[int, ssl.SSLContext] = {}
+        self._last_host_and_port: tuple[str, int] | None = None
         self._session: Session | None = None
         self._stopping = threading.Event()
         self._quick_drops = 0
         #: Called (with no argument) on the I/O thread after an automatic reconnect, to
         #: send CONNECT again and replay the subscriptions; set by the connection.
         self.reconnect_hook: Callable[[], None] | None = None
+        #: The stomp.py hooks this object's class overrides (a user's transport): the
+        #: connection then calls them where stomp.py would.
+        self.overridden_hooks: frozenset[str] = frozenset(
+            name
+            for name in _HOOKS
+            if getattr(type(self), name) is not getattr(self._hooks_defined_by, name)
+        )
+
+    def use_version(self, version: str) -> None:
+        """Speak STOMP ``version`` from the next connection on (the protocol's own)."""
+        if version != self.version:
+            self.version = version
+            self.config = dataclasses.replace(self.config, versions=(version,))
 
     # ------------------------------------------------------------------ threads
 
@@ -366,12 +524,19 @@ class Transport(BaseTransport):
             return
         self.running = True
         self._stopping.clear()
-        sock, host_and_port = self.attempt_connection()
+        opened = self.attempt_connection()
+        if opened is None:
+            # A stomp.py-style override: it sets self.socket and current_host_and_port.
+            if self.socket is None or self.current_host_and_port is None:
+                self.running = False
+                raise ConnectFailedException("attempt_connection() opened no socket")
+            opened = (self.socket, self.current_host_and_port)
+        sock, host_and_port = opened
         session = Session(self, sock, host_and_port, self.config, **self._session_options(sock))
         self._session = session
         self.socket = sock
         self.connection_error = False
-        self.current_host_and_port = host_and_port
+        self.current_host_and_port = self._last_host_and_port = host_and_port
         session.start(self.create_thread_fc)
         logging.info("established connection to host %s, port %s", *host_and_port)
         self.notify("connecting", host_and_port)
@@ -391,8 +556,10 @@ class Transport(BaseTransport):
                     break
                 try:
                     return self._open(host_and_port), host_and_port
-                except FileNotFoundError as exc:
-                    raise ConnectFailedException(f"cannot connect: {exc}") from exc
+                except _TLSSetupError as exc:
+                    # A missing file or a bad set_ssl argument: no retry can fix it.
+                    self.running = False
+                    raise ConnectFailedException(f"cannot connect: {exc}") from exc.__cause__
                 except (OSError, ValueError) as exc:
                     schedule.record_failure()
                     last_error = exc
@@ -411,6 +578,8 @@ class Transport(BaseTransport):
 
     def _open(self, host_and_port: tuple[str, int]) -> socket.socket:
         limit = self.connect_timeout
+        # The TLS settings first: a missing certificate file fails before any network I/O.
+        context = self._ssl_context(host_and_port)
         sock = socket.create_connection(
             host_and_port, timeout=limit, source_address=self.bind_host_port
         )
@@ -419,7 +588,6 @@ class Transport(BaseTransport):
             # coalescing roughly doubles throughput for streams of small SEND frames.
             apply_keepalive(sock, self.keepalive)
             named = self._twin_of.get(host_and_port, host_and_port)
-            context = self._ssl_context(host_and_port)
             if context is not None:
                 params = self.get_ssl(host_and_port) or {}
                 # SNI and host-name verification use the name the user gave.
@@ -455,8 +623,10 @@ class Transport(BaseTransport):
         """Use TLS for ``for_hosts`` (all hosts if empty).
 
         Certificates and host names are verified by default (against ``ca_certs``, or
-        the system's trust store); ``verify=False`` turns verification off.  Files are
-        checked here, so a wrong path fails at once instead of at every retry.
+        the system's trust store); ``verify=False`` turns verification off.  As in
+        stomp.py the settings are stored here and used at connect time, so the files
+        may be created later; a file that is still missing (or unusable) at connect
+        time fails that connect at once, without the reconnect retries.
 
         Args:
             for_hosts: the ``(host, port)`` pairs that speak TLS.
@@ -467,35 +637,7 @@ class Transport(BaseTransport):
             ssl_version: an ``ssl.PROTOCOL_*`` constant.
             password: the private key's password.
             verify: verify the broker's certificate and host name.
-
-        Raises:
-            FileNotFoundError: a named file does not exist.
-            ssl.SSLError: a file could not be loaded.
         """
-        for name, path in (
-            ("key_file", key_file),
-            ("cert_file", cert_file),
-            ("ca_certs", ca_certs),
-        ):
-            if path is not None and not os.path.isfile(path):
-                raise FileNotFoundError(errno.ENOENT, f"set_ssl: {name} does not exist", path)
-        if cert_validator is not None and not callable(cert_validator):
-            raise TypeError("cert_validator must be callable")
-        if ssl_version in (None, ssl.PROTOCOL_TLS_CLIENT):
-            context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_certs)
-        else:
-            context = ssl.SSLContext(ssl_version)
-            if ca_certs is not None:
-                context.load_verify_locations(ca_certs)
-            else:
-                context.load_default_certs(ssl.Purpose.SERVER_AUTH)
-            context.verify_mode = ssl.CERT_REQUIRED
-            context.check_hostname = True
-        if not verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if cert_file is not None:
-            context.load_cert_chain(cert_file, key_file or cert_file, password)
         params = {
             "key_file": key_file,
             "cert_file": cert_file,
@@ -507,21 +649,38 @@ class Transport(BaseTransport):
         }
         hosts = [(hp[0], hp[1]) for hp in for_hosts] or list(self.host_and_ports)
         for host_and_port in hosts:
-            self._ssl_params[host_and_port] = params
-            self._ssl_contexts[host_and_port] = context
+            self.__ssl_params[host_and_port] = params
 
     def get_ssl(self, host_and_port: tuple[str, int] | None = None) -> dict[str, Any] | None:
-        """The TLS settings of ``host_and_port`` (default: the current host), or ``None``."""
-        key = host_and_port if host_and_port is not None else self.current_host_and_port
+        """The TLS settings of ``host_and_port``, or ``None``.
+
+        The default is the current host, or after a disconnect the host last connected
+        to (stomp.py kept its host until the socket was gone).
+        """
+        key = host_and_port or self.current_host_and_port or self._last_host_and_port
         if key is None:
             return None
         key = (key[0], key[1])
-        return self._ssl_params.get(key) or self._ssl_params.get(self._twin_of.get(key, key))
+        params = self.__ssl_params.get(key) or self.__ssl_params.get(self._twin_of.get(key, key))
+        return params
 
     def _ssl_context(self, host_and_port: tuple[str, int]) -> ssl.SSLContext | None:
-        return self._ssl_contexts.get(host_and_port) or self._ssl_contexts.get(
-            self._twin_of.get(host_and_port, host_and_port)
-        )
+        """The TLS context for ``host_and_port`` (``None``: plain TCP).
+
+        Raises:
+            _TLSSetupError: the stored settings cannot make a context.
+        """
+        params = self.get_ssl(host_and_port)
+        if params is None:
+            return None
+        context = self.__ssl_contexts.get(id(params))
+        if context is None:
+            try:
+                context = _make_ssl_context(params)
+            except (OSError, ValueError, TypeError) as exc:
+                raise _TLSSetupError(f"TLS settings for {host_and_port}: {exc}") from exc
+            self.__ssl_contexts[id(params)] = context
+        return context
 
     # ------------------------------------------------------------------ sending
 
@@ -550,9 +709,12 @@ class Transport(BaseTransport):
             logging.debug("sent frame: %r", frame)
 
     def send(self, encoded_frame: bytes) -> None:
-        """Write raw bytes to the connection, bypassing the protocol (stomp.py's hook).
+        """Write encoded bytes to the connection (stomp.py's hook).
 
-        Only whole frames or EOLs keep the stream valid; prefer :meth:`transmit`.
+        Every write of the connection goes through an override of this method (called
+        with the connection's write lock held, so it must not wait for another
+        sender); called directly, it writes bytes the protocol does not see: only
+        whole frames or EOLs keep the stream valid, so prefer :meth:`transmit`.
 
         Raises:
             NotConnectedException: there is no open connection.
@@ -560,15 +722,44 @@ class Transport(BaseTransport):
         session = self._session
         if session is None:
             raise NotConnectedException("not connected")
-        session.send_raw(bytes(encoded_frame))
+        if session.in_send_hook():
+            session.sock.sendall(encoded_frame)  # an override's super().send()
+        else:
+            session.send_raw(bytes(encoded_frame))
+
+    def receive(self) -> bytes | None:
+        """Read what arrived on the socket (stomp.py's hook).
+
+        The connection's I/O thread reads through an override of this method; called
+        directly, it takes bytes the protocol then never sees.
+
+        Returns:
+            the bytes, ``b""`` at end of file.
+
+        Raises:
+            NotConnectedException: there is no open connection.
+        """
+        sock = self.socket
+        if sock is None:
+            raise NotConnectedException("not connected")
+        return sock.recv(max(int(self.recv_bytes), 65536))
+
+    def cleanup(self) -> None:
+        """Called on the I/O thread once a connection ended and its socket is closed."""
+
+    def shutdown_queue(self) -> None:
+        """Nothing to shut down: stomp.py's send queue of its TLS mode does not exist here."""
 
     # ------------------------------------------------------------------ receiving
 
     def _frame_from_event(self, event: FrameEvent) -> Frame:
         return _frames.frame_from_event(event, auto_decode=self.auto_decode, encoding=self.encoding)
 
+    def _frame_from_raw(self, frame: stomp_core.Frame) -> Frame:
+        return _frames.frame_from_raw(frame, auto_decode=self.auto_decode, encoding=self.encoding)
+
     def _on_core_connected(self, session: Session, event: Connected) -> None:
-        self.connected = True
+        self.connected = True  # set_connected() overrides run on the listener thread
         self.heartbeats = session.core.heartbeat
 
     def _on_session_closed(self, session: Session) -> None:
@@ -660,3 +851,6 @@ class Transport(BaseTransport):
         if session is not None:
             session.disconnect_requested = True
             session.abort()
+
+
+Transport._hooks_defined_by = Transport

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import os
+import queue
 import re
 import socket
 import threading
@@ -49,6 +50,7 @@ __all__ = [
     "PREAMBLE_END_RE",
     # functions and classes
     "Frame",
+    "PollableQueue",
     "calculate_heartbeats",
     "clean_headers",
     "clean_lines",
@@ -361,3 +363,37 @@ def get_errno(e: BaseException) -> Any:
     if errno is not None:
         return errno
     return e.args[0] if e.args else None
+
+
+class PollableQueue(queue.Queue):  # type: ignore[type-arg]  # any item, as in stomp.py
+    """A :class:`queue.Queue` that ``select``/``selectors`` can watch (it has a ``fileno``).
+
+    Each :meth:`put` also writes one byte to a socket pair and each :meth:`get` reads
+    one back, so the read end is readable exactly while items wait.  stomp.py's TLS
+    transport used one to hand frames to its I/O thread; this package's transport does
+    not need it, but code built on it keeps working.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._signal_out, self._signal_in = socket.socketpair()
+
+    def fileno(self) -> int:
+        """The descriptor to watch for readability."""
+        return self._signal_in.fileno()
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        """Queue ``item`` and make :meth:`fileno` readable."""
+        super().put(item, block, timeout)
+        self._signal_out.send(b"\x01")
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        """Take the oldest item (waiting for one, like :meth:`queue.Queue.get`)."""
+        item = super().get(block, timeout)
+        self._signal_in.recv(1)
+        return item
+
+    def shutdown(self, immediate: bool = False) -> None:
+        """Close the socket pair (the queue is not used any more)."""
+        self._signal_out.close()
+        self._signal_in.close()

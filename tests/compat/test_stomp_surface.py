@@ -20,14 +20,33 @@ def test_logging_and_log_are_one_module() -> None:
 
 
 def test_version() -> None:
-    assert isinstance(stomp.__version__, str)
+    # stomp.__version__ names the stomp.py API level, so version checks written for
+    # stomp.py take their modern branch; the distribution's own version is separate.
+    import stomp_core
+
+    assert stomp.__version__ == "9.0.0"
+    assert stomp.sansio_version == stomp_core.__version__
     original = stomp.__version__
     try:
         value = stomp.tuple_version()
-        assert value == tuple(int(p) for p in original.split("."))
+        assert value == (9, 0, 0)
+        assert stomp.__dict__["__version__"] == value
+        assert stomp.tuple_version() == value  # a second call leaves the tuple alone
         assert stomp.__dict__["__version__"] == value
     finally:
         stomp.__version__ = original
+
+
+def test_import_reads_no_distribution_metadata() -> None:
+    # importlib.metadata costs tens of milliseconds at import (issue 13: a cheap import).
+    import subprocess
+    import sys
+
+    code = "import sys, stomp; assert 'importlib.metadata' not in sys.modules, 'metadata'"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_exceptions_hierarchy() -> None:

@@ -17,6 +17,7 @@ from stomp_core import (
     Disconnect,
     Error,
     Frame,
+    IncompleteMessage,
     Limits,
     LocalProtocolError,
     Message,
@@ -300,3 +301,39 @@ def test_10_unsubscribe_by_destination_of_an_id_subscription() -> None:
     pair.client.send(Unsubscribe(id="9"), now=0)
     assert [type(e).__name__ for e in pair.to_server()] == ["Subscribe"] * 3 + ["Unsubscribe"] * 2
     assert pair.server.subscriptions == {}
+
+
+@pytest.mark.parametrize(
+    ("version", "wire", "missing"),
+    [
+        ("1.1", b"MESSAGE\ncontent-type:text/plain\n\nhi\x00", "destination"),
+        ("1.1", b"MESSAGE\ndestination:/q\n\nhi\x00", "message-id"),
+        ("1.2", b"MESSAGE\ndestination:/q\nmessage-id:7\n\nhi\x00", "subscription"),
+    ],
+)
+def test_incomplete_message_is_an_event_when_accepted(
+    version: str, wire: bytes, missing: str
+) -> None:
+    # stomp.py delivers such frames; a client that asks for them gets the raw frame and
+    # the connection carries on.  By default a missing header is a protocol error.
+    strict = ConnectionPair()
+    strict.connect(version)
+    strict.client.receive_data(wire, now=0)
+    with pytest.raises(RemoteProtocolError, match=missing):
+        strict.client.next_event()
+
+    pair = ConnectionPair(client_config=Config(accept_incomplete_messages=True))
+    pair.connect(version)
+    pair.client.receive_data(wire + wire, now=0)
+    first = pair.client.next_event()
+    assert isinstance(first, IncompleteMessage)
+    assert missing in first.reason
+    assert first.frame.command == "MESSAGE"
+    assert first.frame.body == b"hi"
+    assert isinstance(pair.client.next_event(), IncompleteMessage)
+    assert pair.client.state is State.CONNECTED
+    pair.client.send(Send(destination="/q"), now=0)  # still usable
+    # A framing fault stays fatal whatever the setting.
+    pair.client.receive_data(b"MESSAGE\ncontent-length:x\n\n\x00", now=0)
+    with pytest.raises(RemoteProtocolError):
+        pair.client.next_event()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from test_stomp_support import WAIT
 
+import stomp
 from stomp.__main__ import StompCLI, main
 from stomp_broker import run_broker_in_thread
 
@@ -42,7 +43,11 @@ def test_cli_session(version: str, tmp_path: Path) -> None:
             cli.onecmd("subscribe /queue/cli client-individual")
             out.wait_for("ack mode 'client-individual' does not exist in STOMP 1.0")
         cli.onecmd("subscribe /queue/cli client")
-        out.wait_for('Subscribing to "/queue/cli" with acknowledge set to "client", id set to')
+        # stomp.py 9.0's text, quotes included: scripts parse it.
+        sid = "2" if version == "1.0" else "1"  # the refused subscribe above took id 1
+        out.wait_for(
+            f"Subscribing to '/queue/cli' with acknowledge set to 'client', id set to '{sid}'"
+        )
         cli.onecmd("subscribe /queue/cli")
         out.wait_for("Already subscribed to /queue/cli")
         cli.onecmd("send /queue/cli hello  world")
@@ -81,13 +86,13 @@ def test_cli_session(version: str, tmp_path: Path) -> None:
         cli.onecmd("nosuchcommand x")
         out.wait_for("Unknown command: nosuchcommand")
         cli.onecmd("version")
-        out.wait_for("Stomp.py Version ")
+        out.wait_for(f"{stomp.__version__} [Protocol version {version}]")
         cli.onecmd("help send")
         out.wait_for("Usage:")
         cli.onecmd("unsubscribe /queue/cli")
-        out.wait_for('Unsubscribing from "/queue/cli"')
+        out.wait_for("Unsubscribing from '/queue/cli'")
         cli.onecmd("unsubscribe /queue/cli")
-        out.wait_for("You are not subscribed to /queue/cli")
+        out.wait_for("Subscription /queue/cli not found")
         assert cli.onecmd("quit") is True
         out.wait_for("Shutting down, please wait")
         cli.conn.disconnect()
@@ -118,7 +123,7 @@ def test_cli_rejects_an_unknown_version() -> None:
 
 def test_main_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["--version"]) == 0
-    assert "Stomp.py Version" in capsys.readouterr().out
+    assert capsys.readouterr().out == f"9.0.0 (stomp-sansio {stomp.sansio_version})\n"
     assert main(["--heartbeats", "x"]) == 1
     assert "Invalid heartbeats, expecting cx,cy" in capsys.readouterr().out
     with run_broker_in_thread() as broker:
@@ -134,4 +139,52 @@ def test_python_dash_m_stomp() -> None:
         [sys.executable, "-m", "stomp", "--version"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0
-    assert result.stdout.startswith("Stomp.py Version ")
+    assert result.stdout.startswith("9.0.0 (stomp-sansio ")
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stomp", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_exit_status_is_1_after_a_broker_error(tmp_path: Path) -> None:
+    refused = tmp_path / "refused.txt"
+    refused.write_text("ack no-such-ack-id\n")  # the broker answers with ERROR
+    fine = tmp_path / "fine.txt"
+    fine.write_text("send /queue/cli-status hello\n")
+    with run_broker_in_thread() as broker:
+        address = ["-H", broker.host, "-P", str(broker.port), "-S", "1.2"]
+        failed = _run_cli(*address, "-F", str(refused))
+        passed = _run_cli(*address, "-F", str(fine))
+    assert failed.returncode == 1, failed
+    assert passed.returncode == 0, passed
+    # The run ended on purpose: no "lost connection" when the socket closes.
+    assert "lost connection" not in passed.stdout + passed.stderr
+    assert "lost connection" not in failed.stdout + failed.stderr
+
+
+def test_the_first_prompt_is_printed_once() -> None:
+    with run_broker_in_thread() as broker:
+        out = Output()
+        commands = io.StringIO("quit\n")
+        cli = StompCLI(broker.host, broker.port, ver="1.2", stdin=commands, stdout=out)
+        out.wait_for("CONNECTED")
+        cli.use_rawinput = False
+        cli.cmdloop()
+        cli.conn.disconnect()
+    before_quit = out.getvalue().split("Shutting down, please wait")[0]
+    assert before_quit.count("> ") == 1, before_quit
+
+
+def test_completion_takes_stomp_py_arguments() -> None:
+    with run_broker_in_thread() as broker:
+        cli = StompCLI(broker.host, broker.port, ver="1.2", stdout=Output(), verbose=False)
+        cli.onecmd("subscribe /queue/alpha")
+        cli.onecmd("subscribe /queue/beta")
+        # stomp.py's call, (text, line), and cmd's, whose text starts after the last "/".
+        assert cli.complete_send("/queue/a", "send /queue/a") == ["/queue/alpha"]
+        assert cli.complete_send(text="b", line="send /queue/b") == ["beta"]
+        assert cli.complete_unsubscribe("al", "unsubscribe /queue/al", 19, 21) == ["alpha"]
+        cli.do_quit("")
+        cli.conn.disconnect()

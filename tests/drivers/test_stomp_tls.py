@@ -136,12 +136,41 @@ def test_validator_can_refuse(certs: Path) -> None:
         server.close(check=False)
 
 
-def test_missing_certificate_file_fails_at_once(tmp_path: Path) -> None:
+def test_missing_certificate_file_fails_the_connect_at_once(tmp_path: Path) -> None:
+    # As stomp.py, set_ssl only stores the settings (the file may be created later);
+    # unlike stomp.py's retry loop, a file still missing at connect fails at once.
     conn = stomp.Connection([("127.0.0.1", 1)], reconnect_attempts_max=-1)
+    missing = str(tmp_path / "nope.pem")
+    conn.set_ssl(cert_file=missing)
+    assert conn.get_ssl(("127.0.0.1", 1))["cert_file"] == missing
     started = time.monotonic()
-    with pytest.raises(FileNotFoundError, match="cert_file") as info:
-        conn.set_ssl(cert_file=str(tmp_path / "nope.pem"))
-    assert info.value.filename == str(tmp_path / "nope.pem")
+    with pytest.raises(ConnectFailedException, match="cert_file") as info:
+        conn.connect(wait=True)
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+    assert info.value.__cause__.filename == missing
+    assert time.monotonic() - started < 1
+
+
+def test_certificate_files_may_appear_after_set_ssl(certs: Path, tmp_path: Path) -> None:
+    ca_later = tmp_path / "ca.pem"
+    with fake_server(ok_script, tls=server_context(certs)) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        conn.set_ssl([server.address], ca_certs=str(ca_later), ssl_version="not checked yet")
+        conn.set_ssl([server.address], ca_certs=str(ca_later))
+        ca_later.write_bytes((certs / "ca.pem").read_bytes())
+        conn.connect(wait=True)
+        conn.disconnect()
+    # After the disconnect, get_ssl() still answers for the host last connected to.
+    assert conn.get_ssl() is not None
+    assert conn.get_ssl()["ca_certs"] == str(ca_later)
+
+
+def test_unusable_tls_settings_fail_the_connect_at_once() -> None:
+    conn = stomp.Connection([("127.0.0.1", 1)], reconnect_attempts_max=-1)
+    conn.set_ssl(cert_validator="not callable")  # stored as given, like stomp.py
+    started = time.monotonic()
+    with pytest.raises(ConnectFailedException, match="cert_validator"):
+        conn.connect(wait=True)
     assert time.monotonic() - started < 1
 
 

@@ -6,4 +6,15 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import importlib
+from typing import Any
+
+__all__ = ["multicast", "ws"]
+
+
+def __getattr__(name: str) -> Any:
+    # stomp.py imported both adapters with the package; importing them on first use
+    # keeps ``import stomp`` cheap (and ws needs no wsproto until a connection is made).
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,6 +28,7 @@ from typing import Any
 from .. import logging
 from ..connect import BaseConnection
 from ..exception import NotConnectedException
+from ..listener import ConnectionListener
 from ..transport import BaseTransport
 from ..utils import Frame, convert_frame, get_uuid, pack, parse_frame
 
@@ -82,6 +83,17 @@ class MulticastTransport(BaseTransport):
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._disconnected_notified = False
+
+    def set_ssl(self, for_hosts: Any = (), *args: Any, **kwargs: Any) -> None:
+        """Accepted for compatibility and ignored: multicast has no TLS."""
+        logging.warning("set_ssl on a multicast connection: multicast has no TLS, ignored")
+
+    def get_ssl(self, host_and_port: Any = None) -> None:
+        """Always ``None``: multicast has no TLS."""
+        return None
+
+    def shutdown_queue(self) -> None:
+        """Nothing to shut down (stomp.py's non-blocking send queue)."""
 
     def start(self) -> None:
         """Join the group and start receiving; listeners get ``on_connecting``."""
@@ -207,7 +219,7 @@ class MulticastTransport(BaseTransport):
                 self._write(Frame("RECEIPT", {"receipt-id": receipt}))
 
 
-class MulticastConnection(BaseConnection):
+class MulticastConnection(BaseConnection, ConnectionListener):
     """A STOMP-like connection over UDP multicast (no broker).
 
     Args:
@@ -235,6 +247,12 @@ class MulticastConnection(BaseConnection):
         super().__init__(transport)  # type: ignore[arg-type]
         self.mcast_transport = transport
         self.transactions: dict[str, list[Frame]] = {}
+
+    def on_error(self, *_: Any) -> None:
+        """Nothing to do (stomp.py's heart-beat listener took any arguments here)."""
+
+    def on_receipt(self, *_: Any) -> None:
+        """Nothing to do (stomp.py's heart-beat listener took any arguments here)."""
 
     def connect(self, *args: Any, **kwargs: Any) -> None:
         """Join the group (arguments are accepted and ignored: there is no login)."""
@@ -295,9 +313,15 @@ class MulticastConnection(BaseConnection):
         headers = {"id": id, "transaction": transaction, "receipt": receipt}
         self.send_frame("ACK", {k: v for k, v in headers.items() if v})
 
-    def nack(self, id: str, transaction: str | None = None, receipt: str | None = None) -> None:
+    def nack(
+        self,
+        id: str,
+        transaction: str | None = None,
+        receipt: str | None = None,
+        **keyword_headers: Any,
+    ) -> None:
         """Multicast a NACK (it has no effect except its receipt)."""
-        headers = {"id": id, "transaction": transaction, "receipt": receipt}
+        headers = {**keyword_headers, "id": id, "transaction": transaction, "receipt": receipt}
         self.send_frame("NACK", {k: v for k, v in headers.items() if v})
 
     def begin(

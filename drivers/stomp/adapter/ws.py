@@ -13,18 +13,48 @@ Example (RabbitMQ Web-STOMP)::
 
 from __future__ import annotations
 
+import importlib
 import socket
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from stomp_core import CLIENT, RemoteProtocolError
-from stomp_core.websocket import WebSocketAdapter
 
 from ..connect import StompConnection12
-from ..transport import Transport
+from ..transport import (
+    DEFAULT_SSL_VERSION,
+    LINUX_KEEPALIVE_AVAIL,
+    MAC_KEEPALIVE_AVAIL,
+    SSLError,
+    Transport,
+    ssl,
+)
+from ..utils import is_eol_default
 
-__all__ = ["WSStompConnection", "WSTransport"]
+if TYPE_CHECKING:
+    from stomp_core.websocket import WebSocketAdapter
+
+__all__ = [
+    "DEFAULT_SSL_VERSION",
+    "LINUX_KEEPALIVE_AVAIL",
+    "MAC_KEEPALIVE_AVAIL",
+    "SSLError",
+    "WSStompConnection",
+    "WSTransport",
+    "ssl",
+]
+
+
+def _require_wsproto() -> None:
+    # wsproto is imported when a WebSocket connection is made, so that this module (and
+    # ``from stomp import *``) works without the ``websocket`` extra.
+    try:
+        importlib.import_module("wsproto")
+    except ImportError:
+        raise ImportError(
+            "STOMP over WebSocket needs wsproto: pip install 'stomp-sansio[websocket]'"
+        ) from None
 
 
 def _header_pairs(header: Any) -> tuple[tuple[str, str], ...]:
@@ -45,17 +75,66 @@ def _header_pairs(header: Any) -> tuple[tuple[str, str], ...]:
 class WSTransport(Transport):
     """A :class:`~stomp.transport.Transport` that speaks WebSocket under STOMP.
 
+    The parameters are stomp.py's, in its order (``ws_path``, ``header`` and
+    ``binary_mode`` may be given by position after ``bind_host_port``).
+
     Args:
-        *args: as :class:`~stomp.transport.Transport`.
+        host_and_ports: as :class:`~stomp.transport.Transport` (and the others up to
+            ``bind_host_port``).
         ws_path: the request path (``"/"`` by default; RabbitMQ uses ``"/ws"``).
         header: extra handshake headers: a dict or ``["Name: value", ...]``.
-        **kwargs: as :class:`~stomp.transport.Transport`.
+        binary_mode: accepted for compatibility; frames go as text messages when they
+            are valid UTF-8 and as binary messages otherwise.
+        **kwargs: the keyword-only options of :class:`~stomp.transport.Transport`.
+
+    Raises:
+        ImportError: wsproto is not installed (the ``websocket`` extra).
     """
 
     def __init__(
-        self, *args: Any, ws_path: str | None = None, header: Any = None, **kwargs: Any
+        self,
+        host_and_ports: Sequence[tuple[str, int]] | None = None,
+        prefer_localhost: bool = True,
+        try_loopback_connect: bool = True,
+        reconnect_sleep_initial: float = 0.1,
+        reconnect_sleep_increase: float = 0.5,
+        reconnect_sleep_jitter: float = 0.1,
+        reconnect_sleep_max: float = 60.0,
+        reconnect_attempts_max: int = 3,
+        timeout: float | None = None,
+        keepalive: Any = None,
+        vhost: str | None = None,
+        auto_decode: bool = True,
+        encoding: str = "utf-8",
+        recv_bytes: int = 1024,
+        is_eol_fc: Callable[[bytes], bool] = is_eol_default,
+        bind_host_port: tuple[str, int] | None = None,
+        ws_path: str | None = None,
+        header: Any = None,
+        binary_mode: bool = False,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        _require_wsproto()
+        super().__init__(
+            host_and_ports,
+            prefer_localhost,
+            try_loopback_connect,
+            reconnect_sleep_initial,
+            reconnect_sleep_increase,
+            reconnect_sleep_jitter,
+            reconnect_sleep_max,
+            reconnect_attempts_max,
+            timeout,
+            keepalive,
+            vhost,
+            auto_decode,
+            encoding,
+            recv_bytes,
+            is_eol_fc,
+            bind_host_port,
+            **kwargs,
+        )
+        self.binary_mode = binary_mode
         self.ws_path = ws_path or "/"
         if not self.ws_path.startswith("/"):
             raise ValueError(f"ws_path must start with '/', got {ws_path!r}")
@@ -73,6 +152,8 @@ class WSTransport(Transport):
         return sock
 
     def _handshake(self, sock: socket.socket, host_and_port: tuple[str, int]) -> WebSocketAdapter:
+        from stomp_core.websocket import WebSocketAdapter
+
         host, port = self._twin_of.get(host_and_port, host_and_port)
         ws = WebSocketAdapter(
             CLIENT, host=f"{host}:{port}", target=self.ws_path, extra_headers=self.header
@@ -113,6 +194,9 @@ class WSStompConnection(StompConnection12):
         header: extra handshake headers.
         binary_mode: accepted for compatibility; frames go as text messages when they
             are valid UTF-8 and as binary messages otherwise.
+
+    Raises:
+        ImportError: wsproto is not installed (the ``websocket`` extra).
     """
 
     def __init__(
@@ -165,7 +249,8 @@ class WSStompConnection(StompConnection12):
         )
 
     def _new_transport(self, *args: Any, **kwargs: Any) -> Transport:
-        return WSTransport(*args, **self._ws_options, **kwargs)
+        options: dict[str, Any] = {**self._ws_options, "binary_mode": self.binary_mode, **kwargs}
+        return WSTransport(*args, **options)
 
 
 #: The name ``stomp.WSConnection`` refers to.
