@@ -19,13 +19,10 @@ and is left alone.
 
 from __future__ import annotations
 
-from importlib import metadata
+import re
 from pathlib import Path
 
 __all__ = ["MIXED_INSTALL_HELP", "check_not_mixed"]
-
-#: The distribution that also installs ``stomp``.
-OTHER = "stomp.py"
 
 #: What a user does to get a clean install (also in the README, "Switching from stomp.py").
 MIXED_INSTALL_HELP = (
@@ -33,6 +30,11 @@ MIXED_INSTALL_HELP = (
     "(or, to go back to stomp.py: pip uninstall -y stomp.py stomp-sansio && "
     "pip install stomp.py)"
 )
+
+# stomp.py's installation record beside our package: ``stomp.py-9.0.0.dist-info`` from
+# older installers, ``stomp_py-9.0.0.dist-info`` with the normalised name (PEP 491).
+# Read directly: importlib.metadata would cost ``import stomp`` some 25 ms.
+_OTHER_RECORD = re.compile(r"stomp[._]py-([^-]+)\.dist-info", re.IGNORECASE)
 
 
 def check_not_mixed(package_dir: Path) -> None:
@@ -42,19 +44,24 @@ def check_not_mixed(package_dir: Path) -> None:
         package_dir: the directory of the ``stomp`` package being imported.
     """
     try:
-        other = metadata.distribution(OTHER)
-    except metadata.PackageNotFoundError:
+        entries = [path for path in package_dir.parent.iterdir() if path.suffix == ".dist-info"]
+    except OSError:
         return
-    here = package_dir.resolve()
-    for file in other.files or ():
-        located = Path(str(other.locate_file(file)))
-        if file.parts[:1] == ("stomp",) and located.parent.resolve() == here:
+    for entry in entries:
+        match = _OTHER_RECORD.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            record = (entry / "RECORD").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if any(line.startswith("stomp/") for line in record.splitlines()):
             raise ImportError(
-                f"the 'stomp' package in {here} mixes the files of two distributions: "
-                f"stomp.py {other.version} and stomp-sansio were both installed into it "
-                "(pip cannot keep apart two distributions that provide the same package, "
-                "and uninstalling just one of them now would break the other). "
-                f"To fix it: {MIXED_INSTALL_HELP}"
+                f"the 'stomp' package in {package_dir.resolve()} mixes the files of two "
+                f"distributions: stomp.py {match.group(1)} and stomp-sansio were both "
+                "installed into it (pip cannot keep apart two distributions that provide "
+                "the same package, and uninstalling just one of them now would break the "
+                f"other). To fix it: {MIXED_INSTALL_HELP}"
             )
 
 
