@@ -502,10 +502,12 @@ class Protocol11(_Frames, HeartbeatListener):
         return CMD_CONNECT if self._with_connect_command else CMD_STOMP
 
     def _default_host(self) -> str:
-        # spec 1.1 "CONNECT": host is REQUIRED, and the core insists.  stomp.py sent
-        # none on 1.1 without a vhost, which RabbitMQ (it reads host as the vhost name)
-        # takes as its default vhost "/".  Sending "/" keeps that working; ActiveMQ and
-        # Artemis ignore the header.
+        # spec 1.1 and 1.2 "CONNECT": host is REQUIRED, and the core insists.  stomp.py
+        # sent none on 1.1 without a vhost, which RabbitMQ (it reads host as the vhost
+        # name) takes as its default vhost "/", and on 1.2 the broker's host name, which
+        # a stock RabbitMQ refuses ("Virtual host '127.0.0.1' access denied").  "/" in
+        # every version, as the async drivers (stomp_core.client.DEFAULT_VHOST), works
+        # on RabbitMQ, and ActiveMQ, Artemis and the embedded broker ignore the header.
         return "/"
 
     def connect(
@@ -590,10 +592,6 @@ class Protocol12(Protocol11):
 
     version = "1.2"
 
-    def _default_host(self) -> str:
-        # As stomp.py 1.2: the name of the broker we reached (use vhost= to choose).
-        current = self.transport.current_host_and_port
-        return current[0] if current else "localhost"
 
     def _ack12_headers(
         self, id: str, transaction: str | None, receipt: str | None

@@ -28,7 +28,10 @@ import stomp_trio
 from stomp_broker import run_broker_in_thread
 
 WAIT = 10.0
-DRIVERS = ("stomp", "trio", "asyncio")
+#: "stomp" is stomp.Connection (STOMP 1.1), "stomp12" stomp.Connection12, whose CONNECT
+#: stomp.py filled with the broker's host name.
+DRIVERS = ("stomp", "stomp12", "trio", "asyncio")
+STOMP_CLASSES = {"stomp": stomp.Connection, "stomp12": stomp.Connection12}
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +52,10 @@ def embedded() -> Iterator[Broker]:
 # -- the three drivers, each with defaults only (no vhost, no version) -------------------
 
 
-def _stomp_send(broker: Broker, destination: str, body: bytes) -> None:
-    conn = stomp.Connection([(broker.host, broker.port)])
+def _stomp_send(
+    cls: type[stomp.Connection | stomp.Connection12], broker: Broker, destination: str, body: bytes
+) -> None:
+    conn = cls([(broker.host, broker.port)])
     conn.connect(broker.login, broker.passcode, wait=True)
     try:
         conn.send(destination, body)
@@ -59,8 +64,10 @@ def _stomp_send(broker: Broker, destination: str, body: bytes) -> None:
         conn.disconnect(receipt="bye")
 
 
-def _stomp_receive(broker: Broker, destination: str) -> bytes:
-    conn = stomp.Connection([(broker.host, broker.port)])
+def _stomp_receive(
+    cls: type[stomp.Connection | stomp.Connection12], broker: Broker, destination: str
+) -> bytes:
+    conn = cls([(broker.host, broker.port)])
     listener = stomp.listener.TestListener(print_to_log=False)
     conn.set_listener("t", listener)
     conn.connect(broker.login, broker.passcode, wait=True)
@@ -120,8 +127,8 @@ async def _asyncio_receive(broker: Broker, destination: str, vhost: str | None =
 
 
 def send_with_defaults(driver: str, broker: Broker, destination: str, body: bytes) -> None:
-    if driver == "stomp":
-        _stomp_send(broker, destination, body)
+    if driver in STOMP_CLASSES:
+        _stomp_send(STOMP_CLASSES[driver], broker, destination, body)
     elif driver == "trio":
         _trio_send(broker, destination, body)
     else:
@@ -129,8 +136,8 @@ def send_with_defaults(driver: str, broker: Broker, destination: str, body: byte
 
 
 def receive_with_defaults(driver: str, broker: Broker, destination: str) -> bytes:
-    if driver == "stomp":
-        return _stomp_receive(broker, destination)
+    if driver in STOMP_CLASSES:
+        return _stomp_receive(STOMP_CLASSES[driver], broker, destination)
     if driver == "trio":
         return _trio_receive(broker, destination)
     return asyncio.run(asyncio.wait_for(_asyncio_receive(broker, destination), WAIT))
