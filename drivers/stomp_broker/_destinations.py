@@ -270,6 +270,7 @@ class Router:
             name = f"{REPLY_QUEUE_PREFIX}tmp.{secrets.token_urlsafe(16)}"
             if name not in self._temp_owners:  # pragma: no branch - 2**-128 odds
                 self._temp_owners[name] = owner
+                self._budget.temp_queues += 1
                 return name
 
     def temp_queue_owner(self, destination: str) -> Consumer | None:
@@ -279,6 +280,7 @@ class Router:
     def delete_temp_queue(self, destination: str) -> None:
         """Remove a temporary queue, dropping its backlog (its owner unsubscribed first)."""
         del self._temp_owners[destination]
+        self._budget.temp_queues -= 1
         queue = self._queues.pop(destination, None)
         if queue is not None:
             self.acknowledged(queue.backlog)  # no longer stored anywhere

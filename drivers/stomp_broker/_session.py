@@ -347,7 +347,6 @@ class Session:
         # above, so that their unacknowledged messages are released with them).
         for name in self._temp_queues.values():
             self._router.delete_temp_queue(name)
-        self._budget.temp_queues -= len(self._temp_queues)
         self._temp_queues.clear()
         self._implicit.clear()
         for destination in {sub.destination for sub in subscriptions}:
@@ -602,7 +601,6 @@ class Session:
             raise _Refused(f"subscription id {name!r} is in use: cannot read {name} with it")
         queue = self._router.create_temp_queue(self)
         self._temp_queues[name] = queue
-        self._budget.temp_queues += 1
         if implicit:
             sub = Subscription(self, name, name, queue, "auto", self._settings.max_unacked)
             self._subscriptions[name] = sub
