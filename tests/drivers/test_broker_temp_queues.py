@@ -346,3 +346,49 @@ def test_same_shape_as_rabbitmq(broker: RunningBroker) -> None:
         os.environ.get("RABBITMQ_PASSWORD", "guest"),
     )
     assert rabbit == embedded
+
+
+def _explicit_exchange(
+    address: tuple[str, int], login: str | None, passcode: str | None
+) -> dict[str, object]:
+    """ActiveMQ's way: the requester subscribes to its /temp-queue/ name first."""
+    queue = unique_queue()
+    name = f"/temp-queue/r{uuid.uuid4().hex[:8]}"
+    seen: dict[str, object] = {}
+    with (
+        CoreClient(address, login=login, passcode=passcode) as server,
+        CoreClient(address, login=login, passcode=passcode) as requester,
+    ):
+        subscribe(server, queue, "work")
+        subscribe(requester, name, "my-replies")
+        request(requester, queue, name, "corr-2")
+        incoming = server.message()
+        reply_to = incoming.get("reply-to") or ""
+        seen["reply-to rewritten"] = reply_to != name and reply_to.startswith("/")
+        seen["client name leaked"] = name[len("/temp-queue/") :] in reply_to
+        answer(server, incoming, b"explicit answer")
+        reply = requester.message()
+        seen["subscription"] = reply.subscription
+        seen["correlation-id"] = reply.get("correlation-id")
+        seen["body"] = reply.body
+    return seen
+
+
+def test_explicit_subscription_same_shape_as_activemq(broker: RunningBroker) -> None:
+    embedded = _explicit_exchange(broker, None, None)
+    assert embedded == {
+        "reply-to rewritten": True,
+        "client name leaked": False,
+        "subscription": "my-replies",
+        "correlation-id": "corr-2",
+        "body": b"explicit answer",
+    }
+    port = os.environ.get("ACTIVEMQ_STOMP_PORT")
+    if port is None:
+        pytest.skip("ACTIVEMQ_STOMP_PORT is not set: the embedded half passed")
+    activemq = _explicit_exchange(
+        (os.environ.get("ACTIVEMQ_HOST", "127.0.0.1"), int(port)),
+        os.environ.get("ACTIVEMQ_USER", "admin"),
+        os.environ.get("ACTIVEMQ_PASSWORD", "admin"),
+    )
+    assert activemq == embedded
