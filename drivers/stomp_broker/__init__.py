@@ -20,6 +20,11 @@ Behaviour:
   every other destination is a queue: each message goes to one subscriber, round-robin,
   and waits (up to ``max_queue_messages`` per queue, then the sender gets ERROR) until a
   subscriber can take it.
+* Temporary queues for request/reply, as on RabbitMQ: ``reply-to:/temp-queue/<name>`` on
+  a SEND makes a queue private to the sender, read by an implicit subscription whose id is
+  ``/temp-queue/<name>``; receivers see ``reply-to:/reply-queue/<random>``.  The owner may
+  also SUBSCRIBE to ``/temp-queue/<name>`` (ActiveMQ's way); nobody else may subscribe; the
+  queue goes with its connection and later SENDs to it are dropped.
 * Ack modes ``auto``, ``client`` (cumulative, NACK too) and ``client-individual``;
   queue messages NACKed, or unacknowledged at UNSUBSCRIBE or disconnect, go back to the
   head of the queue and are delivered again with the header ``redelivered:true``.
@@ -31,7 +36,8 @@ Behaviour:
   the client closes (``close_timeout`` at most), so the ERROR is not lost to a reset.
 * Broker-wide limits, whatever the number of connections: ``max_connections``,
   ``max_inflight_bytes`` (partly received frames), ``max_stored_bytes`` (messages kept),
-  ``max_subscriptions`` and ``max_subscriptions_per_connection``; beyond one, the
+  ``max_subscriptions`` and ``max_subscriptions_per_connection`` (temporary queues are
+  bounded by the last two as well, counted apart); beyond one, the
   request gets an ERROR naming the limit and its value.  :meth:`Broker.usage` returns
   the counts (a :class:`Usage`); a connection gives everything back when it closes.
 * Heart-beats through the core's timers (the broker mirrors the client's wish by

@@ -20,6 +20,8 @@ RabbitMQ or ActiveMQ, configured for its machine):
   frames, or 2,000 messages of 64 KiB.
 * ``max_subscriptions`` 10,000 across connections and ``max_subscriptions_per_connection``
   1,000: a subscription costs about 1 KiB; a development application uses a handful.
+  Temporary queues (``/temp-queue/...``) are bounded by the same two numbers, counted on
+  their own: each one is a queue plus, usually, the subscription that reads it.
 """
 
 from __future__ import annotations
@@ -62,13 +64,16 @@ class Usage:
         inflight_bytes: bytes of partly received frames, all connections together.
         stored_bytes: bytes of messages held for consumers: queue backlogs, messages
             awaiting ACK, SENDs held by open transactions (body plus header octets).
-        subscriptions: live subscriptions, all connections together.
+        subscriptions: live subscriptions, all connections together (the implicit
+            ones that read temporary queues included).
+        temp_queues: temporary queues, all connections together.
     """
 
     connections: int
     inflight_bytes: int
     stored_bytes: int
     subscriptions: int
+    temp_queues: int = 0
 
 
 class Budget:
@@ -100,6 +105,7 @@ class Budget:
         self.inflight_bytes = 0
         self.stored_bytes = 0
         self.subscriptions = 0
+        self.temp_queues = 0
 
     def usage(self) -> Usage:
         """A snapshot of the counters."""
@@ -108,6 +114,7 @@ class Budget:
             inflight_bytes=self.inflight_bytes,
             stored_bytes=self.stored_bytes,
             subscriptions=self.subscriptions,
+            temp_queues=self.temp_queues,
         )
 
     # ------------------------------------------------------------------ checks
@@ -153,4 +160,20 @@ class Budget:
                 "max_subscriptions",
                 self.max_subscriptions,
                 f"{self.subscriptions} subscriptions across connections",
+            )
+
+    def check_temp_queue(self, held_by_connection: int) -> None:
+        """Raise :class:`LimitReached` unless a connection holding ``held_by_connection``
+        temporary queues may create one (the subscription limits bound them too)."""
+        if held_by_connection >= self.max_subscriptions_per_connection:
+            raise LimitReached(
+                "max_subscriptions_per_connection",
+                self.max_subscriptions_per_connection,
+                f"this connection has {held_by_connection} temporary queues",
+            )
+        if self.temp_queues >= self.max_subscriptions:
+            raise LimitReached(
+                "max_subscriptions",
+                self.max_subscriptions,
+                f"{self.temp_queues} temporary queues across connections",
             )

@@ -28,6 +28,15 @@ Topics: each message goes to every current subscriber, and is dropped when there
 A topic message NACKed or left unacknowledged on disconnect is dropped, not redelivered:
 a topic keeps no messages.
 
+Temporary queues (``/temp-queue/<name>``, RabbitMQ's and ActiveMQ's way to ask for
+replies): the session of the connection that names one owns it and asks the router for a
+queue under an unguessable name, ``/reply-queue/<token>`` (RabbitMQ's prefix); the router
+remembers its owner so that only the owner may subscribe to it.  A temporary queue is a
+queue in every other respect (backlog, bounds, stored bytes).  When its connection is
+gone it is removed with its backlog, and a message sent to a ``/reply-queue/`` name that is
+not (or no longer) registered is dropped, as RabbitMQ 3.10 does (the sender still gets its
+RECEIPT: measured, see ``_session.py``).
+
 Stored bytes (``max_stored_bytes``, see ``_budget.py``): a message counts, once, from the
 moment the broker keeps it (a queue's backlog, or the unacknowledged messages of a
 ``client`` subscription) until nobody keeps it any more (auto-acknowledged delivery, ACK,
@@ -37,6 +46,7 @@ a topic message NACKed or given back).
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,6 +57,8 @@ from stomp_core import Headers
 from ._budget import Budget
 
 __all__ = [
+    "REPLY_QUEUE_PREFIX",
+    "TEMP_QUEUE_PREFIX",
     "Consumer",
     "QueueFull",
     "Router",
@@ -57,6 +69,10 @@ __all__ = [
 ]
 
 TOPIC_PREFIX = "/topic/"
+#: What a client names its own temporary queues with (RabbitMQ, ActiveMQ).
+TEMP_QUEUE_PREFIX = "/temp-queue/"
+#: The broker's name for a temporary queue, as other connections see it (RabbitMQ's).
+REPLY_QUEUE_PREFIX = "/reply-queue/"
 
 
 def is_topic(destination: str) -> bool:
@@ -227,6 +243,8 @@ class Router:
         self._queues: dict[str, _Queue] = {}
         self._topics: dict[str, _Topic] = {}
         self._ids = itertools.count(1)
+        # Temporary queue name -> the session that owns it.
+        self._temp_owners: dict[str, Consumer] = {}
 
     def new_message(
         self, destination: str, body: bytes, content_type: str | None, headers: Headers
@@ -242,9 +260,42 @@ class Router:
         queue = self._queues.get(destination)
         return len(queue.backlog) if queue is not None else 0
 
+    def create_temp_queue(self, owner: Consumer) -> str:
+        """Register a temporary queue owned by ``owner``; return its name.
+
+        The name carries 128 random bits (``secrets``): knowing it is what lets another
+        connection reply, so it must not be guessable from names seen before.
+        """
+        while True:
+            name = f"{REPLY_QUEUE_PREFIX}tmp.{secrets.token_urlsafe(16)}"
+            if name not in self._temp_owners:  # pragma: no branch - 2**-128 odds
+                self._temp_owners[name] = owner
+                self._budget.temp_queues += 1
+                return name
+
+    def temp_queue_owner(self, destination: str) -> Consumer | None:
+        """The owner of temporary queue ``destination``, or ``None`` if it is not one."""
+        return self._temp_owners.get(destination)
+
+    def delete_temp_queue(self, destination: str) -> None:
+        """Remove a temporary queue, dropping its backlog (its owner unsubscribed first)."""
+        del self._temp_owners[destination]
+        self._budget.temp_queues -= 1
+        queue = self._queues.pop(destination, None)
+        if queue is not None:
+            self.acknowledged(queue.backlog)  # no longer stored anywhere
+            queue.backlog.clear()
+
+    def _dropped(self, destination: str) -> bool:
+        # A /reply-queue/ name that no connection owns (any more): RabbitMQ 3.10 drops
+        # what is sent there without an error, so do we.
+        return destination.startswith(REPLY_QUEUE_PREFIX) and destination not in self._temp_owners
+
     def stores(self, destination: str) -> bool:
         """Whether a message sent to ``destination`` now would be stored (a queue, or a
         topic with a subscription in a client ack mode)."""
+        if self._dropped(destination):
+            return False
         if not is_topic(destination):
             return True
         topic = self._topics.get(destination)
@@ -258,7 +309,7 @@ class Router:
         """
         wanted: dict[str, int] = {}
         for destination in destinations:
-            if not is_topic(destination):
+            if not is_topic(destination) and not self._dropped(destination):
                 wanted[destination] = wanted.get(destination, 0) + 1
         for destination, count in wanted.items():
             if self.queue_depth(destination) + count > self._max:
@@ -269,6 +320,8 @@ class Router:
 
     def publish(self, message: StoredMessage) -> None:
         """Route ``message``; the caller checked the room with :meth:`check_room`."""
+        if self._dropped(message.destination):
+            return
         if is_topic(message.destination):
             topic = self._topics.get(message.destination)
             if topic is None:
@@ -335,7 +388,7 @@ class Router:
         Topic messages are dropped (a topic keeps nothing).  Dispatch happens on the
         next :meth:`dispatch`.
         """
-        if is_topic(destination):
+        if is_topic(destination) or self._dropped(destination):
             self.acknowledged(messages)
             return
         if not messages:

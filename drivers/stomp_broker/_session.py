@@ -27,6 +27,21 @@ Bounds (besides the core's :class:`~stomp_core.Limits` on what a client may send
   them gets an ERROR naming the limit and its value.  A connection gives back
   everything it counted when its transport is gone.
 
+Temporary queues and ``reply-to`` (RabbitMQ's behaviour, measured on RabbitMQ 3.10.8; spec
+1.2 leaves both to the broker): a SEND whose ``reply-to`` header names ``/temp-queue/<name>``
+makes the broker create a queue private to the sending connection, under a random
+name ``/reply-queue/<token>``, subscribe the connection to it implicitly (MESSAGE frames
+carry ``subscription:/temp-queue/<name>``, ack mode ``auto``) and rewrite the header that
+the receiver sees to ``reply-to:/reply-queue/<token>``.  Later SENDs naming the same
+``/temp-queue/<name>`` reuse the queue.  Any connection may SEND to the rewritten name; only
+the owner may SUBSCRIBE to it (others get ERROR, like RabbitMQ's ``resource_locked``).
+Like ActiveMQ 5.17, the owner may also SUBSCRIBE to ``/temp-queue/<name>`` itself (with
+its own id and ack mode; RabbitMQ refuses that), which replaces the implicit subscription,
+and may SEND to ``/temp-queue/<name>``.  The queue and its backlog go with the connection;
+what is sent to its name afterwards is dropped and the sender still gets its RECEIPT
+(RabbitMQ's behaviour; ActiveMQ answers ERROR).  Temporary queues count against the
+broker-wide subscription limits (``_budget.py``).
+
 Closing (spec 1.2 "ERROR": the server sends ERROR, then closes the connection): the
 session stops handling input, lets the transport write what is buffered, then shuts
 down its write side (TCP half-close) and keeps reading and discarding until the client
@@ -77,7 +92,15 @@ from stomp_core import (
 from stomp_core import Connection as CoreConnection
 
 from ._budget import Budget, LimitReached
-from ._destinations import QueueFull, Router, StoredMessage, Subscription, is_topic
+from ._destinations import (
+    REPLY_QUEUE_PREFIX,
+    TEMP_QUEUE_PREFIX,
+    QueueFull,
+    Router,
+    StoredMessage,
+    Subscription,
+    is_topic,
+)
 from ._faults import MALFORMED_FRAME, Faults
 
 __all__ = ["Session", "Settings", "Transport"]
@@ -190,6 +213,10 @@ class Session:
         # subscription header (1.0, and 1.2's ack ids) costs O(1), not a scan of them all.
         self._unacked_by_id: dict[str, list[Subscription]] = {}
         self._transactions: dict[str, list[Send | Ack]] = {}
+        # '/temp-queue/<name>' -> the broker's name of this connection's temporary queue.
+        self._temp_queues: dict[str, str] = {}
+        # '/temp-queue/<name>' -> the implicit subscription that reads it (RabbitMQ's).
+        self._implicit: dict[str, Subscription] = {}
         self._transaction_bytes: dict[str, int] = {}
         self._ack_ids = itertools.count(1)
         self._writing_paused = False
@@ -316,6 +343,12 @@ class Session:
         for sub in subscriptions:
             self._router.requeue(sub.destination, list(sub.unacked.values()))
             sub.unacked.clear()
+        # Temporary queues go with their connection, backlog and all (after the requeue
+        # above, so that their unacknowledged messages are released with them).
+        for name in self._temp_queues.values():
+            self._router.delete_temp_queue(name)
+        self._temp_queues.clear()
+        self._implicit.clear()
         for destination in {sub.destination for sub in subscriptions}:
             self._router.dispatch(destination)
         self._on_closed(self)
@@ -482,9 +515,9 @@ class Session:
             if event.transaction is not None:
                 self._hold(event.transaction, event)
             else:
-                self._check_room([event.destination])
                 message = self._message(event)
-                if self._router.stores(event.destination):
+                self._check_room([message.destination])
+                if self._router.stores(message.destination):
                     self._check_store(message.size)
                 self._router.publish(message)
         elif isinstance(event, Subscribe):
@@ -512,7 +545,10 @@ class Session:
         # A new subscription gets its backlog after the RECEIPT of its SUBSCRIBE, so a
         # client that waits for the receipt sees the receipt first.
         if isinstance(event, Subscribe) and not self._closing:
-            self._router.dispatch(event.destination)
+            key = event.id if event.id is not None else event.destination
+            sub = self._subscriptions.get(key)
+            if sub is not None:  # pragma: no branch - added by _subscribe just before
+                self._router.dispatch(sub.destination)
 
     # ------------------------------------------------------------------ broker actions
 
@@ -529,8 +565,49 @@ class Session:
             raise _Refused(str(exc)) from None
 
     def _message(self, event: Send) -> StoredMessage:
-        headers = tuple((k, v) for k, v in event.headers if k not in _RESERVED)
-        return self._router.new_message(event.destination, event.body, event.content_type, headers)
+        headers = tuple(
+            (k, self._temp_queue(v) if k == "reply-to" and v.startswith(TEMP_QUEUE_PREFIX) else v)
+            for k, v in event.headers
+            if k not in _RESERVED
+        )
+        destination = self._resolve(event.destination)
+        return self._router.new_message(destination, event.body, event.content_type, headers)
+
+    def _resolve(self, destination: str) -> str:
+        """Where a SEND to ``destination`` goes: our own temporary queue for a
+        ``/temp-queue/`` name, else the name itself."""
+        if destination.startswith(TEMP_QUEUE_PREFIX):
+            return self._temp_queue(destination)
+        return destination
+
+    def _temp_queue(self, name: str, *, implicit: bool = True) -> str:
+        """The broker's name of our temporary queue ``name`` (``/temp-queue/...``),
+        created on first use; ``implicit``: read it with an implicit subscription whose
+        id is ``name`` (RabbitMQ), unless the client subscribed to it itself."""
+        existing = self._temp_queues.get(name)
+        if existing is not None:
+            return existing
+        if name == TEMP_QUEUE_PREFIX:
+            raise _Refused(f"a temporary queue needs a name after {TEMP_QUEUE_PREFIX}")
+        try:
+            self._budget.check_temp_queue(len(self._temp_queues))
+            if implicit:
+                self._budget.check_subscription(len(self._subscriptions))
+        except LimitReached as exc:
+            raise _Refused(str(exc)) from None
+        if implicit and name in self._subscriptions:
+            # The client's own subscription has that id (or, in 1.0, that destination
+            # and no id): an implicit one would be indistinguishable from it.
+            raise _Refused(f"subscription id {name!r} is in use: cannot read {name} with it")
+        queue = self._router.create_temp_queue(self)
+        self._temp_queues[name] = queue
+        if implicit:
+            sub = Subscription(self, name, name, queue, "auto", self._settings.max_unacked)
+            self._subscriptions[name] = sub
+            self._implicit[name] = sub
+            self._budget.subscriptions += 1
+            self._router.subscribe(sub)
+        return queue
 
     def _hold(self, transaction: str, event: Send | Ack) -> None:
         held = self._transactions[transaction]  # the core checked it is open
@@ -551,7 +628,7 @@ class Session:
     def _commit(self, held: list[Send | Ack]) -> None:
         # All or nothing: check every queue has room and every ACK/NACK names a message
         # that is still unacknowledged before carrying any of them out.
-        self._check_room([e.destination for e in held if isinstance(e, Send)])
+        self._check_room([self._resolve(e.destination) for e in held if isinstance(e, Send)])
         for e in held:
             if isinstance(e, Ack):
                 self._find_unacked(e)
@@ -575,7 +652,26 @@ class Session:
         except LimitReached as exc:
             raise _Refused(str(exc)) from None
         key = event.id if event.id is not None else event.destination
-        sub = Subscription(self, key, event.id, event.destination, event.ack, window)
+        destination = event.destination
+        if destination.startswith(TEMP_QUEUE_PREFIX):
+            # ActiveMQ's way: the owner reads its temporary queue with its own
+            # subscription, which replaces the implicit one (no two readers of replies).
+            implicit = self._implicit.pop(destination, None)
+            if implicit is not None:
+                del self._subscriptions[implicit.key]
+                self._end_subscription(implicit)
+            destination = self._temp_queue(destination, implicit=False)
+        elif destination.startswith(REPLY_QUEUE_PREFIX):
+            owner = self._router.temp_queue_owner(destination)
+            if owner is None:
+                raise _Refused(f"no temporary queue {destination}")
+            if owner is not self:
+                # RabbitMQ: "RESOURCE_LOCKED - cannot obtain exclusive access".
+                raise _Refused(
+                    f"temporary queue {destination} belongs to another connection: "
+                    "only its owner may subscribe to it"
+                )
+        sub = Subscription(self, key, event.id, destination, event.ack, window)
         self._subscriptions[key] = sub
         self._budget.subscriptions += 1
         self._router.subscribe(sub)
@@ -583,7 +679,9 @@ class Session:
     def _unsubscribe(self, event: Unsubscribe) -> None:
         key = event.id if event.id is not None else event.destination or ""
         if key in self._subscriptions:
-            self._end_subscription(self._subscriptions.pop(key))
+            sub = self._subscriptions.pop(key)
+            self._implicit.pop(key, None)
+            self._end_subscription(sub)
             return
         # Spec 1.0 "UNSUBSCRIBE": a client may name the subscription by its destination
         # although it gave the SUBSCRIBE an id; the core accepted it for each of them.
