@@ -8,6 +8,7 @@
 #   VENV=DIR             the virtual environment to create or reuse (default .venv)
 #   STOMP_NO_BROKERS=1   do not start RabbitMQ/ActiveMQ (integration tests then fail,
 #                        unless STOMP_SKIP_INTEGRATION=1 asks to skip them)
+#   STOMP_KEEP_BROKERS=1 leave the brokers running at the end (they are reused if running)
 #   FUZZ_SECONDS=N       seconds per fuzz harness in the smoke run (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,9 @@ log "documentation site (warnings are errors, internal links checked)"; bash scr
 
 if [ "${STOMP_NO_BROKERS:-}" != "1" ] && [ -d scripts/brokers ]; then
     log "start real brokers (loopback only)"
-    trap 'bash scripts/brokers/stop-all.sh >&2 || true' EXIT
+    if [ "${STOMP_KEEP_BROKERS:-}" != "1" ]; then
+        trap 'bash scripts/brokers/stop-all.sh >&2 || true' EXIT
+    fi
     # Assign first: `eval "$(failing command)"` would succeed and hide the failure.
     rabbitmq_env="$(bash scripts/brokers/start-rabbitmq.sh)"
     activemq_env="$(bash scripts/brokers/start-activemq.sh)"
