@@ -24,6 +24,7 @@ node_env() {
         "RABBITMQ_NODE_PORT=$(amqp_port "$1")" \
         "RABBITMQ_DIST_PORT=$(dist_port "$1")" \
         "RABBITMQ_CONFIG_FILE=$dir/rabbitmq.conf" \
+        "RABBITMQ_ADVANCED_CONFIG_FILE=$dir/advanced.config" \
         "RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins" \
         "RABBITMQ_MNESIA_BASE=$dir/mnesia" \
         "RABBITMQ_LOG_BASE=$dir/log" \

@@ -7,7 +7,8 @@
 # its own configuration, enabled-plugins file (rabbitmq_stomp only: no management, no
 # Web-STOMP), data and log directories under $CLUSTER_BASE; both share an Erlang cookie
 # of their own ($CLUSTER_BASE/.erlang.cookie).  rabbit-b joins rabbit-a with
-# `rabbitmqctl join_cluster`.  Login guest/guest (loopback only), vhost "/".
+# `rabbitmqctl join_cluster`.  Login guest/guest (loopback only), vhost "/".  A new quorum
+# queue gets one replica, on the node it is declared through (see advanced.config below).
 #
 # Idempotent: when both nodes answer STOMP and form one cluster, it only prints the
 # variables.  Otherwise it stops whatever is left of our nodes (by their pid files),
@@ -105,8 +106,15 @@ stomp.listeners.tcp.1 = 127.0.0.1:$(stomp_port "$n")
 stomp.default_user = guest
 stomp.default_pass = guest
 END
+    # A quorum queue needs a majority of its replicas: with two nodes, a queue on both
+    # would stop when either node stops.  One replica per new quorum queue (on the node
+    # that declares it: the default leader locator is client-local) keeps a queue
+    # declared on the surviving node available.  RabbitMQ 3.10's STOMP adapter does not
+    # pass x-quorum-initial-group-size, so this is the node-wide default instead.
+    echo '[{rabbit, [{quorum_cluster_size, 1}]}].' > "$dir/advanced.config"
     echo '[rabbitmq_stomp].' > "$dir/enabled_plugins"
-    chown rabbitmq:rabbitmq "$dir/rabbitmq-env.conf" "$dir/rabbitmq.conf" "$dir/enabled_plugins"
+    chown rabbitmq:rabbitmq "$dir/rabbitmq-env.conf" "$dir/rabbitmq.conf" "$dir/advanced.config" \
+        "$dir/enabled_plugins"
 done
 
 # ---- 5. start both nodes and wait for STOMP (bounded) -----------------------------
