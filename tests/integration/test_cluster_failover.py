@@ -6,7 +6,8 @@ The cluster comes from ``scripts/brokers/start-rabbitmq-cluster.sh``: nodes ``a`
 nodes a quorum queue on both would lose its majority, and stop, when either node stops;
 see the start script).  Each driver then consumes it with ``client-individual`` acks over
 the host list ``[a, b]``, so it connects to ``a`` first.  When 5,000 messages are
-acknowledged, node ``a`` is stopped (``rabbitmqctl stop_app``): the client must fail over
+acknowledged, node ``a`` is taken away, either stopped (``rabbitmqctl stop_app``) or
+killed (SIGKILL of its Erlang VM, a crash; see ``FAULTS``): the client must fail over
 to ``b``, its subscription must resume, and it must acknowledge all 20,000 messages.
 
 What counts as acknowledged: an ACK the broker confirmed with its RECEIPT.  RabbitMQ
@@ -63,6 +64,10 @@ SUBSCRIBE_HEADERS = {**QUEUE_HEADERS, "prefetch-count": str(PREFETCH)}
 #: Reconnection after the drop: fast first retries, never giving up within the test.
 RECONNECT_INITIAL = 0.1
 RECONNECT_MAX = 1.0
+#: How node a goes away -> the rabbitmq-cluster-ctl.sh action: a clean stop of the
+#: RabbitMQ application (listeners and connections closed, the VM stays up), or a crash
+#: (SIGKILL of the node's VM: the kernel closes its sockets, node b sees the node down).
+FAULTS = {"stop_app": "stop", "kill": "kill"}
 
 
 def _ctl(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
@@ -143,7 +148,7 @@ class Tally:
             f"ERROR frames {len(self.broker_errors)}, reconnections {self.reconnections} "
             f"(ports {self.ports}), "
             f"drop noticed {since_stop(self.dropped)} and consumption resumed "
-            f"{since_stop(self.resumed)} after stop_app; "
+            f"{since_stop(self.resumed)} after node a was told to go; "
             f"{self.deliveries} deliveries in {time.monotonic() - self.started:.1f} s"
         )
 
@@ -151,8 +156,9 @@ class Tally:
 class NodeStopper:
     """Stops node a once, from a thread, when the consumer has acknowledged enough."""
 
-    def __init__(self, cluster: Cluster, tally: Tally) -> None:
+    def __init__(self, cluster: Cluster, tally: Tally, fault: str) -> None:
         self._cluster = cluster
+        self._action = FAULTS[fault]
         self._tally = tally
         self._thread: threading.Thread | None = None
         self.result: subprocess.CompletedProcess[str] | None = None
@@ -164,14 +170,14 @@ class NodeStopper:
             self._thread.start()
 
     def _stop(self) -> None:
-        self.result = _ctl(self._cluster, "stop", "a")
+        self.result = _ctl(self._cluster, self._action, "a")
 
     def check(self) -> None:
         assert self._thread is not None, "the consumer never reached STOP_AFTER"
         self._thread.join(WAIT)
-        assert not self._thread.is_alive(), "rabbitmqctl stop_app did not return"
+        assert not self._thread.is_alive(), f"{self._action} a did not return"
         assert self.result is not None
-        assert self.result.returncode == 0, f"stop_app failed: {self.result.stderr[-2000:]}"
+        assert self.result.returncode == 0, f"{self._action} a failed: {self.result.stderr[-2000:]}"
 
 
 def _fill(cluster: Cluster, destination: str) -> None:
@@ -208,6 +214,14 @@ def _check_placement(cluster: Cluster, name: str) -> None:
     assert mine[0][1] == "quorum", mine
     assert cluster.nodes[0] not in mine[0][2], mine
     assert cluster.nodes[1] in mine[0][2], mine
+
+
+@pytest.fixture(params=sorted(FAULTS))
+def fault(request: pytest.FixtureRequest) -> str:
+    """Each way of taking node a away, in turn."""
+    value = request.param
+    assert isinstance(value, str)
+    return value
 
 
 @pytest.fixture
@@ -300,9 +314,9 @@ async def _consume_trio(
         nursery.cancel_scope.cancel()
 
 
-def test_trio_fails_over(rabbitmq_cluster: Cluster, filled_queue: str) -> None:
+def test_trio_fails_over(rabbitmq_cluster: Cluster, filled_queue: str, fault: str) -> None:
     tally = Tally()
-    stopper = NodeStopper(rabbitmq_cluster, tally)
+    stopper = NodeStopper(rabbitmq_cluster, tally, fault)
 
     async def run() -> None:
         with trio.fail_after(RUN_DEADLINE):
@@ -311,8 +325,8 @@ def test_trio_fails_over(rabbitmq_cluster: Cluster, filled_queue: str) -> None:
     try:
         trio.run(run)
     finally:
-        print(tally.figures("stomp_trio"))
-    _verify(rabbitmq_cluster, tally, stopper, "stomp_trio")
+        print(tally.figures(f"stomp_trio [{fault}]"))
+    _verify(rabbitmq_cluster, tally, stopper, f"stomp_trio [{fault}]")
 
 
 # ---- stomp_asyncio -------------------------------------------------------------------
@@ -371,9 +385,9 @@ async def _consume_asyncio(
         await asyncio.gather(watcher, return_exceptions=True)
 
 
-def test_asyncio_fails_over(rabbitmq_cluster: Cluster, filled_queue: str) -> None:
+def test_asyncio_fails_over(rabbitmq_cluster: Cluster, filled_queue: str, fault: str) -> None:
     tally = Tally()
-    stopper = NodeStopper(rabbitmq_cluster, tally)
+    stopper = NodeStopper(rabbitmq_cluster, tally, fault)
     try:
         asyncio.run(
             asyncio.wait_for(
@@ -381,8 +395,8 @@ def test_asyncio_fails_over(rabbitmq_cluster: Cluster, filled_queue: str) -> Non
             )
         )
     finally:
-        print(tally.figures("stomp_asyncio"))
-    _verify(rabbitmq_cluster, tally, stopper, "stomp_asyncio")
+        print(tally.figures(f"stomp_asyncio [{fault}]"))
+    _verify(rabbitmq_cluster, tally, stopper, f"stomp_asyncio [{fault}]")
 
 
 # ---- stomp (blocking) ----------------------------------------------------------------
@@ -453,9 +467,9 @@ class _Consumer(stomp.ConnectionListener):
             return True
 
 
-def test_stomp_fails_over(rabbitmq_cluster: Cluster, filled_queue: str) -> None:
+def test_stomp_fails_over(rabbitmq_cluster: Cluster, filled_queue: str, fault: str) -> None:
     tally = Tally()
-    stopper = NodeStopper(rabbitmq_cluster, tally)
+    stopper = NodeStopper(rabbitmq_cluster, tally, fault)
     conn = stomp.Connection12(
         _hosts(rabbitmq_cluster),
         vhost=rabbitmq_cluster.vhost,
@@ -497,6 +511,6 @@ def test_stomp_fails_over(rabbitmq_cluster: Cluster, filled_queue: str) -> None:
                 tally.confirmed(delivery.body)
                 stopper.maybe_stop()
     finally:
-        print(tally.figures("stomp"))
+        print(tally.figures(f"stomp [{fault}]"))
         conn.disconnect()
-    _verify(rabbitmq_cluster, tally, stopper, "stomp")
+    _verify(rabbitmq_cluster, tally, stopper, f"stomp [{fault}]")
