@@ -13,12 +13,14 @@ to ``b``, its subscription must resume, and it must acknowledge all 20,000 messa
 What counts as acknowledged: an ACK the broker confirmed with its RECEIPT.  RabbitMQ
 sends that RECEIPT when its STOMP adapter has taken the ACK, before the queue applied it;
 a node that is going down may drop such ACKs, and the queue then redelivers those
-messages (we measured up to a few dozen ms of ACKs before the drop).  So:
+messages (we measured up to 40 ms of ACKs before a SIGKILL, and those confirmed while
+``stop_app`` ran).  So:
 
 * lost: every one of the 20,000 bodies is acknowledged, within the deadline;
-* duplicates: a body delivered again was not acknowledged before node a was told to
-  stop; redeliveries of bodies acked while it was stopping are counted apart (expected
-  of the broker, at-least-once), and the number of redeliveries is recorded;
+* duplicates: a body delivered again was not acknowledged before the fault, with a
+  margin: redeliveries of bodies acked less than ``ACK_SETTLE_WINDOW`` before node a was
+  told to go (or after) are counted apart (the broker's at-least-once), and the number
+  of redeliveries is recorded;
 * nothing hangs: every wait has a deadline, the whole run one of ``RUN_DEADLINE``.
 
 Each test prints its figures (``-s`` shows them; README.md "Failover across a RabbitMQ
@@ -64,6 +66,9 @@ SUBSCRIBE_HEADERS = {**QUEUE_HEADERS, "prefetch-count": str(PREFETCH)}
 #: Reconnection after the drop: fast first retries, never giving up within the test.
 RECONNECT_INITIAL = 0.1
 RECONNECT_MAX = 1.0
+#: RabbitMQ applies a confirmed ACK to the queue a little later (see the module
+#: docstring): ACKs confirmed this close to the fault (seconds) may be undone by it.
+ACK_SETTLE_WINDOW = 0.5
 #: How node a goes away -> the rabbitmq-cluster-ctl.sh action: a clean stop of the
 #: RabbitMQ application (listeners and connections closed, the VM stays up), or a crash
 #: (SIGKILL of the node's VM: the kernel closes its sockets, node b sees the node down).
@@ -92,10 +97,11 @@ class Tally:
     #: Bodies delivered again although their ACK was confirmed before node a was told to
     #: stop: each one breaks the promise.
     redelivered_after_ack: list[bytes] = field(default_factory=list)
-    #: Bodies delivered again whose ACK was confirmed while node a was stopping: RabbitMQ
-    #: sends the RECEIPT of an ACK before the queue has applied it, and a node going down
-    #: may drop it (the queue then redelivers: at-least-once, no loss).
-    redelivered_acked_while_stopping: list[bytes] = field(default_factory=list)
+    #: Bodies delivered again whose ACK was confirmed less than ACK_SETTLE_WINDOW before
+    #: node a was told to go, or later: RabbitMQ sends the RECEIPT of an ACK before the
+    #: queue has applied it, and a node going down may drop it (the queue then
+    #: redelivers: at-least-once, no loss).
+    redelivered_acked_near_fault: list[bytes] = field(default_factory=list)
     #: ACKs that failed because their message came from the connection that was lost.
     refused_acks: int = 0
     #: ACKs of such messages that the driver sent anyway (blocking driver; issue 14 item 1).
@@ -118,8 +124,9 @@ class Tally:
             self.redelivered += 1
             acked_at = self.acked.get(body)
             if acked_at is not None:
-                if self.stop_requested is not None and acked_at >= self.stop_requested:
-                    self.redelivered_acked_while_stopping.append(body)
+                fault = self.stop_requested
+                if fault is not None and acked_at >= fault - ACK_SETTLE_WINDOW:
+                    self.redelivered_acked_near_fault.append(body)
                 else:
                     self.redelivered_after_ack.append(body)
         self.seen.add(body)
@@ -142,8 +149,9 @@ class Tally:
         lost = MESSAGES - len(self.acked)
         return (
             f"{driver}: lost {lost}, duplicates {self.redelivered} "
-            f"(acked before the stop: {len(self.redelivered_after_ack)}, acked while "
-            f"node a was stopping: {len(self.redelivered_acked_while_stopping)}), "
+            f"(acked earlier: {len(self.redelivered_after_ack)}, acked less than "
+            f"{ACK_SETTLE_WINDOW} s before the fault or during it: "
+            f"{len(self.redelivered_acked_near_fault)}), "
             f"stale acks refused {self.refused_acks} / sent {self.stale_acks_sent}, "
             f"ERROR frames {len(self.broker_errors)}, reconnections {self.reconnections} "
             f"(ports {self.ports}), "
