@@ -68,7 +68,7 @@ RECONNECT_INITIAL = 0.1
 RECONNECT_MAX = 1.0
 #: RabbitMQ applies a confirmed ACK to the queue a little later (see the module
 #: docstring): ACKs confirmed this close to the fault (seconds) may be undone by it.
-ACK_SETTLE_WINDOW = 0.5
+ACK_SETTLE_WINDOW = 1.0
 #: How node a goes away -> the rabbitmq-cluster-ctl.sh action: a clean stop of the
 #: RabbitMQ application (listeners and connections closed, the VM stays up), or a crash
 #: (SIGKILL of the node's VM: the kernel closes its sockets, node b sees the node down).
