@@ -6,8 +6,8 @@
 #
 # Environment:
 #   VENV=DIR             the virtual environment to create or reuse (default .venv)
-#   STOMP_NO_BROKERS=1   do not start RabbitMQ/ActiveMQ (integration tests then fail,
-#                        unless STOMP_SKIP_INTEGRATION=1 asks to skip them)
+#   STOMP_NO_BROKERS=1   do not start RabbitMQ/ActiveMQ/the RabbitMQ cluster; the
+#                        integration tier is then skipped, saying so
 #   STOMP_KEEP_BROKERS=1 leave the brokers running at the end (they are reused if running)
 #   FUZZ_SECONDS=N       seconds per fuzz harness in the smoke run (default 60)
 set -euo pipefail
@@ -37,9 +37,11 @@ if [ "${STOMP_NO_BROKERS:-}" != "1" ] && [ -d scripts/brokers ]; then
     # Assign first: `eval "$(failing command)"` would succeed and hide the failure.
     rabbitmq_env="$(bash scripts/brokers/start-rabbitmq.sh)"
     activemq_env="$(bash scripts/brokers/start-activemq.sh)"
+    cluster_env="$(bash scripts/brokers/start-rabbitmq-cluster.sh)"
     set -a
     eval "$rabbitmq_env"
     eval "$activemq_env"
+    eval "$cluster_env"
     set +a
 fi
 

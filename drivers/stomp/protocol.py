@@ -592,7 +592,6 @@ class Protocol12(Protocol11):
 
     version = "1.2"
 
-
     def _ack12_headers(
         self, id: str, transaction: str | None, receipt: str | None
     ) -> dict[str, Any]:

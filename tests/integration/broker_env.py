@@ -4,7 +4,8 @@ The brokers are described by the ``KEY=VALUE`` lines that ``scripts/brokers/star
 print (CI ``eval``s them into the environment).  When a variable is missing and we run
 as root, the start script is run here (it is idempotent: a no-op when the broker already
 answers).  Otherwise the tests fail with the command that starts the broker; they are
-skipped only when ``STOMP_SKIP_INTEGRATION=1`` asks for it.
+skipped only when ``STOMP_NO_BROKERS=1`` (``scripts/test.sh`` then starts no broker) or
+``STOMP_SKIP_INTEGRATION=1`` asks for it.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ __all__ = [
     "SCRIPTS",
     "Broker",
     "BrokerUnavailable",
+    "Cluster",
     "TlsFiles",
     "find_activemq",
     "find_rabbitmq",
+    "find_rabbitmq_cluster",
     "find_tls_files",
     "probe_connected",
+    "skip_reason",
     "skip_requested",
 ]
 
@@ -40,9 +44,18 @@ class BrokerUnavailable(Exception):
     """A broker could not be found or started; the message says how to start it."""
 
 
+def skip_reason() -> str | None:
+    """Why the integration tier is skipped on request, or ``None`` to run it."""
+    if os.environ.get("STOMP_NO_BROKERS") == "1":
+        return "STOMP_NO_BROKERS=1: no real broker may be started, integration tier skipped"
+    if os.environ.get("STOMP_SKIP_INTEGRATION") == "1":
+        return "STOMP_SKIP_INTEGRATION=1: integration tier skipped on request"
+    return None
+
+
 def skip_requested() -> bool:
     """Whether the person running the tests asked to skip the integration tier."""
-    return os.environ.get("STOMP_SKIP_INTEGRATION") == "1"
+    return skip_reason() is not None
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ def _how_to_start(script: str) -> str:
     return (
         f'start it (as root) with:  set -a; eval "$(bash scripts/brokers/{script})"; set +a\n'
         "then run the tests from the same shell (or run pytest as root and it is started "
-        "for you); set STOMP_SKIP_INTEGRATION=1 to skip the integration tier on purpose"
+        "for you); set STOMP_NO_BROKERS=1 to skip the integration tier on purpose"
     )
 
 
@@ -242,3 +255,80 @@ def find_tls_files() -> TlsFiles:
             + _how_to_start("start-activemq.sh")
         )
     return TlsFiles(**values)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The two-node RabbitMQ cluster of ``scripts/brokers/start-rabbitmq-cluster.sh``.
+
+    Attributes:
+        host: loopback address of both nodes.
+        ports: each node's STOMP port, in the order of ``nodes``.
+        nodes: the Erlang node names (``rabbit-a@localhost``, ``rabbit-b@localhost``).
+        login: user name for CONNECT.
+        passcode: password for CONNECT.
+        vhost: the CONNECT ``host`` header value.
+        ctl: ``rabbitmq-cluster-ctl.sh``, which stops and starts one node (``a`` or ``b``).
+    """
+
+    host: str
+    ports: tuple[int, ...]
+    nodes: tuple[str, ...]
+    login: str
+    passcode: str
+    vhost: str
+    ctl: str
+
+
+CLUSTER_SCRIPT = "start-rabbitmq-cluster.sh"
+
+
+def _cluster_from_env() -> Cluster:
+    env = os.environ
+    return Cluster(
+        host=env["RABBITMQ_CLUSTER_HOST"],
+        ports=tuple(int(port) for port in env["RABBITMQ_CLUSTER_STOMP_PORTS"].split(",")),
+        nodes=tuple(env["RABBITMQ_CLUSTER_NODES"].split(",")),
+        login=env["RABBITMQ_CLUSTER_USER"],
+        passcode=env["RABBITMQ_CLUSTER_PASSWORD"],
+        vhost=env["RABBITMQ_CLUSTER_VHOST"],
+        ctl=env["RABBITMQ_CLUSTER_CTL"],
+    )
+
+
+def _cluster_problem(cluster: Cluster) -> str | None:
+    for node, port in zip(cluster.nodes, cluster.ports, strict=True):
+        why = probe_connected(
+            cluster.host, port, cluster.login, cluster.passcode, cluster.vhost, "RabbitMQ/"
+        )
+        if why is not None:
+            return f"no STOMP CONNECTED from {node} at {cluster.host}:{port}: {why}"
+    return None
+
+
+def find_rabbitmq_cluster() -> Cluster:
+    """The two-node cluster, both nodes answering; started (or restarted) if needed and
+    we are root (the start script is idempotent)."""
+    names = (
+        "RABBITMQ_CLUSTER_HOST",
+        "RABBITMQ_CLUSTER_STOMP_PORTS",
+        "RABBITMQ_CLUSTER_NODES",
+        "RABBITMQ_CLUSTER_USER",
+        "RABBITMQ_CLUSTER_PASSWORD",
+        "RABBITMQ_CLUSTER_VHOST",
+        "RABBITMQ_CLUSTER_CTL",
+    )
+    if any(not os.environ.get(name) for name in names):
+        _run_start_script(CLUSTER_SCRIPT)
+        missing = [name for name in names if not os.environ.get(name)]
+        if missing:
+            raise BrokerUnavailable(f"{CLUSTER_SCRIPT} did not print {', '.join(missing)}")
+    cluster = _cluster_from_env()
+    why = _cluster_problem(cluster)
+    if why is not None and os.geteuid() == 0:
+        _run_start_script(CLUSTER_SCRIPT)
+        cluster = _cluster_from_env()
+        why = _cluster_problem(cluster)
+    if why is not None:
+        raise BrokerUnavailable(f"{why}; {_how_to_start(CLUSTER_SCRIPT)}")
+    return cluster

@@ -7,7 +7,8 @@ write its adapter and add it to :data:`DRIVERS`.
 
 The brokers come from the variables printed by ``scripts/brokers/start-*.sh`` (or are
 started here when we are root; see ``broker_env.py``).  An absent broker makes the tests
-fail with the command that starts it; ``STOMP_SKIP_INTEGRATION=1`` skips them instead.
+fail with the command that starts it; ``STOMP_NO_BROKERS=1`` (or
+``STOMP_SKIP_INTEGRATION=1``) skips them instead, saying so.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from adapter_api import ConnectFn, Driver, Session, TlsOptions
@@ -22,11 +24,13 @@ from asyncio_adapter import AsyncioDriver
 from broker_env import (
     Broker,
     BrokerUnavailable,
+    Cluster,
     TlsFiles,
     find_activemq,
     find_rabbitmq,
+    find_rabbitmq_cluster,
     find_tls_files,
-    skip_requested,
+    skip_reason,
 )
 from core_adapter import CoreDriver
 from stomp_adapter import StompDriver
@@ -43,22 +47,23 @@ VERSIONS = ("1.0", "1.1", "1.2")
 BROKERS = ("rabbitmq", "activemq")
 
 _HERE = Path(__file__).resolve().parent
+_Found = TypeVar("_Found")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Honour ``STOMP_SKIP_INTEGRATION=1``: an explicit request, never CI's default."""
+    """Honour ``STOMP_NO_BROKERS=1`` / ``STOMP_SKIP_INTEGRATION=1``: an explicit request,
+    never CI's default."""
     del config
-    if not skip_requested():
+    reason = skip_reason()
+    if reason is None:
         return
-    marker = pytest.mark.skip(
-        reason="STOMP_SKIP_INTEGRATION=1: integration tier skipped on request"
-    )
+    marker = pytest.mark.skip(reason=reason)
     for item in items:
         if _HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(marker)
 
 
-def _found(finder: Callable[[], Broker]) -> Broker:
+def _found(finder: Callable[[], _Found]) -> _Found:
     try:
         return finder()
     except BrokerUnavailable as exc:
@@ -77,6 +82,12 @@ def rabbitmq() -> Broker:
 def activemq() -> Broker:
     """ActiveMQ's STOMP endpoints (plain, TLS, mutual TLS)."""
     return _found(find_activemq)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_cluster() -> Cluster:
+    """The two-node RabbitMQ cluster (both nodes answering STOMP)."""
+    return _found(find_rabbitmq_cluster)
 
 
 @pytest.fixture(scope="session")
