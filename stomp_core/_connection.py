@@ -51,7 +51,13 @@ from ._heartbeat import HeartbeatSchedule, negotiate_heartbeats
 from ._reader import HEARTBEAT, FrameReader
 from ._state import RECEIVE, SEND, Role, State, next_state
 from ._util import Sentinel
-from ._versions import SUPPORTED_VERSIONS, VersionRules, negotiate_version, rules_for
+from ._versions import (
+    IMPLICIT_VERSION,
+    VersionRules,
+    accept_versions,
+    negotiate_version,
+    rules_for,
+)
 from ._writer import serialize_frame, serialize_send
 
 __all__ = ["CLIENT", "NEED_DATA", "SERVER", "Connection"]
@@ -308,7 +314,7 @@ class Connection:
                     f"({','.join(self._offered)})"
                 )
         elif isinstance(event, Connect):
-            offered = event.accept_version or ("1.0",)
+            offered = event.accept_version or (IMPLICIT_VERSION,)
             if negotiate_version(offered, self._config.versions) is None:
                 raise RemoteProtocolError(
                     f"no common protocol version: client offers "
@@ -329,7 +335,7 @@ class Connection:
             )
         elif isinstance(event, Connect):
             self._connect_deadline = None
-            self._offered = event.accept_version or ("1.0",)
+            self._offered = event.accept_version or (IMPLICIT_VERSION,)
             self._connect_heart_beat = event.heart_beat
         elif isinstance(event, Receipt):
             self._pending_receipts.pop(event.receipt_id, None)
@@ -403,10 +409,7 @@ class Connection:
             )
         if isinstance(event, Connect):
             # conformance 49: accept-version is an increasing list.
-            offered = event.accept_version or self._config.versions
-            for version in offered:
-                rules_for(version)
-            ordered = tuple(sorted(set(offered), key=SUPPORTED_VERSIONS.index))
+            ordered = accept_versions(event.accept_version or self._config.versions)
             if ordered != event.accept_version:
                 event = dataclasses.replace(event, accept_version=ordered)
         receipt = _receipt_of(event)
@@ -435,12 +438,13 @@ class Connection:
                     "Limits.max_pending_receipts)"
                 )
         if isinstance(event, Connect):
-            offered = event.accept_version or ()
-            modern = any(version != "1.0" for version in offered)
-            if modern and event.host is None:
+            offered = [rules_for(version) for version in event.accept_version or ()]
+            if event.host is None and any(rules.connect_needs_host for rules in offered):
                 # Spec 1.1/1.2 "CONNECT or STOMP Frame": host is REQUIRED (conformance 51).
                 raise LocalProtocolError("CONNECT needs a host (the virtual host) for STOMP 1.1+")
-            if event.stomp_command and not modern:
+            if event.stomp_command and not any(
+                "STOMP" in rules.client_commands for rules in offered
+            ):
                 raise LocalProtocolError("the STOMP command does not exist in STOMP 1.0")
         elif isinstance(event, Connected):
             if event.version not in self._offered or event.version not in self._config.versions:

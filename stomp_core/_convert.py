@@ -29,7 +29,7 @@ from ._events import (
 from ._frame import Frame, Headers
 from ._heartbeat import parse_heart_beat
 from ._reader import _new_frame
-from ._versions import VersionRules, rules_for
+from ._versions import IMPLICIT_VERSION, VersionRules, rules_for
 
 __all__ = ["event_headers", "event_to_frame", "frame_to_event", "missing_headers"]
 
@@ -48,7 +48,7 @@ def event_to_frame(event: FrameEvent, rules: VersionRules | None) -> Frame:
         command = "STOMP" if event.stomp_command else "CONNECT"
         versions = event.accept_version or ()
         # A 1.0-only CONNECT carries no accept-version (conformance 50).
-        if versions and versions != ("1.0",):
+        if versions and versions != (IMPLICIT_VERSION,):
             out.append(("accept-version", ",".join(versions)))
         _add(out, "host", event.host)
         _add(out, "login", event.login)
@@ -56,7 +56,8 @@ def event_to_frame(event: FrameEvent, rules: VersionRules | None) -> Frame:
         if event.heart_beat != (0, 0):
             out.append(("heart-beat", f"{event.heart_beat[0]},{event.heart_beat[1]}"))
     elif isinstance(event, Connected):
-        if event.version != "1.0":
+        # A 1.0 server names no version (conformance 54).
+        if event.version != IMPLICIT_VERSION:
             out.append(("version", event.version))
         _add(out, "session", event.session)
         _add(out, "server", event.server)
@@ -124,7 +125,11 @@ def missing_headers(event: FrameEvent, rules: VersionRules | None) -> str | None
         return "id"
     if isinstance(event, Ack) and rules.ack_needs_subscription and event.subscription is None:
         return "subscription"
-    if isinstance(event, Message) and rules.version == "1.2" and event.subscription is None:
+    if (
+        isinstance(event, Message)
+        and rules.message_needs_subscription
+        and event.subscription is None
+    ):
         return "subscription"
     return None
 
@@ -141,14 +146,16 @@ def frame_to_event(frame: Frame, rules: VersionRules | None) -> FrameEvent:
         taken, rest = _take(frame.headers, names)
         accept = taken.get("accept-version")
         values["accept_version"] = (
-            tuple(v.strip() for v in accept.split(",")) if accept is not None else ("1.0",)
+            tuple(v.strip() for v in accept.split(","))
+            if accept is not None
+            else (IMPLICIT_VERSION,)
         )
         values["heart_beat"] = parse_heart_beat(taken.get("heart-beat"))
         values["stomp_command"] = frame.command == "STOMP"
     elif cls is Connected:
         names |= {"version", "heart-beat"}
         taken, rest = _take(frame.headers, names)
-        values["version"] = taken.get("version", "1.0")
+        values["version"] = taken.get("version", IMPLICIT_VERSION)
         values["heart_beat"] = parse_heart_beat(taken.get("heart-beat"))
     elif issubclass(cls, Ack):
         ack_header = rules.ack_id_header if rules is not None else "message-id"

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._errors import LocalProtocolError
 from ._frame import Headers, get_header, normalize_headers
+from ._versions import IMPLICIT_VERSION, RULES
 
 __all__ = [
     "Abort",
@@ -441,7 +442,7 @@ class Connected(FrameEvent):
         ("server", "server"),
     )
 
-    version: str = "1.0"
+    version: str = IMPLICIT_VERSION
     session: str | None = None
     server: str | None = None
     heart_beat: tuple[int, int] = (0, 0)
@@ -488,7 +489,10 @@ class Message(FrameEvent):
 
     def ack_id(self, version: str) -> str:
         """The value to put in :attr:`Ack.id` for this message under ``version``."""
-        if version == "1.2" and self.ack is not None:
+        # STOMP 1.2 "ACK": the id matches the MESSAGE's ack header; before 1.2 an ACK
+        # names the message-id.  An unknown version gets the message-id, as before 1.2.
+        rules = RULES.get(version)
+        if rules is not None and rules.ack_names_message_ack and self.ack is not None:
             return self.ack
         return self.message_id
 
@@ -586,7 +590,7 @@ class ConnectionClosed(Event):
     pending_receipts: tuple[str, ...] = ()
 
 
-#: Each frame event class by command, for both roles.
+#: Each frame event class by command, for both roles (STOMP is CONNECT's 1.1 alias).
 FRAME_EVENTS: dict[str, type[FrameEvent]] = {
     cls.command: cls
     for cls in (

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import enum
 
+from ._versions import ALL_COMMANDS, COMMANDS
+
 __all__ = ["CLIENT_COMMANDS", "RECEIVE", "SEND", "SERVER_COMMANDS", "Role", "State", "next_state"]
 
 
@@ -61,10 +63,12 @@ class State(enum.Enum):
 
 #: Commands a client sends after CONNECTED (extension commands are allowed too).
 CLIENT_COMMANDS = frozenset(
-    {"SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK", "BEGIN", "COMMIT", "ABORT"}
-)
+    command for command, (sender, _since) in COMMANDS.items() if sender == "client"
+) - {"CONNECT", "STOMP", "DISCONNECT"}
 #: Commands a server sends after CONNECTED.
-SERVER_COMMANDS = frozenset({"MESSAGE", "RECEIPT", "ERROR"})
+SERVER_COMMANDS = frozenset(
+    command for command, (sender, _since) in COMMANDS.items() if sender == "server"
+) - {"CONNECTED"}
 
 #: A pseudo command for frames whose command is not a STOMP command (extension frames,
 #: which only a client may send, and only once connected; spec 1.2 lets servers answer
@@ -112,9 +116,6 @@ def next_state(
         return None
     if command in allowed:
         return allowed[command]
-    if command not in _ALL_COMMANDS and EXTENSION in allowed:
+    if command not in ALL_COMMANDS and EXTENSION in allowed:
         return allowed[EXTENSION]
     return None
-
-
-_ALL_COMMANDS = CLIENT_COMMANDS | SERVER_COMMANDS | {"CONNECT", "STOMP", "CONNECTED", "DISCONNECT"}

@@ -14,17 +14,11 @@ from ._events import Send
 from ._frame import Frame
 from ._headers import escape_header
 from ._reader import RAW_COMMANDS
-from ._versions import VersionRules
+from ._versions import ALL_COMMANDS, VersionRules
 
 __all__ = ["serialize_frame", "serialize_send"]
 
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
-_STOMP_COMMANDS = frozenset(
-    [
-        *("CONNECT", "STOMP", "CONNECTED", "SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK"),
-        *("BEGIN", "COMMIT", "ABORT", "DISCONNECT", "MESSAGE", "RECEIPT", "ERROR"),
-    ]
-)
 
 
 def _check_raw(name: str, value: str) -> None:
@@ -76,7 +70,7 @@ def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
             with the body (conformance 36); text that is not encodable as UTF-8.
     """
     command = frame.command
-    if command not in _STOMP_COMMANDS and (not command or _CONTROL_CHARACTER.search(command)):
+    if command not in ALL_COMMANDS and (not command or _CONTROL_CHARACTER.search(command)):
         # CR, LF and NUL would break the frame; a leading 0x16 is refused by readers as
         # a TLS handshake; no command uses control characters (fuzz finding 1).
         raise LocalProtocolError(f"invalid command {command!r}")
