@@ -189,6 +189,10 @@ def frame_to_event(frame: Frame, rules: VersionRules | None) -> FrameEvent:
 
 def event_from_user_frame(frame: Frame, rules: VersionRules | None) -> FrameEvent:
     """Like :func:`frame_to_event` for a frame the *user* wants to send: errors are local."""
+    if frame.body and not FRAME_EVENTS[frame.command].has_body:
+        # Conformance 19 (STOMP 1.2 "Body": "All other frames MUST NOT have a body"):
+        # the event has no body to carry it, so refuse rather than drop it silently.
+        raise LocalProtocolError(f"a {frame.command} frame cannot carry a body")
     try:
         return frame_to_event(frame, rules)
     except ProtocolError as exc:
