@@ -14,6 +14,11 @@ driver.  The core never reads a clock, never sleeps and never closes anything; a
 terminal event (``ConnectionClosed``, ``HeartbeatTimeout``, ``ConnectTimeout``,
 ``DisconnectTimeout``, or ``Error`` received by a client) tells the driver to close the
 transport.
+
+Division of labour: :class:`~stomp_core._state.SessionState` decides whether each frame
+is legal and what it changes (``_state.py`` holds every such rule); this module parses,
+serializes, buffers, keeps the timers and reports events.  A frame in either direction
+takes the same path through the session: ``check_command``, ``check``, ``apply``.
 """
 
 from __future__ import annotations
@@ -254,7 +259,8 @@ class Connection:
         before = session.state
         session.apply(peer, event, target)
         if target is not before:
-            self._enter(target, event, now=self._last_receive_time)
+            # A received frame has no ``now`` of its own: it arrived with the last data.
+            self._enter(target, now=self._last_receive_time)
         return event
 
     # ------------------------------------------------------------------ output
@@ -311,13 +317,12 @@ class Connection:
         before = session.state
         session.apply(self._role, event, target)
         if target is not before:
-            self._enter(target, event, now=now)
+            self._enter(target, now=now)
 
     # ------------------------------------------------------------------ timers
 
-    def _enter(self, state: State, event: FrameEvent, *, now: float) -> None:
+    def _enter(self, state: State, *, now: float) -> None:
         """Arm or stop the timers for the state a frame just moved the session to."""
-        del event  # the state says it all; kept for symmetry with SessionState.apply
         config = self._config
         if state is State.CONNECTING:
             # A client now waits for CONNECTED; a server's wait for CONNECT is over (its
@@ -326,6 +331,8 @@ class Connection:
             if self._role is CLIENT and config.connect_timeout is not None:
                 self._connect_deadline = now + config.connect_timeout
         elif state is _CONNECTED:
+            # The version is settled: the reader now unescapes and accepts CR LF (or
+            # not) by its rules, and heart-beating starts (STOMP 1.2 "Heart-beating").
             self._connect_deadline = None
             self._reader.rules = self._session.rules
             self._start_heartbeats(now=now)
@@ -426,10 +433,13 @@ class Connection:
         close the session.
         """
         if self._connect_deadline is not None and now >= self._connect_deadline:
+            # Conformance 58: no CONNECTED (or, for a server, no CONNECT) in time.
             self._close()
             self._events.append(ConnectTimeout())
             return
         if self._disconnect_deadline is not None and now >= self._disconnect_deadline:
+            # Conformance 84: the RECEIPT of DISCONNECT may never come (STOMP 1.2
+            # "Connection Lingering"); the session is over all the same.
             pending = self.pending_receipts
             self._close()
             self._events.append(DisconnectTimeout(pending_receipts=pending))
@@ -439,6 +449,7 @@ class Connection:
             return
         receive_deadline = self._receive_deadline()
         if receive_deadline is not None and now >= receive_deadline:
+            # Conformance 68, 72: silent for interval x tolerance, the peer is dead.
             pending = self.pending_receipts
             self._close()
             self._events.append(HeartbeatTimeout(pending_receipts=pending))

@@ -69,6 +69,8 @@ def _check_str(owner: str, name: str, value: object) -> None:
 
 
 def _check_id(owner: str, name: str, value: object) -> None:
+    # A REQUIRED header (STOMP 1.2 "Frames and Headers") must name something: an empty
+    # destination, receipt id or transaction id names nothing.
     _check_str(owner, name, value)
     if value == "":
         raise LocalProtocolError(f"{owner}.{name} must not be empty")
@@ -86,6 +88,8 @@ def _refuse_derived_headers(event: FrameEvent, names: tuple[str, ...]) -> None:
 
 
 def _check_heart_beat(owner: str, value: object) -> None:
+    # STOMP 1.2 "Heart-beating": two integers in ms, 0 meaning "cannot send" or "do not
+    # want to receive" (conformance 60: non-negative, whatever the text says).
     if (
         not isinstance(value, tuple)
         or len(value) != 2
@@ -193,6 +197,8 @@ class Connect(FrameEvent):
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
         if self.accept_version is not None:
+            # STOMP 1.2 "Protocol Negotiation": a list of versions; a str would be read
+            # character by character, an empty list offers nothing.
             if (
                 isinstance(self.accept_version, str)
                 or not self.accept_version
@@ -343,6 +349,7 @@ class Unsubscribe(FrameEvent):
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
         if self.id is None and self.destination is None:
+            # STOMP 1.2 "UNSUBSCRIBE": id is REQUIRED; 1.0 also names by destination.
             raise LocalProtocolError("Unsubscribe needs an id (or, in STOMP 1.0, a destination)")
 
 
@@ -373,6 +380,7 @@ class Ack(FrameEvent):
 
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
+        # STOMP 1.2 "ACK": the id names the message (1.0/1.1: message-id); REQUIRED.
         _check_id(type(self).__name__, "id", self.id)
 
 

@@ -23,7 +23,9 @@ _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 
 def _check_raw(name: str, value: str) -> None:
     # CONNECT, STOMP and CONNECTED (and every frame before negotiation or in 1.0) are
-    # written without escaping (conformance 25, 26): refuse what would break the line.
+    # written without escaping (conformance 25, 26; STOMP 1.2 "Value Encoding": they
+    # stay raw "to remain backward compatible with STOMP 1.0"): refuse what would break
+    # the line.
     if not name:
         raise LocalProtocolError("a header name cannot be empty")
     if ":" in name:
@@ -77,6 +79,7 @@ def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
     body = frame.body
     headers = frame.headers
     if rules is not None and body:
+        # STOMP 1.1/1.2 "Body": only SEND, MESSAGE and ERROR may have one (conformance 19).
         allowed = rules.body_only_on
         if allowed is not None and command not in allowed:
             raise LocalProtocolError(
@@ -89,6 +92,8 @@ def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
             _check_raw(name, value)
             lines.append(f"{name}:{value}")
     else:
+        # STOMP 1.1/1.2 "Value Encoding": names and values are escaped by the version's
+        # table (1.1 has no CR escape, so a CR is refused; conformance 23-24).
         for name, value in headers:
             if not name:
                 raise LocalProtocolError("a header name cannot be empty")
