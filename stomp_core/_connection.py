@@ -284,9 +284,11 @@ class Connection:
             and (event.transaction is None or event.transaction in session.transactions)
             and (not event.headers or get_header(event.headers, "receipt") is None)
         ):
-            # A client's hot path.  By the rules of _state.py a SEND that asks for no
-            # receipt, in an open transaction if any, is legal in CONNECTED and changes
-            # nothing but the output; only its bytes remain to check.
+            # A client's hot path.  By the SEND rules of _state.py (_RULES[Send]) a SEND
+            # that asks for no receipt, in an open transaction if any, is legal in
+            # CONNECTED and changes nothing but the output: only its bytes remain to
+            # check.  Inlined rather than asked of the session: a method call
+            # measured about 0.1 µs of this path's 1.2 µs.
             data = serialize_send(event)
             if data is not None:
                 self._out += data
