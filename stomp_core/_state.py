@@ -360,9 +360,10 @@ class SessionState:
             RemoteProtocolError: the peer sent an illegal frame.
         """
         sending = sender is self.role
-        checks = _RULES.get(type(event))
+        table = _CHECKS_SENT if sending else _CHECKS_RECEIVED
+        checks = table.get(type(event))
         if checks is None:
-            checks = _lookup(_RULES, type(event), _NO_RULES)
+            checks = _lookup(table, type(event), _NO_RULES)
         for rule in checks:
             reason = rule(self, event, sending)
             if reason is not None:
@@ -443,15 +444,25 @@ class SessionState:
 # ---------------------------------------------------------------------- the rules
 #
 # Each rule returns the reason a frame is illegal, or None.  They run in the order
-# listed for the frame's type (_RULES, at the end); the first reason wins.
+# listed for the frame's type (_RULES, at the end); the first reason wins.  A rule
+# applies in both directions unless it is declared with @_sent_only: then it only
+# checks frames we send, and the table of received frames leaves it out.
+
+_SENT_ONLY: set[_Rule] = set()
 
 
+def _sent_only(rule: _Rule) -> _Rule:
+    """Declare that ``rule`` only checks the frames we send (it says why)."""
+    _SENT_ONLY.add(rule)
+    return rule
+
+
+@_sent_only
 def _receipt_requested(session: SessionState, event: FrameEvent, sending: bool) -> str | None:
     # Receipts a client awaits must be told apart (conformance 40), and their number is
     # bounded like everything a peer can make us remember (conformance 45).  Checked on
-    # what we send as a client: the server keeps no list of receipts to answer.
-    if not sending or session.role is not _CLIENT:
-        return None
+    # what we send (client frames only, so we are the client): the server keeps no list
+    # of receipts to answer.
     receipt: str | None = getattr(event, "receipt", None)  # receipt_of(), inlined
     if receipt is None and event.headers:
         receipt = get_header(event.headers, "receipt")
@@ -468,12 +479,11 @@ def _receipt_requested(session: SessionState, event: FrameEvent, sending: bool) 
     return None
 
 
+@_sent_only
 def _headers_present(session: SessionState, event: FrameEvent, sending: bool) -> str | None:
     # The headers the negotiated version requires (STOMP 1.2 "Frames and Headers"; e.g.
     # a 1.2 MESSAGE without subscription, which the client would refuse).  A received
     # frame was already checked when it was parsed (frame_to_event, conformance 94).
-    if not sending:
-        return None
     rules = session.rules
     missing = missing_headers(event, rules)
     if missing is not None:
@@ -482,11 +492,12 @@ def _headers_present(session: SessionState, event: FrameEvent, sending: bool) ->
     return None
 
 
+@_sent_only
 def _connect_without_receipt(session: SessionState, event: FrameEvent, sending: bool) -> str | None:
     # STOMP 1.2 "Header receipt": "Any client frame other than CONNECT MAY specify a
     # receipt header" (conformance 39).  We do not refuse a peer's: the server answers
     # CONNECT with CONNECTED anyway.
-    if sending and receipt_of(event) is not None:
+    if receipt_of(event) is not None:
         return "CONNECT cannot carry a receipt header"
     return None
 
@@ -598,7 +609,8 @@ def _begin(session: SessionState, event: FrameEvent, sending: bool) -> str | Non
 #: The rules each frame type must pass, in order.  Client frames are checked in both
 #: directions (our own before sending, the client's when we are the server); the
 #: server's frames are checked when we send them, and when received by the parser's
-#: required-header check (frame_to_event).
+#: required-header check (frame_to_event).  Rules marked @_sent_only skip received
+#: frames (_CHECKS_RECEIVED).
 _RULES: dict[type[FrameEvent], tuple[_Rule, ...]] = {
     Connect: (_connect_without_receipt, _connect_offer),
     Connected: (_connected_version,),
@@ -617,6 +629,13 @@ _RULES: dict[type[FrameEvent], tuple[_Rule, ...]] = {
     Message: (_headers_present,),
     Receipt: (),
     Error: (),
+}
+
+# The rules by direction, looked up once per frame: the frames we send pass every rule
+# of their type, the frames we receive all but the @_sent_only ones.
+_CHECKS_SENT = _RULES
+_CHECKS_RECEIVED = {
+    cls: tuple(rule for rule in rules if rule not in _SENT_ONLY) for cls, rules in _RULES.items()
 }
 
 
