@@ -83,6 +83,7 @@ class Connection:
         # The session's state and every rule on frames live in _state.SessionState;
         # this object parses, serializes, buffers and keeps the timers.
         self._session = SessionState(role, self._config)
+        self._peer = SERVER if role is CLIENT else CLIENT
         self._reader = FrameReader(self._config.limits)
         self._out = bytearray()
         self._events: deque[Event] = deque()
@@ -252,7 +253,7 @@ class Connection:
         # The peer's side of the one event path (send() is ours): the tables, then the
         # frame's content, then its effects.
         session = self._session
-        peer = SERVER if self._role is CLIENT else CLIENT
+        peer = self._peer
         target = session.check_command(peer, frame.command)
         event = frame_to_event(frame, session.rules)
         target = session.check(peer, event, target)
