@@ -14,6 +14,11 @@ driver.  The core never reads a clock, never sleeps and never closes anything; a
 terminal event (``ConnectionClosed``, ``HeartbeatTimeout``, ``ConnectTimeout``,
 ``DisconnectTimeout``, or ``Error`` received by a client) tells the driver to close the
 transport.
+
+Division of labour: :class:`~stomp_core._state.SessionState` decides whether each frame
+is legal and what it changes (``_state.py`` holds every such rule); this module parses,
+serializes, buffers, keeps the timers and reports events.  A frame in either direction
+takes the same path through the session: ``check_command``, ``check``, ``apply``.
 """
 
 from __future__ import annotations
@@ -22,37 +27,27 @@ import dataclasses
 from collections import deque
 
 from ._config import Config
-from ._convert import event_from_user_frame, event_to_frame, frame_to_event, missing_headers
+from ._convert import event_from_user_frame, event_to_frame, frame_to_event
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._events import (
     FRAME_EVENTS,
-    Abort,
-    Ack,
-    Begin,
-    Commit,
     Connect,
-    Connected,
     ConnectionClosed,
     ConnectTimeout,
-    Disconnect,
     DisconnectTimeout,
-    Error,
     Event,
     FrameEvent,
     HeartbeatReceived,
     HeartbeatTimeout,
     IncompleteMessage,
-    Receipt,
     Send,
-    Subscribe,
-    Unsubscribe,
 )
 from ._frame import Frame, get_header
-from ._heartbeat import HeartbeatSchedule, negotiate_heartbeats
+from ._heartbeat import HeartbeatSchedule
 from ._reader import HEARTBEAT, FrameReader
-from ._state import RECEIVE, SEND, Role, State, next_state
+from ._state import TERMINAL, Role, SessionState, State
 from ._util import Sentinel
-from ._versions import SUPPORTED_VERSIONS, VersionRules, negotiate_version, rules_for
+from ._versions import accept_versions
 from ._writer import serialize_frame, serialize_send
 
 __all__ = ["CLIENT", "NEED_DATA", "SERVER", "Connection"]
@@ -60,20 +55,7 @@ __all__ = ["CLIENT", "NEED_DATA", "SERVER", "Connection"]
 CLIENT = Role.CLIENT
 SERVER = Role.SERVER
 
-_TERMINAL = (State.CLOSED, State.ERROR)
-
-
-def _receipt_of(event: FrameEvent) -> str | None:
-    # The typed field, else an extra header (a raw frame or a compat layer may put it there).
-    receipt: str | None = getattr(event, "receipt", None)
-    if receipt is None and event.headers:
-        receipt = get_header(event.headers, "receipt")
-    return receipt
-
-
-def _subscription_key(event: Subscribe | Unsubscribe) -> str:
-    # A 1.0 SUBSCRIBE may lack an id; the destination then names the subscription.
-    return event.id if event.id is not None else event.destination or ""
+_CONNECTED = State.CONNECTED
 
 
 class NEED_DATA(Sentinel, metaclass=Sentinel):
@@ -99,25 +81,16 @@ class Connection:
         self._config = config if config is not None else Config()
         if not isinstance(self._config, Config):
             raise LocalProtocolError(f"config must be a Config, got {config!r}")
-        self._state = State.IDLE
+        # The session's state and every rule on frames live in _state.SessionState;
+        # this object parses, serializes, buffers and keeps the timers.
+        self._session = SessionState(role, self._config)
+        self._peer = SERVER if role is CLIENT else CLIENT
         self._reader = FrameReader(self._config.limits)
         self._out = bytearray()
         self._events: deque[Event] = deque()
-        self._rules: VersionRules | None = None
-        self._offered: tuple[str, ...] = ()
-        self._connect_heart_beat: tuple[int, int] = (0, 0)
-        self._heartbeat: tuple[int, int] = (0, 0)
         self._schedule: HeartbeatSchedule | None = None
-        self._session: str | None = None
-        self._server: str | None = None
-        self._pending_receipts: dict[str, None] = {}
-        self._disconnect_receipt: str | None = None
-        self._subscriptions: dict[str, str] = {}
-        self._subscription_destinations: dict[str, str] = {}
-        self._transactions: dict[str, None] = {}
         self._eof = False
         self._eof_reported = False
-        self._clean_close = False
         self._receive_paused = False
         self._last_receive_time = now if now is not None else 0.0
         self._error: RemoteProtocolError | None = None
@@ -141,52 +114,52 @@ class Connection:
     @property
     def state(self) -> State:
         """The session state (see :class:`~stomp_core.State`)."""
-        return self._state
+        return self._session.state
 
     @property
     def version(self) -> str | None:
         """The negotiated version once CONNECTED was exchanged, else ``None``."""
-        return self._rules.version if self._rules is not None else None
+        return self._session.version
 
     @property
     def offered_versions(self) -> tuple[str, ...]:
         """The versions the client offered in CONNECT (empty before it)."""
-        return self._offered
+        return self._session.offered
 
     @property
     def proposed_version(self) -> str | None:
         """SERVER role: the version to put in CONNECTED (the highest common one)."""
-        return negotiate_version(self._offered, self._config.versions)
+        return self._session.proposed_version()
 
     @property
     def heartbeat(self) -> tuple[int, int]:
         """The negotiated ``(outgoing, incoming)`` heart-beat intervals in ms (0 = none)."""
-        return self._heartbeat
+        return self._session.heartbeat
 
     @property
     def session(self) -> str | None:
         """The ``session`` header of CONNECTED, if any."""
-        return self._session
+        return self._session.session
 
     @property
     def server(self) -> str | None:
         """The ``server`` header of CONNECTED, if any."""
-        return self._server
+        return self._session.server
 
     @property
     def pending_receipts(self) -> tuple[str, ...]:
         """Receipt ids we asked for and have not received, oldest first."""
-        return tuple(self._pending_receipts)
+        return tuple(self._session.pending_receipts)
 
     @property
     def subscriptions(self) -> dict[str, str]:
         """Live subscriptions: id -> ack mode (a copy)."""
-        return dict(self._subscriptions)
+        return dict(self._session.subscriptions)
 
     @property
     def transactions(self) -> tuple[str, ...]:
         """Open transaction ids, oldest first."""
-        return tuple(self._transactions)
+        return tuple(self._session.transactions)
 
     # ------------------------------------------------------------------ input
 
@@ -204,7 +177,8 @@ class Connection:
         if self._schedule is not None:
             # conformance 67: any new data, even part of a frame, shows the peer is alive.
             self._schedule.last_receive = now
-        if self._state not in _TERMINAL:
+        if self._session.state not in TERMINAL:
+            # After the session ended nothing is parsed: bytes are dropped, not buffered.
             self._reader.feed(data)
 
     def receive_eof(self, *, now: float) -> None:
@@ -226,10 +200,11 @@ class Connection:
             return self._events.popleft()
         if self._error is not None:
             raise self._error
-        if self._state in _TERMINAL or (
+        state = self._session.state
+        if state in TERMINAL or (
             # A server holds further frames until it answered CONNECT: their escaping
-            # depends on the version it picks.
-            self._role is SERVER and self._state is State.CONNECTING
+            # depends on the version it picks (STOMP 1.2 "Value Encoding").
+            self._role is SERVER and state is State.CONNECTING
         ):
             return self._eof_event() if self._eof else NEED_DATA
         try:
@@ -257,112 +232,45 @@ class Connection:
             return NEED_DATA
         self._eof_reported = True
         pending = self.pending_receipts
-        if self._state is not State.ERROR:  # ERROR (after send_failed) stays sticky
-            self._close()
-        return ConnectionClosed(clean=self._clean_close, pending_receipts=pending)
+        self._close()  # ERROR (after send_failed) stays sticky
+        return ConnectionClosed(clean=self._session.clean_close, pending_receipts=pending)
 
     def _fail(self, exc: RemoteProtocolError) -> None:
-        if self._role is SERVER and self._state not in _TERMINAL:
-            # Spec 1.2 "ERROR": the server sends ERROR, then closes the connection.
+        if self._role is SERVER and self._session.state not in TERMINAL:
+            # STOMP 1.2 "ERROR": the server sends ERROR, then closes the connection.
+            rules = self._session.rules
             error = Frame("ERROR", (("message", exc.message),), b"")
             try:
-                self._out += serialize_frame(error, self._rules)
+                self._out += serialize_frame(error, rules)
             except ProtocolError:  # pragma: no cover - a message with CR/LF in 1.0
                 error = Frame("ERROR", (("message", "protocol error"),), b"")
-                self._out += serialize_frame(error, self._rules)
+                self._out += serialize_frame(error, rules)
             exc.error_frame = error
-        self._state = State.ERROR
+        self._session.fail()
         self._stop_timers()
         self._error = exc
 
     def _process_received(self, frame: Frame) -> Event:
-        state = self._state
-        target = None
-        if frame.command in FRAME_EVENTS:
-            target = next_state(RECEIVE, self._role, state, frame.command)
-        if target is None or (
-            self._rules is not None
-            and frame.command
-            not in (
-                self._rules.server_commands if self._role is CLIENT else self._rules.client_commands
-            )
-        ):
-            raise RemoteProtocolError(
-                f"unexpected {frame.command!r} frame from the {self._peer_name} "
-                f"in state {state.name}"
-            )
+        # The peer's side of the one event path (send() is ours): the tables, then the
+        # frame's content, then its effects.
+        session = self._session
+        peer = self._peer
+        target = session.check_command(peer, frame.command)
         try:
-            event = frame_to_event(frame, self._rules)
+            event = frame_to_event(frame, session.rules)
         except RemoteProtocolError as exc:
             if frame.command == "MESSAGE" and self._config.accept_incomplete_messages:
                 # Only the client role gets here: the state table refuses MESSAGE from a
                 # client.  A missing header is not a framing fault: the stream is intact.
                 return IncompleteMessage(frame=frame, reason=exc.message)
             raise
-        self._check_received(event)
-        if (
-            state is State.CONNECTED
-            and frame.command == "ERROR"
-            and not self._config.error_ends_session
-        ):
-            target = state  # the server decides when it closes (see Config)
-        self._state = target
-        self._after_received(event)
+        target = session.check(peer, event, target)
+        before = session.state
+        session.apply(peer, event, target)
+        if target is not before:
+            # A received frame has no ``now`` of its own: it arrived with the last data.
+            self._enter(target, now=self._last_receive_time)
         return event
-
-    @property
-    def _peer_name(self) -> str:
-        return "server" if self._role is CLIENT else "client"
-
-    def _check_received(self, event: FrameEvent) -> None:
-        if isinstance(event, Connected):
-            if event.version not in self._offered:
-                raise RemoteProtocolError(
-                    f"server chose version {event.version!r}, which we did not offer "
-                    f"({','.join(self._offered)})"
-                )
-        elif isinstance(event, Connect):
-            offered = event.accept_version or ("1.0",)
-            if negotiate_version(offered, self._config.versions) is None:
-                raise RemoteProtocolError(
-                    f"no common protocol version: client offers "
-                    f"{','.join(event.accept_version or ())}, server supports "
-                    f"{','.join(self._config.versions)}"
-                )
-        elif self._role is SERVER:
-            self._check_client_frame(event, RemoteProtocolError)
-
-    def _after_received(self, event: FrameEvent) -> None:
-        if isinstance(event, Connected):
-            self._connect_deadline = None
-            self._rules = self._reader.rules = rules_for(event.version)
-            self._session, self._server = event.session, event.server
-            self._start_heartbeats(
-                negotiate_heartbeats(self._connect_heart_beat, event.heart_beat),
-                now=self._last_receive_time,
-            )
-        elif isinstance(event, Connect):
-            self._connect_deadline = None
-            self._offered = event.accept_version or ("1.0",)
-            self._connect_heart_beat = event.heart_beat
-        elif isinstance(event, Receipt):
-            self._pending_receipts.pop(event.receipt_id, None)
-            if self._state is State.DISCONNECTING and event.receipt_id == self._disconnect_receipt:
-                self._clean_close = True
-                self._close()
-        elif isinstance(event, Error):
-            if event.receipt_id is not None:
-                self._pending_receipts.pop(event.receipt_id, None)
-            if self._state is State.CLOSED:
-                self._clean_close = True  # spec 1.2: the server closes right after ERROR
-                self._close()
-        elif self._role is SERVER:
-            self._track_client_frame(event)
-            if isinstance(event, Disconnect):
-                self._stop_timers()
-                if event.receipt is None:
-                    self._clean_close = True
-                    self._close()
 
     # ------------------------------------------------------------------ output
 
@@ -376,235 +284,104 @@ class Connection:
             LocalProtocolError: the event is illegal now; nothing was queued and the
                 state is unchanged.
         """
+        session = self._session
         if (
             type(event) is Send
-            and self._state is State.CONNECTED
+            and session.state is _CONNECTED
             and self._role is CLIENT
             and event.receipt is None
-            and (event.transaction is None or event.transaction in self._transactions)
+            and (event.transaction is None or event.transaction in session.transactions)
             and (not event.headers or get_header(event.headers, "receipt") is None)
         ):
-            # A client's hot path: a SEND that asks for no receipt, in an open transaction
-            # if any, is legal now and changes no state; only its bytes remain to check.
+            # A client's hot path.  By the SEND rules of _state.py (_RULES[Send]) a SEND
+            # that asks for no receipt, in an open transaction if any, is legal in
+            # CONNECTED and changes nothing but the output: only its bytes remain to
+            # check.  Inlined rather than asked of the session: a method call
+            # measured about 0.1 µs of this path's 1.2 µs.
             data = serialize_send(event)
             if data is not None:
                 self._out += data
                 return
-        if self._state in _TERMINAL:
-            raise LocalProtocolError(f"cannot send: the connection is {self._state.name}")
+        session.check_can_send()
         if isinstance(event, Frame):
-            if event.command in FRAME_EVENTS:
-                if event.body and not FRAME_EVENTS[event.command].has_body:
-                    # conformance 19: only SEND, MESSAGE and ERROR carry a body; refuse
-                    # rather than drop it silently.
-                    raise LocalProtocolError(f"a {event.command} frame cannot carry a body")
-                event = event_from_user_frame(event, self._rules)
-            else:
-                self._send_extension(event)
+            if event.command not in FRAME_EVENTS:
+                # An extension frame (conformance 85): sent as is, no state change.
+                session.check_extension(event.command)
+                self._out += serialize_frame(event, session.rules)
                 return
+            event = event_from_user_frame(event, session.rules)
         if not isinstance(event, FrameEvent):
             raise LocalProtocolError(f"cannot send {event!r}: not a frame event")
-        target = next_state(SEND, self._role, self._state, event.command)
-        if target is None or (
-            self._rules is not None
-            and event.command
-            not in (
-                self._rules.client_commands if self._role is CLIENT else self._rules.server_commands
-            )
-        ):
-            raise LocalProtocolError(
-                f"cannot send {event.command} in state {self._state.name}"
-                + (f" with STOMP {self._rules.version}" if self._rules else "")
-            )
+        # Our side of the one event path: the tables, the content, the bytes, then the
+        # effects.
+        target = session.check_command(self._role, event.command)
         if isinstance(event, Connect):
-            # conformance 49: accept-version is an increasing list.
-            offered = event.accept_version or self._config.versions
-            for version in offered:
-                rules_for(version)
-            ordered = tuple(sorted(set(offered), key=SUPPORTED_VERSIONS.index))
+            # No accept-version offers what we are configured for; either way the
+            # header must list known versions in increasing order (conformance 49).
+            ordered = accept_versions(event.accept_version or self._config.versions)
             if ordered != event.accept_version:
                 event = dataclasses.replace(event, accept_version=ordered)
-        receipt = _receipt_of(event)
-        self._check_sent(event, receipt)
-        data = serialize_frame(event_to_frame(event, self._rules), self._rules)
+        target = session.check(self._role, event, target)
+        data = serialize_frame(event_to_frame(event, session.rules), session.rules)
         # Nothing below may raise: the frame is accepted.
         self._out += data
-        self._state = target
-        self._after_sent(event, receipt, now)
+        before = session.state
+        session.apply(self._role, event, target)
+        if target is not before:
+            self._enter(target, now=now)
 
-    def _send_extension(self, frame: Frame) -> None:
-        if next_state(SEND, self._role, self._state, frame.command) is None:
-            raise LocalProtocolError(f"cannot send {frame.command!r} in state {self._state.name}")
-        self._out += serialize_frame(frame, self._rules)
+    # ------------------------------------------------------------------ timers
 
-    def _check_sent(self, event: FrameEvent, receipt: str | None) -> None:
-        if receipt is not None and isinstance(event, Connect):
-            # conformance 39: CONNECT cannot ask for a receipt.
-            raise LocalProtocolError("CONNECT cannot carry a receipt header")
-        if receipt is not None and self._role is CLIENT:
-            if receipt in self._pending_receipts:
-                raise LocalProtocolError(f"receipt id {receipt!r} is already awaited")
-            if len(self._pending_receipts) >= self._config.limits.max_pending_receipts:
-                raise LocalProtocolError(
-                    f"too many receipts awaited ({len(self._pending_receipts)}; "
-                    "Limits.max_pending_receipts)"
-                )
-        if isinstance(event, Connect):
-            offered = event.accept_version or ()
-            modern = any(version != "1.0" for version in offered)
-            if modern and event.host is None:
-                # Spec 1.1/1.2 "CONNECT or STOMP Frame": host is REQUIRED (conformance 51).
-                raise LocalProtocolError("CONNECT needs a host (the virtual host) for STOMP 1.1+")
-            if event.stomp_command and not modern:
-                raise LocalProtocolError("the STOMP command does not exist in STOMP 1.0")
-        elif isinstance(event, Connected):
-            if event.version not in self._offered or event.version not in self._config.versions:
-                raise LocalProtocolError(
-                    f"cannot answer with version {event.version!r}: the client offered "
-                    f"{','.join(self._offered)}, we support {','.join(self._config.versions)}"
-                )
-        elif self._role is CLIENT:
-            self._check_client_frame(event, LocalProtocolError)
-        else:
-            missing = missing_headers(event, self._rules)
-            if missing is not None:
-                # e.g. a 1.2 MESSAGE without 'subscription': the client would refuse it.
-                raise LocalProtocolError(
-                    f"{event.command} needs the {missing!r} header in STOMP {self.version}"
-                )
-
-    def _check_client_frame(
-        self, event: FrameEvent, error: type[LocalProtocolError] | type[RemoteProtocolError]
-    ) -> None:
-        """Rules on client frames, checked when we send them or receive them."""
-        rules = self._rules
-        assert rules is not None  # only reachable once CONNECTED
-        missing = missing_headers(event, rules)
-        if missing is not None:
-            raise error(f"{event.command} needs the {missing!r} header in STOMP {rules.version}")
-        if isinstance(event, Subscribe):
-            if event.ack not in rules.ack_modes:
-                raise error(f"ack mode {event.ack!r} does not exist in STOMP {rules.version}")
-            key = _subscription_key(event)
-            if key in self._subscriptions:
-                raise error(f"subscription id {key!r} is already in use")  # conformance 76
-            if len(self._subscriptions) >= self._config.limits.max_subscriptions:
-                raise error("too many subscriptions (Limits.max_subscriptions)")
-        elif isinstance(event, Unsubscribe):
-            key = _subscription_key(event)
-            if key not in self._subscriptions and not self._keys_for_destination(event):
-                raise error(f"no live subscription {key!r} to unsubscribe")  # conformance 77
-        elif isinstance(event, Ack):  # and Nack
-            if (
-                event.subscription is not None
-                and self._subscriptions.get(event.subscription) == "auto"
-            ):
-                # conformance 80: the server acknowledges 'auto' subscriptions itself.
-                raise error(f"cannot {event.command} on 'auto' subscription {event.subscription!r}")
-            self._check_transaction(event.transaction, event.command, error)
-        elif isinstance(event, Begin) and type(event) is Begin:
-            if event.transaction in self._transactions:
-                raise error(f"transaction {event.transaction!r} is already open")  # item 81
-            if len(self._transactions) >= self._config.limits.max_subscriptions:
-                raise error("too many open transactions (Limits.max_subscriptions)")
-        elif isinstance(event, (Begin, Send)):  # Commit, Abort
-            self._check_transaction(event.transaction, event.command, error)
-
-    def _keys_for_destination(self, event: Unsubscribe) -> list[str]:
-        # Spec 1.0 "UNSUBSCRIBE": a client may name the subscription by its destination,
-        # even when it gave the SUBSCRIBE an id.
-        if event.id is not None:
-            return []
-        return [
-            key
-            for key, destination in self._subscription_destinations.items()
-            if destination == event.destination
-        ]
-
-    def _check_transaction(
-        self,
-        transaction: str | None,
-        command: str,
-        error: type[LocalProtocolError] | type[RemoteProtocolError],
-    ) -> None:
-        if transaction is not None and transaction not in self._transactions:
-            raise error(f"{command} names transaction {transaction!r}, which is not open")
-
-    def _track_client_frame(self, event: FrameEvent) -> None:
-        if isinstance(event, Subscribe):
-            key = _subscription_key(event)
-            self._subscriptions[key] = event.ack
-            self._subscription_destinations[key] = event.destination
-        elif isinstance(event, Unsubscribe):
-            keys = [_subscription_key(event)]
-            if keys[0] not in self._subscriptions:
-                keys = self._keys_for_destination(event)
-            for key in keys:
-                del self._subscriptions[key]
-                del self._subscription_destinations[key]
-        elif isinstance(event, (Commit, Abort)):
-            self._transactions.pop(event.transaction, None)
-        elif isinstance(event, Begin):
-            self._transactions[event.transaction] = None
-
-    def _after_sent(self, event: FrameEvent, receipt: str | None, now: float) -> None:
-        if self._role is CLIENT:
-            if receipt is not None:
-                self._pending_receipts[receipt] = None
-            if isinstance(event, Connect):
-                self._offered = event.accept_version or ()
-                self._connect_heart_beat = event.heart_beat
-                if self._config.connect_timeout is not None:
-                    self._connect_deadline = now + self._config.connect_timeout
-            elif isinstance(event, Disconnect):
-                self._stop_timers()  # conformance 83: nothing after DISCONNECT
-                if receipt is None:
-                    self._clean_close = True
-                    self._close()
-                else:
-                    self._disconnect_receipt = receipt
-                    if self._config.disconnect_timeout is not None:
-                        self._disconnect_deadline = now + self._config.disconnect_timeout
-            else:
-                self._track_client_frame(event)
-        elif isinstance(event, Connected):
+    def _enter(self, state: State, *, now: float) -> None:
+        """Arm or stop the timers for the state a frame just moved the session to."""
+        config = self._config
+        if state is State.CONNECTING:
+            # A client now waits for CONNECTED; a server's wait for CONNECT is over (its
+            # next deadline starts when it answers).
             self._connect_deadline = None
-            self._rules = self._reader.rules = rules_for(event.version)
-            self._session, self._server = event.session, event.server
-            to_server, to_client = negotiate_heartbeats(self._connect_heart_beat, event.heart_beat)
-            self._start_heartbeats((to_client, to_server), now=now)
-        elif isinstance(event, Error) or self._state is State.CLOSED:
-            # ERROR, or the RECEIPT answering DISCONNECT: we close after it.
-            self._clean_close = True
+            if self._role is CLIENT and config.connect_timeout is not None:
+                self._connect_deadline = now + config.connect_timeout
+        elif state is _CONNECTED:
+            # The version is settled: the reader now unescapes and accepts CR LF (or
+            # not) by its rules, and heart-beating starts (STOMP 1.2 "Heart-beating").
+            self._connect_deadline = None
+            self._reader.rules = self._session.rules
+            self._start_heartbeats(now=now)
+        elif state is State.DISCONNECTING:
+            # Conformance 83: nothing is sent after DISCONNECT, heart-beats included; a
+            # client waits a bounded time for the DISCONNECT's RECEIPT (conformance 84).
+            self._stop_timers()
+            if (
+                self._role is CLIENT
+                and self._session.disconnect_receipt is not None
+                and config.disconnect_timeout is not None
+            ):
+                self._disconnect_deadline = now + config.disconnect_timeout
+        else:  # CLOSED by a frame (ERROR, the RECEIPT of DISCONNECT, DISCONNECT)
             self._close()
 
-    def _start_heartbeats(self, intervals: tuple[int, int], *, now: float) -> None:
-        """Start heart-beating with ``(client-to-server, server-to-client)`` for a client,
-        or ``(outgoing, incoming)`` already swapped for a server."""
-        if self._rules is None or not self._rules.heart_beats:
-            return  # conformance 59: a 1.0 session never heart-beats
-        outgoing, incoming = intervals
-        self._heartbeat = (outgoing, incoming)
+    def _start_heartbeats(self, *, now: float) -> None:
+        # The intervals were negotiated by the session (0 for a 1.0 session).
+        outgoing, incoming = self._session.heartbeat
         if outgoing == 0 and incoming == 0:
             return
-        start = now
         self._schedule = HeartbeatSchedule(
             send_interval=outgoing / 1000,
             receive_interval=incoming / 1000,
             send_factor=self._config.heartbeat_send_factor,
             tolerance=self._config.heartbeat_tolerance,
-            last_send=start,
-            last_receive=start,
+            last_send=now,
+            last_receive=now,
         )
 
     def _stop_timers(self) -> None:
         self._schedule = None
         self._connect_deadline = None
-        if self._state is not State.DISCONNECTING:
+        if self._session.state is not State.DISCONNECTING:
             self._disconnect_deadline = None
 
     def _close(self) -> None:
-        self._state = State.CLOSED
+        self._session.close()
         self._stop_timers()
         self._disconnect_deadline = None
 
@@ -620,7 +397,7 @@ class Connection:
 
     def send_failed(self) -> None:
         """A write was cancelled or failed half-way: the stream is corrupt, stop."""
-        self._state = State.ERROR
+        self._session.fail()
         self._out.clear()
         self._stop_timers()
         self._disconnect_deadline = None
@@ -667,10 +444,13 @@ class Connection:
         close the session.
         """
         if self._connect_deadline is not None and now >= self._connect_deadline:
+            # Conformance 58: no CONNECTED (or, for a server, no CONNECT) in time.
             self._close()
             self._events.append(ConnectTimeout())
             return
         if self._disconnect_deadline is not None and now >= self._disconnect_deadline:
+            # Conformance 84: the RECEIPT of DISCONNECT may never come (STOMP 1.2
+            # "Connection Lingering"); the session is over all the same.
             pending = self.pending_receipts
             self._close()
             self._events.append(DisconnectTimeout(pending_receipts=pending))
@@ -680,6 +460,7 @@ class Connection:
             return
         receive_deadline = self._receive_deadline()
         if receive_deadline is not None and now >= receive_deadline:
+            # Conformance 68, 72: silent for interval x tolerance, the peer is dead.
             pending = self.pending_receipts
             self._close()
             self._events.append(HeartbeatTimeout(pending_receipts=pending))

@@ -29,9 +29,14 @@ from ._events import (
 from ._frame import Frame, Headers
 from ._heartbeat import parse_heart_beat
 from ._reader import _new_frame
-from ._versions import VersionRules, rules_for
+from ._versions import IMPLICIT_VERSION, RULES, VersionRules, rules_for
 
 __all__ = ["event_headers", "event_to_frame", "frame_to_event", "missing_headers"]
+
+
+# Before negotiation frames follow the rules of the version a peer that names none
+# speaks (1.0): e.g. an ACK names the message by ``message-id``.
+_IMPLICIT_RULES = RULES[IMPLICIT_VERSION]
 
 
 def _add(out: list[tuple[str, str]], name: str, value: str | None) -> None:
@@ -45,26 +50,29 @@ def event_to_frame(event: FrameEvent, rules: VersionRules | None) -> Frame:
     body = b""
     command = event.command
     if isinstance(event, Connect):
+        # STOMP 1.2 "CONNECT or STOMP Frame": the same frame under either command.
         command = "STOMP" if event.stomp_command else "CONNECT"
         versions = event.accept_version or ()
         # A 1.0-only CONNECT carries no accept-version (conformance 50).
-        if versions and versions != ("1.0",):
+        if versions and versions != (IMPLICIT_VERSION,):
             out.append(("accept-version", ",".join(versions)))
         _add(out, "host", event.host)
         _add(out, "login", event.login)
         _add(out, "passcode", event.passcode)
+        # STOMP 1.2 "Heart-beating": a missing header means 0,0, so 0,0 is left out.
         if event.heart_beat != (0, 0):
             out.append(("heart-beat", f"{event.heart_beat[0]},{event.heart_beat[1]}"))
     elif isinstance(event, Connected):
-        if event.version != "1.0":
+        # A 1.0 server names no version (conformance 54).
+        if event.version != IMPLICIT_VERSION:
             out.append(("version", event.version))
         _add(out, "session", event.session)
         _add(out, "server", event.server)
         if event.heart_beat != (0, 0):
             out.append(("heart-beat", f"{event.heart_beat[0]},{event.heart_beat[1]}"))
     elif isinstance(event, Ack):  # Nack too
-        ack_header = rules.ack_id_header if rules is not None else "message-id"
-        out.append((ack_header, event.id))
+        # STOMP 1.2 "ACK" names the message in ``id``; 1.0 and 1.1 in ``message-id``.
+        out.append(((rules or _IMPLICIT_RULES).ack_id_header, event.id))
         for field_name, header in event.header_fields:
             _add(out, header, getattr(event, field_name))
     else:
@@ -74,7 +82,9 @@ def event_to_frame(event: FrameEvent, rules: VersionRules | None) -> Frame:
                 out.append((header, value))
     if event.has_body:
         body = getattr(event, "body")  # noqa: B009 - present on body-carrying events
-        # conformance 34: content-length is the length of the encoded octets.
+        # conformance 34: content-length is the length of the encoded octets.  STOMP 1.2
+        # "Header content-length": it SHOULD come with a body; a body-less ERROR has
+        # none, a body-less SEND or MESSAGE says 0.
         if getattr(event, "content_length", True) and (body or command != "ERROR"):
             out.append(("content-length", str(len(body))))
     out.extend(event.headers)
@@ -124,7 +134,11 @@ def missing_headers(event: FrameEvent, rules: VersionRules | None) -> str | None
         return "id"
     if isinstance(event, Ack) and rules.ack_needs_subscription and event.subscription is None:
         return "subscription"
-    if isinstance(event, Message) and rules.version == "1.2" and event.subscription is None:
+    if (
+        isinstance(event, Message)
+        and rules.message_needs_subscription
+        and event.subscription is None
+    ):
         return "subscription"
     return None
 
@@ -140,22 +154,27 @@ def frame_to_event(frame: Frame, rules: VersionRules | None) -> FrameEvent:
         names |= {"accept-version", "heart-beat"}
         taken, rest = _take(frame.headers, names)
         accept = taken.get("accept-version")
+        # STOMP 1.2 "Protocol Negotiation": no accept-version means a 1.0 client.
         values["accept_version"] = (
-            tuple(v.strip() for v in accept.split(",")) if accept is not None else ("1.0",)
+            tuple(v.strip() for v in accept.split(","))
+            if accept is not None
+            else (IMPLICIT_VERSION,)
         )
         values["heart_beat"] = parse_heart_beat(taken.get("heart-beat"))
         values["stomp_command"] = frame.command == "STOMP"
     elif cls is Connected:
         names |= {"version", "heart-beat"}
         taken, rest = _take(frame.headers, names)
-        values["version"] = taken.get("version", "1.0")
+        values["version"] = taken.get("version", IMPLICIT_VERSION)  # a 1.0 server
         values["heart_beat"] = parse_heart_beat(taken.get("heart-beat"))
         values["received_headers"] = frame.headers
     elif issubclass(cls, Ack):
-        ack_header = rules.ack_id_header if rules is not None else "message-id"
+        ack_header = (rules or _IMPLICIT_RULES).ack_id_header
         names.add(ack_header)
         taken, rest = _take(frame.headers, names)
         if ack_header not in taken:
+            # STOMP 1.2 "ACK": the id is REQUIRED (1.0/1.1: message-id); without it the
+            # server cannot tell which message is meant.
             raise RemoteProtocolError(f"{frame.command} frame without the {ack_header!r} header")
         values["id"] = taken[ack_header]
     else:
@@ -164,17 +183,22 @@ def frame_to_event(frame: Frame, rules: VersionRules | None) -> FrameEvent:
         value = taken.get(header)
         if value is None and field_name in cls.required:
             if cls is Subscribe and field_name == "ack":
-                value = "auto"  # spec: "If the header is not set, it defaults to auto"
+                # STOMP 1.2 "SUBSCRIBE ack Header": "If the header is not set, it
+                # defaults to auto".
+                value = "auto"
             else:
+                # STOMP 1.2 "Frames and Headers": a REQUIRED header (conformance 94).
                 raise RemoteProtocolError(f"{frame.command} frame without the {header!r} header")
         values[field_name] = value
     if cls.has_body:
         values["body"] = frame.body
         values["content_length"] = "content-length" in taken
     values["headers"] = rest
+    # STOMP 1.2 "UNSUBSCRIBE" requires id; 1.0 accepts destination instead (conformance 77).
     if cls is Unsubscribe and values["id"] is None and values["destination"] is None:
         raise RemoteProtocolError("UNSUBSCRIBE frame without an 'id' (or 'destination') header")
     event = cls._parsed(**values)
+    # The headers only the negotiated version requires (1.1+ SUBSCRIBE id, ...).
     missing = missing_headers(event, rules)
     if missing is not None:
         raise RemoteProtocolError(f"{frame.command} frame without the {missing!r} header")
@@ -183,6 +207,10 @@ def frame_to_event(frame: Frame, rules: VersionRules | None) -> FrameEvent:
 
 def event_from_user_frame(frame: Frame, rules: VersionRules | None) -> FrameEvent:
     """Like :func:`frame_to_event` for a frame the *user* wants to send: errors are local."""
+    if frame.body and not FRAME_EVENTS[frame.command].has_body:
+        # Conformance 19 (STOMP 1.2 "Body": "All other frames MUST NOT have a body"):
+        # the event has no body to carry it, so refuse rather than drop it silently.
+        raise LocalProtocolError(f"a {frame.command} frame cannot carry a body")
     try:
         return frame_to_event(frame, rules)
     except ProtocolError as exc:

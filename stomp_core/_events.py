@@ -20,6 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._errors import LocalProtocolError
 from ._frame import Frame, Headers, get_header, normalize_headers
+from ._versions import IMPLICIT_VERSION, RULES
 
 __all__ = [
     "Abort",
@@ -69,6 +70,8 @@ def _check_str(owner: str, name: str, value: object) -> None:
 
 
 def _check_id(owner: str, name: str, value: object) -> None:
+    # A REQUIRED header (STOMP 1.2 "Frames and Headers") must name something: an empty
+    # destination, receipt id or transaction id names nothing.
     _check_str(owner, name, value)
     if value == "":
         raise LocalProtocolError(f"{owner}.{name} must not be empty")
@@ -86,6 +89,8 @@ def _refuse_derived_headers(event: FrameEvent, names: tuple[str, ...]) -> None:
 
 
 def _check_heart_beat(owner: str, value: object) -> None:
+    # STOMP 1.2 "Heart-beating": two integers in ms, 0 meaning "cannot send" or "do not
+    # want to receive" (conformance 60: non-negative, whatever the text says).
     if (
         not isinstance(value, tuple)
         or len(value) != 2
@@ -193,6 +198,8 @@ class Connect(FrameEvent):
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
         if self.accept_version is not None:
+            # STOMP 1.2 "Protocol Negotiation": a list of versions; a str would be read
+            # character by character, an empty list offers nothing.
             if (
                 isinstance(self.accept_version, str)
                 or not self.accept_version
@@ -343,6 +350,7 @@ class Unsubscribe(FrameEvent):
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
         if self.id is None and self.destination is None:
+            # STOMP 1.2 "UNSUBSCRIBE": id is REQUIRED; 1.0 also names by destination.
             raise LocalProtocolError("Unsubscribe needs an id (or, in STOMP 1.0, a destination)")
 
 
@@ -373,6 +381,7 @@ class Ack(FrameEvent):
 
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
+        # STOMP 1.2 "ACK": the id names the message (1.0/1.1: message-id); REQUIRED.
         _check_id(type(self).__name__, "id", self.id)
 
 
@@ -448,7 +457,7 @@ class Connected(FrameEvent):
         ("server", "server"),
     )
 
-    version: str = "1.0"
+    version: str = IMPLICIT_VERSION
     session: str | None = None
     server: str | None = None
     heart_beat: tuple[int, int] = (0, 0)
@@ -496,7 +505,10 @@ class Message(FrameEvent):
 
     def ack_id(self, version: str) -> str:
         """The value to put in :attr:`Ack.id` for this message under ``version``."""
-        if version == "1.2" and self.ack is not None:
+        # STOMP 1.2 "ACK": the id matches the MESSAGE's ack header; before 1.2 an ACK
+        # names the message-id.  An unknown version gets the message-id, as before 1.2.
+        rules = RULES.get(version)
+        if rules is not None and rules.ack_names_message_ack and self.ack is not None:
             return self.ack
         return self.message_id
 
@@ -617,7 +629,7 @@ class ConnectionClosed(Event):
     pending_receipts: tuple[str, ...] = ()
 
 
-#: Each frame event class by command, for both roles.
+#: Each frame event class by command, for both roles (STOMP is CONNECT's 1.1 alias).
 FRAME_EVENTS: dict[str, type[FrameEvent]] = {
     cls.command: cls
     for cls in (

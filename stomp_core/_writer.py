@@ -14,23 +14,19 @@ from ._events import Send
 from ._frame import Frame
 from ._headers import escape_header
 from ._reader import RAW_COMMANDS
-from ._versions import VersionRules
+from ._versions import ALL_COMMANDS, VersionRules
 
 __all__ = ["serialize_frame", "serialize_send"]
 
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 _CONTROL_NAMES = {"\n": "LF", "\r": "CR", "\x00": "NUL"}
-_STOMP_COMMANDS = frozenset(
-    [
-        *("CONNECT", "STOMP", "CONNECTED", "SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK"),
-        *("BEGIN", "COMMIT", "ABORT", "DISCONNECT", "MESSAGE", "RECEIPT", "ERROR"),
-    ]
-)
 
 
 def _check_raw(name: str, value: str) -> None:
     # CONNECT, STOMP and CONNECTED (and every frame before negotiation or in 1.0) are
-    # written without escaping (conformance 25, 26): refuse what would break the line.
+    # written without escaping (conformance 25, 26; STOMP 1.2 "Value Encoding": they
+    # stay raw "to remain backward compatible with STOMP 1.0"): refuse what would break
+    # the line.
     if not name:
         raise LocalProtocolError("a header name cannot be empty")
     if ":" in name:
@@ -82,13 +78,14 @@ def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
             with the body (conformance 36); text that is not encodable as UTF-8.
     """
     command = frame.command
-    if command not in _STOMP_COMMANDS and (not command or _CONTROL_CHARACTER.search(command)):
+    if command not in ALL_COMMANDS and (not command or _CONTROL_CHARACTER.search(command)):
         # CR, LF and NUL would break the frame; a leading 0x16 is refused by readers as
         # a TLS handshake; no command uses control characters (fuzz finding 1).
         raise LocalProtocolError(f"invalid command {command!r}")
     body = frame.body
     headers = frame.headers
     if rules is not None and body:
+        # STOMP 1.1/1.2 "Body": only SEND, MESSAGE and ERROR may have one (conformance 19).
         allowed = rules.body_only_on
         if allowed is not None and command not in allowed:
             raise LocalProtocolError(
@@ -101,6 +98,8 @@ def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
             _check_raw(name, value)
             lines.append(f"{name}:{value}")
     else:
+        # STOMP 1.1/1.2 "Value Encoding": names and values are escaped by the version's
+        # table (1.1 has no CR escape, so a CR is refused; conformance 23-24).
         for name, value in headers:
             if not name:
                 raise LocalProtocolError("a header name cannot be empty")

@@ -40,18 +40,24 @@ from wsproto.utilities import RemoteProtocolError as WSRemoteProtocolError
 
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._state import Role
+from ._versions import RULES, SUPPORTED_VERSIONS
 
 __all__ = ["STOMP_SUBPROTOCOLS", "WebSocketAdapter", "subprotocol_versions"]
 
+# Sub-protocol name -> version; each name is a version fact (VersionRules).
+_SUBPROTOCOL_VERSIONS = {rules.websocket_subprotocol: rules.version for rules in RULES.values()}
+
 #: The WebSocket sub-protocols of STOMP, best first.
-STOMP_SUBPROTOCOLS: tuple[str, ...] = ("v12.stomp", "v11.stomp", "v10.stomp")
+STOMP_SUBPROTOCOLS: tuple[str, ...] = tuple(
+    RULES[version].websocket_subprotocol for version in reversed(SUPPORTED_VERSIONS)
+)
 
 
 def subprotocol_versions(subprotocol: str | None) -> tuple[str, ...]:
     """The STOMP versions a negotiated sub-protocol allows (all of them when ``None``)."""
     if subprotocol is None:
-        return ("1.0", "1.1", "1.2")
-    version = {"v10.stomp": "1.0", "v11.stomp": "1.1", "v12.stomp": "1.2"}.get(subprotocol)
+        return SUPPORTED_VERSIONS
+    version = _SUBPROTOCOL_VERSIONS.get(subprotocol)
     if version is None:
         raise LocalProtocolError(f"not a STOMP sub-protocol: {subprotocol!r}")
     return (version,)

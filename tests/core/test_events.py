@@ -17,6 +17,8 @@ from stomp_core import (
     Subscribe,
     Unsubscribe,
 )
+from stomp_core._events import FRAME_EVENTS
+from stomp_core._versions import ALL_COMMANDS, RULES
 
 
 def test_events_are_frozen_slotted_keyword_only() -> None:
@@ -102,3 +104,14 @@ def test_headers_written_from_fields_are_refused_as_extras(factory: object, matc
     """Fuzz finding 3: an extra 'heart-beat:' went out empty and our reader refused it."""
     with pytest.raises(LocalProtocolError, match=match):
         factory()  # type: ignore[operator]
+
+
+def test_every_command_has_its_event_class() -> None:
+    # The command list is written once (_versions.COMMANDS); the event registry and
+    # every version's command sets agree with it.
+    assert set(FRAME_EVENTS) == ALL_COMMANDS
+    for rules in RULES.values():
+        assert rules.client_commands | rules.server_commands <= ALL_COMMANDS
+    assert "NACK" not in RULES["1.0"].client_commands
+    assert "STOMP" not in RULES["1.0"].client_commands
+    assert Message(destination="/q", message_id="m1", ack="a1").ack_id("2.0") == "m1"

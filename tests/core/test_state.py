@@ -9,6 +9,8 @@ received), a legal one moves to the table's next state.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 
@@ -161,3 +163,28 @@ def test_tables_cover_every_role_and_live_state() -> None:
     assert {key[0] for key in SEND} == {CLIENT, SERVER}
     assert (CLIENT, State.CLOSED) not in SEND
     assert (SERVER, State.ERROR) not in RECEIVE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _TaggedSubscribe(Subscribe):
+    """An application's subclass of an event class."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _BareSend(FrameEvent):
+    """A frame event of the SEND command that derives from no standard event class."""
+
+    command: ClassVar[str] = "SEND"
+
+
+def test_event_subclass_gets_its_base_class_rules() -> None:
+    pair = ConnectionPair()
+    pair.connect()
+    pair.client.send(_TaggedSubscribe(destination="/q", id="s1"), now=0)
+    assert pair.client.subscriptions == {"s1": "auto"}
+    with pytest.raises(LocalProtocolError, match="already in use"):
+        pair.client.send(_TaggedSubscribe(destination="/q", id="s1"), now=0)
+    # No rules and no effects to inherit: checked by the tables only.
+    pair.client.send(_BareSend(), now=0)
+    assert pair.client.state is State.CONNECTED
+    assert pair.client.data_to_send(now=0).endswith(b"SEND\n\n\x00")
