@@ -551,6 +551,7 @@ class Client:
             generation=self._session.connection_started(endpoint),
             drain=self._drain,
             closed=self._link_closed,
+            write_timeout=self._options.write_timeout,
         )
         try:
             await link.handshake(self._options.connect_event())

@@ -367,6 +367,7 @@ def test_check_client_arguments_accepts_good_ones() -> None:
         ("disconnect_timeout", -1.0, ValueError),
         ("receipt_timeout", float("nan"), ValueError),
         ("receipt_timeout", float("inf"), ValueError),
+        ("write_timeout", 0, ValueError),
         ("connect_timeout", True, ValueError),
         ("connect_timeout", "10", ValueError),
         ("subscription_buffer", 0, ValueError),
