@@ -248,6 +248,7 @@ class Client:
             handle=self._handle,
             stalled=lambda: self._session.stalled,
             closed=self._link_closed,
+            write_timeout=self._options.write_timeout,
         )
         timeout = self._options.connect_timeout
         try:

@@ -18,7 +18,11 @@ reads nothing at all, so TCP flow control pushes back on the broker.  The moment
 it calls the core's ``pause_receive_timeout()`` (the broker's heart-beats now wait unread
 in the socket, so its silence proves nothing); the moment it reads again it calls
 ``resume_receive_timeout()``, which gives the broker a full ``interval * tolerance`` from
-then.  The timer task keeps writing our own heart-beats meanwhile.
+then.  The timer task keeps writing our own heart-beats meanwhile.  While a write waits,
+a paused reader still reads into the core (delivering nothing) up to ``READ_AHEAD``
+unparsed bytes: a broker blocked writing to us may read nothing until we read, and a
+consumer must always be able to ack.  Every write has one deadline (``write_timeout``);
+past it the link ends.
 
 Writes are serialised by ``send_lock``: whoever holds it drains the core *and* writes,
 looping until the core has nothing left, so wire order is core order (a frame queued by

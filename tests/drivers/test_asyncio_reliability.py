@@ -1,0 +1,105 @@
+"""stomp_asyncio under a broker that stops reading (issue 14: items 2, 4, 5, 12).
+
+Scripted servers on the harness's in-memory transports, whose flow control the tests
+drive, on the virtual clock (a deadlock is reported at once, timings are exact).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from asyncio_harness import ScriptedServer, memory_client, run, servers
+
+from stomp_asyncio import ConnectionLost
+from stomp_core import Ack, Message, Subscribe
+
+
+def test_a_write_to_a_broker_that_stops_reading_has_one_deadline() -> None:
+    """Issue 14.5: the broker keeps heart-beating but reads nothing after CONNECT."""
+
+    async def main() -> None:
+        server = ScriptedServer(heart_beat=(500, 0))
+        client = memory_client(
+            servers(server), heartbeats=(0, 500), reconnect=None, write_timeout=3
+        )
+        loop = asyncio.get_running_loop()
+        took: list[float] = []
+
+        async def body() -> None:
+            async with client:
+                assert server.transport is not None
+                server.transport.pause_reading()  # for good
+                start = loop.time()
+                try:
+                    await client.send("/queue/a", b"x" * 1_000_000)
+                finally:
+                    took.append(loop.time() - start)
+
+        with pytest.raises(ConnectionLost, match=r"longer than 3 s \(write_timeout\)"):
+            await body()
+        assert took == [pytest.approx(3.0)]
+        assert server.lost.is_set()
+
+    run(main)
+
+
+class _Flooder(ScriptedServer):
+    """Writes a backlog as fast as the client takes it and reads nothing while its own
+    writes are held back (RabbitMQ without a prefetch limit, and its credit flow)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backlog: list[Message] = []
+        self._blocked = False
+
+    def flood(self, messages: list[Message]) -> None:
+        self.backlog.extend(messages)
+        self._pump()
+
+    def _pump(self) -> None:
+        while self.backlog and not self._blocked:
+            self.send(self.backlog.pop(0))
+
+    def pause_writing(self) -> None:
+        assert self.transport is not None
+        self._blocked = True
+        self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        assert self.transport is not None
+        self._blocked = False
+        self.transport.resume_reading()
+        self._pump()
+
+
+def test_a_consumer_can_ack_while_the_broker_is_blocked_writing() -> None:
+    """Issue 14.4: the broker floods MESSAGEs and stops reading while its writes are
+    blocked; the client's buffer is full and its consumer's ACK waits for the broker.
+    The client must read (without delivering) meanwhile."""
+    count = 60
+
+    async def main() -> None:
+        server = _Flooder()
+        client = memory_client(servers(server), subscription_buffer=2, high=512)
+        async with client:
+            async with client.subscribe("/queue/a", ack="client-individual") as sub:
+                subscribe = await server.next(Subscribe)
+                server.flood([_message(subscribe, n) for n in range(count)])
+                for _ in range(count):
+                    message = await sub.get()
+                    await message.ack()
+            acks = [ack.id for ack in server.of(Ack)]
+            assert acks == [f"a{n}" for n in range(count)]
+
+    run(main)
+
+
+def _message(subscribe: Subscribe, n: int) -> Message:
+    return Message(
+        destination=subscribe.destination,
+        message_id=f"m{n}",
+        subscription=subscribe.id or "",
+        ack=f"a{n}",
+        body=b"y" * 200,
+    )
