@@ -63,6 +63,10 @@ READ_AHEAD = 1024 * 1024
 
 _TERMINAL = (stomp_core.State.CLOSED, stomp_core.State.ERROR)
 
+#: Scheduling rounds the timer task yields before acting on a deadline, so that a reader
+#: with bytes waiting (TCP: one round; TLS may need a few) reaches the core first.
+_READER_TURNS = 3
+
 #: Transport failures that end a link (and become ConnectionLost).
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     trio.BrokenResourceError,
@@ -379,6 +383,14 @@ class Link:
             rearm = self._rearm = trio.Event()
             with trio.move_on_at(math.inf if deadline is None else deadline):
                 await rearm.wait()
+                continue
+            # The event loop may have been blocked past the deadline while the broker's
+            # bytes waited in the socket (issue 14.11): the reader, woken in the same
+            # round, feeds them to the core first; then decide again.
+            for _ in range(_READER_TURNS):
+                await trio.lowlevel.checkpoint()
+            deadline = core.get_timer()
+            if deadline is None or trio.current_time() < deadline:
                 continue
             if core.state not in _TERMINAL:
                 core.handle_timer(now=trio.current_time())

@@ -7,6 +7,10 @@ the operating system's (a blocked event loop, a TLS handshake): real loopback so
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import pytest
 import trio
 import trio.testing
@@ -93,3 +97,56 @@ async def test_a_consumer_can_ack_while_the_broker_is_blocked_writing(
                     message = await sub.get()
                     await message.ack()
     assert acked == [f"a{n}" for n in range(count)]
+
+
+class _HeartbeatingBroker:
+    """A real loopback broker in a thread: CONNECTED with ``heart-beat:50,0``, then an EOL
+    every 10 ms, whatever the client's event loop does."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        with self._listener, self._listener.accept()[0] as conn:
+            data = b""
+            while b"\x00" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            conn.sendall(b"CONNECTED\nversion:1.2\nheart-beat:50,0\n\n\x00")
+            while not self._stop.wait(0.01):
+                try:
+                    conn.sendall(b"\n")
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+async def test_a_blocked_event_loop_reads_the_waiting_heartbeats_before_deciding() -> None:
+    """Issue 14.11: the application blocks the event loop longer than the heart-beat
+    tolerance while the broker's heart-beats arrive: they are in the socket, so the
+    broker is alive (the core's handle_timer must see those bytes first)."""
+    broker = _HeartbeatingBroker()
+    try:
+        with trio.fail_after(30):
+            async with stomp_trio.open_connection(
+                f"stomp://127.0.0.1:{broker.port}", heartbeats=(0, 100), reconnect=None
+            ) as client:
+                assert client.heartbeat == (0, 100)  # dead after 250 ms of silence
+                for _ in range(8):
+                    # The fault under test, not a wait: the loop is blocked for 0.5 s.
+                    time.sleep(0.5)  # noqa: ASYNC251
+                    await trio.sleep(0.2)
+                    assert client.state is stomp_trio.ClientState.CONNECTED
+                # The broker of this test never answers DISCONNECT: leave at once.
+                client._nursery.cancel_scope.cancel()  # type: ignore[union-attr]
+    finally:
+        broker.close()
