@@ -46,6 +46,7 @@ from stomp_core.client import (
     Wait,
     check_subscribe_arguments,
     connection_lost,
+    dial_failed,
     report_unhandled,
     send_builder,
 )
@@ -257,8 +258,8 @@ class Client:
             )
         except asyncio.TimeoutError:
             raise ConnectFailed(f"timed out after {timeout:g} s connecting to {endpoint}") from None
-        except OSError as exc:  # refused, unreachable, TLS verification failed, ...
-            raise ConnectFailed(f"cannot connect to {endpoint}: {exc}") from exc
+        except OSError as exc:  # refused, unreachable, DNS, TLS verification failed, ...
+            raise dial_failed(endpoint, exc) from exc
         try:
             async with link.write_lock:
                 link.send(self._options.connect_event())
@@ -688,6 +689,8 @@ class Client:
         if isinstance(transaction, Transaction):
             transaction._check()  # ConnectionLost if the broker aborted it
             transaction = transaction.id
+        # At once, not after waiting for a reconnect (issue 14.12).
+        self._session.check_ack(message.event, generation=message.generation)
         await self._send(
             # The session refuses an ack id of an earlier connection (conformance 98).
             lambda rid: self._session.ack_event(

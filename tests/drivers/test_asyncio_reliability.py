@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from asyncio_harness import ScriptedServer, memory_client, run, servers
+from asyncio_harness import ScriptedServer, memory_client, run, servers, wait_until
 
-from stomp_asyncio import ConnectionLost
+from stomp_asyncio import ClientState, ConnectionLost, ReconnectPolicy
 from stomp_core import Ack, Message, Subscribe
 
 
@@ -103,3 +103,25 @@ def _message(subscribe: Subscribe, n: int) -> Message:
         ack=f"a{n}",
         body=b"y" * 200,
     )
+
+
+def test_a_stale_ack_raises_at_once_while_reconnecting() -> None:
+    """Issue 14.12: an ack of a message of a lost connection is void: raise at once, not
+    after waiting up to connect_timeout for the reconnection (stomp_trio does the same)."""
+
+    async def main() -> None:
+        server = ScriptedServer()
+        client = memory_client(servers(server), reconnect=ReconnectPolicy(initial=1.0, jitter=0.0))
+        loop = asyncio.get_running_loop()
+        async with client, client.subscribe("/queue/a", ack="client-individual") as sub:
+            subscribe = await server.next(Subscribe)
+            server.send(_message(subscribe, 0))
+            message = await sub.get()
+            server.drop()
+            await wait_until(lambda: client.state is ClientState.RECONNECTING)
+            start = loop.time()
+            with pytest.raises(ConnectionLost, match="earlier connection"):
+                await message.ack()
+            assert loop.time() == start
+
+    run(main)

@@ -150,3 +150,42 @@ async def test_a_blocked_event_loop_reads_the_waiting_heartbeats_before_deciding
                 client._nursery.cancel_scope.cancel()  # type: ignore[union-attr]
     finally:
         broker.close()
+
+
+async def test_a_stale_ack_raises_at_once_while_reconnecting(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Issue 14.12: an ack of a message of a lost connection is void: raise at once, not
+    after waiting up to connect_timeout for the reconnection."""
+    network = Network()
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            network.refuse = 1_000  # every later dial fails: the client stays reconnecting
+            await broker.accept()
+            sub = await broker.expect(sc.Subscribe)
+            await broker.message(sub, b"m0", message_id="m0", ack="a0")
+            await sub_got.wait()
+            await broker.close()
+
+        sub_got = trio.Event()
+        nursery.start_soon(server)
+        async with (
+            stomp_trio.open_connection(
+                "stomp://h",
+                **options(network, reconnect=stomp_trio.ReconnectPolicy(initial=1.0, jitter=0)),
+            ) as client,
+            client.subscribe("/queue/a", ack="client-individual") as sub,
+        ):
+            message = await sub.get()
+            changes = client.state_changes()
+            sub_got.set()
+            with trio.fail_after(60):
+                async for change in changes:
+                    if change.state is stomp_trio.ClientState.RECONNECTING:
+                        break
+            start = trio.current_time()
+            with pytest.raises(stomp_trio.ConnectionLost, match="earlier connection"):
+                await message.ack()
+            assert trio.current_time() == start
