@@ -7,10 +7,14 @@ drive, on the virtual clock (a deadlock is reported at once, timings are exact).
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
+import time
 
 import pytest
 from asyncio_harness import ScriptedServer, memory_client, run, servers, wait_until
 
+import stomp_asyncio
 from stomp_asyncio import ClientState, ConnectionLost, ReconnectPolicy
 from stomp_core import Ack, Message, Subscribe
 
@@ -125,3 +129,51 @@ def test_a_stale_ack_raises_at_once_while_reconnecting() -> None:
             assert loop.time() == start
 
     run(main)
+
+
+def test_a_blocked_event_loop_reads_the_waiting_heartbeats_before_deciding() -> None:
+    """Issue 14.11 (asyncio side, a guard): the application blocks the event loop longer
+    than the heart-beat tolerance while a real broker's heart-beats arrive; asyncio runs
+    the I/O callbacks before the timers due in the same round, so the broker lives."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        with listener, listener.accept()[0] as conn:
+            data = b""
+            while b"\x00" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            conn.sendall(b"CONNECTED\nversion:1.2\nheart-beat:50,0\n\n\x00")
+            while not stop.wait(0.01):
+                try:
+                    conn.sendall(b"\n")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+
+    async def main() -> None:
+        client = stomp_asyncio.open_connection(
+            f"stomp://127.0.0.1:{port}",
+            heartbeats=(0, 100),
+            reconnect=None,
+            disconnect_timeout=0.5,
+        )
+        async with client:
+            assert client.heartbeat == (0, 100)  # dead after 250 ms of silence
+            for _ in range(8):
+                # The fault under test, not a wait: the loop is blocked for 0.5 s.
+                time.sleep(0.5)  # noqa: ASYNC251
+                await asyncio.sleep(0.2)
+                assert client.state is ClientState.CONNECTED
+
+    try:
+        run(main, virtual=False)
+    finally:
+        stop.set()
+        thread.join(10)
