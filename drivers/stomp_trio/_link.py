@@ -14,11 +14,10 @@ per link, both in a nursery owned by the client:
 
 Back-pressure: while the link is *paused* (a message waits for room in a full
 subscription buffer), the reader
-reads nothing at all, so TCP flow control pushes back on the broker.  The moment it stops
-it calls the core's ``pause_receive_timeout()`` (the broker's heart-beats now wait unread
-in the socket, so its silence proves nothing); the moment it reads again it calls
-``resume_receive_timeout()``, which gives the broker a full ``interval * tolerance`` from
-then.  The timer task keeps writing our own heart-beats meanwhile.  While a write waits,
+reads nothing, so TCP flow control pushes back on the broker.  :meth:`Link.pause` calls the
+core's ``pause_receive_timeout()`` (the broker's heart-beats now wait unread in the socket,
+so its silence proves nothing); :meth:`Link.resume` calls ``resume_receive_timeout()``,
+which gives the broker a full ``interval * tolerance`` from then.  The timer task keeps writing our own heart-beats meanwhile.  While a write waits,
 a paused reader still reads into the core (delivering nothing) up to ``READ_AHEAD``
 unparsed bytes: a broker blocked writing to us may read nothing until we read, and a
 consumer must always be able to ack.  Every write has one deadline (``write_timeout``);
