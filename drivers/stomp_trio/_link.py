@@ -13,15 +13,15 @@ per link, both in a nursery owned by the client:
   the DISCONNECT receipt wait are the core's, never re-implemented here.
 
 Back-pressure: while the link is *paused* (a message waits for room in a full
-subscription buffer), the reader
-reads nothing, so TCP flow control pushes back on the broker.  :meth:`Link.pause` calls the
-core's ``pause_receive_timeout()`` (the broker's heart-beats now wait unread in the socket,
-so its silence proves nothing); :meth:`Link.resume` calls ``resume_receive_timeout()``,
-which gives the broker a full ``interval * tolerance`` from then.  The timer task keeps writing our own heart-beats meanwhile.  While a write waits,
-a paused reader still reads into the core (delivering nothing) up to ``READ_AHEAD``
-unparsed bytes: a broker blocked writing to us may read nothing until we read, and a
-consumer must always be able to ack.  Every write has one deadline (``write_timeout``);
-past it the link ends.
+subscription buffer), the reader reads nothing, so TCP flow control pushes back on the
+broker.  :meth:`Link.pause` calls the core's ``pause_receive_timeout()`` (the broker's
+heart-beats now wait unread in the socket, so its silence proves nothing);
+:meth:`Link.resume` calls ``resume_receive_timeout()``, which gives the broker a full
+``interval * tolerance`` from then.  The timer task keeps writing our own heart-beats
+meanwhile.  While a write waits, a paused reader still reads into the core (delivering
+nothing) up to ``READ_AHEAD`` unparsed bytes: a broker blocked writing to us may read
+nothing until we read, and a consumer must always be able to ack.  Every write has one
+deadline (``write_timeout``); past it the link ends.
 
 Writes are serialised by ``send_lock``: whoever holds it drains the core *and* writes,
 looping until the core has nothing left, so wire order is core order (a frame queued by
