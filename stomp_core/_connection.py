@@ -161,6 +161,15 @@ class Connection:
         """Open transaction ids, oldest first."""
         return tuple(self._session.transactions)
 
+    @property
+    def receive_buffered(self) -> int:
+        """Bytes received and not yet returned as events (held back by lazy parsing).
+
+        A driver that reads ahead while it holds events back (back-pressure) bounds its
+        memory with this.
+        """
+        return self._reader.buffered
+
     # ------------------------------------------------------------------ input
 
     def receive_data(self, data: bytes | bytearray | memoryview, *, now: float) -> None:

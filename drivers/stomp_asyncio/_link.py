@@ -20,7 +20,11 @@ client says a subscription buffer is full, the link stops pulling events (lazy p
 pauses the transport and suspends the core's receive heart-beat deadline (the broker's
 EOLs wait unread in the socket, so its silence proves nothing); :meth:`Link.resume` undoes
 all three.  Terminal conditions (EOF, a
-timeout, a closed core) are never held back by a full buffer.
+timeout, a closed core) are never held back by a full buffer.  While a writer waits for
+the broker, a paused link still reads into the core (delivering nothing) up to
+``READ_AHEAD`` unparsed bytes: a broker blocked writing to us may read nothing until we
+read, and a consumer must always be able to ack.  Every write has one deadline
+(``write_timeout``); past it the link is dropped.
 """
 
 from __future__ import annotations
@@ -55,6 +59,12 @@ log = logging.getLogger("stomp_asyncio")
 #: transport's flow control.  64 KiB matches asyncio's default write high-water mark.
 WRITE_CHUNK = 64 * 1024
 
+#: While reading is paused, the link still reads while a writer waits for the broker,
+#: until the core holds this many unparsed bytes: a broker blocked writing to us may
+#: stop reading our frames (a consumer's ACK) until we read (issue 14.4).  The write
+#: deadline bounds the rest.
+READ_AHEAD = 1024 * 1024
+
 _TERMINAL = (State.CLOSED, State.ERROR)
 _LIVE = (State.CONNECTED, State.DISCONNECTING)
 
@@ -81,8 +91,12 @@ class Link(asyncio.Protocol):
         handle: Callable[[Link, Event], None],
         stalled: Callable[[], bool],
         closed: Callable[[Link, StompError], None],
+        write_timeout: float = 30.0,
     ) -> None:
         self.core = core
+        self.write_timeout = write_timeout
+        #: When the write in progress must be done (``None``: no write waits).
+        self._write_deadline: float | None = None
         self.endpoint = endpoint
         self.generation = generation
         self._handle_event = handle
@@ -101,6 +115,7 @@ class Link(asyncio.Protocol):
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._read_paused = False
+        self._reading_ahead = False
         self._eof = False
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -116,6 +131,7 @@ class Link(asyncio.Protocol):
             return  # e.g. bytes after the DISCONNECT receipt: nothing to do with them
         self.core.receive_data(data, now=self._loop.time())
         self._process()
+        self._read_ahead()
 
     def eof_received(self) -> bool:
         self._feed_eof()
@@ -216,11 +232,32 @@ class Link(asyncio.Protocol):
         self._process()
         if self._read_paused and not self._stalled():
             self._read_paused = False
+            self._reading_ahead = False
             self.core.resume_receive_timeout(now=self._loop.time())
             if not self.transport.is_closing():
                 self.transport.resume_reading()
             self._arm_timer()
             log.debug("reading resumed")
+
+    def _read_ahead(self) -> None:
+        """While reading is paused, read into the core (delivering nothing) as long as a
+        writer waits for the broker and the core holds less than READ_AHEAD bytes."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        wanted = (
+            self._read_paused
+            and bool(self._drain_waiters)
+            and not self._eof
+            and self.core.receive_buffered < READ_AHEAD
+        )
+        if wanted and not self._reading_ahead:
+            self._reading_ahead = True
+            transport.resume_reading()
+        elif not wanted and self._reading_ahead:
+            self._reading_ahead = False
+            if self._read_paused:
+                transport.pause_reading()
 
     # ----------------------------------------------------------- timer
 
@@ -266,15 +303,22 @@ class Link(asyncio.Protocol):
         """Write everything the core queued, honouring flow control; call under the lock.
 
         Raises:
-            ConnectionLost: the transport is gone.
+            ConnectionLost: the transport is gone, or the write took longer than
+                ``write_timeout`` (then the link is dropped).
         """
-        while True:
-            if self.transport is None or self.closed.done() or self.transport.is_closing():
-                raise self._lost_error()
-            data = self.core.data_to_send(now=self._loop.time())
-            if not data:
-                break
-            await self._write_all(data)
+        # One overall deadline (ClientOptions.write_timeout): a broker that stops reading
+        # (heart-beats only prove that it writes) must not hold the writer forever.
+        self._write_deadline = self._loop.time() + self.write_timeout
+        try:
+            while True:
+                if self.transport is None or self.closed.done() or self.transport.is_closing():
+                    raise self._lost_error()
+                data = self.core.data_to_send(now=self._loop.time())
+                if not data:
+                    break
+                await self._write_all(data)
+        finally:
+            self._write_deadline = None
         self._arm_timer()
 
     async def _write_all(self, data: bytes) -> None:
@@ -307,11 +351,28 @@ class Link(asyncio.Protocol):
             raise self._lost_error()
         waiter: asyncio.Future[None] = self._loop.create_future()
         self._drain_waiters.append(waiter)
+        self._read_ahead()
+        deadline = self._write_deadline
+        timer = None if deadline is None else self._loop.call_at(deadline, self._write_too_slow)
         try:
             await waiter
         finally:
+            if timer is not None:
+                timer.cancel()
             if waiter in self._drain_waiters:
                 self._drain_waiters.remove(waiter)
+            self._read_ahead()
+
+    def _write_too_slow(self) -> None:
+        """The write deadline passed: drop the link (the stream may hold half a frame);
+        the waiting writer gets this reason from ``connection_lost``."""
+        self.core.send_failed()
+        self.terminate(
+            ConnectionLost(
+                f"writing to the broker took longer than {self.write_timeout:g} s "
+                "(write_timeout): it reads too slowly or not at all"
+            )
+        )
 
     # ----------------------------------------------------------- closing
 

@@ -42,6 +42,7 @@ from stomp_core.client import (
     Wait,
     check_subscribe_arguments,
     connection_lost,
+    dial_failed,
     report_unhandled,
     send_builder,
 )
@@ -349,6 +350,8 @@ class Client:
             transaction._check()  # ConnectionLost if the broker aborted it
             generation = transaction._generation
             transaction = transaction.id
+        # At once, not after waiting for a reconnect (issue 14.12).
+        self._session.check_ack(message.event, generation=message.generation)
         await self._send(
             # The session refuses an ack id of an earlier connection (conformance 98).
             lambda rid: self._session.ack_event(
@@ -543,7 +546,7 @@ class Client:
                 f"connecting to {endpoint} took longer than {timeout:g} s"
             ) from None
         except TRANSPORT_ERRORS as exc:
-            raise ConnectFailed(f"could not connect to {endpoint}: {exc}") from exc
+            raise dial_failed(endpoint, exc) from exc
         link = Link(
             stream,
             CoreConnection(CLIENT, self._options.config),
@@ -551,6 +554,7 @@ class Client:
             generation=self._session.connection_started(endpoint),
             drain=self._drain,
             closed=self._link_closed,
+            write_timeout=self._options.write_timeout,
         )
         try:
             await link.handshake(self._options.connect_event())

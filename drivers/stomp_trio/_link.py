@@ -13,12 +13,15 @@ per link, both in a nursery owned by the client:
   the DISCONNECT receipt wait are the core's, never re-implemented here.
 
 Back-pressure: while the link is *paused* (a message waits for room in a full
-subscription buffer), the reader
-reads nothing at all, so TCP flow control pushes back on the broker.  The moment it stops
-it calls the core's ``pause_receive_timeout()`` (the broker's heart-beats now wait unread
-in the socket, so its silence proves nothing); the moment it reads again it calls
-``resume_receive_timeout()``, which gives the broker a full ``interval * (1 + tolerance)`` from
-then.  The timer task keeps writing our own heart-beats meanwhile.
+subscription buffer), the reader reads nothing, so TCP flow control pushes back on the
+broker.  :meth:`Link.pause` calls the core's ``pause_receive_timeout()`` (the broker's
+heart-beats now wait unread in the socket, so its silence proves nothing);
+:meth:`Link.resume` calls ``resume_receive_timeout()``, which gives the broker a full
+``interval * (1 + tolerance)`` from then.  The timer task keeps writing our own heart-beats
+meanwhile.  While a write waits, a paused reader still reads into the core (delivering
+nothing) up to ``READ_AHEAD`` unparsed bytes: a broker blocked writing to us may read
+nothing until we read, and a consumer must always be able to ack.  Every write has one
+deadline (``write_timeout``); past it the link ends.
 
 Writes are serialised by ``send_lock``: whoever holds it drains the core *and* writes,
 looping until the core has nothing left, so wire order is core order (a frame queued by
@@ -52,7 +55,16 @@ __all__ = ["READ_SIZE", "TRANSPORT_ERRORS", "Link"]
 #: that one read never buffers much beyond a full subscription (back-pressure).
 READ_SIZE = 64 * 1024
 
+#: While paused, the reader still reads while a write waits, until the core holds this
+#: many unparsed bytes: a broker blocked writing to us may stop reading our frames (a
+#: consumer's ACK) until we read (issue 14.4).  The write deadline bounds the rest.
+READ_AHEAD = 1024 * 1024
+
 _TERMINAL = (stomp_core.State.CLOSED, stomp_core.State.ERROR)
+
+#: Scheduling rounds the timer task yields before acting on a deadline, so that a reader
+#: with bytes waiting (TCP: one round; TLS may need a few) reaches the core first.
+_READER_TURNS = 3
 
 #: Transport failures that end a link (and become ConnectionLost).
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -90,8 +102,13 @@ class Link:
         generation: int,
         drain: Callable[[Link], None],
         closed: Callable[[Link, StompError | None], None],
+        write_timeout: float = 30.0,
     ) -> None:
         self.stream = stream
+        self.write_timeout = write_timeout
+        #: Writers inside ``send_all`` right now (the paused reader reads ahead then).
+        self.writing = 0
+        self._reader_wake = trio.Event()
         self.core = core
         self.endpoint = endpoint
         self.generation = generation
@@ -104,7 +121,6 @@ class Link:
         self.reason: StompError | None = None
         self.closing = False
         self.done = trio.Event()
-        self._unpaused = trio.Event()
         self._rearm = trio.Event()
         self._nursery: trio.Nursery | None = None
 
@@ -130,7 +146,7 @@ class Link:
         self.reason = reason
         self.done.set()
         self._rearm.set()
-        self._unpaused.set()
+        self._reader_wake.set()
         self._on_closed(self, reason)
 
     def rearm(self) -> None:
@@ -140,13 +156,20 @@ class Link:
     def pause(self) -> None:
         """Stop reading: a message waits for room in a subscription's buffer."""
         if not self.paused:
-            self.paused = True
-            self._unpaused = trio.Event()
+            # The broker's heart-beats now wait unread in the socket: its silence
+            # proves nothing until we read for consumers again.
+            self.core.pause_receive_timeout(now=trio.current_time())
+            self.rearm()
+        self.paused = True
 
     def resume(self) -> None:
         """The held message was delivered: reading may resume."""
+        if self.paused and self.core.state not in _TERMINAL:
+            # Reading for consumers again: the broker gets a full interval from now.
+            self.core.resume_receive_timeout(now=trio.current_time())
+            self.rearm()
         self.paused = False
-        self._unpaused.set()
+        self._reader_wake.set()
 
     # -- writing -----------------------------------------------------------------------
 
@@ -162,21 +185,38 @@ class Link:
             ConnectionLost: the transport failed; the link is over.
             trio.Cancelled: cancelled half-way; the link is over (``send_failed``).
         """
-        try:
-            while True:
-                data = self.core.data_to_send(now=trio.current_time())
-                if not data:
-                    return
-                await self.stream.send_all(data)
-        except BaseException as exc:
-            # Part of a frame may be on the wire: the stream can never be used again.
-            self.core.send_failed()
-            if isinstance(exc, TRANSPORT_ERRORS):
-                error = connection_lost("writing to the broker failed", exc)
-                self.end(error)
-                raise error from exc
-            self.end(connection_lost("a write was interrupted half-way; the stream is broken", exc))
-            raise
+        # One overall deadline (ClientOptions.write_timeout): a broker that stops reading
+        # (heart-beats only prove that it writes) must not hold the writer forever.
+        with trio.CancelScope(deadline=trio.current_time() + self.write_timeout) as scope:
+            try:
+                while True:
+                    data = self.core.data_to_send(now=trio.current_time())
+                    if not data:
+                        return
+                    self.writing += 1
+                    self._reader_wake.set()  # a paused reader may read ahead now
+                    try:
+                        await self.stream.send_all(data)
+                    finally:
+                        self.writing -= 1
+            except BaseException as exc:
+                # Part of a frame may be on the wire: the stream can never be used again.
+                self.core.send_failed()
+                if isinstance(exc, TRANSPORT_ERRORS):
+                    error = connection_lost("writing to the broker failed", exc)
+                    self.end(error)
+                    raise error from exc
+                if scope.cancel_called and isinstance(exc, trio.Cancelled):
+                    error = ConnectionLost(
+                        f"writing to the broker took longer than {self.write_timeout:g} s "
+                        "(write_timeout): it reads too slowly or not at all"
+                    )
+                    self.end(error)
+                    raise error from None
+                self.end(
+                    connection_lost("a write was interrupted half-way; the stream is broken", exc)
+                )
+                raise
 
     async def flush_if_idle(self) -> None:
         """Write what the core queued (heart-beats), unless a writer is already at it.
@@ -290,7 +330,7 @@ class Link:
         # Bytes that came with CONNECTED are already in the core: handle them first.
         self._drain(self)
         while not self.ended:
-            if self.paused:
+            if self.paused and not self._reads_ahead():
                 await self._paused()
                 continue
             try:
@@ -313,26 +353,25 @@ class Link:
                 return
 
     async def _paused(self) -> None:
-        """Read nothing until the held message is delivered (back-pressure).
+        """Read nothing until the held message is delivered (back-pressure), or a write
+        waits (then the read loop reads ahead, see :meth:`_reads_ahead`).
 
         Not reading lets TCP flow control push back on the broker.  The broker's
         heart-beats then wait unread in the socket, so its silence proves nothing: the
-        core's receive deadline is suspended from the moment reading stops and restarts
-        with a full ``interval * (1 + tolerance)`` when it resumes
-        (``Connection.pause_receive_timeout``).  Our own heart-beats keep their deadline:
-        the timer task writes them meanwhile.
+        core's receive deadline is suspended from :meth:`pause` (also while reading
+        ahead, which delivers nothing) and restarts with a full ``interval * (1 +
+        tolerance)`` at :meth:`resume` (``Connection.pause_receive_timeout``).  Our own
+        heart-beats keep their deadline: the timer task writes them meanwhile.
         """
-        core = self.core
-        unpaused = self._unpaused
-        core.pause_receive_timeout(now=trio.current_time())
-        self.rearm()
-        try:
-            await unpaused.wait()
-        finally:
-            # Also when cancelled: the link is ending then and the call is harmless.
-            if core.state not in _TERMINAL:
-                core.resume_receive_timeout(now=trio.current_time())
-                self.rearm()
+        while self.paused and not self.ended and not self._reads_ahead():
+            # Woken by resume(), end(), or a write that starts while we hold back.
+            self._reader_wake = trio.Event()
+            await self._reader_wake.wait()
+
+    def _reads_ahead(self) -> bool:
+        """Whether to read although paused: a write waits, so the broker may need us to
+        read before it reads again; the core's unparsed bytes bound it (READ_AHEAD)."""
+        return bool(self.writing) and not self.eof and self.core.receive_buffered < READ_AHEAD
 
     async def _timer_loop(self) -> None:
         core = self.core
@@ -343,6 +382,14 @@ class Link:
             rearm = self._rearm = trio.Event()
             with trio.move_on_at(math.inf if deadline is None else deadline):
                 await rearm.wait()
+                continue
+            # The event loop may have been blocked past the deadline while the broker's
+            # bytes waited in the socket (issue 14.11): the reader, woken in the same
+            # round, feeds them to the core first; then decide again.
+            for _ in range(_READER_TURNS):
+                await trio.lowlevel.checkpoint()
+            deadline = core.get_timer()
+            if deadline is None or trio.current_time() < deadline:
                 continue
             if core.state not in _TERMINAL:
                 core.handle_timer(now=trio.current_time())

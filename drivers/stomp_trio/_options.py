@@ -70,6 +70,7 @@ async def open_connection(
     connect_timeout: float = 10.0,
     disconnect_timeout: float = 10.0,
     receipt_timeout: float = 10.0,
+    write_timeout: float = 30.0,
     reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
     subscription_buffer: int = 100,
     headers: Mapping[str, str] | None = None,
@@ -100,7 +101,7 @@ async def open_connection(
         login: this and every keyword argument after it up to ``on_unhandled``
             (``passcode``, ``vhost``, ``versions``, ``heartbeats``,
             ``heartbeat_tolerance``, ``ssl``, ``connect_timeout``,
-            ``disconnect_timeout``, ``receipt_timeout``, ``reconnect``,
+            ``disconnect_timeout``, ``receipt_timeout``, ``write_timeout``, ``reconnect``,
             ``subscription_buffer``, ``headers``, ``limits``) are the client's settings,
             documented once in :class:`stomp_core.client.ClientOptions` (same names and
             defaults).  ``vhost`` defaults to ``"/"``; the passcode is never logged.
@@ -126,6 +127,7 @@ async def open_connection(
             connect_timeout=connect_timeout,
             disconnect_timeout=disconnect_timeout,
             receipt_timeout=receipt_timeout,
+            write_timeout=write_timeout,
             reconnect=reconnect,
             subscription_buffer=subscription_buffer,
             headers=headers,

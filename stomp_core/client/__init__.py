@@ -50,6 +50,8 @@ from ._errors import (
     close_reason,
     connect_failed,
     connection_lost,
+    dial_failed,
+    failure_reason,
     parse_failure,
 )
 from ._frames import (
@@ -129,7 +131,9 @@ __all__ = [
     "connect_failed",
     "connection_lost",
     "decode_text",
+    "dial_failed",
     "encode_body",
+    "failure_reason",
     "message_headers",
     "parse_failure",
     "parse_hosts",

@@ -33,6 +33,7 @@ def check_client_arguments(
     disconnect_timeout: float,
     receipt_timeout: float,
     subscription_buffer: int,
+    write_timeout: float = 30.0,
     reconnect: ReconnectPolicy | None,
     on_unhandled: UnhandledHook | None,
 ) -> None:
@@ -48,6 +49,7 @@ def check_client_arguments(
     _check_seconds("connect_timeout", connect_timeout)
     _check_seconds("disconnect_timeout", disconnect_timeout)
     _check_seconds("receipt_timeout", receipt_timeout)
+    _check_seconds("write_timeout", write_timeout)
     _check_buffer("subscription_buffer", subscription_buffer)
     if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
         raise TypeError(f"reconnect must be a ReconnectPolicy or None, got {reconnect!r}")

@@ -29,6 +29,8 @@ __all__ = [
     "close_reason",
     "connect_failed",
     "connection_lost",
+    "dial_failed",
+    "failure_reason",
     "parse_failure",
 ]
 
@@ -173,10 +175,39 @@ def close_reason(event: Event) -> StompError:
 
 
 def connection_lost(message: str, cause: BaseException | None) -> ConnectionLost:
-    """A :class:`ConnectionLost` saying ``message: cause``, with ``cause`` as ``__cause__``."""
-    error = ConnectionLost(message if cause is None else f"{message}: {cause}")
+    """A :class:`ConnectionLost` saying ``message: reason``, with ``cause`` as
+    ``__cause__`` (the reason is :func:`failure_reason`)."""
+    error = ConnectionLost(message if cause is None else f"{message}: {failure_reason(cause)}")
     error.__cause__ = cause
     return error
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a transport operation failed, in words, never empty.
+
+    The exception's own message, followed by what its explicit causes and (for an
+    exception group) its members add: trio wraps the ssl library's reason in an empty
+    ``BrokenResourceError``, and the refusal of each address in a group under "all
+    attempts failed".  The type name stands in when nothing says more (asyncio's bare
+    ``ConnectionResetError`` for a TLS handshake the peer cut).
+    """
+    own = str(getattr(exc, "message", None) or exc)
+    members = getattr(exc, "exceptions", None)
+    inner: list[BaseException] = list(members) if isinstance(members, tuple) else []
+    if not inner and exc.__cause__ is not None:
+        inner = [exc.__cause__]
+    deeper = "; ".join(failure_reason(member) for member in inner)
+    if own and deeper and own not in deeper:
+        return f"{own}: {deeper}"
+    return deeper or own or type(exc).__name__
+
+
+def dial_failed(endpoint: object, exc: BaseException) -> ConnectFailed:
+    """The :class:`ConnectFailed` for a dial or TLS handshake to ``endpoint`` that raised
+    ``exc`` (refused, unreachable, DNS, TLS): it always says why."""
+    failed = ConnectFailed(f"could not connect to {endpoint}: {failure_reason(exc)}")
+    failed.__cause__ = exc
+    return failed
 
 
 def parse_failure(error: RemoteProtocolError, *, eof: bool) -> StompError:

@@ -52,6 +52,12 @@ class ClientOptions:
             an operation waits for a reconnect in progress.
         disconnect_timeout: seconds to wait for the RECEIPT of DISCONNECT.
         receipt_timeout: seconds to wait for any other RECEIPT.
+        write_timeout: the one overall deadline of every write (a frame, with whatever
+            was queued before it), in seconds.  A broker that reads too slowly or not at
+            all (its heart-beats do not help: they prove it writes, not that it reads)
+            makes the write raise :class:`ConnectionLost`; the stream then holds a
+            partial frame, so the connection is dropped and the reconnect policy
+            applies.  Large bodies to slow brokers may need more.
         reconnect: the :class:`ReconnectPolicy`, or ``None`` to fail at the first loss.
         subscription_buffer: messages buffered per subscription before the client stops
             reading from the broker (back-pressure).
@@ -78,6 +84,7 @@ class ClientOptions:
     connect_timeout: float = 10.0
     disconnect_timeout: float = 10.0
     receipt_timeout: float = 10.0
+    write_timeout: float = 30.0
     reconnect: ReconnectPolicy | None = ReconnectPolicy()  # noqa: RUF009 - frozen
     subscription_buffer: int = 100
     headers: Mapping[str, str] | None = None
@@ -95,6 +102,7 @@ class ClientOptions:
             connect_timeout=self.connect_timeout,
             disconnect_timeout=self.disconnect_timeout,
             receipt_timeout=self.receipt_timeout,
+            write_timeout=self.write_timeout,
             subscription_buffer=self.subscription_buffer,
             reconnect=self.reconnect,
             on_unhandled=self.on_unhandled,
@@ -105,6 +113,7 @@ class ClientOptions:
         set_(self, "connect_timeout", float(self.connect_timeout))
         set_(self, "disconnect_timeout", float(self.disconnect_timeout))
         set_(self, "receipt_timeout", float(self.receipt_timeout))
+        set_(self, "write_timeout", float(self.write_timeout))
         # A private copy: the caller's dict may change after the client was made.
         set_(self, "headers", MappingProxyType(dict(self.headers)) if self.headers else None)
         set_(

@@ -556,6 +556,20 @@ class ClientSession(Generic[S, W]):
 
     # -- acknowledgements and transactions ----------------------------------------------
 
+    def check_ack(self, event: Message, *, generation: int) -> None:
+        """Refuse at once to acknowledge ``event`` (delivered on connection ``generation``)
+        if that connection is gone: drivers call it before they wait for a reconnect.
+
+        Raises:
+            ConnectionLost: its ack id means nothing to another session (conformance 98)
+                and the broker redelivers it.
+        """
+        if generation != self.generation or not self._live:
+            raise ConnectionLost(
+                f"message {event.message_id!r} came on an earlier connection, which has "
+                "since been lost; its ack id is void now and the broker redelivers it"
+            )
+
     def ack_event(
         self,
         event: Message,
@@ -573,11 +587,7 @@ class ClientSession(Generic[S, W]):
                 is down: its ack id means nothing to another session (conformance 98)
                 and the broker redelivers it.
         """
-        if generation != self.generation or not self._live:
-            raise ConnectionLost(
-                f"message {event.message_id!r} came on an earlier connection, which has "
-                "since been lost; its ack id is void now and the broker redelivers it"
-            )
+        self.check_ack(event, generation=generation)
         assert self.connected is not None  # live: CONNECTED came
         version = self.connected.version
         return ack_for(

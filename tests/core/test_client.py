@@ -46,7 +46,9 @@ from stomp_core.client import (
     close_reason,
     connection_lost,
     decode_text,
+    dial_failed,
     encode_body,
+    failure_reason,
     message_headers,
     parse_hosts,
     route_message,
@@ -309,6 +311,42 @@ def test_connection_lost_chains_its_cause() -> None:
     assert (str(plain), plain.__cause__) == ("closed", None)
 
 
+class _Group(Exception):
+    """What an ExceptionGroup (3.11+; exceptiongroup's backport on 3.10) looks like."""
+
+    def __init__(self, message: str, exceptions: list[BaseException]) -> None:
+        super().__init__(f"{message} ({len(exceptions)} sub-exceptions)")
+        self.message = message
+        self.exceptions = tuple(exceptions)
+
+
+def _caused(exc: BaseException, cause: BaseException) -> BaseException:
+    exc.__cause__ = cause
+    return exc
+
+
+def test_failure_reason_is_never_empty() -> None:
+    """Issue 14.12: every connect failure says why, however the library wrapped it."""
+    # trio: the ssl library's reason under an empty BrokenResourceError.
+    tls = _caused(RuntimeError(), OSError("[SSL: CERTIFICATE_VERIFY_FAILED] verify failed"))
+    assert failure_reason(tls) == "[SSL: CERTIFICATE_VERIFY_FAILED] verify failed"
+    # trio: "all attempts failed" over a group with each address's refusal.
+    group = _Group("all attempts failed", [ConnectionRefusedError("refused a")])
+    assert (
+        failure_reason(_caused(OSError("all attempts failed"), group))
+        == "all attempts failed: refused a"
+    )
+    two = _Group("x", [OSError("refused a"), OSError("unreachable b")])
+    assert failure_reason(two) == "x: refused a; unreachable b"
+    # A cause that adds nothing new, and a bare exception: its own words, its type.
+    assert failure_reason(_caused(OSError("reset"), OSError("reset"))) == "reset"
+    assert failure_reason(ConnectionResetError()) == "ConnectionResetError"
+    failed = dial_failed("h:1", tls)
+    assert str(failed) == "could not connect to h:1: [SSL: CERTIFICATE_VERIFY_FAILED] verify failed"
+    assert failed.__cause__ is tls
+    assert str(connection_lost("writing failed", tls)).endswith("verify failed")
+
+
 def test_route_message_by_id_then_by_destination() -> None:
     @dataclass
     class Sub:
@@ -367,6 +405,7 @@ def test_check_client_arguments_accepts_good_ones() -> None:
         ("disconnect_timeout", -1.0, ValueError),
         ("receipt_timeout", float("nan"), ValueError),
         ("receipt_timeout", float("inf"), ValueError),
+        ("write_timeout", 0, ValueError),
         ("connect_timeout", True, ValueError),
         ("connect_timeout", "10", ValueError),
         ("subscription_buffer", 0, ValueError),

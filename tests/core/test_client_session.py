@@ -128,6 +128,9 @@ def test_options_refuse_bad_settings() -> None:
         options(hosts=parse_hosts("stomp+ssl://a"), ssl=False)
     with pytest.raises(ValueError, match="receipt_timeout"):
         options(receipt_timeout=0)
+    with pytest.raises(ValueError, match="write_timeout"):
+        options(write_timeout=-1)
+    assert options(write_timeout=2).write_timeout == 2.0
     with pytest.raises(ValueError, match="login"):
         options(headers={"login": "x"})
 

@@ -119,6 +119,20 @@ def test_partial_frame_counts_as_activity() -> None:
     assert pair.client.get_timer() == pytest.approx(3.9)
 
 
+def test_receive_buffered_counts_what_lazy_parsing_holds() -> None:
+    """A driver reading ahead under back-pressure bounds its memory by this count."""
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    assert pair.client.receive_buffered == 0
+    frame = b"MESSAGE\ndestination:/q\nmessage-id:1\nsubscription:s\n\nhi\x00"
+    pair.client.receive_data(frame * 2 + b"MESS", now=1.0)
+    assert pair.client.receive_buffered == 2 * len(frame) + 4
+    assert type(pair.client.next_event()).__name__ == "Message"
+    assert type(pair.client.next_event()).__name__ == "Message"
+    assert pair.client.next_event() is NEED_DATA
+    assert pair.client.receive_buffered == 4
+
+
 def test_heartbeats_never_on_10() -> None:
     """conformance 59: a 1.0 session never heart-beats."""
     pair = ConnectionPair()

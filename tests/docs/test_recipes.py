@@ -228,7 +228,7 @@ def test_failover_skips_a_dead_broker(target: Target) -> None:
         *("--hosts", hosts, "--login", target.login, "--passcode", target.passcode),
         *("--vhost", target.vhost, "--queue", unique(), "--count", "20"),
     )
-    assert f"state connecting to 127.0.0.1:{dead} (cannot connect" in out
+    assert f"state connecting to 127.0.0.1:{dead} (could not connect" in out
     assert f"state connected to {target.host}:{target.port}" in out
     assert "received all 20 messages" in out
 
