@@ -521,7 +521,7 @@ class Protocol11(_Frames, HeartbeatListener):
     ) -> None:
         """Open the connection and send STOMP (or CONNECT if ``with_connect_command``).
 
-        See :meth:`Protocol10.connect`.
+        See ``Protocol10.connect``.
         """
         self._with_connect_command = bool(with_connect_command)
         super().connect(username, passcode, wait, headers, **keyword_headers)

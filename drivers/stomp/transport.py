@@ -291,7 +291,7 @@ class BaseTransport(Publisher):
         self.connected = connected
 
     def wait_for_connection(self, timeout: float | None = None) -> None:
-        """Wait until :attr:`connected` (see :meth:`Transport.wait_for_connection`).
+        """Wait until ``connected`` (see :meth:`Transport.wait_for_connection`).
 
         Raises:
             ConnectFailedException: not connected after ``timeout`` seconds (default 30).
