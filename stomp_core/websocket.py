@@ -24,8 +24,6 @@ restrict the STOMP versions accordingly.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
 from wsproto.events import (
@@ -42,9 +40,7 @@ from wsproto.utilities import RemoteProtocolError as WSRemoteProtocolError
 
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._state import Role
-
-if TYPE_CHECKING:
-    from .client import Endpoint
+from .client import Endpoint
 
 __all__ = ["STOMP_SUBPROTOCOLS", "WebSocketAdapter", "subprotocol_versions"]
 
