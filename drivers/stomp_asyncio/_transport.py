@@ -116,8 +116,9 @@ class _WebSocketTransport(asyncio.Transport):
             self._transport.abort()  # the peer closed the WebSocket: connection_lost follows
 
     def close(self) -> None:
-        self._ws.close()
-        self._transport.write(self._ws.data_to_send())
+        if not self._transport.is_closing():
+            self._ws.close()  # the close handshake's first half (RFC 6455 5.5.1)
+            self._transport.write(self._ws.data_to_send())
         self._transport.close()
 
     def abort(self) -> None:

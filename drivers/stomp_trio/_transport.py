@@ -124,4 +124,12 @@ class WebSocketStream(trio.abc.Stream):
             # Only control frames (a ping, a close) arrived: read on.
 
     async def aclose(self) -> None:
-        await self._stream.aclose()
+        try:
+            # The close handshake's first half (RFC 6455 5.5.1), if nobody is writing;
+            # under cancellation (aclose_forcefully) it is skipped at once.
+            self._ws.close()
+            await self._reply()
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            pass
+        finally:
+            await self._stream.aclose()
