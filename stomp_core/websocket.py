@@ -41,6 +41,7 @@ from wsproto.utilities import RemoteProtocolError as WSRemoteProtocolError
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._state import Role
 from ._versions import RULES, SUPPORTED_VERSIONS
+from .client import Endpoint
 
 __all__ = ["STOMP_SUBPROTOCOLS", "WebSocketAdapter", "subprotocol_versions"]
 
@@ -107,6 +108,19 @@ class WebSocketAdapter:
                     extra_headers=[(k.encode(), v.encode()) for k, v in extra_headers],
                 )
             )
+
+    @classmethod
+    def client(
+        cls, endpoint: Endpoint, *, extra_headers: tuple[tuple[str, str], ...] = ()
+    ) -> WebSocketAdapter:
+        """A CLIENT adapter for ``endpoint`` (a ``ws://``/``wss://`` URL or a pair with a
+        ``ws_path``): the handshake request is ready in :meth:`data_to_send`."""
+        return cls(
+            Role.CLIENT,
+            host=str(endpoint),
+            target=endpoint.path or "/",
+            extra_headers=extra_headers,
+        )
 
     @property
     def open(self) -> bool:
@@ -210,6 +224,33 @@ class WebSocketAdapter:
         except UnicodeDecodeError:
             message = BytesMessage(data=data)
         self._out += self._ws.send(message)
+
+    def unwrap(self, data: bytes | bytearray | memoryview) -> bytes:
+        """Feed transport bytes (``b""``: the transport ended) and take the STOMP bytes.
+
+        What a driver does with every read.  Afterwards it writes :meth:`data_to_send`
+        (pongs, the close handshake), and :attr:`closed` says the STOMP stream ended.
+
+        Raises:
+            RemoteProtocolError: as :meth:`receive_data`.
+        """
+        if data:
+            self.receive_data(data)
+        else:
+            self.receive_eof()
+        return self.stomp_data()
+
+    def wrap(self, data: bytes) -> bytes:
+        """The transport bytes for STOMP bytes ``data`` (the core's ``data_to_send()``).
+
+        What a driver does with every write: ``data`` becomes one message, behind any
+        control reply (a pong) still waiting.
+
+        Raises:
+            stomp_core.LocalProtocolError: the WebSocket is not open.
+        """
+        self.send_stomp(data)
+        return self.data_to_send()
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Start the close handshake (no-op unless open)."""

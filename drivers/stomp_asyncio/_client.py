@@ -480,7 +480,8 @@ class Client:
             if self._session.closing or not self._entered:
                 raise ConnectionLost("the client is not connected (use 'async with')")
             link = self._link
-            if self.state is ClientState.CONNECTED and link is not None and not link.closed.done():
+            if self.state is ClientState.CONNECTED and self._sendable(link):
+                assert link is not None
                 return link
             self._ready.clear()
             try:
@@ -489,6 +490,15 @@ class Client:
                 raise ConnectionLost(
                     f"not connected: still reconnecting after {self._options.connect_timeout:g} s"
                 ) from None
+
+    def _sendable(self, link: Link | None) -> bool:
+        """Whether ``link`` is the live one and may take a frame now (the session says)."""
+        return (
+            link is not None
+            and link is self._link
+            and not link.closed.done()
+            and self._session.can_send(link.generation, link.core.state)
+        )
 
     async def _send(
         self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
@@ -507,11 +517,7 @@ class Client:
             event = build(receipt_id)
             waiter: asyncio.Future[None] | None = None
             async with link.write_lock:
-                if (
-                    link is not self._link
-                    or link.closed.done()
-                    or (generation is not None and generation != link.generation)
-                ):
+                if not self._sendable(link) or generation not in (None, link.generation):
                     raise ConnectionLost("the connection was lost before the frame was sent")
                 link.send(event)  # LocalProtocolError here: nothing queued, nothing changed
                 self._session.record(event)

@@ -39,6 +39,7 @@ def open_connection(
     headers: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     on_unhandled: UnhandledHook | None = None,
+    ws_path: str | None = None,
 ) -> Client:
     """A STOMP client for ``async with``.
 
@@ -50,7 +51,8 @@ def open_connection(
     Args:
         hosts: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
             separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in
-            order (failover).
+            order (failover); ``"ws://host:15674/ws"`` and ``"wss://..."`` speak STOMP
+            over WebSocket (needs wsproto), see :func:`stomp_core.client.parse_hosts`.
         login: this and every keyword argument after it up to ``on_unhandled``
             (``passcode``, ``vhost``, ``versions``, ``heartbeats``,
             ``heartbeat_tolerance``, ``ssl``, ``connect_timeout``,
@@ -60,6 +62,8 @@ def open_connection(
             defaults).  ``vhost`` defaults to ``"/"``; the passcode is never logged.
             ``on_unhandled`` runs in the connection's own callbacks: keep it short and
             non-blocking; what it raises is logged and the connection carries on.
+        ws_path: speak STOMP over WebSocket to the ``(host, port)`` pairs, with this
+            request path (e.g. ``"/ws"``).
 
     Raises:
         ValueError: a malformed host, a bad number, or CONNECT headers that clash with
@@ -68,7 +72,7 @@ def open_connection(
     """
     return Client(
         ClientOptions(
-            hosts=tuple(parse_hosts(hosts)),
+            hosts=tuple(parse_hosts(hosts, ws_path=ws_path)),
             login=login,
             passcode=passcode,
             vhost=vhost,

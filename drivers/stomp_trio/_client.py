@@ -269,7 +269,8 @@ class Client:
                 if self._session.closing or self.state is ClientState.CLOSED:
                     raise connection_lost("the client is closed", self._final_error)
                 link = self._link
-                if link is not None and link.usable and self.state is ClientState.CONNECTED:
+                if self.state is ClientState.CONNECTED and self._sendable(link):
+                    assert link is not None
                     return link
                 if self._ready.is_set():
                     # Stale: set for a link that has ended since.  The supervisor sets
@@ -277,6 +278,15 @@ class Client:
                     self._ready = trio.Event()
                 await self._ready.wait()
         raise ConnectionLost(f"not connected: still reconnecting after {timeout:g} s")
+
+    def _sendable(self, link: Link | None) -> bool:
+        """Whether ``link`` is the live one and may take a frame now (the session says)."""
+        return (
+            link is not None
+            and link is self._link
+            and not link.ended
+            and self._session.can_send(link.generation, link.core.state)
+        )
 
     async def _send(
         self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
@@ -299,7 +309,7 @@ class Client:
             event = build(receipt_id)
             waiter: ReceiptWaiter | None = None
             async with link.send_lock:
-                if not link.usable or (generation is not None and generation != link.generation):
+                if not self._sendable(link) or generation not in (None, link.generation):
                     raise connection_lost("the connection was lost", link.reason)
                 link.core.send(event, now=trio.current_time())
                 self._session.record(event)

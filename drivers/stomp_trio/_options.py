@@ -76,6 +76,7 @@ async def open_connection(
     headers: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     on_unhandled: UnhandledHook | None = None,
+    ws_path: str | None = None,
     stream_factory: StreamFactory | None = None,
 ) -> AsyncIterator[Client]:
     """Connect to a STOMP broker; the connection lives as long as the ``async with`` block.
@@ -97,7 +98,8 @@ async def open_connection(
     Args:
         hosts: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
             separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in
-            order (failover).
+            order (failover); ``"ws://host:15674/ws"`` and ``"wss://..."`` speak STOMP
+            over WebSocket (needs wsproto), see :func:`stomp_core.client.parse_hosts`.
         login: this and every keyword argument after it up to ``on_unhandled``
             (``passcode``, ``vhost``, ``versions``, ``heartbeats``,
             ``heartbeat_tolerance``, ``ssl``, ``connect_timeout``,
@@ -107,6 +109,8 @@ async def open_connection(
             defaults).  ``vhost`` defaults to ``"/"``; the passcode is never logged.
             ``on_unhandled`` runs in the connection's own callbacks: keep it short and
             non-blocking; what it raises is logged and the connection carries on.
+        ws_path: speak STOMP over WebSocket to the ``(host, port)`` pairs, with this
+            request path (e.g. ``"/ws"``).
         stream_factory: ``await stream_factory(host, port)`` returns the byte stream to a
             broker (default: TCP).  TLS, when asked for, is layered on top of it.
 
@@ -116,7 +120,7 @@ async def open_connection(
     """
     client = Client(
         ClientOptions(
-            hosts=tuple(parse_hosts(hosts)),
+            hosts=tuple(parse_hosts(hosts, ws_path=ws_path)),
             login=login,
             passcode=passcode,
             vhost=vhost,

@@ -2,8 +2,9 @@
 
 The driver talks to a :class:`trio.abc.Stream` and nothing else, so anything that is a
 stream can carry STOMP: TCP (:func:`trio.open_tcp_stream`), TLS on top of it
-(:class:`trio.SSLStream`), or a WebSocket adapter.  Users who need another transport
-pass their own :data:`StreamFactory` to :func:`~stomp_trio.open_connection`.
+(:class:`trio.SSLStream`), and :class:`WebSocketStream` on either for a ``ws://`` or
+``wss://`` broker.  Users who need another transport pass their own :data:`StreamFactory`
+to :func:`~stomp_trio.open_connection`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
+from stomp_core import LocalProtocolError, RemoteProtocolError
 from stomp_core.client import Endpoint
 
-__all__ = ["StreamFactory", "open_stream"]
+__all__ = ["StreamFactory", "WebSocketStream", "open_stream"]
 
 #: ``await factory(host, port)`` returns a connected stream to one broker.
 StreamFactory = Callable[[str, int], Awaitable[trio.abc.Stream]]
@@ -33,13 +35,101 @@ async def open_stream(
         stream: trio.abc.Stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
     else:
         stream = await factory(endpoint.host, endpoint.port)
-    if tls is None:
-        return stream
-    # TLS stacks on whatever stream was made.
-    wrapped = trio.SSLStream(stream, tls, server_hostname=endpoint.host)
     try:
-        await wrapped.do_handshake()
+        if tls is not None:
+            # TLS stacks on whatever stream was made.
+            stream = trio.SSLStream(stream, tls, server_hostname=endpoint.host)
+            await stream.do_handshake()
+        if endpoint.path is not None:
+            stream = await WebSocketStream.open(stream, endpoint)
     except BaseException:
         await trio.aclose_forcefully(stream)
         raise
-    return wrapped
+    return stream
+
+
+class WebSocketStream(trio.abc.Stream):
+    """STOMP bytes over a WebSocket on ``stream``; the layer is the core's
+    :class:`~stomp_core.websocket.WebSocketAdapter`, this class only moves bytes.
+
+    Transport errors and WebSocket protocol errors surface as
+    :class:`trio.BrokenResourceError`, as a broken TCP stream's would.
+    """
+
+    def __init__(self, stream: trio.abc.Stream, endpoint: Endpoint) -> None:
+        from stomp_core.websocket import WebSocketAdapter  # wsproto: only when used
+
+        self._stream = stream
+        self._ws = WebSocketAdapter.client(endpoint)
+        self._early = b""
+        self._write = trio.Lock()
+
+    @classmethod
+    async def open(cls, stream: trio.abc.Stream, endpoint: Endpoint) -> WebSocketStream:
+        """Run the handshake on ``stream`` (the caller bounds it in time)."""
+        self = cls(stream, endpoint)
+        await stream.send_all(self._ws.data_to_send())
+        while not self._ws.open:
+            data = await stream.receive_some(65536)
+            if not data:
+                raise trio.BrokenResourceError("closed during the WebSocket handshake")
+            self._early += self._unwrap(data)
+            await self._reply()
+        return self
+
+    def _unwrap(self, data: bytes | bytearray) -> bytes:
+        try:
+            return self._ws.unwrap(data)
+        except RemoteProtocolError as exc:
+            raise trio.BrokenResourceError(str(exc)) from exc
+
+    async def _reply(self) -> None:
+        # Pongs and the close reply; a writer holding the lock sends them after its own
+        # message (send_all loops until the adapter has nothing left).
+        try:
+            self._write.acquire_nowait()
+        except trio.WouldBlock:
+            return
+        try:
+            while data := self._ws.data_to_send():
+                await self._stream.send_all(data)
+        finally:
+            self._write.release()
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        try:
+            out = self._ws.wrap(bytes(data))
+        except LocalProtocolError as exc:
+            raise trio.BrokenResourceError(str(exc)) from exc
+        async with self._write:
+            while out:
+                await self._stream.send_all(out)
+                out = self._ws.data_to_send()
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self._stream.wait_send_all_might_not_block()
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        while True:
+            if self._early:
+                data, self._early = self._early, b""
+                return data
+            if self._ws.closed:
+                return b""  # the close handshake ended the STOMP stream
+            raw = await self._stream.receive_some(max_bytes)
+            stomp = self._unwrap(raw)
+            await self._reply()
+            if stomp or not raw:
+                return stomp
+            # Only control frames (a ping, a close) arrived: read on.
+
+    async def aclose(self) -> None:
+        try:
+            # The close handshake's first half (RFC 6455 5.5.1), if nobody is writing;
+            # under cancellation (aclose_forcefully) it is skipped at once.
+            self._ws.close()
+            await self._reply()
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            pass
+        finally:
+            await self._stream.aclose()

@@ -36,7 +36,15 @@ What is here:
 
 from __future__ import annotations
 
-from ._addresses import DEFAULT_PORT, DEFAULT_TLS_PORT, Endpoint, parse_hosts, use_tls
+from ._addresses import (
+    DEFAULT_PORT,
+    DEFAULT_TLS_PORT,
+    DEFAULT_WS_PORT,
+    DEFAULT_WSS_PORT,
+    Endpoint,
+    parse_hosts,
+    use_tls,
+)
 from ._arguments import ACK_MODES, check_client_arguments, check_subscribe_arguments
 from ._backlog import Backlog
 from ._bodies import charset_of, decode_text, encode_body
@@ -89,6 +97,8 @@ __all__ = [
     "DEFAULT_PORT",
     "DEFAULT_TLS_PORT",
     "DEFAULT_VHOST",
+    "DEFAULT_WSS_PORT",
+    "DEFAULT_WS_PORT",
     "Backlog",
     "BrokerError",
     "ClientHooks",

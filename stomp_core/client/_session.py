@@ -53,6 +53,7 @@ from .._events import (
     Unsubscribe,
 )
 from .._registry import SessionRegistry
+from .._state import State
 from ._addresses import Endpoint
 from ._errors import (
     BrokerError,
@@ -360,6 +361,20 @@ class ClientSession(Generic[S, W]):
         """Whether the current connection is up (CONNECTED came, no loss since)."""
         return self._live
 
+    def can_send(self, generation: int, state: State) -> bool:
+        """Whether a frame may go out now on connection ``generation``, whose core is in
+        ``state``.
+
+        Only on the current connection, while it is up (CONNECTED came, and neither a
+        loss nor the end of the session was reported since) and its core is CONNECTED.
+        The core leaves CONNECTED the moment it reads the broker's EOF or ERROR, or a
+        frame is half-written (``send_failed``), which is before the driver hears that
+        its transport is gone: a frame offered in that window would only meet the core's
+        ``LocalProtocolError``.  ``False`` means: wait for the next connection (or raise
+        :class:`ConnectionLost`).
+        """
+        return generation == self.generation and self._live and state is State.CONNECTED
+
     def replay(self) -> list[Subscribe]:
         """The SUBSCRIBEs to send again on a new connection, in their original order."""
         return self.registry.replay()
@@ -426,12 +441,17 @@ class ClientSession(Generic[S, W]):
         if isinstance(event, Error):
             return self._error(event)
         if isinstance(event, ConnectionClosed) and event.clean and self.closing:
-            return [Ended(None)]
+            return self._end(None)
         if isinstance(event, (HeartbeatTimeout, ConnectTimeout, DisconnectTimeout)):
-            return [Ended(close_reason(event), abort=True)]
+            return self._end(close_reason(event), abort=True)
         if isinstance(event, ConnectionClosed):
-            return [Ended(close_reason(event))]
+            return self._end(close_reason(event))
         return []  # other frames (a client receives none) change nothing
+
+    def _end(self, reason: StompError | None, *, abort: bool = False) -> list[Outcome[S, W]]:
+        # The connection is over from here, even while its transport still closes.
+        self._live = False
+        return [Ended(reason, abort=abort)]
 
     def _route(self, event: Message, generation: int) -> list[Outcome[S, W]]:
         if self.closing:
@@ -469,8 +489,7 @@ class ClientSession(Generic[S, W]):
             waiter = self._waiters.pop(error.receipt_id, None)
             if waiter is not None:
                 outcomes.append(ReceiptDone(waiter, error))  # conformance 91
-        outcomes.append(Ended(error))
-        return outcomes
+        return outcomes + self._end(error)
 
     # -- receipts -----------------------------------------------------------------------
 

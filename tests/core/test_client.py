@@ -25,6 +25,8 @@ from stomp_core.client import (
     DEFAULT_PORT,
     DEFAULT_TLS_PORT,
     DEFAULT_VHOST,
+    DEFAULT_WS_PORT,
+    DEFAULT_WSS_PORT,
     BrokerError,
     ClientState,
     ConnectFailed,
@@ -73,6 +75,19 @@ def test_parse_urls_and_pairs() -> None:
     ]
 
 
+def test_parse_websocket_urls_and_pairs_with_a_path() -> None:
+    assert parse_hosts("ws://mq:15674/ws") == [Endpoint("mq", 15674, False, "/ws")]
+    assert parse_hosts("wss://mq/a/b?x=1") == [Endpoint("mq", DEFAULT_WSS_PORT, True, "/a/b?x=1")]
+    assert parse_hosts("ws://mq") == [Endpoint("mq", DEFAULT_WS_PORT, False, "/")]
+    # ws_path makes the pairs WebSocket; a stomp:// URL stays plain STOMP.
+    assert parse_hosts([("h", 1), "stomp://x:3"], ws_path="/ws") == [
+        Endpoint("h", 1, None, "/ws"),
+        Endpoint("x", 3, False),
+    ]
+    with pytest.raises(ValueError, match="ws_path must start"):
+        parse_hosts([("h", 1)], ws_path="ws")
+
+
 def test_endpoint_str_brackets_ipv6() -> None:
     assert str(Endpoint("::1", 61613)) == "[::1]:61613"
     assert str(Endpoint("mq", 1)) == "mq:1"
@@ -89,6 +104,7 @@ def test_endpoint_str_brackets_ipv6() -> None:
         ("stomp://x/vhost", "only scheme"),
         ("stomp://x?a=1", "only scheme"),
         ("stomp://x#f", "only scheme"),
+        ("ws://x/ws#f", "only scheme"),
         ("stomp://:1", "no host"),
         ("", "empty"),
         ([], "empty"),

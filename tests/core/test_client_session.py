@@ -23,6 +23,7 @@ from stomp_core import (
     Receipt,
     RemoteProtocolError,
     Send,
+    State,
     Subscribe,
 )
 from stomp_core.client import (
@@ -309,10 +310,14 @@ def test_error_after_connected_fails_its_receipt_and_ends() -> None:
     assert isinstance(ended, Ended)
     assert ended.reason is done.error
     assert not ended.abort
-    [only] = s.handle(Error(message="other", receipt_id="unknown"), generation)
+    assert not s.live  # the connection is over for the session at once
+    # (A core emits one ERROR per connection: each case on a connection of its own.)
+    [only] = s.handle(Error(message="other", receipt_id="unknown"), started(s))
     assert isinstance(only, Ended)
-    [plain] = s.handle(Error(message="plain"), generation)
+    assert isinstance(only.reason, BrokerError)
+    [plain] = s.handle(Error(message="plain"), started(s))
     assert isinstance(plain, Ended)
+    assert isinstance(plain.reason, BrokerError)
 
 
 @pytest.mark.parametrize("event", [HeartbeatTimeout(), ConnectTimeout(), DisconnectTimeout()])
@@ -338,6 +343,28 @@ def test_connection_closed() -> None:
     [unclean] = s.handle(ConnectionClosed(clean=False), generation)
     assert isinstance(unclean, Ended)
     assert unclean.reason is not None
+
+
+def test_can_send_only_on_the_current_live_connection_with_a_connected_core() -> None:
+    s = session()
+    first = s.connection_started(A)
+    assert not s.can_send(first, State.CONNECTING)  # CONNECTED has not come
+    s.handle(connected("1.2"), first)
+    assert s.can_send(first, State.CONNECTED)
+    # The core read EOF, an ERROR, or a frame was half-written: no longer CONNECTED,
+    # before the driver hears that the transport is gone.
+    assert not s.can_send(first, State.CLOSED)
+    assert not s.can_send(first, State.ERROR)
+    # Once the session reported the end, not even a CONNECTED core takes a frame.
+    s.handle(ConnectionClosed(clean=False), first)
+    assert not s.live
+    assert not s.can_send(first, State.CONNECTED)
+    second = s.connection_started(B)
+    s.handle(connected("1.2"), second)
+    assert not s.can_send(first, State.CONNECTED)  # a replaced connection
+    assert s.can_send(second, State.CONNECTED)
+    s.handle(Error(message="bye"), second)
+    assert not s.can_send(second, State.CONNECTED)
 
 
 def test_connection_lost_fails_receipts_and_transactions() -> None:

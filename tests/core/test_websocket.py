@@ -19,6 +19,7 @@ from stomp_core import (
     RemoteProtocolError,
     Send,
 )
+from stomp_core.client import Endpoint
 from stomp_core.websocket import STOMP_SUBPROTOCOLS, WebSocketAdapter, subprotocol_versions
 
 from .helpers import ConnectionPair, drain
@@ -73,6 +74,27 @@ def test_stomp_session_over_websocket_with_any_message_split() -> None:
     assert isinstance(first, Send)
     assert isinstance(second, Send)
     assert second.body == b"\xff\x00\xfe"
+
+
+def test_client_for_an_endpoint_wraps_and_unwraps() -> None:
+    client = WebSocketAdapter.client(Endpoint("::1", 15674, None, "/ws"))
+    raw = WSConnection(ConnectionType.SERVER)
+    raw.receive_data(client.data_to_send())
+    request = next(raw.events())
+    assert isinstance(request, Request)
+    assert (request.host, request.target) == ("[::1]:15674", "/ws")
+    assert client.unwrap(raw.send(AcceptConnection(subprotocol="v12.stomp"))) == b""
+    assert client.open
+    # A ping waits; the next write carries the pong before the STOMP message.
+    assert client.unwrap(raw.send(Ping(payload=b"p")) + raw.send(BytesMessage(data=b"\x00"))) == (
+        b"\x00"
+    )
+    raw.receive_data(client.wrap(b"SEND\n\n\x00"))
+    assert [type(e).__name__ for e in raw.events()] == ["Pong", "TextMessage"]
+    assert client.unwrap(b"") == b""
+    assert client.closed
+    with pytest.raises(LocalProtocolError, match="not open"):
+        client.wrap(b"\n")
 
 
 def test_text_and_binary_messages_from_a_raw_peer() -> None:

@@ -233,11 +233,6 @@ def test_failover_skips_a_dead_broker(target: Target) -> None:
     assert "received all 20 messages" in out
 
 
-@pytest.mark.xfail(
-    reason="stomp_asyncio bug: a send right after the broker closed the connection can "
-    "raise LocalProtocolError ('the connection is CLOSED') instead of ConnectionLost",
-    strict=False,
-)
 def test_failover_reconnects_after_a_drop(broker_factory: Callable[..., RunningBroker]) -> None:
     # The broker drops the first connection after its 10th frame, in the middle of the
     # run: the client reconnects and every message still arrives.

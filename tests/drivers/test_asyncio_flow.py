@@ -527,3 +527,58 @@ def test_unconfirmed_disconnect_is_reported_by_the_closed_state_change() -> None
         assert "DISCONNECT" in str(closed.error)
 
     run(main)
+
+
+# -------------------------------------------- a send while the transport is still closing
+
+
+def test_send_between_the_broker_closing_and_the_transport_going_waits_for_the_new_link() -> None:
+    # The broker closed: asyncio calls eof_received() (the core reads EOF and is CLOSED at
+    # once) and connection_lost() only on a later loop iteration.  A send in between is
+    # the session's to refuse (ClientSession.can_send), never the core's LocalProtocolError.
+    async def main() -> None:
+        first, second = ScriptedServer(), ScriptedServer()
+        client = memory_client(servers(first, second), reconnect=NO_JITTER)
+        async with client:
+            old = client._link
+            assert old is not None
+            old.eof_received()  # what the transport calls when the broker's EOF arrives
+            assert old.core.state is State.CLOSED
+            assert not old.closed.done()  # connection_lost() is still to come
+            await client.send("/queue/after-eof", "fine", receipt=True)
+            assert client._link is not old
+        assert not first.of(Send)
+        assert [s.body for s in second.of(Send)] == [b"fine"]
+
+    run(main)
+
+
+def test_send_right_after_a_send_cancelled_half_way_waits_for_the_new_link() -> None:
+    # issue 14 item 3: the core is in ERROR (send_failed) while the aborted transport's
+    # connection_lost() is still to come.
+    async def main() -> None:
+        first, second = ScriptedServer(), ScriptedServer()
+        client = memory_client(servers(first, second), reconnect=NO_JITTER)
+        async with client:
+            assert first.transport is not None
+            first.transport.pause_reading()
+            old = client._link
+            assert old is not None
+
+            async def send_then_resend() -> None:
+                try:
+                    await client.send("/queue/big", b"x" * (8 * WRITE_CHUNK))
+                except asyncio.CancelledError:
+                    # At once, in the same step: connection_lost() is still to come.
+                    assert old.core.state is State.ERROR
+                    assert not old.closed.done()
+                    await client.send("/queue/small", "fine", receipt=True)
+
+            sending = asyncio.create_task(send_then_resend())
+            await started(sending)
+            sending.cancel()
+            await asyncio.wait_for(sending, 10)
+            assert client._link is not old
+        assert [s.body for s in second.of(Send)] == [b"fine"]
+
+    run(main)

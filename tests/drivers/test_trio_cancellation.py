@@ -343,3 +343,35 @@ async def test_disconnect_write_that_never_completes_is_bounded_by_the_core(
         assert closed.state is S.CLOSED
         assert "DISCONNECT" in str(closed.error)
         nursery.cancel_scope.cancel()
+
+
+async def test_send_right_after_a_send_cancelled_half_way_waits_for_the_new_link(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # issue 14 item 3 (stomp_asyncio had it): the next send, at once, neither meets the
+    # broken core (LocalProtocolError "the connection is ERROR") nor fails: it waits for
+    # the reconnection (ClientSession.can_send decides) and goes out there.
+    network = Network(pair=trio.testing.lockstep_stream_pair)
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            first = await network.accept()
+            await first.accept()
+            # Never reads: the client's write blocks until it is cancelled.
+            second = await network.accept()
+            await second.accept()
+            retry = await second.expect(sc.Send)
+            assert retry.body == b"retry"
+            await second.finish_disconnect()
+            await first.close()
+
+        nursery.start_soon(server)
+        async with stomp_trio.open_connection("stomp://h", **options(network)) as client:
+            old = client._link
+            assert old is not None
+            with trio.move_on_after(1) as scope:
+                await client.send("/queue/a", b"x" * 10_000)
+            assert scope.cancelled_caught
+            assert old.core.state is sc.State.ERROR
+            await client.send("/queue/a", b"retry")
+            assert client._link is not old
