@@ -32,7 +32,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import stomp_core
 from stomp_core import (
@@ -44,6 +44,7 @@ from stomp_core import (
     ConnectTimeout,
     DisconnectTimeout,
     Error,
+    FrameEvent,
     HeartbeatReceived,
     HeartbeatTimeout,
     IncompleteMessage,
@@ -59,10 +60,7 @@ from ._sockets import use_kernel_timeouts
 from .exception import NotConnectedException
 from .utils import HEARTBEAT_FRAME, Frame
 
-if TYPE_CHECKING:
-    from .transport import Transport
-
-__all__ = ["HIGH_WATER", "Session"]
+__all__ = ["HIGH_WATER", "Session", "SessionOwner"]
 
 #: Events waiting for the listeners above which the I/O thread stops parsing.
 HIGH_WATER = 1000
@@ -84,11 +82,39 @@ def _run_hook(hook: Callable[..., Any], *args: Any) -> None:
         logging.exception("transport hook %s raised; carrying on", getattr(hook, "__name__", hook))
 
 
+class SessionOwner(Protocol):
+    """What a :class:`Session` needs from the object that opened it (the transport).
+
+    The session calls down into nothing else: it reports its life through the three
+    ``session_*`` callbacks and reaches the listeners and stomp.py's overridable hooks
+    through these names, so it does not depend on :mod:`stomp.transport`.
+    """
+
+    listeners: dict[str, Any]
+    #: The stomp.py hooks the owner's class overrides; the session calls those.
+    overridden_hooks: frozenset[str]
+
+    def notify(self, frame_type: str, frame: Any = None) -> None: ...
+    def frame_from_event(self, event: FrameEvent) -> Frame: ...
+    def frame_from_raw(self, frame: stomp_core.Frame) -> Frame: ...
+    def session_connected(self, session: Session, event: Connected) -> None: ...
+    def session_closed(self, session: Session) -> None: ...
+    def session_ended(self, session: Session) -> None: ...
+
+    # stomp.py's hooks, called only when overridden (see ``overridden_hooks``).
+    def send(self, encoded_frame: bytes) -> None: ...
+    def receive(self) -> bytes | None: ...
+    def set_connected(self, connected: bool) -> None: ...
+    def process_frame(self, f: Frame, frame_str: bytes | None) -> None: ...
+    def cleanup(self) -> None: ...
+    def disconnect_socket(self) -> None: ...
+
+
 class Session:
     """One socket, one :class:`stomp_core.Connection`, and the two threads around them.
 
     Args:
-        transport: the owner (listeners, encoding, threading hooks).
+        transport: the owner (listeners, frame conversion, stomp.py's hooks).
         sock: a connected socket (TLS already wrapped).
         host_and_port: the broker address.
         config: the core configuration.
@@ -98,7 +124,7 @@ class Session:
 
     def __init__(
         self,
-        transport: Transport,
+        transport: SessionOwner,
         sock: socket.socket,
         host_and_port: tuple[str, int],
         config: Config,
@@ -154,7 +180,7 @@ class Session:
         self.io_thread: Any = None
         self.dispatch_thread: Any = None
         # stomp.py's hooks that the transport's class overrides (a user's transport).
-        hooks: frozenset[str] = getattr(transport, "overridden_hooks", frozenset())
+        hooks: frozenset[str] = transport.overridden_hooks
         self._hooks: frozenset[str] = hooks
         self._send_hook: Callable[[bytes], None] | None = (
             transport.send if "send" in hooks else None
@@ -188,7 +214,7 @@ class Session:
             self._wake_w.close()
             self.io_done.set()
         self.run_end_hooks()
-        self.transport._session_ended(self)
+        self.transport.session_ended(self)
 
     def _io_loop_body(self) -> None:
         sock = self.sock
@@ -424,16 +450,16 @@ class Session:
         if isinstance(event, HeartbeatReceived):
             self._enqueue(("heartbeat", None))
         elif isinstance(event, Message):
-            self._enqueue(("message", transport._frame_from_event(event)))
+            self._enqueue(("message", transport.frame_from_event(event)))
         elif isinstance(event, IncompleteMessage):
             # stomp.py delivers a MESSAGE whatever its headers; so do we (the framing
             # was sound), with a note for whoever debugs the broker.
             logging.debug(
                 "delivering a MESSAGE from %s:%s although %s", *self.host_and_port, event.reason
             )
-            self._enqueue(("message", transport._frame_from_raw(event.frame)))
+            self._enqueue(("message", transport.frame_from_raw(event.frame)))
         elif isinstance(event, Receipt):
-            frame = transport._frame_from_event(event)
+            frame = transport.frame_from_event(event)
             if self.core.state is State.CLOSED and event.receipt_id == self.disconnect_receipt:
                 # stomp.py's order for a graceful close: disconnected, receipt, loop end.
                 self._finish_locked(
@@ -444,11 +470,11 @@ class Session:
         elif isinstance(event, Connected):
             self.was_connected = True
             self.connected_at = time.monotonic()
-            transport._on_core_connected(self, event)
-            self._enqueue(("connected", transport._frame_from_event(event)))
+            transport.session_connected(self, event)
+            self._enqueue(("connected", transport.frame_from_event(event)))
             self.cond.notify_all()
         elif isinstance(event, Error):
-            frame = transport._frame_from_event(event)
+            frame = transport.frame_from_event(event)
             if self.core.version is None:
                 self.connection_error = event.message or "the broker refused the connection"
             self._enqueue(("error", frame))
@@ -494,7 +520,7 @@ class Session:
         # closes it when it ends, under the write lock.
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        self.transport._on_session_closed(self)
+        self.transport.session_closed(self)
         self.cond.notify_all()
         self._enqueue(*end_events, _STOP)
 
@@ -664,6 +690,22 @@ class Session:
                     break
                 self.cond.wait(remaining)
             return self.was_connected
+
+    def request_disconnect(self, receipt_id: str | None = None) -> None:
+        """The user is closing this connection (a drop is then expected, not reported).
+
+        Args:
+            receipt_id: the receipt asked for by DISCONNECT, if one is being sent: its
+                RECEIPT ends the session gracefully.
+        """
+        self.disconnect_requested = True
+        if receipt_id is not None:
+            self.disconnect_receipt = receipt_id
+
+    @property
+    def heartbeat(self) -> tuple[int, int]:
+        """The negotiated ``(send, receive)`` heart-beat intervals in ms."""
+        return self.core.heartbeat
 
     @property
     def state(self) -> State:

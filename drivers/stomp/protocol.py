@@ -267,7 +267,7 @@ class _Frames:
             transport.stop()  # also ends a pending automatic reconnection
             return
         transport.notify("disconnecting")
-        session.disconnect_requested = True
+        session.request_disconnect()
         self._registry.clear()
         # No wait: a broker that never answers CONNECT must not hold disconnect() for the
         # whole connect timeout (issue 12); stomp.py returned at once but left the socket
@@ -275,7 +275,7 @@ class _Frames:
         if session.wait_connected(0):
             receipt_id = receipt if receipt is not None else get_uuid()
             merged[HDR_RECEIPT] = receipt_id
-            session.disconnect_receipt = receipt_id
+            session.request_disconnect(receipt_id)
             transport.set_receipt(receipt_id, CMD_DISCONNECT)
             with contextlib.suppress(NotConnectedException):
                 transport.transmit(Frame(CMD_DISCONNECT, merged, ""))
@@ -591,7 +591,6 @@ class Protocol12(Protocol11):
     """STOMP 1.2 frames: ACK/NACK by the MESSAGE's ``ack`` header."""
 
     version = "1.2"
-
 
     def _ack12_headers(
         self, id: str, transaction: str | None, receipt: str | None

@@ -752,17 +752,21 @@ class Transport(BaseTransport):
 
     # ------------------------------------------------------------------ receiving
 
-    def _frame_from_event(self, event: FrameEvent) -> Frame:
+    def frame_from_event(self, event: FrameEvent) -> Frame:
+        """A received frame event as stomp.py's :class:`~stomp.utils.Frame` (for the session)."""
         return _frames.frame_from_event(event, auto_decode=self.auto_decode, encoding=self.encoding)
 
-    def _frame_from_raw(self, frame: stomp_core.Frame) -> Frame:
+    def frame_from_raw(self, frame: stomp_core.Frame) -> Frame:
+        """A raw core frame as stomp.py's :class:`~stomp.utils.Frame` (for the session)."""
         return _frames.frame_from_raw(frame, auto_decode=self.auto_decode, encoding=self.encoding)
 
-    def _on_core_connected(self, session: Session, event: Connected) -> None:
+    def session_connected(self, session: Session, event: Connected) -> None:
+        """``session`` received CONNECTED (its I/O thread, core lock held)."""
         self.connected = True  # set_connected() overrides run on the listener thread
-        self.heartbeats = session.core.heartbeat
+        self.heartbeats = session.heartbeat
 
-    def _on_session_closed(self, session: Session) -> None:
+    def session_closed(self, session: Session) -> None:
+        """``session`` closed its socket (core lock held): update the flags stomp.py had."""
         if session is self._session:
             self.connected = False
             self.connection_error = session.connection_error is not None
@@ -770,7 +774,7 @@ class Transport(BaseTransport):
             if not self.auto_reconnect or session.disconnect_requested:
                 self.running = False
 
-    def _session_ended(self, session: Session) -> None:
+    def session_ended(self, session: Session) -> None:
         """On the finished I/O thread: reconnect if asked to, else stop running."""
         if session is not self._session:
             return
@@ -837,7 +841,7 @@ class Transport(BaseTransport):
         session = self._session
         if session is None:
             return
-        session.disconnect_requested = True
+        session.request_disconnect()
         limit = timeout if timeout is not None else (self.config.disconnect_timeout or 10.0)
         if not session.io_done.wait(limit + _GRACE):
             session.abort()
@@ -849,7 +853,7 @@ class Transport(BaseTransport):
         """Close the socket at once, without DISCONNECT (the broker sees a drop)."""
         session = self._session
         if session is not None:
-            session.disconnect_requested = True
+            session.request_disconnect()
             session.abort()
 
 
