@@ -98,6 +98,7 @@ class SessionOwner(Protocol):
     def frame_from_event(self, event: FrameEvent) -> Frame: ...
     def frame_from_raw(self, frame: stomp_core.Frame) -> Frame: ...
     def session_connected(self, session: Session, event: Connected) -> None: ...
+    def message_received(self, session: Session, frame: Frame) -> None: ...
     def session_closed(self, session: Session) -> None: ...
     def session_ended(self, session: Session) -> None: ...
 
@@ -450,14 +451,18 @@ class Session:
         if isinstance(event, HeartbeatReceived):
             self._enqueue(("heartbeat", None))
         elif isinstance(event, Message):
-            self._enqueue(("message", transport.frame_from_event(event)))
+            frame = transport.frame_from_event(event)
+            transport.message_received(self, frame)
+            self._enqueue(("message", frame))
         elif isinstance(event, IncompleteMessage):
             # stomp.py delivers a MESSAGE whatever its headers; so do we (the framing
             # was sound), with a note for whoever debugs the broker.
             logging.debug(
                 "delivering a MESSAGE from %s:%s although %s", *self.host_and_port, event.reason
             )
-            self._enqueue(("message", transport.frame_from_raw(event.frame)))
+            frame = transport.frame_from_raw(event.frame)
+            transport.message_received(self, frame)
+            self._enqueue(("message", frame))
         elif isinstance(event, Receipt):
             frame = transport.frame_from_event(event)
             if self.core.state is State.CLOSED and event.receipt_id == self.disconnect_receipt:

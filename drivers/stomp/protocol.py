@@ -104,6 +104,8 @@ class _Frames:
         self.auto_content_length = auto_content_length
         self._connect_args: tuple[str | None, str | None, dict[str, Any]] | None = None
         self._registry = SessionRegistry()
+        # The transport refuses an ack across connections; it needs the ack modes.
+        transport.ack_mode_of = self._ack_mode_of
         use_version = getattr(transport, "use_version", None)
         if use_version is not None:
             # A transport built by the user (stomp.py style: ``Transport(hosts)`` then
@@ -152,6 +154,10 @@ class _Frames:
                     headers=rest,
                 )
             )
+
+    def _ack_mode_of(self, key: str) -> str | None:
+        sub = self._registry.subscriptions.get(key)
+        return None if sub is None else sub.ack
 
     def _registry_unsubscribe(self, key: str) -> None:
         subs = dict(self._registry.subscriptions)

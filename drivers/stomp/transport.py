@@ -36,6 +36,7 @@ from stomp_core import (
 )
 
 from . import _frames, exception, logging  # noqa: F401  # exception: stomp.py's name
+from ._acks import AckLedger
 from ._session import Session
 from ._sockets import apply_keepalive, check_keepalive
 from .exception import ConnectFailedException, NotConnectedException
@@ -462,6 +463,12 @@ class Transport(BaseTransport):
         self._session: Session | None = None
         self._stopping = threading.Event()
         self._quick_drops = 0
+        #: The number of the current connection (1 for the first), for the ack ledger.
+        self._generation = 0
+        self._acks = AckLedger()
+        #: ``ack_mode_of(subscription key)``: the ack mode a subscription was made with
+        #: (``None``: unknown); set by the protocol, read on the I/O thread.
+        self.ack_mode_of: Callable[[str], str | None] | None = None
         #: Called (with no argument) on the I/O thread after an automatic reconnect, to
         #: send CONNECT again and replay the subscriptions; set by the connection.
         self.reconnect_hook: Callable[[], None] | None = None
@@ -533,6 +540,7 @@ class Transport(BaseTransport):
             opened = (self.socket, self.current_host_and_port)
         sock, host_and_port = opened
         session = Session(self, sock, host_and_port, self.config, **self._session_options(sock))
+        self._generation += 1
         self._session = session
         self.socket = sock
         self.connection_error = False
@@ -698,15 +706,62 @@ class Transport(BaseTransport):
         session = self._session
         if session is None or session.closed:
             raise NotConnectedException("not connected")
+        command = frame.cmd
+        ack_id = None
+        if command in ("ACK", "NACK"):
+            ack_id = self._check_ack(frame)
         if self.listeners:
             self.notify("send", frame)
-        command = frame.cmd
         session.send(
             _frames.core_frame(frame, self.encoding),
             wait_connected=None if command in ("CONNECT", "STOMP") else self.connect_timeout,
         )
+        if ack_id is not None:
+            self._acks.settled(ack_id)
         if logging.logger.isEnabledFor(logging.DEBUG):
             logging.debug("sent frame: %r", frame)
+
+    def _ack_id(self, headers: dict[str, Any]) -> str | None:
+        # Spec 1.2 "ACK": the id is the MESSAGE's ack header; 1.0 and 1.1 ack by message-id.
+        value = headers.get("id" if self.version == "1.2" else "message-id")
+        return None if value is None else str(value)
+
+    def _check_ack(self, frame: Frame) -> str | None:
+        """The ack id of an ACK/NACK ``frame``, refused if its message came on another connection.
+
+        Raises:
+            NotConnectedException: the message was delivered on an earlier connection:
+                its ack id means nothing (or another message) on this one, and the
+                broker redelivers the message anyway.
+        """
+        ack_id = self._ack_id(frame.headers)
+        if ack_id is None:
+            return None
+        if self._acks.stale(ack_id, self._generation) is not None:
+            message = (
+                f"{frame.cmd} of {ack_id!r} not sent: that message came on an earlier "
+                "connection, which was lost; the broker redelivers it (on this connection "
+                "the id could settle another message)"
+            )
+            logging.warning("%s", message)
+            raise NotConnectedException(message)
+        return ack_id
+
+    def message_received(self, session: Session, frame: Frame) -> None:
+        """``session`` delivers MESSAGE ``frame`` (I/O thread): note it if it needs an ack."""
+        if session is not self._session:
+            return
+        headers = frame.headers
+        key = headers.get("subscription") or headers.get("destination")
+        lookup = self.ack_mode_of
+        mode = None if lookup is None or key is None else lookup(str(key))
+        if mode is None and "ack" in headers:
+            mode = "client-individual"  # spec 1.2: an ack header means an ack is needed
+        if mode not in ("client", "client-individual"):
+            return
+        ack_id = self._ack_id(headers if self.version != "1.2" else {"id": headers.get("ack")})
+        if ack_id is not None:
+            self._acks.delivered(ack_id, self._generation, str(key), mode == "client")
 
     def send(self, encoded_frame: bytes) -> None:
         """Write encoded bytes to the connection (stomp.py's hook).

@@ -1,0 +1,76 @@
+"""Issue 14, blocking driver: no ack across connections, bounded writes, reconnect defaults."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from test_stomp_connection import Recorder
+from test_stomp_support import WAIT
+
+import stomp
+from stomp._acks import AckLedger
+from stomp.exception import NotConnectedException
+from stomp.listener import WaitingListener
+from stomp_broker import run_broker_in_thread
+
+
+def test_ack_of_a_message_from_before_a_reconnect_is_refused() -> None:
+    # The embedded broker's 1.2 ack ids are per connection ("<connection>.<n>"), as
+    # RabbitMQ's delivery tags are: written on the new connection, the old id would
+    # settle whatever that connection numbered alike.
+    destination = f"/queue/stale-ack-{uuid.uuid4()}"
+    with run_broker_in_thread() as broker:
+        recorder = Recorder()
+        conn = stomp.Connection12(
+            [tuple(broker)], timeout=WAIT, auto_reconnect=True, reconnect_sleep_initial=0.01
+        )
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        conn.subscribe(destination, "s", ack="client-individual")
+        conn.send(destination, "one")
+        conn.send(destination, "two")
+        recorder.wait_for("message", 2)
+        old = [frame.headers["ack"] for frame in recorder.frames("message")]
+        assert broker.drop_connections() == 1
+        recorder.wait_for("connected", 2)
+        recorder.wait_for("message", 4)  # both redelivered on the new connection
+        for ack_id in old:
+            with pytest.raises(NotConnectedException, match="earlier connection"):
+                conn.ack(ack_id)
+        with pytest.raises(NotConnectedException, match="earlier connection"):
+            conn.nack(old[0])
+        new = [frame.headers["ack"] for frame in recorder.frames("message")[2:]]
+        assert not set(new) & set(old)
+        waiting = WaitingListener("done")
+        conn.set_listener("w", waiting)
+        conn.ack(new[0])
+        conn.ack(new[1], receipt="done")
+        assert waiting.wait_on_receipt(WAIT)
+        assert broker.queue_depth(destination) == 0
+        assert len(conn.transport._acks) == 2  # the refused ids stay refused
+        assert not recorder.frames("error")
+        conn.disconnect()
+
+
+def test_ack_ledger_forgets_settled_messages() -> None:
+    ledger = AckLedger(max_pending=3)
+    # client mode: an ACK settles every earlier message of its subscription (spec 1.2).
+    for n in range(3):
+        ledger.delivered(f"a{n}", 1, "s", True)
+    ledger.settled("a1")
+    assert len(ledger) == 1
+    assert ledger.stale("a2", 2) == 1
+    # client-individual: one at a time; the bound drops the oldest.
+    for n in range(4):
+        ledger.delivered(f"b{n}", 1, "t", False)
+    assert len(ledger) == 3
+    assert ledger.stale("b0", 2) is None
+    ledger.settled("b2")
+    assert ledger.stale("b1", 1) is None
+    assert ledger.stale("b3", 2) == 1
+    assert ledger.stale("b3", 2) == 1  # refused again: it stays known
+    # a redelivery of the same id moves it to the new connection
+    ledger.delivered("c", 1, "t", False)
+    ledger.delivered("c", 2, "t", False)
+    assert ledger.stale("c", 2) is None
