@@ -56,7 +56,7 @@ from stomp_core import (
 )
 
 from . import logging
-from ._sockets import use_kernel_timeouts
+from ._sockets import set_kernel_send_timeout, use_kernel_timeouts
 from .exception import NotConnectedException
 from .utils import HEARTBEAT_FRAME, Frame
 
@@ -144,12 +144,14 @@ class Session:
         self._tls = isinstance(sock, ssl.SSLSocket)
         # Reads must exclude writes on TLS (one SSL object) and WebSocket (pongs).
         self._exclusive_io = self._tls or ws is not None
+        #: The most seconds one write (a whole frame) may take: one overall deadline.
         self._write_timeout = sock.gettimeout()
+        self._kernel_timeouts = False
         if not self._tls and self._write_timeout:
             # Plain TCP: the kernel bounds blocked writes, saving a poll() per frame.
             # (TLS keeps Python's timeout: reads there switch the socket to
             # non-blocking and back.)
-            use_kernel_timeouts(sock, self._write_timeout)
+            self._kernel_timeouts = use_kernel_timeouts(sock, self._write_timeout)
         # The lock under ``cond``, taken directly on the send path (a Condition's own
         # ``with`` costs a Python-level call each way).
         self._core_lock = threading.Lock()
@@ -273,13 +275,50 @@ class Session:
         """Write ``data`` to the socket, through the transport's ``send`` override if any."""
         hook = self._send_hook
         if hook is None:
-            self.sock.sendall(data)
+            self._send_all(data)
             return
         self._send_hook_thread = threading.get_ident()
         try:
             hook(data)
         finally:
             self._send_hook_thread = None
+
+    def _send_all(self, data: bytes) -> None:
+        """Write all of ``data`` within one deadline of ``_write_timeout`` seconds.
+
+        ``sendall`` restarts the socket's timeout for every partial write, so a broker
+        that takes a little now and then (or a big frame into a full buffer) stretched
+        the bound to several timeouts.  Each ``send`` here gets only what is left.
+
+        Raises:
+            TimeoutError: the deadline passed before everything was written.
+            OSError: the connection failed.
+        """
+        sock = self.sock
+        limit = self._write_timeout
+        if not limit:
+            sock.sendall(data)
+            return
+        deadline = time.monotonic() + limit
+        sent = sock.send(data)  # nearly always all of it: one system call per frame
+        if sent == len(data):
+            return
+        view = memoryview(data)[sent:]
+        try:
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("write deadline passed")
+                self._set_send_timeout(remaining)
+                view = view[sock.send(view) :]
+        finally:
+            self._set_send_timeout(limit)
+
+    def _set_send_timeout(self, seconds: float) -> None:
+        if self._kernel_timeouts:
+            set_kernel_send_timeout(self.sock, seconds)
+        else:
+            self.sock.settimeout(max(seconds, 0.001))
 
     def in_send_hook(self) -> bool:
         """Whether the caller runs inside the ``send`` override this session called."""
@@ -642,8 +681,8 @@ class Session:
         if isinstance(exc, (BlockingIOError, TimeoutError)):
             # The kernel's or Python's write timeout: the peer stopped reading.
             return (
-                f"sending failed: nothing could be written for {self._write_timeout} s "
-                "(the broker stopped reading)"
+                f"sending failed: the frame could not be written within the write "
+                f"timeout of {self._write_timeout:g} s (the broker stopped reading)"
             )
         return f"sending failed: {exc}"
 

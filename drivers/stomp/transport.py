@@ -352,8 +352,8 @@ class Transport(BaseTransport):
         reconnect_attempts_max: failed attempts (one per host tried) before giving up;
             ``-1`` = forever.
         timeout: seconds for a TCP/TLS connect, for CONNECTED after CONNECT, for the
-            RECEIPT of DISCONNECT and for a write the broker takes nothing of
-            (``None``: 30 s, 10 s for the receipt).  Unlike stomp.py 8.2 it never
+            RECEIPT of DISCONNECT and for writing one frame, all of it within that one
+            deadline (``None``: 30 s, 10 s for the receipt).  Unlike stomp.py 8.2 it never
             closes an idle connection.
         keepalive: TCP keep-alive: ``True``, ``("linux", idle, intvl, cnt)`` or
             ``("mac", intvl)``.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import pytest
 from test_stomp_connection import Recorder
-from test_stomp_support import WAIT
+from test_stomp_support import WAIT, Peer, fake_server
 
 import stomp
 from stomp._acks import AckLedger
@@ -74,3 +76,27 @@ def test_ack_ledger_forgets_settled_messages() -> None:
     ledger.delivered("c", 1, "t", False)
     ledger.delivered("c", 2, "t", False)
     assert ledger.stale("c", 2) is None
+
+
+@pytest.mark.parametrize("heartbeats", [(0, 0), (100, 0)])
+def test_a_write_has_one_overall_deadline(heartbeats: tuple[int, int]) -> None:
+    # A broker that accepts and never reads: the SEND must fail within `timeout` (one
+    # deadline for the whole frame), not `timeout` again after every partial write.
+    finished = threading.Event()
+
+    def script(peer: Peer) -> None:
+        peer.connected(heart_beat="0,100" if heartbeats[0] else None)
+        assert finished.wait(WAIT)
+
+    timeout = 0.5
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=timeout, heartbeats=heartbeats)
+        conn.connect(wait=True)
+        started = time.monotonic()
+        with pytest.raises(NotConnectedException) as caught:
+            conn.send("/q", b"x" * (16 * 1024 * 1024))
+        elapsed = time.monotonic() - started
+        finished.set()
+        conn.disconnect()
+    assert elapsed < timeout + 0.4  # before: 2-3 x timeout
+    assert "within the write timeout of 0.5 s" in str(caught.value)  # before: "nothing ..."
