@@ -29,11 +29,11 @@ from stomp_core import (
     Connected,
     FrameEvent,
     LocalProtocolError,
-    ReconnectBackoff,
     State,
     candidate_hosts,
     is_local_host,
 )
+from stomp_core.client import ReconnectPolicy
 
 from . import _frames, exception, logging  # noqa: F401  # exception: stomp.py's name
 from ._acks import AckLedger
@@ -73,6 +73,9 @@ __all__ = [
 #: Seconds allowed for a TCP+TLS connect, for CONNECTED after CONNECT, and for a blocked
 #: write, when the ``timeout`` argument is ``None`` (stomp.py had no such bound at all).
 DEFAULT_CONNECT_TIMEOUT = 30.0
+#: Failed attempts of a first connect when ``reconnect_attempts_max`` is not given
+#: (stomp.py's default; reconnecting after a drop then has no limit).
+FIRST_CONNECT_ATTEMPTS = 3
 #: Seconds allowed for the RECEIPT of DISCONNECT when ``timeout`` is ``None``.
 DEFAULT_DISCONNECT_TIMEOUT = 10.0
 #: Extra seconds a closing connection gets before its socket is forced shut.
@@ -350,7 +353,9 @@ class Transport(BaseTransport):
         reconnect_sleep_jitter: random extra, as a fraction of the wait.
         reconnect_sleep_max: cap on a wait, seconds.
         reconnect_attempts_max: failed attempts (one per host tried) before giving up;
-            ``-1`` = forever.
+            ``-1`` = forever.  ``None`` (the default): stomp.py's 3 for a first connect,
+            and no limit for reconnecting after a drop (``auto_reconnect``), which
+            then retries until :meth:`stop`.
         timeout: seconds for a TCP/TLS connect, for CONNECTED after CONNECT, for the
             RECEIPT of DISCONNECT and for writing one frame, all of it within that one
             deadline (``None``: 30 s, 10 s for the receipt).  Unlike stomp.py 8.2 it never
@@ -381,7 +386,7 @@ class Transport(BaseTransport):
         reconnect_sleep_increase: float = 0.5,
         reconnect_sleep_jitter: float = 0.1,
         reconnect_sleep_max: float = 60.0,
-        reconnect_attempts_max: int = 3,
+        reconnect_attempts_max: int | None = None,
         timeout: float | None = None,
         keepalive: Any = None,
         vhost: str | None = None,
@@ -416,14 +421,28 @@ class Transport(BaseTransport):
                     if original[1] == port and is_local_host(original[0], LOCALHOST_NAMES):
                         self._twin_of[(host, port)] = original
                         break
-        self.backoff = ReconnectBackoff(
-            rng=random.random,
+        # The waits are stomp.py's.  The attempts: a first connect keeps stomp.py's
+        # budget by default (3, about half a second: a wrong address fails fast); after
+        # a drop there is no limit by default, because a broker restart takes seconds
+        # and a reconnecting client must ride it out (stomp_core.client's
+        # ReconnectPolicy default, as in the async drivers); disconnect() ends it.
+        after_drop = ReconnectPolicy(
             initial=reconnect_sleep_initial,
             increase=reconnect_sleep_increase,
             jitter=reconnect_sleep_jitter,
             maximum=reconnect_sleep_max,
-            attempts_max=reconnect_attempts_max,
         )
+        if reconnect_attempts_max is not None:
+            after_drop = dataclasses.replace(after_drop, attempts_max=reconnect_attempts_max)
+        first = dataclasses.replace(
+            after_drop,
+            attempts_max=FIRST_CONNECT_ATTEMPTS
+            if reconnect_attempts_max is None
+            else reconnect_attempts_max,
+        )
+        self.backoff = first.backoff(random.random)
+        self._drop_backoff = after_drop.backoff(random.random)
+        self._after_drop = False
         self.timeout = _check_timeout("timeout", timeout)
         self.keepalive = keepalive
         check_keepalive(keepalive)
@@ -556,7 +575,7 @@ class Transport(BaseTransport):
             ConnectFailedException: the attempt budget is spent, :meth:`stop` was called,
                 or a certificate file is missing (not worth retrying).
         """
-        schedule = self.backoff.schedule()
+        schedule = (self._drop_backoff if self._after_drop else self.backoff).schedule()
         last_error: BaseException | None = None
         while self.running:
             for host_and_port in self.host_and_ports:
@@ -845,6 +864,7 @@ class Transport(BaseTransport):
         self._quick_drops = self._quick_drops + 1 if lived < _STABLE_AFTER else 0
         if self._quick_drops and self._stopping.wait(self.backoff.delay(self._quick_drops)):
             return  # stop() was called meanwhile
+        self._after_drop = True
         try:
             self.start()
             if self.reconnect_hook is not None:
@@ -852,6 +872,8 @@ class Transport(BaseTransport):
         except Exception as exc:
             logging.error("automatic reconnection failed: %s", exc)
             self.running = False
+        finally:
+            self._after_drop = False
         current = self._session
         if not self.running and current is not None and current is not session:
             current.abort()  # disconnect() raced with the reconnection: undo it

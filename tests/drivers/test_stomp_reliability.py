@@ -12,7 +12,7 @@ from test_stomp_support import WAIT, Peer, fake_server
 
 import stomp
 from stomp._acks import AckLedger
-from stomp.exception import NotConnectedException
+from stomp.exception import ConnectFailedException, NotConnectedException
 from stomp.listener import WaitingListener
 from stomp_broker import run_broker_in_thread
 
@@ -100,3 +100,33 @@ def test_a_write_has_one_overall_deadline(heartbeats: tuple[int, int]) -> None:
         conn.disconnect()
     assert elapsed < timeout + 0.4  # before: 2-3 x timeout
     assert "within the write timeout of 0.5 s" in str(caught.value)  # before: "nothing ..."
+
+
+def test_auto_reconnect_defaults_ride_out_a_broker_restart() -> None:
+    # stomp.py's defaults (3 attempts, 0.1 s growing by half) gave up after ~0.5 s; a
+    # broker restart takes seconds.  Only the first connect keeps that budget.
+    destination = f"/queue/restart-{uuid.uuid4()}"
+    with run_broker_in_thread() as broker:
+        recorder = Recorder()
+        conn = stomp.Connection([tuple(broker)], timeout=WAIT, auto_reconnect=True)
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        conn.subscribe(destination, "s")
+        broker.refuse_connections(2.0)
+        started = time.monotonic()
+        assert broker.drop_connections() == 1
+        recorder.wait_for("connected", 2)
+        assert time.monotonic() - started >= 1.5  # it really was refused meanwhile
+        conn.send(destination, "after the restart")
+        recorder.wait_for("message")
+        conn.disconnect()
+
+
+def test_the_first_connect_keeps_stomppys_attempt_budget() -> None:
+    with run_broker_in_thread() as broker:
+        broker.refuse_connections()
+        conn = stomp.Connection([tuple(broker)], timeout=WAIT, auto_reconnect=True)
+        started = time.monotonic()
+        with pytest.raises(ConnectFailedException):
+            conn.connect(wait=True)
+        assert time.monotonic() - started < 2.0
