@@ -68,6 +68,8 @@ HIGH_WATER = 1000
 LOW_WATER = 100
 #: How much one ``recv`` takes.
 RECV_BYTES = 64 * 1024
+#: How many of the first received bytes an error about a non-STOMP answer quotes.
+HEAD_BYTES = 64
 #: The longest the I/O and dispatcher threads sleep before looking around again.
 POLL_CAP = 1.0
 
@@ -138,6 +140,8 @@ class Session:
         self._ws = ws
         self._initial = initial
         self._eof_fed = False
+        #: The first bytes received, kept to name what came instead of CONNECTED.
+        self._head = b""
         self.sock = sock
         self.host_and_port = host_and_port
         self.core = stomp_core.Connection(CLIENT, config)
@@ -412,6 +416,8 @@ class Session:
             data = ws.stomp_data()
             eof = eof or ws.closed
         if data:
+            if not self.was_connected and len(self._head) < HEAD_BYTES:
+                self._head += data[: HEAD_BYTES - len(self._head)]
             self.core.receive_data(data, now=now)
         if eof:
             self._eof_fed = True
@@ -479,6 +485,14 @@ class Session:
                 event = self.core.next_event()
             except ProtocolError as exc:
                 logging.error("protocol error from %s:%s: %s", *self.host_and_port, exc)
+                if not self.was_connected:
+                    # Say what came instead of CONNECTED (an HTTP server, TLS on a
+                    # plain port...), not just that the connection closed.
+                    self.connection_error = (
+                        f"protocol error: {exc}: the server at {self.host_and_port[0]}:"
+                        f"{self.host_and_port[1]} did not answer CONNECT with a STOMP frame; "
+                        f"it sent {self._head!r}"
+                    )
                 self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
                 return
             if event is NEED_DATA:

@@ -130,3 +130,24 @@ def test_the_first_connect_keeps_stomppys_attempt_budget() -> None:
         with pytest.raises(ConnectFailedException):
             conn.connect(wait=True)
         assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", b"\x15\x03\x03\x00\x02\x02\x46"],
+)
+def test_garbage_instead_of_connected_is_named(garbage: bytes) -> None:
+    # Before: ConnectFailedException("the connection was closed"), no reason.
+    def script(peer: Peer) -> None:
+        peer.read_frame()
+        peer.send(garbage)
+
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], timeout=WAIT)
+        with pytest.raises(ConnectFailedException) as caught:
+            conn.connect(wait=True)
+        conn.disconnect()
+    message = str(caught.value)
+    assert message.startswith("protocol error: ")
+    assert "did not answer CONNECT with a STOMP frame" in message
+    assert f"it sent {garbage[:64]!r}" in message
