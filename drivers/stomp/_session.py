@@ -324,6 +324,14 @@ class Session:
         else:
             self.sock.settimeout(max(seconds, 0.001))
 
+    def write_from_hook(self, data: bytes) -> None:
+        """Write ``data`` for the ``send`` override this session called (lock held).
+
+        Raises:
+            OSError: the write failed or missed its deadline (the session handles it).
+        """
+        self._send_all(bytes(data))
+
     def in_send_hook(self) -> bool:
         """Whether the caller runs inside the ``send`` override this session called."""
         return self._send_hook_thread == threading.get_ident()

@@ -797,7 +797,7 @@ class Transport(BaseTransport):
         if session is None:
             raise NotConnectedException("not connected")
         if session.in_send_hook():
-            session.sock.sendall(encoded_frame)  # an override's super().send()
+            session.write_from_hook(encoded_frame)  # an override's super().send()
         else:
             session.send_raw(bytes(encoded_frame))
 
