@@ -32,7 +32,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import stomp_core
 from stomp_core import (
@@ -44,6 +44,7 @@ from stomp_core import (
     ConnectTimeout,
     DisconnectTimeout,
     Error,
+    FrameEvent,
     HeartbeatReceived,
     HeartbeatTimeout,
     IncompleteMessage,
@@ -55,14 +56,11 @@ from stomp_core import (
 )
 
 from . import logging
-from ._sockets import use_kernel_timeouts
+from ._sockets import set_kernel_send_timeout, use_kernel_timeouts
 from .exception import NotConnectedException
 from .utils import HEARTBEAT_FRAME, Frame
 
-if TYPE_CHECKING:
-    from .transport import Transport
-
-__all__ = ["HIGH_WATER", "Session"]
+__all__ = ["HIGH_WATER", "Session", "SessionOwner"]
 
 #: Events waiting for the listeners above which the I/O thread stops parsing.
 HIGH_WATER = 1000
@@ -70,6 +68,8 @@ HIGH_WATER = 1000
 LOW_WATER = 100
 #: How much one ``recv`` takes.
 RECV_BYTES = 64 * 1024
+#: How many of the first received bytes an error about a non-STOMP answer quotes.
+HEAD_BYTES = 64
 #: The longest the I/O and dispatcher threads sleep before looking around again.
 POLL_CAP = 1.0
 
@@ -84,11 +84,40 @@ def _run_hook(hook: Callable[..., Any], *args: Any) -> None:
         logging.exception("transport hook %s raised; carrying on", getattr(hook, "__name__", hook))
 
 
+class SessionOwner(Protocol):
+    """What a :class:`Session` needs from the object that opened it (the transport).
+
+    The session calls down into nothing else: it reports its life through the three
+    ``session_*`` callbacks and reaches the listeners and stomp.py's overridable hooks
+    through these names, so it does not depend on :mod:`stomp.transport`.
+    """
+
+    listeners: dict[str, Any]
+    #: The stomp.py hooks the owner's class overrides; the session calls those.
+    overridden_hooks: frozenset[str]
+
+    def notify(self, frame_type: str, frame: Any = None) -> None: ...
+    def frame_from_event(self, event: FrameEvent) -> Frame: ...
+    def frame_from_raw(self, frame: stomp_core.Frame) -> Frame: ...
+    def session_connected(self, session: Session, event: Connected) -> None: ...
+    def message_received(self, session: Session, frame: Frame) -> None: ...
+    def session_closed(self, session: Session) -> None: ...
+    def session_ended(self, session: Session) -> None: ...
+
+    # stomp.py's hooks, called only when overridden (see ``overridden_hooks``).
+    def send(self, encoded_frame: bytes) -> None: ...
+    def receive(self) -> bytes | None: ...
+    def set_connected(self, connected: bool) -> None: ...
+    def process_frame(self, f: Frame, frame_str: bytes | None) -> None: ...
+    def cleanup(self) -> None: ...
+    def disconnect_socket(self) -> None: ...
+
+
 class Session:
     """One socket, one :class:`stomp_core.Connection`, and the two threads around them.
 
     Args:
-        transport: the owner (listeners, encoding, threading hooks).
+        transport: the owner (listeners, frame conversion, stomp.py's hooks).
         sock: a connected socket (TLS already wrapped).
         host_and_port: the broker address.
         config: the core configuration.
@@ -98,7 +127,7 @@ class Session:
 
     def __init__(
         self,
-        transport: Transport,
+        transport: SessionOwner,
         sock: socket.socket,
         host_and_port: tuple[str, int],
         config: Config,
@@ -111,18 +140,22 @@ class Session:
         self._ws = ws
         self._initial = initial
         self._eof_fed = False
+        #: The first bytes received, kept to name what came instead of CONNECTED.
+        self._head = b""
         self.sock = sock
         self.host_and_port = host_and_port
         self.core = stomp_core.Connection(CLIENT, config)
         self._tls = isinstance(sock, ssl.SSLSocket)
         # Reads must exclude writes on TLS (one SSL object) and WebSocket (pongs).
         self._exclusive_io = self._tls or ws is not None
+        #: The most seconds one write (a whole frame) may take: one overall deadline.
         self._write_timeout = sock.gettimeout()
+        self._kernel_timeouts = False
         if not self._tls and self._write_timeout:
             # Plain TCP: the kernel bounds blocked writes, saving a poll() per frame.
             # (TLS keeps Python's timeout: reads there switch the socket to
             # non-blocking and back.)
-            use_kernel_timeouts(sock, self._write_timeout)
+            self._kernel_timeouts = use_kernel_timeouts(sock, self._write_timeout)
         # The lock under ``cond``, taken directly on the send path (a Condition's own
         # ``with`` costs a Python-level call each way).
         self._core_lock = threading.Lock()
@@ -154,7 +187,7 @@ class Session:
         self.io_thread: Any = None
         self.dispatch_thread: Any = None
         # stomp.py's hooks that the transport's class overrides (a user's transport).
-        hooks: frozenset[str] = getattr(transport, "overridden_hooks", frozenset())
+        hooks: frozenset[str] = transport.overridden_hooks
         self._hooks: frozenset[str] = hooks
         self._send_hook: Callable[[bytes], None] | None = (
             transport.send if "send" in hooks else None
@@ -188,7 +221,7 @@ class Session:
             self._wake_w.close()
             self.io_done.set()
         self.run_end_hooks()
-        self.transport._session_ended(self)
+        self.transport.session_ended(self)
 
     def _io_loop_body(self) -> None:
         sock = self.sock
@@ -246,13 +279,58 @@ class Session:
         """Write ``data`` to the socket, through the transport's ``send`` override if any."""
         hook = self._send_hook
         if hook is None:
-            self.sock.sendall(data)
+            self._send_all(data)
             return
         self._send_hook_thread = threading.get_ident()
         try:
             hook(data)
         finally:
             self._send_hook_thread = None
+
+    def _send_all(self, data: bytes) -> None:
+        """Write all of ``data`` within one deadline of ``_write_timeout`` seconds.
+
+        ``sendall`` restarts the socket's timeout for every partial write, so a broker
+        that takes a little now and then (or a big frame into a full buffer) stretched
+        the bound to several timeouts.  Each ``send`` here gets only what is left.
+
+        Raises:
+            TimeoutError: the deadline passed before everything was written.
+            OSError: the connection failed.
+        """
+        sock = self.sock
+        limit = self._write_timeout
+        if not limit:
+            sock.sendall(data)
+            return
+        deadline = time.monotonic() + limit
+        sent = sock.send(data)  # nearly always all of it: one system call per frame
+        if sent == len(data):
+            return
+        view = memoryview(data)[sent:]
+        try:
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("write deadline passed")
+                self._set_send_timeout(remaining)
+                view = view[sock.send(view) :]
+        finally:
+            self._set_send_timeout(limit)
+
+    def _set_send_timeout(self, seconds: float) -> None:
+        if self._kernel_timeouts:
+            set_kernel_send_timeout(self.sock, seconds)
+        else:
+            self.sock.settimeout(max(seconds, 0.001))
+
+    def write_from_hook(self, data: bytes) -> None:
+        """Write ``data`` for the ``send`` override this session called (lock held).
+
+        Raises:
+            OSError: the write failed or missed its deadline (the session handles it).
+        """
+        self._send_all(bytes(data))
 
     def in_send_hook(self) -> bool:
         """Whether the caller runs inside the ``send`` override this session called."""
@@ -346,6 +424,8 @@ class Session:
             data = ws.stomp_data()
             eof = eof or ws.closed
         if data:
+            if not self.was_connected and len(self._head) < HEAD_BYTES:
+                self._head += data[: HEAD_BYTES - len(self._head)]
             self.core.receive_data(data, now=now)
         if eof:
             self._eof_fed = True
@@ -413,6 +493,14 @@ class Session:
                 event = self.core.next_event()
             except ProtocolError as exc:
                 logging.error("protocol error from %s:%s: %s", *self.host_and_port, exc)
+                if not self.was_connected:
+                    # Say what came instead of CONNECTED (an HTTP server, TLS on a
+                    # plain port...), not just that the connection closed.
+                    self.connection_error = (
+                        f"protocol error: {exc}: the server at {self.host_and_port[0]}:"
+                        f"{self.host_and_port[1]} did not answer CONNECT with a STOMP frame; "
+                        f"it sent {self._head!r}"
+                    )
                 self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
                 return
             if event is NEED_DATA:
@@ -424,16 +512,20 @@ class Session:
         if isinstance(event, HeartbeatReceived):
             self._enqueue(("heartbeat", None))
         elif isinstance(event, Message):
-            self._enqueue(("message", transport._frame_from_event(event)))
+            frame = transport.frame_from_event(event)
+            transport.message_received(self, frame)
+            self._enqueue(("message", frame))
         elif isinstance(event, IncompleteMessage):
             # stomp.py delivers a MESSAGE whatever its headers; so do we (the framing
             # was sound), with a note for whoever debugs the broker.
             logging.debug(
                 "delivering a MESSAGE from %s:%s although %s", *self.host_and_port, event.reason
             )
-            self._enqueue(("message", transport._frame_from_raw(event.frame)))
+            frame = transport.frame_from_raw(event.frame)
+            transport.message_received(self, frame)
+            self._enqueue(("message", frame))
         elif isinstance(event, Receipt):
-            frame = transport._frame_from_event(event)
+            frame = transport.frame_from_event(event)
             if self.core.state is State.CLOSED and event.receipt_id == self.disconnect_receipt:
                 # stomp.py's order for a graceful close: disconnected, receipt, loop end.
                 self._finish_locked(
@@ -444,11 +536,11 @@ class Session:
         elif isinstance(event, Connected):
             self.was_connected = True
             self.connected_at = time.monotonic()
-            transport._on_core_connected(self, event)
-            self._enqueue(("connected", transport._frame_from_event(event)))
+            transport.session_connected(self, event)
+            self._enqueue(("connected", transport.frame_from_event(event)))
             self.cond.notify_all()
         elif isinstance(event, Error):
-            frame = transport._frame_from_event(event)
+            frame = transport.frame_from_event(event)
             if self.core.version is None:
                 self.connection_error = event.message or "the broker refused the connection"
             self._enqueue(("error", frame))
@@ -494,7 +586,7 @@ class Session:
         # closes it when it ends, under the write lock.
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        self.transport._on_session_closed(self)
+        self.transport.session_closed(self)
         self.cond.notify_all()
         self._enqueue(*end_events, _STOP)
 
@@ -611,8 +703,8 @@ class Session:
         if isinstance(exc, (BlockingIOError, TimeoutError)):
             # The kernel's or Python's write timeout: the peer stopped reading.
             return (
-                f"sending failed: nothing could be written for {self._write_timeout} s "
-                "(the broker stopped reading)"
+                f"sending failed: the frame could not be written within the write "
+                f"timeout of {self._write_timeout:g} s (the broker stopped reading)"
             )
         return f"sending failed: {exc}"
 
@@ -664,6 +756,22 @@ class Session:
                     break
                 self.cond.wait(remaining)
             return self.was_connected
+
+    def request_disconnect(self, receipt_id: str | None = None) -> None:
+        """The user is closing this connection (a drop is then expected, not reported).
+
+        Args:
+            receipt_id: the receipt asked for by DISCONNECT, if one is being sent: its
+                RECEIPT ends the session gracefully.
+        """
+        self.disconnect_requested = True
+        if receipt_id is not None:
+            self.disconnect_receipt = receipt_id
+
+    @property
+    def heartbeat(self) -> tuple[int, int]:
+        """The negotiated ``(send, receive)`` heart-beat intervals in ms."""
+        return self.core.heartbeat
 
     @property
     def state(self) -> State:

@@ -80,8 +80,7 @@ def use_kernel_timeouts(sock: socket.socket, seconds: float) -> bool:
     """
     if sys.platform not in ("linux", "darwin") or struct.calcsize("@l") != 8:
         return False
-    whole = int(seconds)
-    timeval = struct.pack("@ll", whole, int((seconds - whole) * 1_000_000))
+    timeval = _timeval(seconds)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
@@ -89,3 +88,16 @@ def use_kernel_timeouts(sock: socket.socket, seconds: float) -> bool:
         return False
     sock.settimeout(None)
     return True
+
+
+def set_kernel_send_timeout(sock: socket.socket, seconds: float) -> None:
+    """Change the ``SO_SNDTIMEO`` that :func:`use_kernel_timeouts` set (at least 1 ms).
+
+    A zero ``timeval`` would mean "no timeout at all", hence the floor.
+    """
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(max(seconds, 0.001)))
+
+
+def _timeval(seconds: float) -> bytes:
+    whole = int(seconds)
+    return struct.pack("@ll", whole, int((seconds - whole) * 1_000_000))

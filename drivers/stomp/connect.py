@@ -134,7 +134,7 @@ class StompConnection10(BaseConnection, Protocol10):
         reconnect_sleep_increase: float = 0.5,
         reconnect_sleep_jitter: float = 0.1,
         reconnect_sleep_max: float = 60.0,
-        reconnect_attempts_max: int = 3,
+        reconnect_attempts_max: int | None = None,
         timeout: float | None = None,
         keepalive: Any = None,
         auto_decode: bool = True,
@@ -184,7 +184,8 @@ class _HeartbeatingConnection(BaseConnection):
         reconnect_sleep_increase: growth of the waits (0.5 = +50 % per round).
         reconnect_sleep_jitter: random extra, as a fraction of the wait.
         reconnect_sleep_max: cap on a wait, seconds.
-        reconnect_attempts_max: failed attempts before giving up (``-1``: never).
+        reconnect_attempts_max: failed attempts before giving up (``-1``: never;
+            ``None``: 3 for the first connect, no limit after a drop).
         timeout: seconds for connecting, for CONNECTED, for the DISCONNECT receipt and
             for a write the broker takes nothing of (``None``: 30 s; 10 s for the
             receipt).
@@ -199,8 +200,11 @@ class _HeartbeatingConnection(BaseConnection):
         heart_beat_receive_scale: the broker is dead after its interval times this.
         bind_host_port: local ``(host, port)`` to connect from.
         auto_reconnect: after an unexpected drop, reconnect with the ``reconnect_*``
-            backoff, CONNECT again with the same arguments and replay the live
-            subscriptions.  Listeners see ``on_disconnected`` then ``on_connecting`` and
+            waits, CONNECT again with the same arguments and replay the live
+            subscriptions.  Unless ``reconnect_attempts_max`` is given, the attempts
+            after a drop never run out (a broker restart takes seconds): the waits
+            grow to ``reconnect_sleep_max`` and ``disconnect()`` ends them.
+            Listeners see ``on_disconnected`` then ``on_connecting`` and
             ``on_connected`` again; receipts awaited on the old connection never arrive.
     """
 
@@ -213,7 +217,7 @@ class _HeartbeatingConnection(BaseConnection):
         reconnect_sleep_increase: float = 0.5,
         reconnect_sleep_jitter: float = 0.1,
         reconnect_sleep_max: float = 60.0,
-        reconnect_attempts_max: int = 3,
+        reconnect_attempts_max: int | None = None,
         timeout: float | None = None,
         heartbeats: tuple[int, int] = (0, 0),
         keepalive: Any = None,

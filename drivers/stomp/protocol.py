@@ -104,6 +104,8 @@ class _Frames:
         self.auto_content_length = auto_content_length
         self._connect_args: tuple[str | None, str | None, dict[str, Any]] | None = None
         self._registry = SessionRegistry()
+        # The transport refuses an ack across connections; it needs the ack modes.
+        transport.ack_mode_of = self._ack_mode_of
         use_version = getattr(transport, "use_version", None)
         if use_version is not None:
             # A transport built by the user (stomp.py style: ``Transport(hosts)`` then
@@ -152,6 +154,10 @@ class _Frames:
                     headers=rest,
                 )
             )
+
+    def _ack_mode_of(self, key: str) -> str | None:
+        sub = self._registry.subscriptions.get(key)
+        return None if sub is None else sub.ack
 
     def _registry_unsubscribe(self, key: str) -> None:
         subs = dict(self._registry.subscriptions)
@@ -267,7 +273,7 @@ class _Frames:
             transport.stop()  # also ends a pending automatic reconnection
             return
         transport.notify("disconnecting")
-        session.disconnect_requested = True
+        session.request_disconnect()
         self._registry.clear()
         # No wait: a broker that never answers CONNECT must not hold disconnect() for the
         # whole connect timeout (issue 12); stomp.py returned at once but left the socket
@@ -275,7 +281,7 @@ class _Frames:
         if session.wait_connected(0):
             receipt_id = receipt if receipt is not None else get_uuid()
             merged[HDR_RECEIPT] = receipt_id
-            session.disconnect_receipt = receipt_id
+            session.request_disconnect(receipt_id)
             transport.set_receipt(receipt_id, CMD_DISCONNECT)
             with contextlib.suppress(NotConnectedException):
                 transport.transmit(Frame(CMD_DISCONNECT, merged, ""))

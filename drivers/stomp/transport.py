@@ -29,13 +29,14 @@ from stomp_core import (
     Connected,
     FrameEvent,
     LocalProtocolError,
-    ReconnectBackoff,
     State,
     candidate_hosts,
     is_local_host,
 )
+from stomp_core.client import ReconnectPolicy
 
 from . import _frames, exception, logging  # noqa: F401  # exception: stomp.py's name
+from ._acks import AckLedger
 from ._session import Session
 from ._sockets import apply_keepalive, check_keepalive
 from .exception import ConnectFailedException, NotConnectedException
@@ -72,6 +73,9 @@ __all__ = [
 #: Seconds allowed for a TCP+TLS connect, for CONNECTED after CONNECT, and for a blocked
 #: write, when the ``timeout`` argument is ``None`` (stomp.py had no such bound at all).
 DEFAULT_CONNECT_TIMEOUT = 30.0
+#: Failed attempts of a first connect when ``reconnect_attempts_max`` is not given
+#: (stomp.py's default; reconnecting after a drop then has no limit).
+FIRST_CONNECT_ATTEMPTS = 3
 #: Seconds allowed for the RECEIPT of DISCONNECT when ``timeout`` is ``None``.
 DEFAULT_DISCONNECT_TIMEOUT = 10.0
 #: Extra seconds a closing connection gets before its socket is forced shut.
@@ -349,10 +353,12 @@ class Transport(BaseTransport):
         reconnect_sleep_jitter: random extra, as a fraction of the wait.
         reconnect_sleep_max: cap on a wait, seconds.
         reconnect_attempts_max: failed attempts (one per host tried) before giving up;
-            ``-1`` = forever.
+            ``-1`` = forever.  ``None`` (the default): stomp.py's 3 for a first connect,
+            and no limit for reconnecting after a drop (``auto_reconnect``), which
+            then retries until :meth:`stop`.
         timeout: seconds for a TCP/TLS connect, for CONNECTED after CONNECT, for the
-            RECEIPT of DISCONNECT and for a write the broker takes nothing of
-            (``None``: 30 s, 10 s for the receipt).  Unlike stomp.py 8.2 it never
+            RECEIPT of DISCONNECT and for writing one frame, all of it within that one
+            deadline (``None``: 30 s, 10 s for the receipt).  Unlike stomp.py 8.2 it never
             closes an idle connection.
         keepalive: TCP keep-alive: ``True``, ``("linux", idle, intvl, cnt)`` or
             ``("mac", intvl)``.
@@ -380,7 +386,7 @@ class Transport(BaseTransport):
         reconnect_sleep_increase: float = 0.5,
         reconnect_sleep_jitter: float = 0.1,
         reconnect_sleep_max: float = 60.0,
-        reconnect_attempts_max: int = 3,
+        reconnect_attempts_max: int | None = None,
         timeout: float | None = None,
         keepalive: Any = None,
         vhost: str | None = None,
@@ -415,14 +421,28 @@ class Transport(BaseTransport):
                     if original[1] == port and is_local_host(original[0], LOCALHOST_NAMES):
                         self._twin_of[(host, port)] = original
                         break
-        self.backoff = ReconnectBackoff(
-            rng=random.random,
+        # The waits are stomp.py's.  The attempts: a first connect keeps stomp.py's
+        # budget by default (3, about half a second: a wrong address fails fast); after
+        # a drop there is no limit by default, because a broker restart takes seconds
+        # and a reconnecting client must ride it out (stomp_core.client's
+        # ReconnectPolicy default, as in the async drivers); disconnect() ends it.
+        after_drop = ReconnectPolicy(
             initial=reconnect_sleep_initial,
             increase=reconnect_sleep_increase,
             jitter=reconnect_sleep_jitter,
             maximum=reconnect_sleep_max,
-            attempts_max=reconnect_attempts_max,
         )
+        if reconnect_attempts_max is not None:
+            after_drop = dataclasses.replace(after_drop, attempts_max=reconnect_attempts_max)
+        first = dataclasses.replace(
+            after_drop,
+            attempts_max=FIRST_CONNECT_ATTEMPTS
+            if reconnect_attempts_max is None
+            else reconnect_attempts_max,
+        )
+        self.backoff = first.backoff(random.random)
+        self._drop_backoff = after_drop.backoff(random.random)
+        self._after_drop = False
         self.timeout = _check_timeout("timeout", timeout)
         self.keepalive = keepalive
         check_keepalive(keepalive)
@@ -462,6 +482,12 @@ class Transport(BaseTransport):
         self._session: Session | None = None
         self._stopping = threading.Event()
         self._quick_drops = 0
+        #: The number of the current connection (1 for the first), for the ack ledger.
+        self._generation = 0
+        self._acks = AckLedger()
+        #: ``ack_mode_of(subscription key)``: the ack mode a subscription was made with
+        #: (``None``: unknown); set by the protocol, read on the I/O thread.
+        self.ack_mode_of: Callable[[str], str | None] | None = None
         #: Called (with no argument) on the I/O thread after an automatic reconnect, to
         #: send CONNECT again and replay the subscriptions; set by the connection.
         self.reconnect_hook: Callable[[], None] | None = None
@@ -533,6 +559,7 @@ class Transport(BaseTransport):
             opened = (self.socket, self.current_host_and_port)
         sock, host_and_port = opened
         session = Session(self, sock, host_and_port, self.config, **self._session_options(sock))
+        self._generation += 1
         self._session = session
         self.socket = sock
         self.connection_error = False
@@ -548,7 +575,7 @@ class Transport(BaseTransport):
             ConnectFailedException: the attempt budget is spent, :meth:`stop` was called,
                 or a certificate file is missing (not worth retrying).
         """
-        schedule = self.backoff.schedule()
+        schedule = (self._drop_backoff if self._after_drop else self.backoff).schedule()
         last_error: BaseException | None = None
         while self.running:
             for host_and_port in self.host_and_ports:
@@ -698,15 +725,62 @@ class Transport(BaseTransport):
         session = self._session
         if session is None or session.closed:
             raise NotConnectedException("not connected")
+        command = frame.cmd
+        ack_id = None
+        if command in ("ACK", "NACK"):
+            ack_id = self._check_ack(frame)
         if self.listeners:
             self.notify("send", frame)
-        command = frame.cmd
         session.send(
             _frames.core_frame(frame, self.encoding),
             wait_connected=None if command in ("CONNECT", "STOMP") else self.connect_timeout,
         )
+        if ack_id is not None:
+            self._acks.settled(ack_id)
         if logging.logger.isEnabledFor(logging.DEBUG):
             logging.debug("sent frame: %r", frame)
+
+    def _ack_id(self, headers: dict[str, Any]) -> str | None:
+        # Spec 1.2 "ACK": the id is the MESSAGE's ack header; 1.0 and 1.1 ack by message-id.
+        value = headers.get("id" if self.version == "1.2" else "message-id")
+        return None if value is None else str(value)
+
+    def _check_ack(self, frame: Frame) -> str | None:
+        """The ack id of an ACK/NACK ``frame``, refused if its message came on another connection.
+
+        Raises:
+            NotConnectedException: the message was delivered on an earlier connection:
+                its ack id means nothing (or another message) on this one, and the
+                broker redelivers the message anyway.
+        """
+        ack_id = self._ack_id(frame.headers)
+        if ack_id is None:
+            return None
+        if self._acks.stale(ack_id, self._generation) is not None:
+            message = (
+                f"{frame.cmd} of {ack_id!r} not sent: that message came on an earlier "
+                "connection, which was lost; the broker redelivers it (on this connection "
+                "the id could settle another message)"
+            )
+            logging.warning("%s", message)
+            raise NotConnectedException(message)
+        return ack_id
+
+    def message_received(self, session: Session, frame: Frame) -> None:
+        """``session`` delivers MESSAGE ``frame`` (I/O thread): note it if it needs an ack."""
+        if session is not self._session:
+            return
+        headers = frame.headers
+        key = headers.get("subscription") or headers.get("destination")
+        lookup = self.ack_mode_of
+        mode = None if lookup is None or key is None else lookup(str(key))
+        if mode is None and "ack" in headers:
+            mode = "client-individual"  # spec 1.2: an ack header means an ack is needed
+        if mode not in ("client", "client-individual"):
+            return
+        ack_id = self._ack_id(headers if self.version != "1.2" else {"id": headers.get("ack")})
+        if ack_id is not None:
+            self._acks.delivered(ack_id, self._generation, str(key), mode == "client")
 
     def send(self, encoded_frame: bytes) -> None:
         """Write encoded bytes to the connection (stomp.py's hook).
@@ -723,7 +797,7 @@ class Transport(BaseTransport):
         if session is None:
             raise NotConnectedException("not connected")
         if session.in_send_hook():
-            session.sock.sendall(encoded_frame)  # an override's super().send()
+            session.write_from_hook(encoded_frame)  # an override's super().send()
         else:
             session.send_raw(bytes(encoded_frame))
 
@@ -752,17 +826,21 @@ class Transport(BaseTransport):
 
     # ------------------------------------------------------------------ receiving
 
-    def _frame_from_event(self, event: FrameEvent) -> Frame:
+    def frame_from_event(self, event: FrameEvent) -> Frame:
+        """A received frame event as stomp.py's :class:`~stomp.utils.Frame` (for the session)."""
         return _frames.frame_from_event(event, auto_decode=self.auto_decode, encoding=self.encoding)
 
-    def _frame_from_raw(self, frame: stomp_core.Frame) -> Frame:
+    def frame_from_raw(self, frame: stomp_core.Frame) -> Frame:
+        """A raw core frame as stomp.py's :class:`~stomp.utils.Frame` (for the session)."""
         return _frames.frame_from_raw(frame, auto_decode=self.auto_decode, encoding=self.encoding)
 
-    def _on_core_connected(self, session: Session, event: Connected) -> None:
+    def session_connected(self, session: Session, event: Connected) -> None:
+        """``session`` received CONNECTED (its I/O thread, core lock held)."""
         self.connected = True  # set_connected() overrides run on the listener thread
-        self.heartbeats = session.core.heartbeat
+        self.heartbeats = session.heartbeat
 
-    def _on_session_closed(self, session: Session) -> None:
+    def session_closed(self, session: Session) -> None:
+        """``session`` closed its socket (core lock held): update the flags stomp.py had."""
         if session is self._session:
             self.connected = False
             self.connection_error = session.connection_error is not None
@@ -770,7 +848,7 @@ class Transport(BaseTransport):
             if not self.auto_reconnect or session.disconnect_requested:
                 self.running = False
 
-    def _session_ended(self, session: Session) -> None:
+    def session_ended(self, session: Session) -> None:
         """On the finished I/O thread: reconnect if asked to, else stop running."""
         if session is not self._session:
             return
@@ -786,6 +864,7 @@ class Transport(BaseTransport):
         self._quick_drops = self._quick_drops + 1 if lived < _STABLE_AFTER else 0
         if self._quick_drops and self._stopping.wait(self.backoff.delay(self._quick_drops)):
             return  # stop() was called meanwhile
+        self._after_drop = True
         try:
             self.start()
             if self.reconnect_hook is not None:
@@ -793,6 +872,8 @@ class Transport(BaseTransport):
         except Exception as exc:
             logging.error("automatic reconnection failed: %s", exc)
             self.running = False
+        finally:
+            self._after_drop = False
         current = self._session
         if not self.running and current is not None and current is not session:
             current.abort()  # disconnect() raced with the reconnection: undo it
@@ -837,7 +918,7 @@ class Transport(BaseTransport):
         session = self._session
         if session is None:
             return
-        session.disconnect_requested = True
+        session.request_disconnect()
         limit = timeout if timeout is not None else (self.config.disconnect_timeout or 10.0)
         if not session.io_done.wait(limit + _GRACE):
             session.abort()
@@ -849,7 +930,7 @@ class Transport(BaseTransport):
         """Close the socket at once, without DISCONNECT (the broker sees a drop)."""
         session = self._session
         if session is not None:
-            session.disconnect_requested = True
+            session.request_disconnect()
             session.abort()
 
 
