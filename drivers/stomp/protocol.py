@@ -318,7 +318,7 @@ class _Frames:
     def subscribe(
         self,
         destination: str,
-        id: str | None = None,
+        id: str | int | None = None,
         ack: str = "auto",
         headers: Mapping[str, Any] | None = None,
         **keyword_headers: Any,
@@ -335,7 +335,7 @@ class _Frames:
     def unsubscribe(
         self,
         destination: str | None = None,
-        id: str | None = None,
+        id: str | int | None = None,
         headers: Mapping[str, Any] | None = None,
         **keyword_headers: Any,
     ) -> None:
@@ -535,7 +535,7 @@ class Protocol11(_Frames, HeartbeatListener):
     def subscribe(
         self,
         destination: str,
-        id: str | None = None,
+        id: str | int | None = None,
         ack: str = "auto",
         headers: Mapping[str, Any] | None = None,
         **keyword_headers: Any,
@@ -546,7 +546,7 @@ class Protocol11(_Frames, HeartbeatListener):
 
     def unsubscribe(  # type: ignore[override]  # stomp.py's 1.1 signature
         self,
-        id: str,
+        id: str | int,
         headers: Mapping[str, Any] | None = None,
         **keyword_headers: Any,
     ) -> None:

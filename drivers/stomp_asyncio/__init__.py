@@ -27,6 +27,7 @@ passcodes are never logged.
 from __future__ import annotations
 
 from stomp_core import LocalProtocolError as LocalProtocolError
+from stomp_core.client import AckMode as AckMode
 from stomp_core.client import BrokerError as BrokerError
 from stomp_core.client import ClientState as ClientState
 from stomp_core.client import ConnectFailed as ConnectFailed
@@ -46,6 +47,7 @@ from ._subscription import Subscription as Subscription
 from ._transaction import Transaction as Transaction
 
 __all__ = [
+    "AckMode",
     "BrokerError",
     "Client",
     "ClientState",

@@ -28,6 +28,7 @@ from stomp_core import (
 )
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
+    AckMode,
     BrokerError,
     ClientHooks,
     ClientOptions,
@@ -583,7 +584,7 @@ class Client:
         self,
         destination: str,
         *,
-        ack: str = "auto",
+        ack: AckMode = "auto",
         headers: Mapping[str, str] | None = None,
         id: str | None = None,
         receipt: bool = False,

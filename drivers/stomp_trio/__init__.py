@@ -39,6 +39,7 @@ forced by a trio rule:
 from __future__ import annotations
 
 from stomp_core import LocalProtocolError as LocalProtocolError
+from stomp_core.client import AckMode as AckMode
 from stomp_core.client import BrokerError as BrokerError
 from stomp_core.client import ClientState as ClientState
 from stomp_core.client import ConnectFailed as ConnectFailed
@@ -59,6 +60,7 @@ from ._transaction import Transaction as Transaction
 from ._transport import StreamFactory as StreamFactory
 
 __all__ = [
+    "AckMode",
     "BrokerError",
     "Client",
     "ClientState",

@@ -23,6 +23,7 @@ import stomp_core
 from stomp_core import CLIENT, Disconnect, FrameEvent, LocalProtocolError, Subscribe
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
+    AckMode,
     BrokerError,
     ClientHooks,
     ClientOptions,
@@ -213,7 +214,7 @@ class Client:
         self,
         destination: str,
         *,
-        ack: str = "auto",
+        ack: AckMode = "auto",
         headers: Mapping[str, str] | None = None,
         id: str | None = None,
         receipt: bool = False,

@@ -45,7 +45,7 @@ from ._addresses import (
     parse_hosts,
     use_tls,
 )
-from ._arguments import ACK_MODES, check_client_arguments, check_subscribe_arguments
+from ._arguments import ACK_MODES, AckMode, check_client_arguments, check_subscribe_arguments
 from ._backlog import Backlog
 from ._bodies import charset_of, decode_text, encode_body
 from ._errors import (
@@ -99,6 +99,7 @@ __all__ = [
     "DEFAULT_VHOST",
     "DEFAULT_WSS_PORT",
     "DEFAULT_WS_PORT",
+    "AckMode",
     "Backlog",
     "BrokerError",
     "ClientHooks",

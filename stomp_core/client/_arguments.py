@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from ._lifecycle import ReconnectPolicy
 from ._routing import UnhandledHook
 
-__all__ = ["ACK_MODES", "check_client_arguments", "check_subscribe_arguments"]
+__all__ = ["ACK_MODES", "AckMode", "check_client_arguments", "check_subscribe_arguments"]
 
+#: A SUBSCRIBE ``ack`` mode, as a type: a typo (``"client-individul"``) is a type error.
+AckMode = Literal["auto", "client", "client-individual"]
 #: The SUBSCRIBE ``ack`` modes (spec 1.2 "SUBSCRIBE ack Header"; 1.0 lacks the last).
-ACK_MODES = ("auto", "client", "client-individual")
+ACK_MODES: tuple[AckMode, ...] = ("auto", "client", "client-individual")
 
 
 def _check_seconds(name: str, value: object) -> None:

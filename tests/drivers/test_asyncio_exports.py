@@ -8,6 +8,7 @@ import inspect
 import stomp_asyncio
 
 EXPECTED = {
+    "AckMode",
     "BrokerError",
     "Client",
     "ClientState",

@@ -523,6 +523,7 @@ async def test_manual_transaction_with_named_id_and_ack_by_transaction_id(
 
 async def test_public_surface() -> None:
     assert sorted(stomp_trio.__all__) == [
+        "AckMode",
         "BrokerError",
         "Client",
         "ClientState",
