@@ -17,9 +17,10 @@ WebSocket connection reads under ``_write_lock`` too: an SSL object must not be 
 written at once.  Only the I/O thread closes the socket (under ``_write_lock``, so no
 writer ever uses a recycled descriptor); others shut it down to wake it.
 
-Back-pressure: when the listeners fall behind by :data:`HIGH_WATER` events, the I/O thread
-stops parsing (the core parses lazily) and stops reading, except that at each timer
-expiry it reads what arrived so that a busy listener is never mistaken for a dead peer.
+Back-pressure: when the listeners fall behind by :data:`HIGH_WATER` events or
+:data:`HIGH_WATER_BYTES` of message bodies, the I/O thread stops parsing (the core parses
+lazily) and stops reading, except that at each timer expiry it reads what arrived so that
+a busy listener is never mistaken for a dead peer.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ __all__ = ["HIGH_WATER", "Session", "SessionOwner"]
 HIGH_WATER = 1000
 #: ... and below which it resumes.
 LOW_WATER = 100
+#: Bytes of queued MESSAGE bodies above which it stops too: a count alone let 1,000 large
+#: bodies (up to 64 MiB each) pile up behind a busy listener (issue 14.7) ...
+HIGH_WATER_BYTES = 32 * 1024 * 1024
+#: ... and below which it resumes.
+LOW_WATER_BYTES = 8 * 1024 * 1024
 #: How much one ``recv`` takes.
 RECV_BYTES = 64 * 1024
 #: How many of the first received bytes an error about a non-STOMP answer quotes.
@@ -168,6 +174,7 @@ class Session:
         self._wake_w.setblocking(False)
         self._armed: float | None = None
         self._queue: deque[Any] = deque()
+        self._queued_bytes = 0  # bodies of the queued MESSAGE events
         self._queue_cond = threading.Condition(threading.Lock())
         #: True once the socket is closed (the I/O thread is finishing).
         self.closed = False
@@ -479,11 +486,14 @@ class Session:
     # ------------------------------------------------------------------ events
 
     def _queued(self) -> int:
+        if self._queued_bytes >= HIGH_WATER_BYTES:
+            return HIGH_WATER  # as far behind as HIGH_WATER events: pause likewise
         return len(self._queue)
 
     def _enqueue(self, *items: Any) -> None:
         with self._queue_cond:
             self._queue.extend(items)
+            self._queued_bytes += sum(_body_bytes(item) for item in items)
             self._queue_cond.notify()
 
     def _pump_locked(self) -> None:
@@ -600,7 +610,11 @@ class Session:
                             return
                         self._queue_cond.wait(POLL_CAP)
                     item = self._queue.popleft()
-                    resume = len(self._queue) == LOW_WATER
+                    size = _body_bytes(item)
+                    self._queued_bytes -= size
+                    resume = len(self._queue) == LOW_WATER or (
+                        self._queued_bytes < LOW_WATER_BYTES <= self._queued_bytes + size
+                    )
                 if resume:
                     self._wake()
                 if item is _STOP:
@@ -781,3 +795,10 @@ class Session:
     def on_dispatcher_thread(self) -> bool:
         """Whether the caller is this session's dispatcher (i.e. runs inside a listener)."""
         return threading.get_ident() == self.dispatcher_ident
+
+
+def _body_bytes(item: Any) -> int:
+    """What a queued event weighs against :data:`HIGH_WATER_BYTES`: a MESSAGE's body."""
+    if isinstance(item, tuple) and item[0] == "message":
+        return len(item[1].body or b"")
+    return 0

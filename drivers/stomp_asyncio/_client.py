@@ -611,6 +611,7 @@ class Client:
             headers=headers,
             receipt=receipt,
             capacity=buffer if buffer is not None else self._options.subscription_buffer,
+            max_bytes=self._options.subscription_buffer_bytes,
         )
 
     async def _subscribe(self, subscription: Subscription, receipt: bool) -> None:

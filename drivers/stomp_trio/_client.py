@@ -242,6 +242,7 @@ class Client:
             headers=headers,
             receipt=receipt,
             capacity=buffer if buffer is not None else self._options.subscription_buffer,
+            max_bytes=self._options.subscription_buffer_bytes,
         )
 
     def transaction(self, *, id: str | None = None) -> Transaction:

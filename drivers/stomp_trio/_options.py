@@ -73,6 +73,7 @@ async def open_connection(
     write_timeout: float = 30.0,
     reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 - frozen
     subscription_buffer: int = 100,
+    subscription_buffer_bytes: int = 16 * 1024 * 1024,
     headers: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     on_unhandled: UnhandledHook | None = None,
@@ -104,8 +105,9 @@ async def open_connection(
             (``passcode``, ``vhost``, ``versions``, ``heartbeats``,
             ``heartbeat_tolerance``, ``ssl``, ``connect_timeout``,
             ``disconnect_timeout``, ``receipt_timeout``, ``write_timeout``, ``reconnect``,
-            ``subscription_buffer``, ``headers``, ``limits``) are the client's settings,
-            documented once in :class:`stomp_core.client.ClientOptions` (same names and
+            ``subscription_buffer``, ``subscription_buffer_bytes``, ``headers``,
+            ``limits``) are the client's settings, documented once in
+            :class:`stomp_core.client.ClientOptions` (same names and
             defaults).  ``vhost`` defaults to ``"/"``; the passcode is never logged.
             ``on_unhandled`` runs in the connection's own callbacks: keep it short and
             non-blocking; what it raises is logged and the connection carries on.
@@ -134,6 +136,7 @@ async def open_connection(
             write_timeout=write_timeout,
             reconnect=reconnect,
             subscription_buffer=subscription_buffer,
+            subscription_buffer_bytes=subscription_buffer_bytes,
             headers=headers,
             limits=limits,
             on_unhandled=on_unhandled,

@@ -123,6 +123,7 @@ class Subscription:
         headers: Mapping[str, str] | None,
         receipt: bool,
         capacity: int,
+        max_bytes: int | None = None,
     ) -> None:
         self._hooks = hooks
         self.id = id
@@ -130,7 +131,9 @@ class Subscription:
         self.ack = ack
         self._headers = dict(headers) if headers else {}
         self._receipt = receipt
-        self._backlog: Backlog[Message] = Backlog(capacity)
+        self._backlog: Backlog[Message] = Backlog(
+            capacity, max_bytes=max_bytes, size=None if max_bytes is None else _body_size
+        )
         self._signal = Signal()
         self._entered = False
 
@@ -243,3 +246,8 @@ class Subscription:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "live"
         return f"<Subscription {self.id!r} to {self.destination!r} ack={self.ack} {state}>"
+
+
+def _body_size(message: Message) -> int:
+    """What a buffered message weighs against ``subscription_buffer_bytes``."""
+    return len(message.event.body)

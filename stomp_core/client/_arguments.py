@@ -37,6 +37,7 @@ def check_client_arguments(
     receipt_timeout: float,
     subscription_buffer: int,
     write_timeout: float = 30.0,
+    subscription_buffer_bytes: int = 1,
     reconnect: ReconnectPolicy | None,
     on_unhandled: UnhandledHook | None,
 ) -> None:
@@ -45,7 +46,8 @@ def check_client_arguments(
 
     Raises:
         ValueError: a timeout that is not a positive finite number of seconds, or a
-            ``subscription_buffer`` that is not an int >= 1.
+            ``subscription_buffer`` or ``subscription_buffer_bytes`` that is not an
+            int >= 1.
         TypeError: ``reconnect`` is not a :class:`ReconnectPolicy` (or ``None``), or
             ``on_unhandled`` is not callable (or ``None``).
     """
@@ -54,6 +56,7 @@ def check_client_arguments(
     _check_seconds("receipt_timeout", receipt_timeout)
     _check_seconds("write_timeout", write_timeout)
     _check_buffer("subscription_buffer", subscription_buffer)
+    _check_buffer("subscription_buffer_bytes", subscription_buffer_bytes)
     if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
         raise TypeError(f"reconnect must be a ReconnectPolicy or None, got {reconnect!r}")
     if on_unhandled is not None and not callable(on_unhandled):

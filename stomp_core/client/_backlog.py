@@ -8,7 +8,7 @@ item is there, whether the iteration has ended and with which error, is decided 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 __all__ = ["Backlog"]
@@ -24,18 +24,40 @@ class Backlog(Generic[T]):
             reading from the broker when it is :attr:`full` (back-pressure).
         drop_oldest: instead, let :meth:`put` drop the oldest item at the bound (state
             observers: a stalled observer loses the oldest changes, never the client).
+        max_bytes: a second bound, in bytes as counted by ``size``: the backlog is also
+            :attr:`full` once it holds that many.  A count alone lets a few huge bodies
+            (30 x 16 MiB to an idle consumer) grow the client by hundreds of MiB.  An
+            item is still accepted into an empty backlog whatever its size, so a body
+            larger than the bound never deadlocks the subscription: the backlog holds
+            at most ``max_bytes`` plus one item.
+        size: the size of an item in bytes (e.g. a MESSAGE's body); required with
+            ``max_bytes``.
 
     Items already in the backlog stay readable after :meth:`end`; the iteration ends once
     they are taken.
     """
 
-    __slots__ = ("_capacity", "_ended", "_error", "_items")
+    __slots__ = ("_bytes", "_capacity", "_ended", "_error", "_items", "_max_bytes", "_size")
 
-    def __init__(self, capacity: int, *, drop_oldest: bool = False) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        *,
+        drop_oldest: bool = False,
+        max_bytes: int | None = None,
+        size: Callable[[T], int] | None = None,
+    ) -> None:
+        if (max_bytes is None) != (size is None):
+            raise ValueError("max_bytes and size go together")
+        if max_bytes is not None and drop_oldest:
+            raise ValueError("a byte bound applies to back-pressure, not drop_oldest")
         self._capacity = capacity
         self._items: deque[T] = deque(maxlen=capacity if drop_oldest else None)
         self._ended = False
         self._error: BaseException | None = None
+        self._max_bytes = max_bytes
+        self._size = size
+        self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -50,9 +72,26 @@ class Backlog(Generic[T]):
         return self._capacity
 
     @property
+    def max_bytes(self) -> int | None:
+        """The byte bound, or ``None``."""
+        return self._max_bytes
+
+    @property
+    def bytes(self) -> int:
+        """The bytes held, as counted by ``size`` (0 without a byte bound)."""
+        return self._bytes
+
+    @property
     def full(self) -> bool:
-        """Whether the backlog holds ``capacity`` items."""
-        return len(self._items) >= self._capacity
+        """Whether the backlog holds ``capacity`` items or ``max_bytes`` bytes."""
+        if len(self._items) >= self._capacity:
+            return True
+        return self._max_bytes is not None and self._bytes >= self._max_bytes
+
+    def _append(self, item: T) -> None:
+        if self._size is not None:
+            self._bytes += self._size(item)
+        self._items.append(item)
 
     @property
     def ended(self) -> bool:
@@ -62,7 +101,7 @@ class Backlog(Generic[T]):
     def put(self, item: T) -> None:
         """Add ``item`` (past the bound too, unless ``drop_oldest``); ignored once ended."""
         if not self._ended:
-            self._items.append(item)
+            self._append(item)
 
     def offer(self, item: T) -> bool:
         """Add ``item`` unless full; ``False`` means: hold it back and stop reading.  Once
@@ -71,7 +110,7 @@ class Backlog(Generic[T]):
             return True
         if self.full:
             return False
-        self._items.append(item)
+        self._append(item)
         return True
 
     def end(self, error: BaseException | None = None) -> None:
@@ -89,7 +128,10 @@ class Backlog(Generic[T]):
             StopAsyncIteration: the backlog ended cleanly and is empty.
         """
         if self._items:
-            return self._items.popleft()
+            item = self._items.popleft()
+            if self._size is not None:
+                self._bytes -= self._size(item)
+            return item
         if self._error is not None:
             raise self._error
         if self._ended:

@@ -61,6 +61,11 @@ class ClientOptions:
         reconnect: the :class:`ReconnectPolicy`, or ``None`` to fail at the first loss.
         subscription_buffer: messages buffered per subscription before the client stops
             reading from the broker (back-pressure).
+        subscription_buffer_bytes: the same bound in bytes of MESSAGE bodies (default
+            16 MiB): a message count alone lets 100 large bodies waiting for an idle
+            consumer grow the client by gigabytes.  One message larger than this is
+            still taken when the buffer is empty, so a big body never stalls the
+            subscription.
         headers: extra CONNECT headers (e.g. ``{"client-id": "..."}``).
         limits: receive limits for the core (frame size, header count, ...).
         on_unhandled: called with every frame event the client cannot place: a MESSAGE
@@ -87,6 +92,7 @@ class ClientOptions:
     write_timeout: float = 30.0
     reconnect: ReconnectPolicy | None = ReconnectPolicy()  # noqa: RUF009 - frozen
     subscription_buffer: int = 100
+    subscription_buffer_bytes: int = 16 * 1024 * 1024
     headers: Mapping[str, str] | None = None
     limits: Limits | None = None
     on_unhandled: UnhandledHook | None = None
@@ -104,6 +110,7 @@ class ClientOptions:
             receipt_timeout=self.receipt_timeout,
             write_timeout=self.write_timeout,
             subscription_buffer=self.subscription_buffer,
+            subscription_buffer_bytes=self.subscription_buffer_bytes,
             reconnect=self.reconnect,
             on_unhandled=self.on_unhandled,
         )

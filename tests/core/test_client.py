@@ -427,6 +427,7 @@ def test_check_client_arguments_accepts_good_ones() -> None:
         ("subscription_buffer", 0, ValueError),
         ("subscription_buffer", 2.0, ValueError),
         ("subscription_buffer", True, ValueError),
+        ("subscription_buffer_bytes", 0, ValueError),
         ("reconnect", {"initial": 1}, TypeError),
         ("on_unhandled", "log", TypeError),
     ],

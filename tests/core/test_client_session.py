@@ -543,6 +543,31 @@ def test_backlog_of_a_subscription() -> None:
         backlog.poll()
 
 
+def test_backlog_bounded_in_bytes_too() -> None:
+    # Issue 14.7: a count alone lets a few huge bodies grow the client without bound.
+    backlog: Backlog[bytes] = Backlog(100, max_bytes=10, size=len)
+    assert backlog.max_bytes == 10
+    assert backlog.offer(b"x" * 25)  # larger than the bound, but the backlog is empty
+    assert (backlog.bytes, backlog.full) == (25, True)
+    assert not backlog.offer(b"y")  # full in bytes, far below the count
+    assert backlog.poll() == b"x" * 25
+    assert (backlog.bytes, backlog.full) == (0, False)
+    assert backlog.offer(b"a" * 6)
+    assert not backlog.full
+    assert backlog.offer(b"b" * 6)  # 12 >= 10: accepted, then full
+    assert (backlog.bytes, backlog.full) == (12, True)
+    assert [backlog.poll(), backlog.poll()] == [b"a" * 6, b"b" * 6]
+    assert backlog.bytes == 0
+    unbounded: Backlog[bytes] = Backlog(2)
+    unbounded.put(b"zz")
+    assert (unbounded.bytes, unbounded.max_bytes) == (0, None)
+    assert unbounded.poll() == b"zz"
+    with pytest.raises(ValueError, match="go together"):
+        Backlog(2, max_bytes=10)
+    with pytest.raises(ValueError, match="drop_oldest"):
+        Backlog(2, drop_oldest=True, max_bytes=10, size=len)
+
+
 def test_backlog_ending_with_an_error_and_dropping_the_oldest() -> None:
     backlog: Backlog[int] = Backlog(2, drop_oldest=True)
     for n in range(3):

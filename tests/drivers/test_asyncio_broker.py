@@ -344,3 +344,29 @@ def test_tls_against_a_plain_port_fails(async_broker: BrokerFactory) -> None:
                     pass
 
     real(main)
+
+
+def test_an_idle_subscription_is_bounded_in_bytes(async_broker: BrokerFactory) -> None:
+    # Issue 14.7: a message-count bound alone let 40 large bodies pile up in the client.
+    mib = 1024 * 1024
+    bound, total = 4 * mib, 40
+
+    async def main() -> None:
+        async with (
+            async_broker(max_stored_bytes=256 * mib) as broker,
+            stomp_asyncio.open_connection(url(broker), subscription_buffer_bytes=bound) as rx,
+            stomp_asyncio.open_connection(url(broker)) as tx,
+            rx.subscribe("/queue/big", receipt=True) as sub,
+        ):
+            for i in range(total):
+                body = b"%04d" % i + b"x" * (mib - 4)
+                await tx.send("/queue/big", body, receipt=i == total - 1)
+            backlog = sub._backlog
+            await wait_until(lambda: backlog.full, 30)
+            assert len(backlog) < total // 2  # the byte bound, not the count, stopped it
+            assert backlog.bytes <= bound + mib  # at most the bound plus one message
+            assert broker.usage().stored_bytes >= total * mib // 2  # the broker holds the rest
+            seen = [(await sub.get(30)).event.body[:4] for _ in range(total)]
+            assert seen == [b"%04d" % i for i in range(total)]
+
+    real(main)

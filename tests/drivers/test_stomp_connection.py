@@ -6,6 +6,7 @@ import logging as std_logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,9 +14,11 @@ import pytest
 from test_stomp_support import WAIT, Peer, fake_server, free_port
 
 import stomp
+from stomp._session import HIGH_WATER_BYTES
 from stomp.exception import ConnectFailedException, NotConnectedException
 from stomp.listener import ConnectionListener, TestListener
 from stomp.utils import Frame
+from stomp_broker import RunningBroker
 
 
 class Recorder(ConnectionListener):
@@ -819,3 +822,49 @@ def test_content_length_shown_to_on_send_counts_encoded_octets(
     from stomp.protocol import _encoded_length
 
     assert _encoded_length(body, encoding) == expected
+
+
+def test_a_blocked_listener_bounds_the_queue_in_bytes(
+    broker_factory: Callable[..., RunningBroker],
+) -> None:
+    # Issue 14.7: 1,000 queued events could be 1,000 large bodies; bytes bound it too.
+    mib = 1024 * 1024
+    total, size = 40, 4 * mib
+    broker = broker_factory(max_stored_bytes=512 * mib)
+    release, first = threading.Event(), threading.Event()
+
+    class Blocked(ConnectionListener):
+        def on_message(self, frame: Frame) -> None:
+            first.set()
+            release.wait(4 * WAIT)
+
+    recorder = Recorder()
+    consumer = stomp.Connection([broker], timeout=WAIT)
+    consumer.set_listener("a", Blocked())
+    consumer.set_listener("b", recorder)
+    consumer.connect(wait=True)
+    consumer.subscribe("/queue/big", id="1", ack="auto")
+    producer = stomp.Connection([broker], timeout=WAIT)
+    producer.connect(wait=True)
+    for i in range(total):
+        producer.send("/queue/big", b"%04d" % i + b"x" * (size - 4))
+    producer.disconnect()  # waits for its receipt: the broker holds all of them
+    try:
+        assert first.wait(WAIT)
+        session = consumer.transport._session
+        assert session is not None
+        deadline = time.monotonic() + WAIT
+        while session._queued_bytes < HIGH_WATER_BYTES:
+            assert time.monotonic() < deadline, session._queued_bytes
+            first.wait(0.01)  # polling the session's own accounting (it has no event)
+        # Give an unbounded reader the time to overshoot: the queue must stay bounded.
+        release.wait(0.5)
+        assert session._queued_bytes < HIGH_WATER_BYTES + size  # the bound plus one message
+        usage = broker.call(broker.broker.usage)
+        assert usage.stored_bytes >= total * size // 2  # the broker holds the rest
+    finally:
+        release.set()
+    recorder.wait_for("message", total, timeout=4 * WAIT)
+    consumer.disconnect()
+    bodies = [frame.body[:4] for frame in recorder.frames("message")]
+    assert bodies == [f"{i:04d}" for i in range(total)]

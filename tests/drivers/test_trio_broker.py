@@ -360,3 +360,30 @@ async def test_broker_crash_redelivers_unacked_messages_after_the_reconnect(
             assert again.body == b"work"
             assert again.headers.get("redelivered") == "true"
             await again.ack(receipt=True)
+
+
+async def test_an_idle_subscription_is_bounded_in_bytes(
+    broker_factory: Callable[..., RunningBroker],
+) -> None:
+    # Issue 14.7: a message-count bound alone let 40 large bodies pile up in the client.
+    mib = 1024 * 1024
+    bound, total = 4 * mib, 40
+    broker = broker_factory(max_stored_bytes=256 * mib)
+    with trio.fail_after(30):
+        async with (
+            stomp_trio.open_connection(url(broker), subscription_buffer_bytes=bound) as rx,
+            stomp_trio.open_connection(url(broker)) as tx,
+            rx.subscribe("/queue/big", receipt=True) as sub,
+        ):
+            for i in range(total):
+                body = b"%04d" % i + b"x" * (mib - 4)
+                await tx.send("/queue/big", body, receipt=i == total - 1)
+            backlog = sub._backlog
+            while not backlog.full:  # noqa: ASYNC110 - the buffer has no event; fail_after bounds it
+                await trio.sleep(0.01)
+            assert len(backlog) < total // 2  # the byte bound, not the count, stopped it
+            assert backlog.bytes <= bound + mib  # at most the bound plus one message
+            usage = await trio.to_thread.run_sync(broker.call, broker.broker.usage)
+            assert usage.stored_bytes >= total * mib // 2  # the broker holds the rest
+            seen = [(await sub.get()).body[:4] for _ in range(total)]
+            assert seen == [b"%04d" % i for i in range(total)]
