@@ -59,7 +59,7 @@ def untrusted_tls_port() -> Iterator[int]:
     """A TLS server whose certificate is signed by a CA the client does not trust."""
     cert, key = os.environ.get("STOMP_TEST_BROKER_CERT"), os.environ.get("STOMP_TEST_BROKER_KEY")
     if not cert or not key:
-        pytest.skip("STOMP_TEST_BROKER_CERT/KEY not set (scripts/brokers/start-activemq.sh prints them)")
+        pytest.skip("STOMP_TEST_BROKER_CERT/KEY unset (start-activemq.sh prints them)")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
 
