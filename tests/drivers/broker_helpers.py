@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
+from collections.abc import Callable
 
 from stomp_core import (
     CLIENT,
@@ -286,3 +287,13 @@ def raw_exchange(address: tuple[str, int], data: bytes, timeout: float = TIMEOUT
         except (BrokenPipeError, ConnectionResetError):
             pass  # the broker closed while we wrote (or with unread data): that is a close
     return b"".join(chunks)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    """Wait for ``condition`` to hold, at most ``timeout`` seconds (the broker's
+    counters change on its own thread, which signals nothing a test could wait on)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.005)

@@ -10,12 +10,11 @@ import gc
 import socket
 import subprocess
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 
 import pytest
-from broker_helpers import TIMEOUT, Closed, CoreClient, ack_id, publish, subscribe
+from broker_helpers import TIMEOUT, Closed, CoreClient, ack_id, publish, subscribe, wait_until
 from test_broker_session import _read_line
 
 from stomp_broker import Broker, RunningBroker, Usage
@@ -25,15 +24,6 @@ from stomp_core import Abort, Ack, Begin, Send, Subscribe
 
 KiB = 1024
 NOTHING = Usage(connections=0, inflight_bytes=0, stored_bytes=0, subscriptions=0)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    """Wait for ``condition`` to hold (the broker's counters change on its own thread)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.005)
 
 
 def partial_send(destination: str, length: int, sent: int, fill: bytes = b"p") -> bytes:

@@ -10,26 +10,16 @@ one exchange against RabbitMQ and the embedded broker and compares what a client
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Callable
 
 import pytest
-from broker_helpers import TIMEOUT, CoreClient, ack_id, subscribe
+from broker_helpers import CoreClient, ack_id, subscribe, wait_until
 
 from stomp_broker import RunningBroker, Usage
 from stomp_core import Ack, Begin, Commit, Message, Receipt, Send, Subscribe
 
 REPLY_PREFIX = "/reply-queue/"
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    """Wait for ``condition`` (the broker's counters change on its own thread)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.005)
 
 
 def unique_queue() -> str:
