@@ -213,6 +213,9 @@ for port in "$STOMP_PORT" "$SSL_PORT" "$MTLS_PORT"; do
     fi
 done
 rm -f "$PIDFILE"  # a stale pid file makes start-stop-daemon refuse to start
+# Every fresh start begins with an empty message store: persistent messages and
+# destinations left by earlier runs would otherwise be replayed at start-up.
+rm -rf "$BASE/data"
 
 # ---- 4. start (Debian's SysV script: runs the JVM as user activemq, no systemd) ----
 : > "$CONSOLE_LOG"

@@ -9,7 +9,9 @@
 # and clients commonly send the address they dialled.
 #
 # Idempotent: installs the package when missing, rewrites the configuration, starts the
-# node unless it already answers, waits at most $BROKER_START_TIMEOUT s (default 120)
+# node unless it already answers (a fresh start begins from an empty data directory of
+# its own, $DATA_DIR: queues left by earlier runs would be recovered one by one and
+# can keep the node booting for minutes), waits at most $BROKER_START_TIMEOUT s (default 120)
 # for a real CONNECTED, then prints KEY=VALUE lines on stdout (nothing else goes to
 # stdout).  Exit status non-zero on failure, with the reason and the log tail on stderr.
 # Root only.  Stop with scripts/brokers/stop-all.sh.
@@ -24,7 +26,10 @@ AMQP_PORT=5672
 DIST_PORT=25672
 NODE=rabbit@localhost
 LOG=/var/log/rabbitmq/$NODE.log
-PIDFILE=/var/lib/rabbitmq/mnesia/$NODE.pid
+# Our own data directory, not Debian's /var/lib/rabbitmq/mnesia: emptied at every fresh
+# start (see above); stop-all.sh reads the pid file from here.
+DATA_DIR=/var/lib/stomp-test-rabbitmq
+PIDFILE=$DATA_DIR/$NODE.pid
 EXTRA_VHOSTS="127.0.0.1 localhost"
 # Any epmd started from here (by us or by rabbitmq-server) binds loopback only.
 export ERL_EPMD_ADDRESS=127.0.0.1
@@ -63,6 +68,8 @@ NODENAME=$NODE
 NODE_IP_ADDRESS=127.0.0.1
 NODE_PORT=$AMQP_PORT
 DIST_PORT=$DIST_PORT
+MNESIA_BASE=$DATA_DIR
+PID_FILE=$PIDFILE
 SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 END
@@ -112,8 +119,12 @@ if ! epmd -names >/dev/null 2>&1; then
     su rabbitmq -s /bin/sh -c "ERL_EPMD_ADDRESS=127.0.0.1 epmd -address 127.0.0.1 -daemon" \
         || fail "could not start epmd on 127.0.0.1"
 fi
-rm -f "$PIDFILE"
-say "starting the node (rabbitmq-server -detached; log $LOG)"
+rm -rf "$DATA_DIR"
+install -d -o rabbitmq -g rabbitmq "$DATA_DIR"
+# Debian's default limit (1024 descriptors) is below what RabbitMQ asks for; a node
+# with many connections and queues then slows to a crawl instead of failing.
+ulimit -n 65536 2>/dev/null || say "could not raise the open-file limit (now $(ulimit -n))"
+say "starting the node (rabbitmq-server -detached; data $DATA_DIR; log $LOG)"
 (cd /var/lib/rabbitmq && timeout 60 rabbitmq-server -detached >&2) \
     || fail "rabbitmq-server -detached failed"
 

@@ -13,7 +13,7 @@ export ERL_EPMD_ADDRESS=127.0.0.1
 status=0
 
 # ---- RabbitMQ ----------------------------------------------------------------------
-RABBIT_PIDFILE=/var/lib/rabbitmq/mnesia/rabbit@localhost.pid
+RABBIT_PIDFILE=/var/lib/stomp-test-rabbitmq/rabbit@localhost.pid
 if is_installed rabbitmq-server; then
     pid="$(cat "$RABBIT_PIDFILE" 2>/dev/null || true)"
     if alive "$pid" || port_open 61613; then
