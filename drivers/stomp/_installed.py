@@ -24,7 +24,7 @@ from pathlib import Path
 
 __all__ = ["MIXED_INSTALL_HELP", "check_not_mixed"]
 
-#: What a user does to get a clean install (also in the README, "Switching from stomp.py").
+#: What a user does to get a clean install (also in the README and docs/migration.md).
 MIXED_INSTALL_HELP = (
     "pip uninstall -y stomp.py stomp-sansio && pip install stomp-sansio "
     "(or, to go back to stomp.py: pip uninstall -y stomp.py stomp-sansio && "
