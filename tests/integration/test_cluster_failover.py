@@ -23,7 +23,7 @@ messages (we measured up to 40 ms of ACKs before a SIGKILL, and those confirmed 
   of redeliveries is recorded;
 * nothing hangs: every wait has a deadline, the whole run one of ``RUN_DEADLINE``.
 
-Each test prints its figures (``-s`` shows them; README.md "Failover across a RabbitMQ
+Each test prints its figures (``-s`` shows them; CONTRIBUTING.md "Failover across a RabbitMQ
 cluster" quotes them).  Node ``a`` is started again afterwards for the next test.
 """
 
@@ -52,7 +52,7 @@ MESSAGES = 20_000
 #: Acknowledged messages before node a is stopped: well inside the stream.
 STOP_AFTER = 5_000
 #: RabbitMQ's window of unacknowledged deliveries; at or below the async drivers'
-#: subscription buffer (100), as their README asks.
+#: subscription buffer (100), as docs/async-clients.md asks.
 PREFETCH = 50
 #: The whole consumption, failover included (the fill and the checks come on top).
 RUN_DEADLINE = 90.0
@@ -256,7 +256,7 @@ def _hosts(cluster: Cluster) -> list[tuple[str, int]]:
 
 
 def _verify(cluster: Cluster, tally: Tally, stopper: NodeStopper, driver: str) -> None:
-    print(tally.figures(driver))  # the README's table comes from these lines
+    print(tally.figures(driver))  # CONTRIBUTING.md's table comes from these lines
     stopper.check()
     a, b = cluster.ports
     assert tally.ports[:1] == [a], f"the client did not start on node a: {tally.ports}"
