@@ -271,6 +271,44 @@ def test_asyncio_send_errors(tracing: Tracing, broker_factory: Any) -> None:
         assert [event.name for event in span.events] == ["exception"]
 
 
+def test_asyncio_receive_error(tracing: Tracing, broker_factory: Any) -> None:
+    """The client fails for good (a broker ERROR): the iteration raises, marked ERROR."""
+    refusing: RunningBroker = broker_factory(faults=Faults(error_on=frozenset({"SEND"})))
+    destination = queue()
+    failures: list[BaseException] = []
+
+    async def consume(sub: stomp_asyncio.Subscription) -> None:
+        try:
+            async for _ in sub:
+                pass
+        except stomp_asyncio.BrokerError as error:
+            failures.append(error)
+
+    async def fail() -> asyncio.Future[None]:
+        async with (
+            stomp_asyncio.open_connection(
+                f"stomp://{refusing.host}:{refusing.port}", reconnect=None
+            ) as client,
+            client.subscribe(destination, receipt=True) as sub,
+        ):
+            consumer = asyncio.ensure_future(consume(sub))
+            await client.send(destination, "x")  # answered with ERROR: the client fails
+            await asyncio.wait_for(asyncio.shield(consumer), PATIENCE)
+        return consumer
+
+    async def main() -> None:
+        with pytest.raises(stomp_asyncio.BrokerError):
+            await fail()
+        await asyncio.gather(*[t for t in asyncio.all_tasks() if t is not asyncio.current_task()])
+
+    asyncio.run(main())
+    assert len(failures) == 1
+    span = tracing.one(f"receive {destination}")
+    assert span.kind is SpanKind.CONSUMER
+    assert span.status.status_code is StatusCode.ERROR
+    assert (span.status.description or "").startswith("BrokerError")
+
+
 def test_trio_send_errors(tracing: Tracing, broker_factory: Any) -> None:
     silent: RunningBroker = broker_factory(faults=Faults(drop_frames=frozenset({"RECEIPT"})))
     timed_out = queue()
