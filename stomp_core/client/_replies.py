@@ -167,8 +167,8 @@ class PendingRequests(Generic[W]):
             headers: the user's extra SEND headers.
 
         Returns:
-            the SEND headers: ``headers`` plus ``reply-to`` and a fresh ``correlation-id``
-            (read it back from there to :meth:`give_up`).
+            the headers of the SEND, ``headers`` plus ``reply-to`` and a fresh
+            ``correlation-id`` (read it back from there to :meth:`give_up`).
 
         Raises:
             ValueError: ``headers`` sets ``reply-to`` or ``correlation-id`` (the request
@@ -193,11 +193,11 @@ class PendingRequests(Generic[W]):
         """What to do with a received event.
 
         Returns:
-            ``None``: it is not a reply (not a MESSAGE of the reply subscription): let the
-            session handle it.  :class:`ReplyArrived`: wake its waiter (the request is
-            no longer pending).  :class:`~stomp_core.client.Ignored`: a reply nobody
-            waits for (its request timed out or was cancelled, or it has no known
-            ``correlation-id``): drop it.
+            ``None`` if it is not a reply (not a MESSAGE of the reply subscription), for
+            the session to handle; a :class:`ReplyArrived` to wake its waiter (the
+            request is no longer pending); an :class:`~stomp_core.client.Ignored` for a
+            reply nobody waits for (its request timed out or was cancelled, or it has no
+            known ``correlation-id``), to drop.
         """
         if not isinstance(event, Message) or event.subscription != self.reply_to:
             return None
