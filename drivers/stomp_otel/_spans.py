@@ -33,6 +33,11 @@ __all__ = [
 
 #: ``messaging.system`` of every span.
 SYSTEM = "stomp"
+#: Destinations that live as long as one connection: RabbitMQ's and ActiveMQ's
+#: ``reply-to`` names (the embedded broker uses RabbitMQ's).  Their names are random, so
+#: spans are named ``"send (temporary)"``, as the conventions ask, to keep the number of
+#: span names small.
+TEMPORARY_PREFIXES = ("/temp-queue/", "/temp-topic/", "/reply-queue/", "/remote-temp-")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,7 +71,7 @@ def _attributes(
         "messaging.operation.name": operation,
         "messaging.destination.name": destination,
     }
-    if destination.startswith("/temp-queue/"):
+    if destination.startswith(TEMPORARY_PREFIXES):
         attributes["messaging.destination.temporary"] = True
     size = _size(body, encoding)
     if size is not None:
@@ -82,6 +87,13 @@ def _attributes(
     if server is not None:
         attributes["server.address"], attributes["server.port"] = server
     return attributes
+
+
+def _name(operation: str, destination: str) -> str:
+    """The span name: ``"{operation} {destination}"``, ``"{operation} (temporary)"``."""
+    if destination.startswith(TEMPORARY_PREFIXES):
+        return f"{operation} (temporary)"
+    return f"{operation} {destination}"
 
 
 def _failed(span: Span, error: BaseException) -> None:
@@ -145,7 +157,7 @@ def async_send(tracer: Tracer, original: F) -> F:
             "send", destination, body=body, headers=headers, server=_endpoint(self)
         )
         with tracer.start_as_current_span(
-            f"send {destination}",
+            _name("send", str(destination)),
             kind=SpanKind.PRODUCER,
             attributes=attributes,
             record_exception=False,
@@ -174,7 +186,7 @@ def async_receive(tracer: Tracer, original: F) -> F:
             raise
         except Exception as error:
             span = tracer.start_span(
-                f"receive {self.destination}",
+                _name("receive", self.destination),
                 kind=SpanKind.CONSUMER,
                 attributes=_attributes("receive", self.destination, subscription=self.id),
             )
@@ -183,7 +195,7 @@ def async_receive(tracer: Tracer, original: F) -> F:
             raise
         context = propagate.extract(message.headers)
         tracer.start_span(
-            f"receive {message.destination}",
+            _name("receive", message.destination),
             context=context,
             kind=SpanKind.CONSUMER,
             links=_links(context),
@@ -226,7 +238,7 @@ def blocking_send(tracer: Tracer, original: F) -> F:
             server=getattr(transport, "current_host_and_port", None),
         )
         with tracer.start_as_current_span(
-            f"send {destination}",
+            _name("send", str(destination)),
             kind=SpanKind.PRODUCER,
             attributes=attributes,
             record_exception=False,
@@ -258,7 +270,7 @@ def blocking_notify(tracer: Tracer, original: F) -> F:
         message_id = headers.get("message-id")
         subscription = headers.get("subscription")
         with tracer.start_as_current_span(
-            f"process {destination}",
+            _name("process", destination),
             context=context,
             kind=SpanKind.CONSUMER,
             links=_links(context),

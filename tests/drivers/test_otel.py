@@ -237,6 +237,41 @@ def test_blocking_producer_and_consumer_linked(tracing: Tracing, target: Target)
     assert answer.parent.span_id == process.context.span_id
 
 
+def test_request_reply_traced(tracing: Tracing, target: Target) -> None:
+    """request() and reply() send through the traced send(); the reply's span is named
+    for a temporary destination, and both carry the correlation id."""
+    work = queue()
+
+    async def main() -> None:
+        async with (
+            stomp_asyncio.open_connection(
+                target.url, login=target.login, passcode=target.passcode
+            ) as service,
+            stomp_asyncio.open_connection(
+                target.url, login=target.login, passcode=target.passcode
+            ) as client,
+            service.subscribe(work, receipt=True) as requests,
+        ):
+
+            async def serve() -> None:
+                request = await requests.get(PATIENCE)
+                await service.reply(request, "pong")
+
+            server = asyncio.ensure_future(serve())
+            assert (await client.request(work, "ping", timeout=PATIENCE)).text == "pong"
+            await server
+
+    asyncio.run(main())
+    request = tracing.one(f"send {work}")
+    reply = tracing.one("send (temporary)")
+    assert request.attributes is not None
+    assert reply.attributes is not None
+    correlation_id = request.attributes["messaging.message.conversation_id"]
+    assert reply.attributes["messaging.message.conversation_id"] == correlation_id
+    assert reply.attributes["messaging.destination.temporary"] is True
+    assert tracing.one(f"receive {work}").parent.span_id == request.context.span_id  # type: ignore[union-attr]
+
+
 # -- failures mark the operation's span ------------------------------------------------------
 
 
