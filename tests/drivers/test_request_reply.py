@@ -13,14 +13,17 @@ import asyncio
 import logging
 import os
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import trio
 
 import stomp_asyncio
+import stomp_core.client as stomp_core_client
 import stomp_trio
-from stomp_broker import RunningBroker
+from stomp_broker import FaultRule, Faults, RunningBroker
 from stomp_core.client import CORRELATION_ID, ReceivedMessage
 
 #: A bound on every wait for a reply that must come.
@@ -197,3 +200,87 @@ def test_trio_request_reply(target: Target, caplog: pytest.LogCaptureFixture) ->
 
     trio.run(main)
     assert len(dropped(caplog, "stomp_trio")) == 1
+
+
+# -- across a reconnect (embedded broker: its first connection drops after the reply) ------
+
+
+FAST = stomp_core_client.ReconnectPolicy(initial=0.02, increase=0.5, jitter=0.0, maximum=0.2)
+
+
+def reply_subscriptions(session: stomp_core_client.ClientSession[Any, Any]) -> list[str]:
+    return [s.destination for s in session.replay() if s.destination.startswith("/temp-queue/")]
+
+
+async def reconnected(changes: AsyncIterator[stomp_core_client.StateChange]) -> None:
+    """Wait until the client went through RECONNECTING and is CONNECTED again."""
+    states = []
+    async for change in changes:
+        states.append(change.state)
+        if stomp_core_client.ClientState.RECONNECTING in states and (
+            change.state is stomp_core_client.ClientState.CONNECTED
+        ):
+            return
+
+
+def test_asyncio_requests_after_a_reconnect(broker_factory: Any) -> None:
+    broker = broker_factory(fault_rules=[FaultRule(faults=Faults(close_after_frames=2), index=1)])
+    url = f"stomp://{broker.host}:{broker.port}"
+    work = queue()
+
+    async def main() -> None:
+        # The requester is the broker's first connection: CONNECTED, the first reply, gone.
+        async with (
+            stomp_asyncio.open_connection(url, reconnect=FAST) as requester,
+            stomp_asyncio.open_connection(url) as server,
+            server.subscribe(work, receipt=True) as sub,
+        ):
+
+            async def serve(count: int) -> None:
+                for _ in range(count):
+                    request = await sub.get(PATIENCE)
+                    await server.reply(request, request.text.upper())
+
+            serving = asyncio.ensure_future(serve(2))
+            changes = requester.state_changes()
+            assert (await requester.request(work, "one", timeout=PATIENCE)).text == "ONE"
+            # The reply subscription is replayed on the new connection.
+            assert len(reply_subscriptions(requester._session)) == 1
+            await asyncio.wait_for(reconnected(changes), PATIENCE)
+            assert (await requester.request(work, "two", timeout=PATIENCE)).text == "TWO"
+            await serving
+            assert requester._link is not None
+            assert requester._link.generation == 2
+
+    asyncio.run(main())
+
+
+def test_trio_requests_after_a_reconnect(broker_factory: Any) -> None:
+    broker = broker_factory(fault_rules=[FaultRule(faults=Faults(close_after_frames=2), index=1)])
+    url = f"stomp://{broker.host}:{broker.port}"
+    work = queue()
+
+    async def main() -> None:
+        async with (
+            stomp_trio.open_connection(url, reconnect=FAST) as requester,
+            stomp_trio.open_connection(url) as server,
+            server.subscribe(work, receipt=True) as sub,
+        ):
+
+            async def serve(count: int) -> None:
+                for _ in range(count):
+                    with trio.fail_after(PATIENCE):
+                        request = await sub.get()
+                    await server.reply(request, request.text.upper())
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(serve, 2)
+                changes = requester.state_changes()
+                assert (await requester.request(work, "one", timeout=PATIENCE)).text == "ONE"
+                assert len(reply_subscriptions(requester._session)) == 1
+                with trio.fail_after(PATIENCE):
+                    await reconnected(changes)
+                assert (await requester.request(work, "two", timeout=PATIENCE)).text == "TWO"
+            assert requester._session.generation == 2
+
+    trio.run(main)
