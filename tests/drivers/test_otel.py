@@ -435,3 +435,17 @@ def test_a_traceparent_of_the_caller_is_kept(tracing: Tracing, broker: RunningBr
 
 def test_context_of_something_without_headers() -> None:
     assert message_context(object()) == Context()
+
+
+def test_public_surface() -> None:
+    import stomp_otel
+
+    assert stomp_otel.__all__ == ["StompInstrumentor", "message_context"]
+    assert [(module, owner, method) for module, owner, method, _ in TARGETS] == [
+        ("stomp_asyncio", "Client", "send"),
+        ("stomp_asyncio", "Subscription", "__anext__"),
+        ("stomp_trio", "Client", "send"),
+        ("stomp_trio", "Subscription", "__anext__"),
+        ("stomp.protocol", "_Frames", "send"),
+        ("stomp.transport", "BaseTransport", "notify"),
+    ]
