@@ -57,7 +57,7 @@ nitpick_ignore_regex = [
         r"py:.*",
         r"(typing|typing_extensions|collections|collections\.abc|abc|enum|types"
         r"|dataclasses|contextlib|ssl|_ssl|socket|asyncio|trio|threading|logging|wsproto"
-        r"|concurrent|selectors|os|pathlib|io|queue|ipaddress|argparse)(\..*)?",
+        r"|concurrent|selectors|os|pathlib|io|queue|ipaddress|argparse|opentelemetry)(\..*)?",
     ),
     (
         r"py:.*",
@@ -228,7 +228,7 @@ def qualify_core_names(
     return qualify(signature), qualify(return_annotation)
 
 
-PACKAGES = ("stomp_core", "stomp_trio", "stomp_asyncio", "stomp_broker", "stomp")
+PACKAGES = ("stomp_core", "stomp_trio", "stomp_asyncio", "stomp_broker", "stomp", "stomp_otel")
 
 
 def check_every_public_name(app: Any, env: Any) -> None:

@@ -27,11 +27,11 @@ grep -q 'licenses/LICENSE' <<<"$wheel_files" || { say "the wheel has no LICENSE"
 
 "$PY" -m venv "$work/venv"
 vpy="$work/venv/bin/python"
-"$vpy" -m pip install --quiet --disable-pip-version-check "$wheel[trio,websocket]" mypy
+"$vpy" -m pip install --quiet --disable-pip-version-check "$wheel[trio,websocket,otel]" mypy
 cd "$work"   # away from the source tree, so only the installed wheel can be imported
 "$vpy" - <<'PYEOF'
 import importlib, pathlib
-for name in ("stomp_core", "stomp", "stomp_trio", "stomp_asyncio", "stomp_broker"):
+for name in ("stomp_core", "stomp", "stomp_trio", "stomp_asyncio", "stomp_broker", "stomp_otel"):
     module = importlib.import_module(name)
     folder = pathlib.Path(module.__file__).parent
     assert "site-packages" in folder.parts, f"{name} imported from {folder}, not the wheel"

@@ -41,6 +41,7 @@ from stomp_core.client import (
     Ignored,
     ReceiptDone,
     ReceiptTimeout,
+    ReceivedMessage,
     StompError,
     TlsContexts,
     Unhandled,
@@ -54,6 +55,7 @@ from stomp_core.client import (
 
 from ._link import Link
 from ._observe import StateChanges
+from ._request import Replies, reply
 from ._subscription import Hooks, Message, Subscription
 from ._transaction import Transaction
 from ._transport import open_transport
@@ -108,6 +110,7 @@ class Client:
         self._entered = False
         self._resume_scheduled = False
         self._disconnect_error: BaseException | None = None
+        self._replies: Replies | None = None  # made by the first request()
 
     def __repr__(self) -> str:
         where = f" {self.endpoint}" if self.endpoint is not None else ""
@@ -427,6 +430,8 @@ class Client:
 
     def _handle(self, link: Link, event: Event) -> None:
         """Carry out what the session says about ``event`` (runs in protocol callbacks)."""
+        if self._replies is not None and self._replies.take(event):
+            return
         for outcome in self._session.handle(event, link.generation):
             if isinstance(outcome, Deliver):
                 subscription = outcome.subscription
@@ -579,6 +584,55 @@ class Client:
             destination, body, content_type=content_type, headers=headers, transaction=transaction
         )
         await self._send(build, receipt, generation)
+
+    async def request(
+        self,
+        destination: str,
+        body: bytes | str = b"",
+        *,
+        timeout: float | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ReceivedMessage:
+        """SEND a request and return the reply (see the "Request/reply" recipe).
+
+        The SEND carries ``reply-to`` (a temporary queue private to this client) and a
+        fresh ``correlation-id``; the server answers with :meth:`reply`.
+
+        Args:
+            timeout: seconds to wait for the reply (default ``receipt_timeout``).
+
+        Raises:
+            asyncio.TimeoutError: no reply in time (a later one is dropped).
+            ValueError: ``headers`` sets ``reply-to`` or ``correlation-id``.
+        """
+        if self._replies is None:
+            self._replies = Replies(
+                lambda event: self._send(lambda _: event, False, None),
+                lambda: self._session.connected.server if self._session.connected else None,
+            )
+        wait = self._options.receipt_timeout if timeout is None else timeout
+        return await self._replies.request(
+            self.send, destination, body, timeout=wait, content_type=content_type, headers=headers
+        )
+
+    async def reply(
+        self,
+        message: ReceivedMessage,
+        body: bytes | str = b"",
+        *,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        receipt: bool = False,
+    ) -> None:
+        """SEND ``body`` to ``message``'s ``reply-to``, with its ``correlation-id``.
+
+        Raises:
+            ValueError: ``message`` has no ``reply-to``.
+        """
+        await reply(
+            self.send, message, body, content_type=content_type, headers=headers, receipt=receipt
+        )
 
     def subscribe(
         self,

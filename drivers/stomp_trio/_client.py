@@ -36,6 +36,7 @@ from stomp_core.client import (
     Ignored,
     ReceiptDone,
     ReceiptTimeout,
+    ReceivedMessage,
     StateChange,
     StompError,
     TlsContexts,
@@ -50,6 +51,7 @@ from stomp_core.client import (
 
 from ._link import TRANSPORT_ERRORS, Link
 from ._observe import StateChanges
+from ._request import Replies, reply
 from ._subscription import Hooks, Message, Subscription
 from ._transaction import Transaction
 from ._transport import StreamFactory, open_stream
@@ -109,6 +111,7 @@ class Client:
         self._ready = trio.Event()
         self._final_error: BaseException | None = None
         self._nursery: trio.Nursery | None = None
+        self._replies: Replies | None = None  # made by the first request()
 
     def __repr__(self) -> str:
         where = self._link.endpoint if self._link is not None else "-"
@@ -209,6 +212,55 @@ class Client:
             destination, body, content_type=content_type, headers=headers, transaction=transaction
         )
         await self._send(build, receipt, generation)
+
+    async def request(
+        self,
+        destination: str,
+        body: bytes | str = b"",
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the API of both drivers (issue 17)
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ReceivedMessage:
+        """SEND a request and return the reply (see the "Request/reply" recipe).
+
+        The SEND carries ``reply-to`` (a temporary queue private to this client) and a
+        fresh ``correlation-id``; the server answers with :meth:`reply`.  The caller's
+        cancel scopes bound it too.
+
+        Args:
+            timeout: seconds to wait for the reply (default ``receipt_timeout``).
+
+        Raises:
+            trio.TooSlowError: no reply in time (a later one is dropped).
+            ValueError: ``headers`` sets ``reply-to`` or ``correlation-id``.
+        """
+        if self._replies is None:
+            self._replies = Replies(
+                lambda event: self._send(lambda _: event, False, None), lambda: self.server
+            )
+        wait = self._options.receipt_timeout if timeout is None else timeout
+        return await self._replies.request(
+            self.send, destination, body, timeout=wait, content_type=content_type, headers=headers
+        )
+
+    async def reply(
+        self,
+        message: ReceivedMessage,
+        body: bytes | str = b"",
+        *,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        receipt: bool = False,
+    ) -> None:
+        """SEND ``body`` to ``message``'s ``reply-to``, with its ``correlation-id``.
+
+        Raises:
+            ValueError: ``message`` has no ``reply-to``.
+        """
+        await reply(
+            self.send, message, body, content_type=content_type, headers=headers, receipt=receipt
+        )
 
     def subscribe(
         self,
@@ -464,6 +516,8 @@ class Client:
 
     def _handle(self, link: Link, event: stomp_core.Event) -> None:
         """Carry out what the session says about ``event``."""
+        if self._replies is not None and self._replies.take(event):
+            return
         for outcome in self._session.handle(event, link.generation):
             if isinstance(outcome, Deliver):
                 sub = outcome.subscription

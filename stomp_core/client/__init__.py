@@ -31,7 +31,10 @@ What is here:
   bodies (:func:`encode_body`, :func:`decode_text`), frames built from user arguments
   (:func:`build_connect` with :data:`DEFAULT_VHOST`, :func:`send_builder`,
   :func:`build_ack`, :func:`ack_for`),
-  argument checks and the routing rules (:func:`route_message`, :class:`Leftovers`).
+  argument checks and the routing rules (:func:`route_message`, :class:`Leftovers`);
+* request/reply: :class:`PendingRequests` (the reply queue, correlation ids, replies
+  routed to their request, late ones dropped), :class:`ReplyArrived`,
+  :func:`reply_destination`, :func:`reply_headers` and :func:`subscribes_for_replies`.
 """
 
 from __future__ import annotations
@@ -75,6 +78,16 @@ from ._hooks import ClientHooks, SendFrame
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
 from ._options import ClientOptions, TlsContexts
 from ._received import ReceivedMessage
+from ._replies import (
+    CORRELATION_ID,
+    REPLY_TO,
+    TEMP_QUEUE_PREFIX,
+    PendingRequests,
+    ReplyArrived,
+    reply_destination,
+    reply_headers,
+    subscribes_for_replies,
+)
 from ._routing import Leftovers, UnhandledHook, route_message
 from ._session import (
     ClientSession,
@@ -93,12 +106,15 @@ from ._transaction import ExitAction, Phase, TransactionState
 
 __all__ = [
     "ACK_MODES",
+    "CORRELATION_ID",
     "DEFAULT_HEARTBEAT_TOLERANCE",
     "DEFAULT_PORT",
     "DEFAULT_TLS_PORT",
     "DEFAULT_VHOST",
     "DEFAULT_WSS_PORT",
     "DEFAULT_WS_PORT",
+    "REPLY_TO",
+    "TEMP_QUEUE_PREFIX",
     "AckMode",
     "Backlog",
     "BrokerError",
@@ -118,12 +134,14 @@ __all__ = [
     "Ignored",
     "Leftovers",
     "Outcome",
+    "PendingRequests",
     "Phase",
     "ProtocolViolation",
     "ReceiptDone",
     "ReceiptTimeout",
     "ReceivedMessage",
     "ReconnectPolicy",
+    "ReplyArrived",
     "SendFrame",
     "StateChange",
     "StompError",
@@ -148,8 +166,11 @@ __all__ = [
     "message_headers",
     "parse_failure",
     "parse_hosts",
+    "reply_destination",
+    "reply_headers",
     "report_unhandled",
     "route_message",
     "send_builder",
+    "subscribes_for_replies",
     "use_tls",
 ]

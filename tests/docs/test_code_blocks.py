@@ -77,6 +77,18 @@ def python_blocks() -> list[Block]:
     return [block for block in blocks() if block.language == "python"]
 
 
+def _needs_missing_package(block: Block) -> bool:
+    """The block uses OpenTelemetry (the tracing recipe) and its SDK is not installed:
+    the ``test`` extra has it, so this is only ever true outside CI."""
+    if "opentelemetry" not in block.code:
+        return False
+    try:
+        import opentelemetry.sdk.trace  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
 def test_every_block_is_checked() -> None:
     unchecked = []
     for block in blocks():
@@ -113,6 +125,8 @@ def _environment() -> dict[str, str]:
 
 @pytest.mark.parametrize("block", python_blocks(), ids=lambda block: block.name)
 def test_python_block_runs(block: Block, tmp_path: Path) -> None:
+    if _needs_missing_package(block):
+        pytest.skip("opentelemetry-sdk is not installed")
     script = tmp_path / "block.py"
     script.write_text(block.code, encoding="utf-8")
     try:
@@ -135,6 +149,8 @@ def test_python_blocks_and_recipes_pass_mypy_strict(tmp_path: Path) -> None:
     pytest.importorskip("mypy")  # the lint extra (scripts/test.sh installs it)
     files = []
     for number, block in enumerate(python_blocks()):
+        if _needs_missing_package(block):
+            continue
         path = tmp_path / f"block_{number}.py"
         path.write_text(f"# {block.name}\n{block.code}", encoding="utf-8")
         files.append(str(path))
