@@ -13,7 +13,7 @@ import logging
 import random
 import ssl as _ssl
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from types import TracebackType
 
 from stomp_core import (
@@ -23,16 +23,13 @@ from stomp_core import (
     FrameEvent,
     LocalProtocolError,
     State,
-    Subscribe,
     Unsubscribe,
 )
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
-    AckMode,
     BrokerError,
-    ClientHooks,
+    ClientBase,
     ClientOptions,
-    ClientSession,
     ClientState,
     ConnectFailed,
     ConnectionLost,
@@ -41,20 +38,19 @@ from stomp_core.client import (
     Ignored,
     ReceiptDone,
     ReceiptTimeout,
+    StateChangesBase,
     StompError,
     TlsContexts,
     Unhandled,
     Wait,
-    check_subscribe_arguments,
     connection_lost,
     dial_failed,
     report_unhandled,
-    send_builder,
 )
 
 from ._link import Link
-from ._observe import StateChanges
-from ._subscription import Hooks, Message, Subscription
+from ._observe import Signal, StateChanges
+from ._subscription import Message, Subscription
 from ._transaction import Transaction
 from ._transport import open_transport
 
@@ -66,8 +62,9 @@ log = logging.getLogger("stomp_asyncio")
 STATE_CHANGES_KEPT = 256
 
 
-class Client:
+class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None]"]):
     """A STOMP client on asyncio; use it through :func:`open_connection` and ``async with``.
+    Its API is :class:`~stomp_core.client.ClientBase`'s, shared with ``stomp_trio``.
 
     Entering connects (CONNECT, then the core's wait for CONNECTED); leaving disconnects
     gracefully (DISCONNECT with a receipt, bounded by ``disconnect_timeout``), also when the
@@ -82,23 +79,16 @@ class Client:
     """
 
     def __init__(self, options: ClientOptions) -> None:
+        super().__init__(
+            options,
+            rng=random.random,
+            subscription=Subscription,
+            transaction=Transaction,
+            signal=Signal,
+        )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
-        self._options = options
-        self._session: ClientSession[Subscription, asyncio.Future[None]] = ClientSession(
-            options, rng=random.random
-        )
-        self._hooks: Hooks = ClientHooks(
-            send=self._send,
-            subscribe=self._subscribe,
-            unsubscribe=self._unsubscribe,
-            acknowledge=self._acknowledge,
-            room=self._room,
-            generation=lambda: self._session.generation,
-            unsubscribe_soon=self._unsubscribe_soon,
-            queue=self._queue,
-        )
         self._link: Link | None = None
-        self._observers: list[StateChanges] = []
+        self._observers: list[StateChangesBase] = []
         self._ready = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._fatal: StompError | None = None
@@ -114,43 +104,6 @@ class Client:
         version = f" STOMP {self.version}" if self.version else ""
         return f"<stomp_asyncio.Client {self.state.value}{where}{version}>"
 
-    # ------------------------------------------------------------------ properties
-
-    @property
-    def state(self) -> ClientState:
-        """The lifecycle state (see :meth:`state_changes`)."""
-        return self._session.state
-
-    @property
-    def version(self) -> str | None:
-        """The negotiated STOMP version of the current connection."""
-        return self._link.core.version if self._link is not None else None
-
-    @property
-    def session(self) -> str | None:
-        """The ``session`` header of the current connection's CONNECTED frame."""
-        return self._link.core.session if self._link is not None else None
-
-    @property
-    def server(self) -> str | None:
-        """The ``server`` header of the current connection's CONNECTED frame."""
-        return self._link.core.server if self._link is not None else None
-
-    @property
-    def heartbeat(self) -> tuple[int, int]:
-        """Negotiated ``(we send every, we expect every)`` in ms; ``(0, 0)`` for none."""
-        return self._link.core.heartbeat if self._link is not None else (0, 0)
-
-    @property
-    def heartbeats_received(self) -> int:
-        """Heart-beats received from brokers so far, across reconnects."""
-        return self._session.heartbeats_received
-
-    @property
-    def endpoint(self) -> Endpoint | None:
-        """The broker connected to (or last connected to)."""
-        return self._link.endpoint if self._link is not None else None
-
     def state_changes(self) -> StateChanges:
         """An async iterator over every :class:`StateChange` from now on.
 
@@ -162,14 +115,14 @@ class Client:
                 async for change in client.state_changes():
                     print(change.state, change.endpoint, change.error)
         """
-        observer = StateChanges(STATE_CHANGES_KEPT, self._detach)
+        observer = StateChanges(Signal(), STATE_CHANGES_KEPT, self._detach)
         if self.state is ClientState.CLOSED and self._entered:
             observer.close()
         else:
             self._observers.append(observer)
         return observer
 
-    def _detach(self, observer: StateChanges) -> None:
+    def _detach(self, observer: StateChangesBase) -> None:
         if observer in self._observers:
             self._observers.remove(observer)
 
@@ -539,99 +492,6 @@ class Client:
                 self._session.give_up_receipt(receipt_id)
         return link.generation
 
-    async def send(
-        self,
-        destination: str,
-        body: bytes | str = b"",
-        *,
-        content_type: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        transaction: Transaction | str | None = None,
-        receipt: bool = False,
-    ) -> None:
-        """SEND a message.
-
-        Args:
-            destination: e.g. ``"/queue/work"``.
-            body: bytes, or text (encoded with the content type's charset, UTF-8 and
-                ``text/plain;charset=utf-8`` by default, conformance 37).
-            content_type: the body's MIME type.
-            headers: extra headers (broker-specific ones such as ``persistent``).
-            transaction: a :class:`Transaction` (or its id) to send within.
-            receipt: wait until the broker confirms it (at most ``receipt_timeout``).
-
-        Cancellation: before the frame is handed over nothing is sent; once it is, it
-        stays sent; if a large frame is cut half-way the connection is dropped (and
-        reconnected), because the stream would be corrupt.
-
-        Raises:
-            ReceiptTimeout: no RECEIPT in time.
-            BrokerError: the broker answered with ERROR.
-            ConnectionLost: the connection dropped (the frame may or may not have arrived).
-            stomp_core.LocalProtocolError: the frame is not valid (e.g. unknown transaction).
-        """
-        generation = None
-        if isinstance(transaction, Transaction):
-            transaction._check()  # ConnectionLost if the broker aborted it
-            generation = transaction._generation
-            transaction = transaction.id
-        build = send_builder(
-            destination, body, content_type=content_type, headers=headers, transaction=transaction
-        )
-        await self._send(build, receipt, generation)
-
-    def subscribe(
-        self,
-        destination: str,
-        *,
-        ack: AckMode = "auto",
-        headers: Mapping[str, str] | None = None,
-        id: str | None = None,
-        receipt: bool = False,
-        buffer: int | None = None,
-    ) -> Subscription:
-        """A subscription to ``destination``, live inside ``async with``.
-
-        Args:
-            destination: e.g. ``"/queue/work"`` or ``"/topic/news"``.
-            ack: ``"auto"``, ``"client"`` or ``"client-individual"`` (1.1+).
-            headers: extra SUBSCRIBE headers, e.g. ``{"prefetch-count": "10"}`` (RabbitMQ)
-                or ``{"activemq.prefetchSize": "10"}``; keep them at or below
-                ``subscription_buffer``.
-            id: the subscription id (default: ``sub-1``, ``sub-2``, ...).
-            receipt: wait on entry until the broker confirms the subscription.
-            buffer: messages buffered before back-pressure; default ``subscription_buffer``.
-        """
-        check_subscribe_arguments(ack, buffer)
-        return Subscription(
-            self._hooks,
-            destination,
-            id=id if id is not None else self._session.next_subscription_id(),
-            ack=ack,
-            headers=headers,
-            receipt=receipt,
-            capacity=buffer if buffer is not None else self._options.subscription_buffer,
-            max_bytes=self._options.subscription_buffer_bytes,
-        )
-
-    async def _subscribe(self, subscription: Subscription, receipt: bool) -> None:
-        self._session.add_subscription(subscription.id, subscription)
-        try:
-            await self._send(
-                lambda rid: Subscribe(
-                    destination=subscription.destination,
-                    id=subscription.id,
-                    ack=subscription.ack,
-                    receipt=rid,
-                    headers=tuple(subscription.headers.items()),
-                ),
-                receipt,
-                None,
-            )
-        except BaseException:
-            self._unsubscribe_soon(subscription)
-            raise
-
     def _sent_on_live_link(self, subscription: Subscription) -> Link | None:
         """The live link, if ``subscription``'s SUBSCRIBE went out on it."""
         link = self._link
@@ -686,39 +546,3 @@ class Client:
                 # Cancelled before it was written: still take it back on the broker.
                 self._queue(Unsubscribe(id=subscription.id), link.generation)
             raise
-
-    async def _acknowledge(
-        self,
-        message: Message,
-        nack: bool,
-        transaction: Transaction | str | None,
-        receipt: bool,
-    ) -> None:
-        if isinstance(transaction, Transaction):
-            transaction._check()  # ConnectionLost if the broker aborted it
-            transaction = transaction.id
-        # At once, not after waiting for a reconnect (issue 14.12).
-        self._session.check_ack(message.event, generation=message.generation)
-        await self._send(
-            # The session refuses an ack id of an earlier connection (conformance 98).
-            lambda rid: self._session.ack_event(
-                message.event,
-                generation=message.generation,
-                subscription=message.subscription.id,
-                nack=nack,
-                transaction=transaction,
-                receipt=rid,
-            ),
-            receipt,
-            None,
-        )
-
-    def transaction(self, *, id: str | None = None) -> Transaction:
-        """A transaction: ``async with`` sends BEGIN, then COMMIT (waiting for its receipt)
-        on success or ABORT on an exception."""
-        return Transaction(
-            id if id is not None else self._session.next_transaction_id(),
-            session=self._session,
-            hooks=self._hooks,
-            receipt_timeout=self._options.receipt_timeout,
-        )

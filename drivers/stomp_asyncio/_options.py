@@ -12,7 +12,6 @@ from stomp_core.client import (
     ClientOptions,
     ReconnectPolicy,
     UnhandledHook,
-    parse_hosts,
 )
 
 from ._client import Client
@@ -72,25 +71,4 @@ def open_connection(
             the arguments.
         TypeError: ``ssl``, ``reconnect`` or ``on_unhandled`` of the wrong type.
     """
-    return Client(
-        ClientOptions(
-            hosts=tuple(parse_hosts(hosts, ws_path=ws_path)),
-            login=login,
-            passcode=passcode,
-            vhost=vhost,
-            versions=tuple(versions),
-            heartbeats=heartbeats,
-            heartbeat_tolerance=heartbeat_tolerance,
-            ssl=ssl,
-            connect_timeout=connect_timeout,
-            disconnect_timeout=disconnect_timeout,
-            receipt_timeout=receipt_timeout,
-            write_timeout=write_timeout,
-            reconnect=reconnect,
-            subscription_buffer=subscription_buffer,
-            subscription_buffer_bytes=subscription_buffer_bytes,
-            headers=headers,
-            limits=limits,
-            on_unhandled=on_unhandled,
-        )
-    )
+    return Client(ClientOptions.from_arguments(locals()))

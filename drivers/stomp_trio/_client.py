@@ -14,20 +14,18 @@ from __future__ import annotations
 import logging
 import random
 import ssl as _ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import NoReturn
 
 import trio
 
 import stomp_core
-from stomp_core import CLIENT, Disconnect, FrameEvent, LocalProtocolError, Subscribe
+from stomp_core import CLIENT, Disconnect, FrameEvent, LocalProtocolError
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
-    AckMode,
     BrokerError,
-    ClientHooks,
+    ClientBase,
     ClientOptions,
-    ClientSession,
     ClientState,
     ConnectFailed,
     ConnectionLost,
@@ -37,20 +35,19 @@ from stomp_core.client import (
     ReceiptDone,
     ReceiptTimeout,
     StateChange,
+    StateChangesBase,
     StompError,
     TlsContexts,
     Unhandled,
     Wait,
-    check_subscribe_arguments,
     connection_lost,
     dial_failed,
     report_unhandled,
-    send_builder,
 )
 
 from ._link import TRANSPORT_ERRORS, Link
-from ._observe import StateChanges
-from ._subscription import Hooks, Message, Subscription
+from ._observe import Signal, StateChanges
+from ._subscription import Message, Subscription
 from ._transaction import Transaction
 from ._transport import StreamFactory, open_stream
 
@@ -77,8 +74,9 @@ class ReceiptWaiter:
             self.event.set()
 
 
-class Client:
-    """A STOMP session over trio, made by :func:`open_connection`.
+class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
+    """A STOMP session over trio, made by :func:`open_connection`; its API is
+    :class:`~stomp_core.client.ClientBase`'s, shared with ``stomp_asyncio``.
 
     Every method is safe to call from any task of the same trio run.  Every wait is
     cancellable and honours the caller's deadlines; see the README for what each
@@ -86,23 +84,17 @@ class Client:
     """
 
     def __init__(self, options: ClientOptions, stream_factory: StreamFactory | None = None) -> None:
+        super().__init__(
+            options,
+            rng=random.random,
+            subscription=Subscription,
+            transaction=Transaction,
+            signal=Signal,
+            checkpoint=trio.lowlevel.checkpoint,
+        )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
-        self._options = options
         self._stream_factory = stream_factory
-        self._session: ClientSession[Subscription, ReceiptWaiter] = ClientSession(
-            options, rng=random.random
-        )
-        self._hooks: Hooks = ClientHooks(
-            send=self._send,
-            subscribe=self._subscribe,
-            unsubscribe=self._unsubscribe,
-            acknowledge=self._acknowledge,
-            room=self._room,
-            generation=lambda: self._session.generation,
-            unsubscribe_soon=self._unsubscribe_soon,
-            queue=self._queue,
-        )
-        self._observers: set[StateChanges] = set()
+        self._observers: set[StateChangesBase] = set()
         self._link: Link | None = None
         #: A message waiting for room in its subscription's buffer (the link is paused).
         self._held: tuple[Subscription, Message] | None = None
@@ -114,46 +106,6 @@ class Client:
         where = self._link.endpoint if self._link is not None else "-"
         return f"<stomp_trio.Client {self.state.name} {where} version={self.version}>"
 
-    # -- what users can look at ----------------------------------------------------------
-
-    @property
-    def state(self) -> ClientState:
-        """Where the client is in its life (see :class:`~stomp_trio.ClientState`)."""
-        return self._session.state
-
-    @property
-    def version(self) -> str | None:
-        """The STOMP version negotiated on the current (or last) connection."""
-        connected = self._session.connected
-        return connected.version if connected is not None else None
-
-    @property
-    def session(self) -> str | None:
-        """The ``session`` header of the last CONNECTED frame."""
-        connected = self._session.connected
-        return connected.session if connected is not None else None
-
-    @property
-    def server(self) -> str | None:
-        """The ``server`` header of the last CONNECTED frame."""
-        connected = self._session.connected
-        return connected.server if connected is not None else None
-
-    @property
-    def endpoint(self) -> Endpoint | None:
-        """The broker of the current (or last) connection."""
-        return self._link.endpoint if self._link is not None else None
-
-    @property
-    def heartbeat(self) -> tuple[int, int]:
-        """Negotiated ``(we send every, we expect every)`` in ms; ``(0, 0)`` for none."""
-        return self._link.core.heartbeat if self._link is not None else (0, 0)
-
-    @property
-    def heartbeats_received(self) -> int:
-        """Heart-beats received from the broker (over all connections)."""
-        return self._session.heartbeats_received
-
     def state_changes(self) -> StateChanges:
         """Observe the client's state changes: ``async for change in client.state_changes()``.
 
@@ -162,104 +114,12 @@ class Client:
         ``attempt`` set), from the moment this is called.  The iterator ends after
         ``CLOSED``.  Unread changes beyond 100 are dropped, oldest first.
         """
-        observer = StateChanges(STATE_CHANGES_KEPT, self._observers.discard)
+        observer = StateChanges(Signal(), STATE_CHANGES_KEPT, self._observers.discard)
         if self.state is ClientState.CLOSED:
             observer.push(StateChange(ClientState.CLOSED, error=self._final_error))
         else:
             self._observers.add(observer)
         return observer
-
-    # -- sending -------------------------------------------------------------------------
-
-    async def send(
-        self,
-        destination: str,
-        body: bytes | str = b"",
-        *,
-        content_type: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        transaction: Transaction | str | None = None,
-        receipt: bool = False,
-    ) -> None:
-        """SEND a message.
-
-        Args:
-            destination: e.g. ``"/queue/orders"``.
-            body: bytes, or text (encoded by the content type's charset; a ``str`` with
-                no content type is sent as ``text/plain;charset=utf-8``).
-            content_type: the body's MIME type.
-            headers: extra headers (e.g. ``persistent``, ``expires``).
-            transaction: a :class:`Transaction` (or its id) to send within.
-            receipt: return only once the broker confirmed it with a RECEIPT.
-
-        Raises:
-            BrokerError: the broker answered with ERROR.
-            ReceiptTimeout: no RECEIPT within ``receipt_timeout`` (it may still arrive).
-            ConnectionLost: the connection dropped before the frame was written (or,
-                with ``receipt``, before it was confirmed), or reconnecting took longer
-                than ``connect_timeout``.
-            stomp_core.LocalProtocolError: the frame is illegal (e.g. bad headers).
-        """
-        generation = None
-        if isinstance(transaction, Transaction):
-            transaction._check()  # ConnectionLost if the broker aborted it
-            generation = transaction._generation
-            transaction = transaction.id
-        build = send_builder(
-            destination, body, content_type=content_type, headers=headers, transaction=transaction
-        )
-        await self._send(build, receipt, generation)
-
-    def subscribe(
-        self,
-        destination: str,
-        *,
-        ack: AckMode = "auto",
-        headers: Mapping[str, str] | None = None,
-        id: str | None = None,
-        receipt: bool = False,
-        buffer: int | None = None,
-    ) -> Subscription:
-        """A subscription to ``destination``, active inside ``async with``.
-
-        Args:
-            destination: what to subscribe to.
-            ack: ``"auto"``, ``"client"`` or ``"client-individual"`` (1.1+).
-            headers: extra SUBSCRIBE headers, e.g. ``{"prefetch-count": "10"}`` for
-                RabbitMQ or ``{"activemq.prefetchSize": "10"}`` for ActiveMQ (keep it
-                at most the buffer size, see the README's "Back-pressure").
-            id: the subscription id; default ``sub-1``, ``sub-2``, ...
-            receipt: wait on entering until the broker confirmed the subscription.
-            buffer: messages buffered before back-pressure; default
-                ``subscription_buffer``.
-        """
-        check_subscribe_arguments(ack, buffer)
-        return Subscription(
-            self._hooks,
-            destination,
-            id=id if id is not None else self._session.next_subscription_id(),
-            ack=ack,
-            headers=headers,
-            receipt=receipt,
-            capacity=buffer if buffer is not None else self._options.subscription_buffer,
-            max_bytes=self._options.subscription_buffer_bytes,
-        )
-
-    def transaction(self, *, id: str | None = None) -> Transaction:
-        """A transaction: ``async with client.transaction() as tx:``.
-
-        BEGIN is sent on entering; COMMIT (confirmed by a RECEIPT) on a normal exit;
-        ABORT when the block raises.  :meth:`Transaction.begin`,
-        :meth:`~Transaction.commit` and :meth:`~Transaction.abort` do the same by hand.
-
-        Args:
-            id: the transaction id; default ``tx-1``, ``tx-2``, ...
-        """
-        return Transaction(
-            id if id is not None else self._session.next_transaction_id(),
-            session=self._session,
-            hooks=self._hooks,
-        )
 
     # -- internals: the send path --------------------------------------------------------
 
@@ -350,59 +210,7 @@ class Client:
             self._nursery.start_soon(link.flush_soon)
         return True
 
-    async def _acknowledge(
-        self,
-        message: Message,
-        nack: bool,
-        transaction: Transaction | str | None,
-        receipt: bool,
-    ) -> None:
-        generation = None
-        if isinstance(transaction, Transaction):
-            transaction._check()  # ConnectionLost if the broker aborted it
-            generation = transaction._generation
-            transaction = transaction.id
-        # At once, not after waiting for a reconnect (issue 14.12).
-        self._session.check_ack(message.event, generation=message.generation)
-        await self._send(
-            # The session refuses an ack id of an earlier connection (conformance 98).
-            lambda rid: self._session.ack_event(
-                message.event,
-                generation=message.generation,
-                subscription=message.subscription.id,
-                nack=nack,
-                transaction=transaction,
-                receipt=rid,
-            ),
-            receipt,
-            generation,
-        )
-
     # -- internals: subscriptions ----------------------------------------------------------
-
-    async def _subscribe(self, sub: Subscription, receipt: bool) -> None:
-        # Registered before the frame leaves, so no MESSAGE can arrive unrouted.
-        try:
-            self._session.add_subscription(sub.id, sub)
-        except ValueError as exc:
-            raise LocalProtocolError(str(exc)) from None
-        try:
-            await self._send(
-                lambda rid: Subscribe(
-                    destination=sub.destination,
-                    id=sub.id,
-                    ack=sub.ack,
-                    receipt=rid,
-                    headers=tuple(sub.headers.items()),
-                ),
-                receipt,
-                None,
-            )
-        except BaseException:
-            # Cancelled or failed: the user never gets the subscription, so take it
-            # back (locally at once; on the broker by UNSUBSCRIBE if it went out).
-            self._unsubscribe_soon(sub)
-            raise
 
     def _forget(self, sub: Subscription) -> Link | None:
         """Drop ``sub`` locally; the link on which UNSUBSCRIBE must go, if any."""

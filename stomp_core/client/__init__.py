@@ -24,6 +24,10 @@ What is here:
   (:class:`ReconnectPolicy`);
 * :class:`TransactionState`: which transaction call is legal when;
 * :class:`ClientHooks`: the callables a client passes down to its objects;
+* the objects users of both async drivers hold, written once over those hooks: each
+  driver's class derives from :class:`ClientBase`, :class:`SubscriptionBase`,
+  :class:`MessageBase`, :class:`TransactionBase` or :class:`StateChangesBase` and adds
+  only how its tasks wait (a :class:`Signal`) and are cancelled;
 * :class:`Backlog`: what waits for a consumer (a subscription's buffer, an observer's
   changes);
 * :class:`ReceivedMessage`: the read-only view of a MESSAGE both drivers' messages extend;
@@ -73,6 +77,14 @@ from ._frames import (
 )
 from ._hooks import ClientHooks, SendFrame
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
+from ._objects import (
+    ClientBase,
+    MessageBase,
+    Signal,
+    StateChangesBase,
+    SubscriptionBase,
+    TransactionBase,
+)
 from ._options import ClientOptions, TlsContexts
 from ._received import ReceivedMessage
 from ._routing import Leftovers, UnhandledHook, route_message
@@ -102,6 +114,7 @@ __all__ = [
     "AckMode",
     "Backlog",
     "BrokerError",
+    "ClientBase",
     "ClientHooks",
     "ClientOptions",
     "ClientSession",
@@ -117,6 +130,7 @@ __all__ = [
     "IdCounter",
     "Ignored",
     "Leftovers",
+    "MessageBase",
     "Outcome",
     "Phase",
     "ProtocolViolation",
@@ -125,9 +139,13 @@ __all__ = [
     "ReceivedMessage",
     "ReconnectPolicy",
     "SendFrame",
+    "Signal",
     "StateChange",
+    "StateChangesBase",
     "StompError",
+    "SubscriptionBase",
     "TlsContexts",
+    "TransactionBase",
     "TransactionState",
     "Unhandled",
     "UnhandledHook",
