@@ -19,7 +19,6 @@ from types import TracebackType
 from stomp_core import (
     CLIENT,
     Disconnect,
-    Event,
     FrameEvent,
     LocalProtocolError,
     State,
@@ -27,7 +26,6 @@ from stomp_core import (
 )
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
-    BrokerError,
     ClientBase,
     ClientOptions,
     ClientState,
@@ -35,17 +33,12 @@ from stomp_core.client import (
     ConnectionLost,
     Deliver,
     Endpoint,
-    Ignored,
     ReceiptDone,
     ReceiptTimeout,
-    StateChangesBase,
     StompError,
     TlsContexts,
-    Unhandled,
-    Wait,
     connection_lost,
     dial_failed,
-    report_unhandled,
 )
 
 from ._link import Link
@@ -57,9 +50,6 @@ from ._transport import open_transport
 __all__ = ["Client"]
 
 log = logging.getLogger("stomp_asyncio")
-
-#: Unread state changes kept per observer before the oldest are dropped.
-STATE_CHANGES_KEPT = 256
 
 
 class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None]"]):
@@ -78,6 +68,9 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
     thread, go through ``asyncio.run_coroutine_threadsafe``).
     """
 
+    _late_observer_sees_closed = False
+    _changes_kept = 256
+
     def __init__(self, options: ClientOptions) -> None:
         super().__init__(
             options,
@@ -85,10 +78,11 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             subscription=Subscription,
             transaction=Transaction,
             signal=Signal,
+            observer=StateChanges,
+            log=log,
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._link: Link | None = None
-        self._observers: list[StateChangesBase] = []
         self._ready = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._fatal: StompError | None = None
@@ -98,33 +92,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         self._entered = False
         self._resume_scheduled = False
         self._disconnect_error: BaseException | None = None
-
-    def __repr__(self) -> str:
-        where = f" {self.endpoint}" if self.endpoint is not None else ""
-        version = f" STOMP {self.version}" if self.version else ""
-        return f"<stomp_asyncio.Client {self.state.value}{where}{version}>"
-
-    def state_changes(self) -> StateChanges:
-        """An async iterator over every :class:`StateChange` from now on.
-
-        Each call makes an independent observer with a bounded backlog (the oldest
-        changes are dropped if it falls far behind).  Iteration ends after ``CLOSED``.
-        Run it in its own task::
-
-            async def watch(client):
-                async for change in client.state_changes():
-                    print(change.state, change.endpoint, change.error)
-        """
-        observer = StateChanges(Signal(), STATE_CHANGES_KEPT, self._detach)
-        if self.state is ClientState.CLOSED and self._entered:
-            observer.close()
-        else:
-            self._observers.append(observer)
-        return observer
-
-    def _detach(self, observer: StateChangesBase) -> None:
-        if observer in self._observers:
-            self._observers.remove(observer)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -138,7 +105,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         except BaseException as exc:
             self._session.begin_closing()
             self._set_state(ClientState.CLOSED, error=exc)
-            self._close_observers()
             raise
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(), name=f"stomp_asyncio supervisor {self.endpoint}"
@@ -167,32 +133,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             if others == 0 and (exc is None or isinstance(exc, asyncio.CancelledError)):
                 assert self._fatal is not None
                 raise self._fatal
-
-    async def _connect(self, *, first: bool) -> None:
-        """Follow the session's dial plan until a broker answers CONNECTED.
-
-        Raises:
-            ConnectFailed: the plan gave up, or a broker refused.
-        """
-        state = ClientState.CONNECTING if first else ClientState.RECONNECTING
-        plan = self._session.dial_plan(first=first)
-        while True:
-            step = plan.next_step()
-            if isinstance(step, Wait):
-                log.info("reconnecting in %.3f s", step.seconds)
-                await asyncio.sleep(step.seconds)
-                continue
-            endpoint = step.endpoint
-            self._set_state(state, endpoint=endpoint, attempt=step.attempt)
-            try:
-                link = await self._dial(endpoint)
-                await self._start_session(link)
-            except (ConnectFailed, ConnectionLost) as exc:
-                attempts = plan.failed(exc)  # raises a refusal: never retried
-                log.warning("connecting to %s failed: %s", endpoint, exc)
-                self._set_state(state, endpoint=endpoint, error=exc, attempt=attempts)
-                continue
-            return
 
     async def _dial(self, endpoint: Endpoint) -> Link:
         """Open the transport, send CONNECT and wait for CONNECTED (the core's timer)."""
@@ -231,6 +171,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         except BaseException:
             link.abort()
             raise
+        await self._start_session(link)
         return link
 
     async def _open_transport(
@@ -253,8 +194,8 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
                 link.abort()
                 raise
             log.info("replayed %d subscription(s) on %s", len(replay), link.endpoint)
-        log.info("connected to %s (STOMP %s)", link.endpoint, link.core.version)
         self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
+        self._ready.set()
 
     async def _supervise(self) -> None:
         """Watch the live link; reconnect when it drops, or fail the client for good."""
@@ -279,7 +220,8 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
     def _link_closed(self, link: Link, reason: StompError) -> None:
         """A transport is gone: fail at once what cannot survive it (conformance 100)."""
         if link.generation == self._session.generation:
-            self._wake(self._session.connection_lost(reason))
+            for done in self._session.connection_lost(reason):
+                self._resolve(done)
 
     def _fail(self, error: StompError) -> None:
         """The client is finished: tell every waiter, every iterator and the body."""
@@ -346,7 +288,8 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             self._supervisor.cancel()
         if self._link is not None:
             self._link.abort()
-        self._wake(self._session.connection_lost(ConnectionLost("the client is closed")))
+        for done in self._session.connection_lost(ConnectionLost("the client is closed")):
+            self._resolve(done)
         for subscription in self._session.finish():
             subscription._close()
         self._ready.set()
@@ -354,58 +297,23 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             self._set_state(
                 ClientState.CLOSED, endpoint=self.endpoint, error=self._disconnect_error
             )
-        self._close_observers()
 
-    # ------------------------------------------------------------------ observers
+    def _deliver(self, link: Link, outcome: Deliver[Subscription]) -> None:
+        subscription = outcome.subscription
+        subscription._deliver(Message(subscription, outcome.event, outcome.generation))
+        if subscription.full:
+            self._session.buffer_full(subscription.id)
 
-    def _set_state(
-        self,
-        state: ClientState,
-        *,
-        endpoint: Endpoint | None = None,
-        error: BaseException | None = None,
-        attempt: int = 0,
-    ) -> None:
-        change = self._session.set_state(state, endpoint=endpoint, error=error, attempt=attempt)
-        if state is ClientState.CONNECTED:
-            self._ready.set()
-        for observer in self._observers:
-            observer.push(change)
+    def _resolve(self, done: ReceiptDone[asyncio.Future[None]]) -> None:
+        if done.waiter.done():
+            return
+        if done.error is None:
+            done.waiter.set_result(None)
+        else:
+            done.waiter.set_exception(done.error)
 
-    def _close_observers(self) -> None:
-        for observer in list(self._observers):
-            observer.close()
-
-    # ------------------------------------------------------------------ incoming
-
-    def _handle(self, link: Link, event: Event) -> None:
-        """Carry out what the session says about ``event`` (runs in protocol callbacks)."""
-        for outcome in self._session.handle(event, link.generation):
-            if isinstance(outcome, Deliver):
-                subscription = outcome.subscription
-                subscription._deliver(Message(subscription, outcome.event, outcome.generation))
-                if subscription.full:
-                    self._session.buffer_full(subscription.id)
-            elif isinstance(outcome, ReceiptDone):
-                self._wake([outcome])
-            elif isinstance(outcome, Unhandled):
-                report_unhandled(self._options.on_unhandled, outcome, log)
-            elif isinstance(outcome, Ignored):
-                log.debug("%s", outcome.why)
-            else:
-                if isinstance(outcome.reason, BrokerError):
-                    log.error("the broker sent ERROR: %s", outcome.reason.message)
-                link.end(outcome.reason, abort=outcome.abort)
-
-    @staticmethod
-    def _wake(done: list[ReceiptDone[asyncio.Future[None]]]) -> None:
-        for outcome in done:
-            if outcome.waiter.done():
-                continue
-            if outcome.error is None:
-                outcome.waiter.set_result(None)
-            else:
-                outcome.waiter.set_exception(outcome.error)
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
     def _room(self, subscription: Subscription) -> None:
         if self._session.buffer_has_room(subscription.id):

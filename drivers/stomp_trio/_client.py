@@ -23,7 +23,6 @@ import stomp_core
 from stomp_core import CLIENT, Disconnect, FrameEvent, LocalProtocolError
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
-    BrokerError,
     ClientBase,
     ClientOptions,
     ClientState,
@@ -31,18 +30,12 @@ from stomp_core.client import (
     ConnectionLost,
     Deliver,
     Endpoint,
-    Ignored,
     ReceiptDone,
     ReceiptTimeout,
-    StateChange,
-    StateChangesBase,
     StompError,
     TlsContexts,
-    Unhandled,
-    Wait,
     connection_lost,
     dial_failed,
-    report_unhandled,
 )
 
 from ._link import TRANSPORT_ERRORS, Link
@@ -54,9 +47,6 @@ from ._transport import StreamFactory, open_stream
 __all__ = ["Client"]
 
 log = logging.getLogger("stomp_trio")
-
-#: Unread state changes kept per observer before the oldest are dropped.
-STATE_CHANGES_KEPT = 100
 
 
 class ReceiptWaiter:
@@ -83,6 +73,8 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
     cancellation leaves behind.
     """
 
+    _reports_each_dial = False
+
     def __init__(self, options: ClientOptions, stream_factory: StreamFactory | None = None) -> None:
         super().__init__(
             options,
@@ -90,36 +82,17 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
             subscription=Subscription,
             transaction=Transaction,
             signal=Signal,
+            observer=StateChanges,
+            log=log,
             checkpoint=trio.lowlevel.checkpoint,
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._stream_factory = stream_factory
-        self._observers: set[StateChangesBase] = set()
         self._link: Link | None = None
         #: A message waiting for room in its subscription's buffer (the link is paused).
         self._held: tuple[Subscription, Message] | None = None
         self._ready = trio.Event()
-        self._final_error: BaseException | None = None
         self._nursery: trio.Nursery | None = None
-
-    def __repr__(self) -> str:
-        where = self._link.endpoint if self._link is not None else "-"
-        return f"<stomp_trio.Client {self.state.name} {where} version={self.version}>"
-
-    def state_changes(self) -> StateChanges:
-        """Observe the client's state changes: ``async for change in client.state_changes()``.
-
-        Reports every transition (``CONNECTED``, ``RECONNECTING``, ``DISCONNECTING``,
-        ``CLOSED``) and every failed connection attempt (same state, with ``error`` and
-        ``attempt`` set), from the moment this is called.  The iterator ends after
-        ``CLOSED``.  Unread changes beyond 100 are dropped, oldest first.
-        """
-        observer = StateChanges(Signal(), STATE_CHANGES_KEPT, self._observers.discard)
-        if self.state is ClientState.CLOSED:
-            observer.push(StateChange(ClientState.CLOSED, error=self._final_error))
-        else:
-            self._observers.add(observer)
-        return observer
 
     # -- internals: the send path --------------------------------------------------------
 
@@ -270,26 +243,19 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
                 return
             self._handle(link, event)
 
-    def _handle(self, link: Link, event: stomp_core.Event) -> None:
-        """Carry out what the session says about ``event``."""
-        for outcome in self._session.handle(event, link.generation):
-            if isinstance(outcome, Deliver):
-                sub = outcome.subscription
-                message = Message(sub, outcome.event, outcome.generation)
-                if not sub._offer(message):
-                    self._held = (sub, message)
-                    self._session.buffer_full(sub.id)
-                    link.pause()
-            elif isinstance(outcome, ReceiptDone):
-                outcome.waiter.resolve(outcome.error)
-            elif isinstance(outcome, Unhandled):
-                report_unhandled(self._options.on_unhandled, outcome, log)
-            elif isinstance(outcome, Ignored):
-                log.debug("%s", outcome.why)
-            else:
-                if isinstance(outcome.reason, BrokerError):
-                    log.warning("the broker sent ERROR: %s", outcome.reason.message or "-")
-                link.end(outcome.reason)
+    def _deliver(self, link: Link, outcome: Deliver[Subscription]) -> None:
+        sub = outcome.subscription
+        message = Message(sub, outcome.event, outcome.generation)
+        if not sub._offer(message):
+            self._held = (sub, message)
+            self._session.buffer_full(sub.id)
+            link.pause()
+
+    def _resolve(self, done: ReceiptDone[ReceiptWaiter]) -> None:
+        done.waiter.resolve(done.error)
+
+    async def _sleep(self, seconds: float) -> None:
+        await trio.sleep(seconds)
 
     def _release(self) -> None:
         """The held message was delivered (or dropped): reading may resume."""
@@ -308,49 +274,12 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
         """A link ended: fail at once what cannot survive it (conformance 100)."""
         if link.generation == self._session.generation:
             for done in self._session.connection_lost(reason):
-                done.waiter.resolve(done.error)
+                self._resolve(done)
         if self._held is not None:
             log.debug("dropped held MESSAGE %s: the connection ended", self._held[1].message_id)
             self._release()
 
     # -- internals: the supervisor -----------------------------------------------------------
-
-    def _set_state(
-        self,
-        state: ClientState,
-        *,
-        endpoint: Endpoint | None = None,
-        error: BaseException | None = None,
-        attempt: int = 0,
-    ) -> None:
-        change = self._session.set_state(state, endpoint=endpoint, error=error, attempt=attempt)
-        if error is not None:
-            log.info("state %s (%s: %s)", state.value, endpoint, error)
-        else:
-            log.info("state %s (%s)", state.value, endpoint)
-        for observer in list(self._observers):
-            observer.push(change)
-        if state is ClientState.CLOSED:
-            self._observers.clear()
-
-    async def _connect(self, *, first: bool) -> Link:
-        """Follow the session's dial plan until a broker answers CONNECTED.
-
-        Raises:
-            ConnectFailed: the plan gave up, or a broker refused.
-        """
-        state = ClientState.CONNECTING if first else ClientState.RECONNECTING
-        plan = self._session.dial_plan(first=first)
-        while True:
-            step = plan.next_step()
-            if isinstance(step, Wait):
-                await trio.sleep(step.seconds)
-                continue
-            try:
-                return await self._dial(step.endpoint)
-            except ConnectFailed as exc:
-                attempts = plan.failed(exc)  # raises a refusal: never retried
-                self._set_state(state, endpoint=step.endpoint, error=exc, attempt=attempts)
 
     async def _dial(self, endpoint: Endpoint) -> Link:
         """Open the stream, send CONNECT and wait for CONNECTED (the core's timer)."""

@@ -139,8 +139,9 @@ class Link:
         """Whether frames may still be sent on it."""
         return not self.ended and self.core.state is stomp_core.State.CONNECTED
 
-    def end(self, reason: StompError | None) -> None:
-        """Mark the link over; the first reason given wins."""
+    def end(self, reason: StompError | None, *, abort: bool = False) -> None:
+        """Mark the link over; the first reason given wins.  The stream is closed
+        forcefully unless we closed as asked, so ``abort`` changes nothing here."""
         if self.done.is_set():
             return
         self.reason = reason

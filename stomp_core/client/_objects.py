@@ -19,18 +19,26 @@ from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
 from .._errors import LocalProtocolError
-from .._events import Abort, Begin, Commit, FrameEvent, Subscribe
+from .._events import Abort, Begin, Commit, Event, FrameEvent, Subscribe
 from .._events import Message as MessageEvent
 from ._addresses import Endpoint
 from ._arguments import AckMode, check_subscribe_arguments
 from ._backlog import Backlog
-from ._errors import ConnectionLost
+from ._errors import BrokerError, ConnectFailed, ConnectionLost, StompError
 from ._frames import send_builder
 from ._hooks import ClientHooks, _no_checkpoint
 from ._lifecycle import ClientState, StateChange
 from ._options import ClientOptions
 from ._received import ReceivedMessage
-from ._session import ClientSession
+from ._session import (
+    ClientSession,
+    Deliver,
+    Ignored,
+    ReceiptDone,
+    Unhandled,
+    Wait,
+    report_unhandled,
+)
 from ._transaction import ExitAction, TransactionState
 
 __all__ = [
@@ -68,7 +76,26 @@ class _Link(Protocol):
     def endpoint(self) -> Endpoint: ...
 
     @property
+    def generation(self) -> int: ...
+
+    def end(self, reason: StompError | None, *, abort: bool) -> None: ...
+
+    @property
     def core(self) -> _Core: ...
+
+
+class _Logger(Protocol):
+    """The driver's logger (the core never imports ``logging``), named after it."""
+
+    name: str
+
+    def debug(self, msg: str, /, *args: object) -> None: ...
+
+    def info(self, msg: str, /, *args: object) -> None: ...
+
+    def warning(self, msg: str, /, *args: object) -> None: ...
+
+    def exception(self, msg: str, /, *args: object) -> None: ...
 
 
 class _IdInUse(LocalProtocolError, ValueError):
@@ -505,11 +532,21 @@ class ClientBase(ABC, Generic[S, M, X, W]):
         transaction: makes the driver's transaction, with the arguments of
             :class:`TransactionBase`.
         signal: makes a fresh :class:`Signal`.
+        observer: makes the driver's state-change observer, with the arguments of
+            :class:`StateChangesBase`.
+        log: the driver's logger.
         checkpoint: the driver's cancellation point, awaited where nothing else is
             (:attr:`ClientHooks.checkpoint`; by default none).
     """
 
     _link: _Link | None
+    #: What an observer made after ``CLOSED`` gets: that change once (``True``), or an
+    #: iteration that ends at once.
+    _late_observer_sees_closed = True
+    #: Unread state changes kept per observer before the oldest are dropped.
+    _changes_kept = 100
+    #: Whether each dial is reported before it is made (failures always are).
+    _reports_each_dial = True
 
     def __init__(
         self,
@@ -519,9 +556,16 @@ class ClientBase(ABC, Generic[S, M, X, W]):
         subscription: Callable[..., S],
         transaction: Callable[..., X],
         signal: Callable[[], Signal],
+        observer: Callable[..., StateChangesBase],
+        log: _Logger,
         checkpoint: Callable[[], Awaitable[None]] = _no_checkpoint,
     ) -> None:
         self._options = options
+        self._log = log
+        self._new_observer = observer
+        self._observers: list[StateChangesBase] = []
+        #: The error that ended the client for good (``None``: closed as asked).
+        self._final_error: BaseException | None = None
         self._session: ClientSession[S, W] = ClientSession(options, rng=rng)
         self._new_subscription = subscription
         self._new_transaction = transaction
@@ -537,6 +581,11 @@ class ClientBase(ABC, Generic[S, M, X, W]):
             queue=self._queue,
             checkpoint=checkpoint,
         )
+
+    def __repr__(self) -> str:
+        where = f" {self.endpoint}" if self.endpoint is not None else ""
+        version = f" STOMP {self.version}" if self.version else ""
+        return f"<{self._log.name}.Client {self.state.value}{where}{version}>"
 
     # -- what users can look at ----------------------------------------------------------
 
@@ -577,6 +626,52 @@ class ClientBase(ABC, Generic[S, M, X, W]):
     def heartbeats_received(self) -> int:
         """Heart-beats received from brokers, over all connections."""
         return self._session.heartbeats_received
+
+    def state_changes(self) -> StateChangesBase:
+        """Observe the client's state changes: ``async for change in client.state_changes()``.
+
+        Each call makes an independent observer that reports every transition
+        (``CONNECTING``, ``CONNECTED``, ``RECONNECTING``, ``DISCONNECTING``, ``CLOSED``)
+        and every failed connection attempt (same state, with ``endpoint``, ``error`` and
+        ``attempt``; ``stomp_asyncio`` also reports each attempt as it starts), from the
+        moment this is called.  The iterator ends
+        after ``CLOSED``; unread changes beyond a bound are dropped, oldest first.  Run
+        it in a task of its own::
+
+            async for change in client.state_changes():
+                print(change.state, change.endpoint, change.error)
+        """
+        observer = self._new_observer(self._new_signal(), self._changes_kept, self._detach)
+        if self.state is not ClientState.CLOSED:
+            self._observers.append(observer)
+            return observer
+        if self._late_observer_sees_closed:
+            observer.push(StateChange(ClientState.CLOSED, error=self._final_error))
+        observer.close()
+        return observer
+
+    def _detach(self, observer: StateChangesBase) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def _set_state(
+        self,
+        state: ClientState,
+        *,
+        endpoint: Endpoint | None = None,
+        error: BaseException | None = None,
+        attempt: int = 0,
+    ) -> None:
+        """Move to ``state`` and tell every observer."""
+        change = self._session.set_state(state, endpoint=endpoint, error=error, attempt=attempt)
+        if error is not None:
+            self._log.info("state %s (%s: %s)", state.value, endpoint, error)
+        else:
+            self._log.info("state %s (%s)", state.value, endpoint)
+        for observer in list(self._observers):
+            observer.push(change)
+        if state is ClientState.CLOSED:
+            self._observers.clear()  # each ends after this change
 
     # -- what users do -------------------------------------------------------------------
 
@@ -698,7 +793,58 @@ class ClientBase(ABC, Generic[S, M, X, W]):
     @abstractmethod
     def _room(self, sub: S) -> None: ...  # a full buffer has room again
 
+    @abstractmethod
+    def _deliver(self, link: Any, outcome: Deliver[S]) -> None: ...  # into sub's buffer
+
+    @abstractmethod
+    def _resolve(self, done: ReceiptDone[W]) -> None: ...  # wake the waiter
+
+    @abstractmethod
+    async def _sleep(self, seconds: float) -> None: ...  # between dial rounds
+
+    @abstractmethod
+    async def _dial(self, endpoint: Endpoint) -> Any: ...  # a link that is CONNECTED
+
     # -- shared internals ----------------------------------------------------------------
+
+    async def _connect(self, *, first: bool) -> Any:
+        """Follow the session's dial plan until a broker answers CONNECTED; the link.
+
+        Raises:
+            ConnectFailed: the plan gave up, or a broker refused.
+        """
+        state = ClientState.CONNECTING if first else ClientState.RECONNECTING
+        plan = self._session.dial_plan(first=first)
+        while True:
+            step = plan.next_step()
+            if isinstance(step, Wait):
+                self._log.info("reconnecting in %.3f s", step.seconds)
+                await self._sleep(step.seconds)
+                continue
+            if self._reports_each_dial:
+                self._set_state(state, endpoint=step.endpoint, attempt=step.attempt)
+            try:
+                return await self._dial(step.endpoint)
+            except (ConnectFailed, ConnectionLost) as exc:
+                attempts = plan.failed(exc)  # raises a refusal: never retried
+                self._log.warning("connecting to %s failed: %s", step.endpoint, exc)
+                self._set_state(state, endpoint=step.endpoint, error=exc, attempt=attempts)
+
+    def _handle(self, link: _Link, event: Event) -> None:
+        """Carry out what the session says about ``event``, received on ``link``."""
+        for outcome in self._session.handle(event, link.generation):
+            if isinstance(outcome, Deliver):
+                self._deliver(link, outcome)
+            elif isinstance(outcome, ReceiptDone):
+                self._resolve(outcome)
+            elif isinstance(outcome, Unhandled):
+                report_unhandled(self._options.on_unhandled, outcome, self._log)
+            elif isinstance(outcome, Ignored):
+                self._log.debug("%s", outcome.why)
+            else:
+                if isinstance(outcome.reason, BrokerError):
+                    self._log.warning("the broker sent ERROR: %s", outcome.reason.message or "-")
+                link.end(outcome.reason, abort=outcome.abort)
 
     async def _subscribe(self, sub: S, receipt: bool) -> None:
         """SUBSCRIBE on entering ``sub``."""

@@ -19,10 +19,13 @@ from stomp_core import (
     Begin,
     Commit,
     Connected,
+    Error,
     FrameEvent,
+    HeartbeatTimeout,
     LocalProtocolError,
     Message,
     Nack,
+    Receipt,
     Send,
     Subscribe,
 )
@@ -31,12 +34,17 @@ from stomp_core.client import (
     ClientBase,
     ClientOptions,
     ClientState,
+    ConnectFailed,
     ConnectionLost,
+    Deliver,
     Endpoint,
     ExitAction,
     MessageBase,
+    ReceiptDone,
+    ReconnectPolicy,
     StateChange,
     StateChangesBase,
+    StompError,
     SubscriptionBase,
     TransactionBase,
 )
@@ -86,8 +94,40 @@ class Core:
 
 
 class Link:
-    endpoint = A
-    core = Core()
+    """What the base client needs of a driver's link."""
+
+    def __init__(self, generation: int = 1, endpoint: Endpoint = A) -> None:
+        self.endpoint = endpoint
+        self.core = Core()
+        self.generation = generation
+        self.ended: list[tuple[StompError | None, bool]] = []
+
+    def end(self, reason: StompError | None, *, abort: bool) -> None:
+        self.ended.append((reason, abort))
+
+
+class Log:
+    """A logger that keeps (level, message) pairs."""
+
+    name = "fake_driver"
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def _log(self, level: str, msg: str, *args: object) -> None:
+        self.lines.append((level, msg % args))
+
+    def debug(self, msg: str, /, *args: object) -> None:
+        self._log("debug", msg, *args)
+
+    def info(self, msg: str, /, *args: object) -> None:
+        self._log("info", msg, *args)
+
+    def warning(self, msg: str, /, *args: object) -> None:
+        self._log("warning", msg, *args)
+
+    def exception(self, msg: str, /, *args: object) -> None:
+        self._log("exception", msg, *args)
 
 
 class Client(ClientBase[Sub, Msg, Tx, str]):
@@ -101,9 +141,16 @@ class Client(ClientBase[Sub, Msg, Tx, str]):
             subscription=Sub,
             transaction=Tx,
             signal=Sig,
+            observer=StateChangesBase,
+            log=Log(),
             **extra,
         )
-        self._link = None
+        self._link: Link | None = None
+        self.delivered: list[Deliver[Sub]] = []
+        self.resolved: list[ReceiptDone[str]] = []
+        self.slept: list[float] = []
+        #: What each dial does: an exception to raise, or None to connect.
+        self.dials: list[BaseException | None] = []
         self.sent: list[tuple[FrameEvent, int | None]] = []
         self.queued: list[tuple[FrameEvent, int]] = []
         self.calls: list[tuple[str, str, bool]] = []
@@ -130,11 +177,27 @@ class Client(ClientBase[Sub, Msg, Tx, str]):
     def _room(self, sub: Sub) -> None:
         self.calls.append(("room", sub.id, False))
 
+    def _deliver(self, link: Any, outcome: Deliver[Sub]) -> None:
+        self.delivered.append(outcome)
+
+    def _resolve(self, done: ReceiptDone[str]) -> None:
+        self.resolved.append(done)
+
+    async def _sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+    async def _dial(self, endpoint: Endpoint) -> Link:
+        failure = self.dials.pop(0)
+        if failure is not None:
+            raise failure
+        self._session.connection_started(endpoint)
+        return Link(self._session.generation, endpoint)
+
     def connect(self) -> int:
         """A live connection, as the driver's handshake makes it."""
         generation = self._session.connection_started(A)
         self._session.handle(Connected(version="1.2", session="s-1", server="b/1"), generation)
-        self._link = Link()
+        self._link = Link(generation)
         return generation
 
 
@@ -462,3 +525,112 @@ def test_options_from_the_arguments_of_open_connection() -> None:
     assert options.login == "me"
     with_path = open_connection([("d", 3)], ws_path="/stomp")
     assert with_path.hosts[0].path == "/stomp"
+
+
+# ------------------------------------------------------------------------------ lifecycle
+
+
+def test_the_clients_repr_names_its_driver_broker_and_version() -> None:
+    client = Client()
+    assert repr(client) == "<fake_driver.Client connecting>"
+    client.connect()
+    assert repr(client) == "<fake_driver.Client connecting a:1 STOMP 1.2>"
+
+
+def test_state_changes_reach_every_observer_until_closed() -> None:
+    client = Client()
+    first, second = client.state_changes(), client.state_changes()
+    second.close()  # detached: sees nothing more
+    client._set_state(ClientState.CONNECTED, endpoint=A)
+    client._set_state(ClientState.CLOSED, error=ConnectionLost("bye"))
+    assert client.state is ClientState.CLOSED
+    assert client._observers == []
+
+    async def read(observer: StateChangesBase) -> list[ClientState]:
+        return [change.state async for change in observer]
+
+    assert run(read(first)) == [ClientState.CONNECTED, ClientState.CLOSED]
+    assert run(read(second)) == []
+    assert ("info", "state closed (None: bye)") in client._log.lines  # type: ignore[attr-defined]
+
+
+class QuietClient(Client):
+    _late_observer_sees_closed = False
+
+
+@pytest.mark.parametrize(("cls", "expected"), [(Client, [ClientState.CLOSED]), (QuietClient, [])])
+def test_an_observer_made_after_closed(cls: type[Client], expected: list[ClientState]) -> None:
+    client = cls()
+    client._final_error = ConnectionLost("gone")
+    client._set_state(ClientState.CLOSED)
+    late = client.state_changes()
+    assert run(_states(late)) == expected
+    assert client._observers == []
+
+
+class SilentDialClient(Client):
+    _reports_each_dial = False
+
+
+def test_connect_follows_the_dial_plan_and_reports_attempts() -> None:
+    client = Client(reconnect=ReconnectPolicy(initial=2.0, jitter=0.0))
+    client.dials = [ConnectionLost("reset"), None]
+    observer = client.state_changes()
+    link = run(client._connect(first=False))
+    assert isinstance(link, Link)
+    assert link.generation == 1
+    assert client.slept == [2.0]
+    observer.close()
+    changes = [(c.state, c.attempt, c.error is not None) for c in _drain(observer)]
+    assert changes == [
+        (ClientState.RECONNECTING, 0, False),
+        (ClientState.RECONNECTING, 1, True),
+        (ClientState.RECONNECTING, 1, False),
+    ]
+    quiet = SilentDialClient()
+    quiet.dials = [None]
+    observer = quiet.state_changes()
+    run(quiet._connect(first=True))
+    observer.close()
+    assert _drain(observer) == []
+
+
+def test_connect_gives_up_and_never_retries_a_refusal() -> None:
+    client = Client(reconnect=None)
+    client.dials = [ConnectionLost("reset")]
+    with pytest.raises(ConnectFailed, match="after 1 attempt"):
+        run(client._connect(first=True))
+    refusing = Client(reconnect=ReconnectPolicy(retry_first_connect=True))
+    refused = ConnectFailed.from_error(Error(message="bad login"))
+    refusing.dials = [refused]
+    with pytest.raises(ConnectFailed) as info:
+        run(refusing._connect(first=True))
+    assert info.value is refused
+
+
+def test_handle_hands_each_outcome_to_the_driver() -> None:
+    unhandled: list[FrameEvent] = []
+    client = Client(on_unhandled=unhandled.append)
+    generation = client.connect()
+    link = Link(generation)
+    sub = client.subscribe("/q/a", id="s1")
+    run(client._subscribe(sub, False))
+    client._session.await_receipt("r-9", "waiter")
+    client._handle(link, Message(destination="/q/a", message_id="m1", subscription="s1"))
+    client._handle(link, Receipt(receipt_id="r-9"))
+    client._handle(link, Receipt(receipt_id="nobody"))
+    client._handle(link, Message(destination="/q/a", message_id="m2", subscription="s1"))
+    assert [d.event.message_id for d in client.delivered] == ["m1", "m2"]
+    assert [(r.waiter, r.error) for r in client.resolved] == [("waiter", None)]
+    assert [type(e).__name__ for e in unhandled] == ["Receipt"]
+    client._handle(Link(generation - 1), Receipt(receipt_id="old"))  # a replaced connection
+    assert ("debug", "Receipt from a replaced connection dropped") in client._log.lines  # type: ignore[attr-defined]
+    client._handle(link, Error(message="no such queue"))
+    assert isinstance(link.ended[-1][0], BrokerError)
+    assert ("warning", "the broker sent ERROR: no such queue") in client._log.lines  # type: ignore[attr-defined]
+    client._handle(link, HeartbeatTimeout())
+    assert link.ended[-1][1] is True  # a dead peer: abort
+
+
+def _drain(observer: StateChangesBase) -> list[StateChange]:
+    return list(observer._backlog)
