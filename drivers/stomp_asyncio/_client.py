@@ -228,9 +228,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         log.error("STOMP connection failed for good: %s", error)
         self._fatal = error
         self._ready.set()  # wake senders waiting for a reconnect: they will see the error
-        for subscription in list(self._session.subscriptions.values()):
-            subscription._close(error)
-        self._set_state(ClientState.CLOSED, endpoint=self.endpoint, error=error)
+        self._finish(error)
         if self._in_body and self._host is not None and not self._host.done():
             self._cancelled_host = True
             self._host.cancel()
@@ -290,13 +288,10 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             self._link.abort()
         for done in self._session.connection_lost(ConnectionLost("the client is closed")):
             self._resolve(done)
-        for subscription in self._session.finish():
-            subscription._close()
+        for subscription in self._session.subscriptions.values():
+            subscription._close()  # cleanly: leaving is no failure
         self._ready.set()
-        if self.state is not ClientState.CLOSED:
-            self._set_state(
-                ClientState.CLOSED, endpoint=self.endpoint, error=self._disconnect_error
-            )
+        self._finish(self._disconnect_error)
 
     def _deliver(self, link: Link, outcome: Deliver[Subscription]) -> None:
         subscription = outcome.subscription

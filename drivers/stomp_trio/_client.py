@@ -328,6 +328,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
             replay = True
             reason = link.reason
             if self._session.closing or reason is None:
+                self._ready.set()
                 self._finish(reason)
                 return
             if not self._session.reconnects_after(reason):
@@ -340,6 +341,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
 
     def _fail(self, error: StompError) -> NoReturn:
         """The client failed for good: close it and raise ``error`` into its nursery."""
+        self._ready.set()  # wake waiters so they see CLOSED
         self._finish(error)
         raise error
 
@@ -380,18 +382,6 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
             if sub is not None:
                 sub._close(ConnectionLost(f"cannot subscribe again after reconnecting: {exc}"))
 
-    def _finish(self, error: BaseException | None) -> None:
-        if self.state is ClientState.CLOSED:
-            return
-        self._final_error = error
-        for sub in self._session.finish():
-            if not sub.closed:
-                # As in stomp_asyncio: iterators raise the error that ended the client
-                # (ConnectionLost, BrokerError, ProtocolViolation) once drained.
-                sub._close(error)
-        self._ready.set()  # wake waiters so they see CLOSED
-        self._set_state(ClientState.CLOSED, error=error)
-
     async def _shutdown(self) -> None:
         """Leave: DISCONNECT with a receipt and wait (the core's ``disconnect_timeout``)."""
         # Nobody reads any more; a full buffer must not stall the DISCONNECT receipt
@@ -427,6 +417,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
         finally:
             if link is not None and link.closing and link.ended:
                 disconnect_error = link.reason
+            self._ready.set()
             self._finish(disconnect_error)
             if self._nursery is not None:
                 self._nursery.cancel_scope.cancel()

@@ -96,22 +96,9 @@ async def open_connection(
     raised an exception of its own, which then wins.
 
     Args:
-        hosts: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
-            separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in
-            order (failover); ``"ws://host:15674/ws"`` and ``"wss://..."`` speak STOMP
-            over WebSocket (needs wsproto), see :func:`stomp_core.client.parse_hosts`.
-        login: this and every keyword argument after it up to ``on_unhandled``
-            (``passcode``, ``vhost``, ``versions``, ``heartbeats``,
-            ``heartbeat_tolerance``, ``ssl``, ``connect_timeout``,
-            ``disconnect_timeout``, ``receipt_timeout``, ``write_timeout``, ``reconnect``,
-            ``subscription_buffer``, ``subscription_buffer_bytes``, ``headers``,
-            ``limits``) are the client's settings, documented once in
-            :class:`stomp_core.client.ClientOptions` (same names and
-            defaults).  ``vhost`` defaults to ``"/"``; the passcode is never logged.
-            ``on_unhandled`` runs in the connection's own callbacks: keep it short and
-            non-blocking; what it raises is logged and the connection carries on.
-        ws_path: speak STOMP over WebSocket to the ``(host, port)`` pairs, with this
-            request path (e.g. ``"/ws"``).
+        hosts: the brokers; it, ``ws_path`` and the settings from ``login`` to
+            ``on_unhandled`` are documented once, in
+            :meth:`stomp_core.client.ClientOptions.from_arguments`.
         stream_factory: ``await stream_factory(host, port)`` returns the byte stream to a
             broker (default: TCP).  TLS, when asked for, is layered on top of it.
 
@@ -119,10 +106,7 @@ async def open_connection(
         ConnectFailed: no broker could be reached, TLS failed, or the broker refused.
         ValueError: a malformed host, or CONNECT headers that clash with the arguments.
     """
-    client = Client(
-        ClientOptions.from_arguments(locals()),
-        stream_factory,
-    )
+    client = Client(ClientOptions.from_arguments(locals()), stream_factory)
     try:
         # Strict groups whatever the trio version, so the unwrapping below is the one
         # behaviour users see: their own exception, not a group around it.

@@ -673,6 +673,18 @@ class ClientBase(ABC, Generic[S, M, X, W]):
         if state is ClientState.CLOSED:
             self._observers.clear()  # each ends after this change
 
+    def _finish(self, error: BaseException | None) -> None:
+        """The client is closed for good (``error``: why; ``None``: as asked): the
+        subscriptions still open end their iterations (raising ``error`` once drained),
+        and ``CLOSED`` is reported, once."""
+        if self.state is ClientState.CLOSED:
+            return
+        self._final_error = error
+        for sub in self._session.finish():
+            if not sub.closed:
+                sub._close(error)
+        self._set_state(ClientState.CLOSED, endpoint=self.endpoint, error=error)
+
     # -- what users do -------------------------------------------------------------------
 
     async def send(

@@ -141,8 +141,16 @@ class ClientOptions:
         """The options of an ``open_connection`` call, from its arguments by name (the
         drivers pass ``locals()``).
 
-        ``hosts`` may be anything :func:`parse_hosts` takes, with the optional
-        ``ws_path``; names that are not settings (a driver's own, such as
+        ``hosts``: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
+        separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in order
+        (failover); ``"ws://host:15674/ws"`` and ``"wss://..."`` speak STOMP over
+        WebSocket (needs wsproto), as does a ``(host, port)`` pair given a ``ws_path``
+        (the request path, e.g. ``"/ws"``); see :func:`parse_hosts`.  Every other
+        argument named like a field of this class (``login`` ... ``on_unhandled``) is
+        that setting, with the same default.  ``vhost`` defaults to ``"/"``; the
+        passcode is never logged.  ``on_unhandled`` runs in the connection's own
+        callbacks: keep it short and non-blocking; what it raises is logged and the
+        connection carries on.  Other names (a driver's own, such as
         ``stream_factory``) are left out.
         """
         settings = {

@@ -634,3 +634,25 @@ def test_handle_hands_each_outcome_to_the_driver() -> None:
 
 def _drain(observer: StateChangesBase) -> list[StateChange]:
     return list(observer._backlog)
+
+
+def test_finish_ends_open_subscriptions_with_the_error_and_reports_closed_once() -> None:
+    client = Client()
+    client.connect()
+    open_sub, closed_sub = client.subscribe("/q/a"), client.subscribe("/q/b")
+    run(client._subscribe(open_sub, False))
+    run(client._subscribe(closed_sub, False))
+    closed_sub._close()
+    observer = client.state_changes()
+    error = ConnectionLost("gone for good")
+    client._finish(error)
+    client._finish(None)  # already closed: nothing more
+    assert client._final_error is error
+    assert client._session.subscriptions == {}
+    with pytest.raises(ConnectionLost, match="gone for good"):
+        run(open_sub._get())
+    with pytest.raises(ConnectionLost, match="is closed"):
+        run(closed_sub._get())
+    assert [(c.state, c.endpoint, c.error) for c in _drain(observer)] == [
+        (ClientState.CLOSED, A, error)
+    ]
