@@ -183,17 +183,14 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
     async def _start_session(self, link: Link) -> None:
         """Adopt a connected link and replay the live subscriptions on it."""
         self._link = link
-        replay = self._session.replay()
-        if replay:
+        if self._session.subscriptions:
             try:
                 async with link.write_lock:
-                    for subscribe in replay:
-                        link.send(subscribe)
+                    self._replay(link.send)
                     await link.flush()
             except BaseException:
                 link.abort()
                 raise
-            log.info("replayed %d subscription(s) on %s", len(replay), link.endpoint)
         self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
         self._ready.set()
 
@@ -206,22 +203,8 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             if self._session.closing:
                 return
             self._ready.clear()
-            if not self._session.reconnects_after(reason):
-                self._fail(reason)
+            if await self._reconnect(reason, link.endpoint) is None:
                 return
-            log.warning("connection to %s lost: %s; reconnecting", link.endpoint, reason)
-            self._set_state(ClientState.RECONNECTING, endpoint=link.endpoint, error=reason)
-            try:
-                await self._connect(first=False)
-            except Exception as exc:  # ConnectFailed; anything else must not hang us
-                self._fail(connection_lost("the connection was lost and reconnecting failed", exc))
-                return
-
-    def _link_closed(self, link: Link, reason: StompError) -> None:
-        """A transport is gone: fail at once what cannot survive it (conformance 100)."""
-        if link.generation == self._session.generation:
-            for done in self._session.connection_lost(reason):
-                self._resolve(done)
 
     def _fail(self, error: StompError) -> None:
         """The client is finished: tell every waiter, every iterator and the body."""

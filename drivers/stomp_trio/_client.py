@@ -271,10 +271,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
             self._drain(link)
 
     def _link_closed(self, link: Link, reason: StompError | None) -> None:
-        """A link ended: fail at once what cannot survive it (conformance 100)."""
-        if link.generation == self._session.generation:
-            for done in self._session.connection_lost(reason):
-                self._resolve(done)
+        super()._link_closed(link, reason)
         if self._held is not None:
             log.debug("dropped held MESSAGE %s: the connection ended", self._held[1].message_id)
             self._release()
@@ -331,13 +328,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
                 self._ready.set()
                 self._finish(reason)
                 return
-            if not self._session.reconnects_after(reason):
-                self._fail(reason)
-            self._set_state(ClientState.RECONNECTING, endpoint=link.endpoint, error=reason)
-            try:
-                link = await self._connect(first=False)
-            except ConnectFailed as exc:
-                self._fail(connection_lost("reconnecting failed", exc))
+            link = await self._reconnect(reason, link.endpoint)  # _fail raises
 
     def _fail(self, error: StompError) -> NoReturn:
         """The client failed for good: close it and raise ``error`` into its nursery."""
@@ -360,8 +351,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
                 self._link = link
                 try:
                     async with link.send_lock:
-                        for event in self._session.replay():
-                            self._resubscribe(link, event)
+                        self._replay(lambda event: link.core.send(event, now=trio.current_time()))
                         await link.write_pending()
                 except ConnectionLost:
                     pass
@@ -369,18 +359,6 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
                     self._publish(link)
             await link.done.wait()
             nursery.cancel_scope.cancel()
-
-    def _resubscribe(self, link: Link, event: stomp_core.Subscribe) -> None:
-        try:
-            link.core.send(event, now=trio.current_time())
-        except LocalProtocolError as exc:
-            # E.g. another broker of the list negotiated 1.0, which has no
-            # client-individual: this subscription cannot live on this connection.
-            key = event.id or event.destination
-            sub = self._session.subscriptions.get(key)
-            self._session.remove_subscription(key, sent=False)
-            if sub is not None:
-                sub._close(ConnectionLost(f"cannot subscribe again after reconnecting: {exc}"))
 
     async def _shutdown(self) -> None:
         """Leave: DISCONNECT with a receipt and wait (the core's ``disconnect_timeout``)."""

@@ -24,7 +24,7 @@ from .._events import Message as MessageEvent
 from ._addresses import Endpoint
 from ._arguments import AckMode, check_subscribe_arguments
 from ._backlog import Backlog
-from ._errors import BrokerError, ConnectFailed, ConnectionLost, StompError
+from ._errors import BrokerError, ConnectFailed, ConnectionLost, StompError, connection_lost
 from ._frames import send_builder
 from ._hooks import ClientHooks, _no_checkpoint
 from ._lifecycle import ClientState, StateChange
@@ -817,6 +817,9 @@ class ClientBase(ABC, Generic[S, M, X, W]):
     @abstractmethod
     async def _dial(self, endpoint: Endpoint) -> Any: ...  # a link that is CONNECTED
 
+    @abstractmethod
+    def _fail(self, error: StompError) -> None: ...  # closed for good: tell the user
+
     # -- shared internals ----------------------------------------------------------------
 
     async def _connect(self, *, first: bool) -> Any:
@@ -841,6 +844,42 @@ class ClientBase(ABC, Generic[S, M, X, W]):
                 attempts = plan.failed(exc)  # raises a refusal: never retried
                 self._log.warning("connecting to %s failed: %s", step.endpoint, exc)
                 self._set_state(state, endpoint=step.endpoint, error=exc, attempt=attempts)
+
+    async def _reconnect(self, reason: StompError, endpoint: Endpoint | None) -> Any:
+        """After the live link to ``endpoint`` was lost for ``reason``: the next link, or
+        ``None`` when the client failed for good instead (``_fail`` was called)."""
+        if not self._session.reconnects_after(reason):
+            self._fail(reason)
+            return None
+        self._log.warning("connection to %s lost: %s; reconnecting", endpoint, reason)
+        self._set_state(ClientState.RECONNECTING, endpoint=endpoint, error=reason)
+        try:
+            return await self._connect(first=False)
+        except Exception as exc:  # ConnectFailed; anything else must not hang the client
+            self._fail(connection_lost("the connection was lost and reconnecting failed", exc))
+            return None
+
+    def _replay(self, send: Callable[[Subscribe], None]) -> None:
+        """Hand the live subscriptions' SUBSCRIBEs to ``send`` (the new connection's core),
+        in their original order, before anything else may be written."""
+        for event in self._session.replay():
+            try:
+                send(event)
+            except LocalProtocolError as exc:
+                # E.g. another broker of the list negotiated 1.0, which has no
+                # client-individual: this subscription cannot live on this connection.
+                key = event.id or event.destination
+                sub = self._session.subscriptions.get(key)
+                self._session.remove_subscription(key, sent=False)
+                if sub is not None:
+                    error = ConnectionLost(f"cannot subscribe again after reconnecting: {exc}")
+                    sub._close(error)
+
+    def _link_closed(self, link: Any, reason: StompError | None) -> None:
+        """A link ended: fail at once what cannot survive it (conformance 100)."""
+        if link.generation == self._session.generation:
+            for done in self._session.connection_lost(reason):
+                self._resolve(done)
 
     def _handle(self, link: _Link, event: Event) -> None:
         """Carry out what the session says about ``event``, received on ``link``."""

@@ -151,6 +151,7 @@ class Client(ClientBase[Sub, Msg, Tx, str]):
         self.slept: list[float] = []
         #: What each dial does: an exception to raise, or None to connect.
         self.dials: list[BaseException | None] = []
+        self.failed: list[StompError] = []
         self.sent: list[tuple[FrameEvent, int | None]] = []
         self.queued: list[tuple[FrameEvent, int]] = []
         self.calls: list[tuple[str, str, bool]] = []
@@ -161,7 +162,9 @@ class Client(ClientBase[Sub, Msg, Tx, str]):
     ) -> int:
         if self.fail is not None:
             raise self.fail
-        self.sent.append((build("r-1" if receipt else None), generation))
+        event = build("r-1" if receipt else None)
+        self._session.record(event)  # as the drivers do once the core took it
+        self.sent.append((event, generation))
         return self._session.generation
 
     async def _unsubscribe(self, sub: Sub, receipt: bool) -> None:
@@ -185,6 +188,9 @@ class Client(ClientBase[Sub, Msg, Tx, str]):
 
     async def _sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
+
+    def _fail(self, error: StompError) -> None:
+        self.failed.append(error)
 
     async def _dial(self, endpoint: Endpoint) -> Link:
         failure = self.dials.pop(0)
@@ -655,4 +661,54 @@ def test_finish_ends_open_subscriptions_with_the_error_and_reports_closed_once()
         run(closed_sub._get())
     assert [(c.state, c.endpoint, c.error) for c in _drain(observer)] == [
         (ClientState.CLOSED, A, error)
+    ]
+
+
+def test_reconnect_after_a_loss_or_fail_for_good() -> None:
+    client = Client(reconnect=ReconnectPolicy(initial=1.0, jitter=0.0, attempts_max=1))
+    client.dials = [None]
+    link = run(client._reconnect(ConnectionLost("reset"), A))
+    assert isinstance(link, Link)
+    assert client.state is ClientState.RECONNECTING  # the driver reports CONNECTED
+    assert run(client._reconnect(BrokerError("no"), A)) is None  # an ERROR: never again
+    client.dials = [ConnectionLost("refused")]
+    assert run(client._reconnect(ConnectionLost("reset"), A)) is None
+    broker_error, gave_up = client.failed
+    assert isinstance(broker_error, BrokerError)
+    assert isinstance(gave_up, ConnectionLost)
+    assert "reconnecting failed" in str(gave_up)
+    assert isinstance(gave_up.__cause__, ConnectFailed)
+
+
+def test_replay_drops_a_subscription_the_new_connection_refuses() -> None:
+    client = Client()
+    client.connect()
+    kept, refused = client.subscribe("/q/a"), client.subscribe("/q/b", ack="client-individual")
+    run(client._subscribe(kept, False))
+    run(client._subscribe(refused, False))
+    client._session.record(Subscribe(destination="/q/c", id="orphan"))  # nobody reads it
+    sent: list[str] = []
+
+    def send(event: Subscribe) -> None:
+        if event.ack == "client-individual" or event.id == "orphan":
+            raise LocalProtocolError("STOMP 1.0 has no client-individual")
+        sent.append(event.destination)
+
+    client._replay(send)
+    assert sent == ["/q/a"]
+    assert list(client._session.subscriptions) == ["sub-1"]
+    assert [e.id for e in client._session.replay()] == ["sub-1"]
+    with pytest.raises(ConnectionLost, match="cannot subscribe again"):
+        run(refused._get())
+
+
+def test_a_closed_link_fails_its_receipts_only_if_it_is_the_current_one() -> None:
+    client = Client()
+    generation = client.connect()
+    client._session.await_receipt("r-1", "waiter")
+    client._link_closed(Link(generation - 1), ConnectionLost("old"))
+    assert client.resolved == []
+    client._link_closed(Link(generation), ConnectionLost("now"))
+    assert [(d.waiter, type(d.error).__name__) for d in client.resolved] == [
+        ("waiter", "ConnectionLost")
     ]
