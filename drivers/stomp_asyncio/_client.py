@@ -331,15 +331,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
                     f"not connected: still reconnecting after {self._options.connect_timeout:g} s"
                 ) from None
 
-    def _sendable(self, link: Link | None) -> bool:
-        """Whether ``link`` is the live one and may take a frame now (the session says)."""
-        return (
-            link is not None
-            and link is self._link
-            and not link.closed.done()
-            and self._session.can_send(link.generation, link.core.state)
-        )
-
     async def _send(
         self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
     ) -> int:

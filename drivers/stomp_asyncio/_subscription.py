@@ -45,12 +45,10 @@ class Subscription(SubscriptionBase[Message]):
         await self.close()
 
     async def unsubscribe(self, *, receipt: bool = False) -> None:
-        """UNSUBSCRIBE now (best effort if the connection is gone); iteration ends.
-
-        Leaving the ``async with`` block does nothing more afterwards.
+        """UNSUBSCRIBE now; buffered messages stay readable, then the iteration ends.
 
         Args:
-            receipt: wait until the broker confirms the UNSUBSCRIBE.
+            receipt: wait until the broker confirmed it (raising as a receipted send).
         """
         if self.closed and not self._entered:
             return
@@ -60,14 +58,9 @@ class Subscription(SubscriptionBase[Message]):
             await self._hooks.unsubscribe(self, receipt)
 
     async def get(self, timeout: float | None = None) -> Message:
-        """The next message, waiting at most ``timeout`` seconds (``None``: no limit).
-
-        Like ``anext(sub)`` but raising instead of stopping.
-
-        Raises:
-            TimeoutError: nothing arrived in time (the subscription carries on).
-            ConnectionLost: the subscription is closed, or the client failed.
-        """
+        """The next message; like ``anext(sub)`` but raising ``ConnectionLost`` (or the
+        client's final error) instead of stopping, and ``TimeoutError`` when nothing
+        came within ``timeout`` seconds (``None``: no limit)."""
         if timeout is None:
             return await self._get()
         return await asyncio.wait_for(self._get(), timeout)

@@ -1,12 +1,8 @@
-"""The trio client: an I/O shell over :class:`~stomp_core.client.ClientSession`.
+"""The trio client: an I/O shell over :class:`~stomp_core.client.ClientBase`.
 
-The session decides (routing, receipts, replay, stale acks, what a loss fails, when to
-dial which broker); the client owns a nursery (made by ``open_connection``) whose
-*supervisor* task dials, runs a :class:`~stomp_trio._link.Link` until it ends and
-reconnects, and wakes whoever waits for an outcome.  User calls take the link's
-``send_lock``, hand the event to the core and write what it queued.  A failure for good
-is raised into the client's nursery, which cancels the ``async with`` body
-(``_options.py`` unwraps the group).
+Its nursery (made by ``open_connection``) runs the *supervisor* task: dial, run a
+:class:`~stomp_trio._link.Link` until it ends, reconnect.  A failure for good is raised
+into that nursery, which cancels the ``async with`` body (``_options.py`` unwraps it).
 """
 
 from __future__ import annotations
@@ -113,15 +109,6 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
                     self._ready = trio.Event()
                 await self._ready.wait()
         raise ConnectionLost(f"not connected: still reconnecting after {timeout:g} s")
-
-    def _sendable(self, link: Link | None) -> bool:
-        """Whether ``link`` is the live one and may take a frame now (the session says)."""
-        return (
-            link is not None
-            and link is self._link
-            and not link.ended
-            and self._session.can_send(link.generation, link.core.state)
-        )
 
     async def _send(
         self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
@@ -310,12 +297,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
         return link
 
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """The supervisor: connect, serve, reconnect.
-
-        When the client fails for good while the ``async with`` body runs, the error is
-        raised here, in the client's nursery: trio then cancels the body and
-        ``open_connection`` raises the error (as ``stomp_asyncio`` does).
-        """
+        """The supervisor: connect, serve, reconnect; a failure for good raises here."""
         link = await self._connect(first=True)
         self._publish(link)
         task_status.started()

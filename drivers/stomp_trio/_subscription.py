@@ -47,27 +47,15 @@ class Subscription(SubscriptionBase[Message]):
         await trio.lowlevel.cancel_shielded_checkpoint()
 
     async def unsubscribe(self, *, receipt: bool = False) -> None:
-        """Unsubscribe now (leaving the block does nothing more afterwards).
-
-        Messages already buffered can still be read; the iterator then ends.
+        """UNSUBSCRIBE now; buffered messages stay readable, then the iteration ends.
 
         Args:
-            receipt: wait until the broker confirmed the UNSUBSCRIBE.
-
-        Raises:
-            BrokerError, ReceiptTimeout, ConnectionLost: as for a receipted send.
+            receipt: wait until the broker confirmed it (raising as a receipted send).
         """
         await self._hooks.unsubscribe(self, receipt)
 
     async def get(self) -> Message:
-        """The next message; like ``anext(sub)`` but raising instead of stopping.
-
-        Bound the wait the trio way: ``with trio.fail_after(5): await sub.get()``
-        (``stomp_asyncio``'s ``get(timeout)`` has no trio twin: see the package docstring).
-
-        Raises:
-            ConnectionLost: the subscription is closed (after its buffered messages).
-            BrokerError, ProtocolViolation, ConnectionLost: the error that ended the
-                client, if it failed for good.
-        """
+        """The next message; like ``anext(sub)`` but raising ``ConnectionLost`` (or the
+        client's final error) instead of stopping.  Bound the wait the trio way:
+        ``with trio.fail_after(5): await sub.get()``."""
         return await self._get()

@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from .._errors import LocalProtocolError
 from .._events import Abort, Begin, Commit, Event, FrameEvent, Subscribe
 from .._events import Message as MessageEvent
+from .._state import State
 from ._addresses import Endpoint
 from ._arguments import AckMode, check_subscribe_arguments
 from ._backlog import Backlog
@@ -70,6 +71,9 @@ class _Core(Protocol):
     @property
     def heartbeat(self) -> tuple[int, int]: ...
 
+    @property
+    def state(self) -> State: ...
+
 
 class _Link(Protocol):
     @property
@@ -77,6 +81,9 @@ class _Link(Protocol):
 
     @property
     def generation(self) -> int: ...
+
+    @property
+    def ended(self) -> bool: ...
 
     def end(self, reason: StompError | None, *, abort: bool) -> None: ...
 
@@ -874,6 +881,15 @@ class ClientBase(ABC, Generic[S, M, X, W]):
                 if sub is not None:
                     error = ConnectionLost(f"cannot subscribe again after reconnecting: {exc}")
                     sub._close(error)
+
+    def _sendable(self, link: Any) -> bool:
+        """Whether ``link`` is the live one and may take a frame now (the session says)."""
+        return (
+            link is not None
+            and not link.ended
+            and self._session.can_send(link.generation, link.core.state)
+            and link is self._link
+        )
 
     def _link_closed(self, link: Any, reason: StompError | None) -> None:
         """A link ended: fail at once what cannot survive it (conformance 100)."""

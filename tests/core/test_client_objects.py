@@ -27,6 +27,7 @@ from stomp_core import (
     Nack,
     Receipt,
     Send,
+    State,
     Subscribe,
 )
 from stomp_core.client import (
@@ -91,6 +92,7 @@ class Tx(TransactionBase):
 
 class Core:
     heartbeat = (1000, 2000)
+    state = State.CONNECTED
 
 
 class Link:
@@ -100,10 +102,11 @@ class Link:
         self.endpoint = endpoint
         self.core = Core()
         self.generation = generation
-        self.ended: list[tuple[StompError | None, bool]] = []
+        self.ended = False
+        self.endings: list[tuple[StompError | None, bool]] = []
 
     def end(self, reason: StompError | None, *, abort: bool) -> None:
-        self.ended.append((reason, abort))
+        self.endings.append((reason, abort))
 
 
 class Log:
@@ -632,10 +635,10 @@ def test_handle_hands_each_outcome_to_the_driver() -> None:
     client._handle(Link(generation - 1), Receipt(receipt_id="old"))  # a replaced connection
     assert ("debug", "Receipt from a replaced connection dropped") in client._log.lines  # type: ignore[attr-defined]
     client._handle(link, Error(message="no such queue"))
-    assert isinstance(link.ended[-1][0], BrokerError)
+    assert isinstance(link.endings[-1][0], BrokerError)
     assert ("warning", "the broker sent ERROR: no such queue") in client._log.lines  # type: ignore[attr-defined]
     client._handle(link, HeartbeatTimeout())
-    assert link.ended[-1][1] is True  # a dead peer: abort
+    assert link.endings[-1][1] is True  # a dead peer: abort
 
 
 def _drain(observer: StateChangesBase) -> list[StateChange]:
@@ -712,3 +715,15 @@ def test_a_closed_link_fails_its_receipts_only_if_it_is_the_current_one() -> Non
     assert [(d.waiter, type(d.error).__name__) for d in client.resolved] == [
         ("waiter", "ConnectionLost")
     ]
+
+
+def test_only_the_live_connected_link_takes_frames() -> None:
+    client = Client()
+    assert not client._sendable(None)
+    client.connect()
+    link = client._link
+    assert link is not None
+    assert client._sendable(link)
+    assert not client._sendable(Link(link.generation))  # not the live one
+    link.ended = True
+    assert not client._sendable(link)
