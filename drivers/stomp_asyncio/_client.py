@@ -218,9 +218,8 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
 
     async def _shutdown(self) -> None:
         # Nobody consumes any more: a full buffer must not hold the DISCONNECT's RECEIPT
-        # back behind back-pressure.  Messages still arriving are dropped (the session);
-        # the broker redelivers the unacknowledged ones.
-        self._session.begin_closing()
+        # back behind back-pressure.
+        disconnect = self._leave()
         supervisor = self._supervisor
         if supervisor is not None and not supervisor.done():
             supervisor.cancel()
@@ -240,7 +239,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
                 # The core bounds the RECEIPT wait (DisconnectTimeout); this bound covers
                 # the driver's own part: waiting for the write lock and a slow transport.
                 await asyncio.wait_for(
-                    self._disconnect(link), self._options.disconnect_timeout + 1.0
+                    self._disconnect(link, disconnect), self._options.disconnect_timeout + 1.0
                 )
             except (asyncio.TimeoutError, StompError, OSError) as exc:
                 log.warning("graceful disconnect from %s failed: %s", link.endpoint, exc)
@@ -248,11 +247,9 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         link.abort()
         await asyncio.wait_for(asyncio.shield(link.closed), self._options.disconnect_timeout)
 
-    async def _disconnect(self, link: Link) -> None:
-        receipt = self._session.next_receipt_id()
-        self._session.expect_receipt(receipt)  # the core acts on it
+    async def _disconnect(self, link: Link, disconnect: Disconnect) -> None:
         async with link.write_lock:
-            link.send(Disconnect(receipt=receipt))
+            link.send(disconnect)
             await link.flush()
         # Ends when the RECEIPT closes the session or the core's disconnect timer fires.
         reason = await asyncio.shield(link.closed)
@@ -271,8 +268,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             self._link.abort()
         for done in self._session.connection_lost(ConnectionLost("the client is closed")):
             self._resolve(done)
-        for subscription in self._session.subscriptions.values():
-            subscription._close()  # cleanly: leaving is no failure
         self._ready.set()
         self._finish(self._disconnect_error)
 

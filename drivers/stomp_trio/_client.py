@@ -16,7 +16,7 @@ from typing import NoReturn
 import trio
 
 import stomp_core
-from stomp_core import CLIENT, Disconnect, FrameEvent, LocalProtocolError
+from stomp_core import CLIENT, FrameEvent, LocalProtocolError
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
     ClientBase,
@@ -346,9 +346,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
         """Leave: DISCONNECT with a receipt and wait (the core's ``disconnect_timeout``)."""
         # Nobody reads any more; a full buffer must not stall the DISCONNECT receipt
         # behind back-pressure.
-        self._session.begin_closing()
-        for sub in list(self._session.subscriptions.values()):
-            sub._close()
+        disconnect = self._leave()
         link = self._link
         if link is not None and self._held is not None:
             self._release()
@@ -360,9 +358,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
                 async with link.send_lock:
                     if link.usable:
                         link.closing = True
-                        receipt = self._session.next_receipt_id()
-                        self._session.expect_receipt(receipt)  # the core acts on it
-                        link.core.send(Disconnect(receipt=receipt), now=trio.current_time())
+                        link.core.send(disconnect, now=trio.current_time())
                         link.rearm()
                         await link.write_pending()
                 await link.done.wait()

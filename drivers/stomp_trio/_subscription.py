@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import trio
 
-from stomp_core.client import ClientHooks, MessageBase, SubscriptionBase
+from stomp_core.client import MessageBase, SubscriptionBase
 
-from ._transaction import Transaction
-
-__all__ = ["Hooks", "Message", "Subscription"]
-
-
-#: The client's callables, passed down (nothing here calls up into the client).
-Hooks = ClientHooks["Subscription", "Message", Transaction]
+__all__ = ["Message", "Subscription"]
 
 
 class Message(MessageBase["Subscription"]):

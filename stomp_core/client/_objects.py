@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
 from .._errors import LocalProtocolError
-from .._events import Abort, Begin, Commit, Event, FrameEvent, Subscribe
+from .._events import Abort, Begin, Commit, Disconnect, Event, FrameEvent, Subscribe
 from .._events import Message as MessageEvent
 from .._state import State
 from ._addresses import Endpoint
@@ -881,6 +881,17 @@ class ClientBase(ABC, Generic[S, M, X, W]):
                 if sub is not None:
                     error = ConnectionLost(f"cannot subscribe again after reconnecting: {exc}")
                     sub._close(error)
+
+    def _leave(self) -> Disconnect:
+        """The user leaves: late MESSAGEs are dropped from now on (the broker redelivers
+        what was not acked), every subscription's iteration ends after its buffered
+        messages; returns the DISCONNECT to send, whose RECEIPT the core acts on."""
+        self._session.begin_closing()
+        for sub in list(self._session.subscriptions.values()):
+            sub._close()
+        receipt = self._session.next_receipt_id()
+        self._session.expect_receipt(receipt)
+        return Disconnect(receipt=receipt)
 
     def _sendable(self, link: Any) -> bool:
         """Whether ``link`` is the live one and may take a frame now (the session says)."""

@@ -727,3 +727,16 @@ def test_only_the_live_connected_link_takes_frames() -> None:
     assert not client._sendable(Link(link.generation))  # not the live one
     link.ended = True
     assert not client._sendable(link)
+
+
+def test_leaving_ends_the_subscriptions_and_expects_the_disconnect_receipt() -> None:
+    client = Client()
+    generation = client.connect()
+    sub = client.subscribe("/q/a")
+    run(client._subscribe(sub, False))
+    disconnect = client._leave()
+    assert disconnect.receipt is not None
+    assert client._session.closing
+    assert sub.closed
+    outcomes = client._session.handle(Receipt(receipt_id=disconnect.receipt), generation)
+    assert [type(o).__name__ for o in outcomes] == ["Ignored"]  # expected, not unhandled
