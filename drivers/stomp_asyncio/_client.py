@@ -20,7 +20,6 @@ from stomp_core import (
     CLIENT,
     Disconnect,
     FrameEvent,
-    LocalProtocolError,
     State,
     Unsubscribe,
 )
@@ -364,44 +363,15 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
                 self._session.give_up_receipt(receipt_id)
         return link.generation
 
-    def _sent_on_live_link(self, subscription: Subscription) -> Link | None:
-        """The live link, if ``subscription``'s SUBSCRIBE went out on it."""
-        link = self._link
-        if link is not None and subscription.id in link.core.subscriptions:
-            return link
-        return None
-
-    def _unsubscribe_soon(self, subscription: Subscription) -> None:
-        """Forget a subscription whose SUBSCRIBE failed or was cancelled (synchronously)."""
-        link = self._sent_on_live_link(subscription)
-        recorded = self._session.remove_subscription(subscription.id, sent=link is not None)
-        if recorded and link is not None:
-            # The SUBSCRIBE went out; take it back with a small, atomic write.
-            self._queue(Unsubscribe(id=subscription.id), link.generation)
-
-    def _queue(self, event: FrameEvent, generation: int) -> bool:
-        """Hand ``event`` to connection ``generation`` without waiting: written now if
-        nobody holds the write lock, else by the holder right after its own frame (its
-        flush loops until the core has nothing left), as trio's ``_queue`` does."""
-        link = self._link
-        if link is None or link.generation != generation or link.core.state is not State.CONNECTED:
-            return False
-        try:
-            link.send(event)
-        except LocalProtocolError:
-            return False  # the core no longer has what it names
-        self._session.record(event)
-        link.flush_nowait()
-        return True
+    def _write_soon(self, link: Link, event: FrameEvent) -> None:
+        link.send(event)
+        link.flush_nowait()  # now, unless a locked writer is mid-frame: it writes it next
 
     async def _unsubscribe(self, subscription: Subscription, receipt: bool) -> None:
-        link = self._sent_on_live_link(subscription)
-        if link is not None and (self.state is not ClientState.CONNECTED or link.closed.done()):
-            link = None  # the broker forgets it with the connection
-        recorded = self._session.remove_subscription(subscription.id, sent=link is not None)
+        link = self._forget(subscription)
         if not self._session.stalled:
             self._resume_soon()
-        if not recorded or link is None:
+        if link is None:
             return
         if not receipt:
             # Never given up (issue 14.2): forgotten here but live at the broker, its next

@@ -16,7 +16,7 @@ from typing import NoReturn
 import trio
 
 import stomp_core
-from stomp_core import CLIENT, FrameEvent, LocalProtocolError
+from stomp_core import CLIENT, FrameEvent
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
     ClientBase,
@@ -156,40 +156,19 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
                 self._session.give_up_receipt(receipt_id)
         return link.generation
 
-    def _queue(self, event: FrameEvent, generation: int) -> bool:
-        """Hand ``event`` to connection ``generation``, written by a background task."""
-        link = self._link
-        if link is None or not link.usable or link.generation != generation:
-            return False
-        try:
-            link.queue(event)
-        except LocalProtocolError:
-            return False  # the core no longer has what it names (e.g. never written)
-        self._session.record(event)
+    def _write_soon(self, link: Link, event: FrameEvent) -> None:
+        link.queue(event)
         if self._nursery is not None:
             self._nursery.start_soon(link.flush_soon)
-        return True
 
     # -- internals: subscriptions ----------------------------------------------------------
 
     def _forget(self, sub: Subscription) -> Link | None:
-        """Drop ``sub`` locally; the link on which UNSUBSCRIBE must go, if any."""
-        sub._close()
-        if self._session.subscriptions.get(sub.id) is not sub:
-            return None
-        link = self._link
-        sent = link is not None and link.usable and sub.id in link.core.subscriptions
-        self._session.remove_subscription(sub.id, sent=sent)
+        link: Link | None = super()._forget(sub)
         if self._held is not None and self._held[0] is sub:
             # The held message's reader is gone: drop it and resume reading.
             self._release()
-        return link if sent else None
-
-    def _unsubscribe_soon(self, sub: Subscription) -> None:
-        """Forget ``sub`` and queue UNSUBSCRIBE (written in the background)."""
-        link = self._forget(sub)
-        if link is not None:
-            self._queue(stomp_core.Unsubscribe(id=sub.id), link.generation)
+        return link
 
     async def _unsubscribe(self, sub: Subscription, receipt: bool) -> None:
         link = self._forget(sub)

@@ -19,7 +19,16 @@ from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
 from .._errors import LocalProtocolError
-from .._events import Abort, Begin, Commit, Disconnect, Event, FrameEvent, Subscribe
+from .._events import (
+    Abort,
+    Begin,
+    Commit,
+    Disconnect,
+    Event,
+    FrameEvent,
+    Subscribe,
+    Unsubscribe,
+)
 from .._events import Message as MessageEvent
 from .._state import State
 from ._addresses import Endpoint
@@ -73,6 +82,9 @@ class _Core(Protocol):
 
     @property
     def state(self) -> State: ...
+
+    @property
+    def subscriptions(self) -> Mapping[str, object]: ...
 
 
 class _Link(Protocol):
@@ -517,6 +529,11 @@ class TransactionBase:
             self._hooks.queue(Abort(transaction=self.id), self._generation)
 
 
+def _usable(link: _Link) -> bool:
+    """Whether frames may still be handed to ``link``'s core."""
+    return not link.ended and link.core.state is State.CONNECTED
+
+
 def _pin(transaction: TransactionBase | str | None) -> tuple[str | None, int | None]:
     """The transaction id a frame carries, and the connection it must go out on."""
     if not isinstance(transaction, TransactionBase):
@@ -804,10 +821,7 @@ class ClientBase(ABC, Generic[S, M, X, W]):
     async def _unsubscribe(self, sub: S, receipt: bool) -> None: ...  # UNSUBSCRIBE now
 
     @abstractmethod
-    def _unsubscribe_soon(self, sub: S) -> None: ...  # forget it, UNSUBSCRIBE in background
-
-    @abstractmethod
-    def _queue(self, event: FrameEvent, generation: int) -> bool: ...  # write in background
+    def _write_soon(self, link: Any, event: FrameEvent) -> None: ...  # core.send, flush later
 
     @abstractmethod
     def _room(self, sub: S) -> None: ...  # a full buffer has room again
@@ -892,6 +906,38 @@ class ClientBase(ABC, Generic[S, M, X, W]):
         receipt = self._session.next_receipt_id()
         self._session.expect_receipt(receipt)
         return Disconnect(receipt=receipt)
+
+    def _queue(self, event: FrameEvent, generation: int) -> bool:
+        """Hand ``event`` to connection ``generation``, written without waiting (by
+        whoever holds the write lock, after its own frame); ``False`` if that connection
+        is gone or its core refuses the frame (e.g. it no longer has what it names)."""
+        link = self._link
+        if link is None or link.generation != generation or not _usable(link):
+            return False
+        try:
+            self._write_soon(link, event)
+        except LocalProtocolError:
+            return False
+        self._session.record(event)
+        return True
+
+    def _forget(self, sub: S) -> Any:
+        """Stop routing to ``sub`` and end its iteration; the live link its SUBSCRIBE went
+        out on, if the broker knows it (an UNSUBSCRIBE must follow there), else ``None``."""
+        sub._close()
+        if self._session.subscriptions.get(sub.id) is not sub:
+            return None
+        link = self._link
+        sent = link is not None and _usable(link) and sub.id in link.core.subscriptions
+        recorded = self._session.remove_subscription(sub.id, sent=sent)
+        return link if sent and recorded else None
+
+    def _unsubscribe_soon(self, sub: S) -> None:
+        """Forget ``sub`` and queue its UNSUBSCRIBE without waiting (a SUBSCRIBE that
+        failed or was cancelled, a block left that must not block)."""
+        link = self._forget(sub)
+        if link is not None:
+            self._queue(Unsubscribe(id=sub.id), link.generation)
 
     def _sendable(self, link: Any) -> bool:
         """Whether ``link`` is the live one and may take a frame now (the session says)."""

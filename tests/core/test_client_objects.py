@@ -29,6 +29,7 @@ from stomp_core import (
     Send,
     State,
     Subscribe,
+    Unsubscribe,
 )
 from stomp_core.client import (
     BrokerError,
@@ -93,6 +94,9 @@ class Tx(TransactionBase):
 class Core:
     heartbeat = (1000, 2000)
     state = State.CONNECTED
+
+    def __init__(self) -> None:
+        self.subscriptions: dict[str, str] = {}
 
 
 class Link:
@@ -159,6 +163,7 @@ class Client(ClientBase[Sub, Msg, Tx, str]):
         self.queued: list[tuple[FrameEvent, int]] = []
         self.calls: list[tuple[str, str, bool]] = []
         self.fail: BaseException | None = None
+        self.refuse = False
 
     async def _send(
         self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
@@ -173,12 +178,10 @@ class Client(ClientBase[Sub, Msg, Tx, str]):
     async def _unsubscribe(self, sub: Sub, receipt: bool) -> None:
         self.calls.append(("unsubscribe", sub.id, receipt))
 
-    def _unsubscribe_soon(self, sub: Sub) -> None:
-        self.calls.append(("unsubscribe_soon", sub.id, False))
-
-    def _queue(self, event: FrameEvent, generation: int) -> bool:
-        self.queued.append((event, generation))
-        return True
+    def _write_soon(self, link: Link, event: FrameEvent) -> None:
+        if self.refuse:
+            raise LocalProtocolError("the core refuses it")
+        self.queued.append((event, link.generation))
 
     def _room(self, sub: Sub) -> None:
         self.calls.append(("room", sub.id, False))
@@ -287,7 +290,9 @@ def test_a_failed_subscribe_is_taken_back() -> None:
     sub = client.subscribe("/q/a")
     with pytest.raises(ConnectionLost):
         run(client._subscribe(sub, False))
-    assert client.calls == [("unsubscribe_soon", "sub-1", False)]
+    assert sub.closed
+    assert client._session.subscriptions == {}
+    assert client.queued == []  # it never went out: nothing to take back
 
 
 # ------------------------------------------------------------------------------ messages
@@ -740,3 +745,37 @@ def test_leaving_ends_the_subscriptions_and_expects_the_disconnect_receipt() -> 
     assert sub.closed
     outcomes = client._session.handle(Receipt(receipt_id=disconnect.receipt), generation)
     assert [type(o).__name__ for o in outcomes] == ["Ignored"]  # expected, not unhandled
+
+
+def test_unsubscribe_soon_takes_back_only_what_the_broker_knows() -> None:
+    client = Client()
+    generation = client.connect()
+    link = client._link
+    assert link is not None
+    known, unknown = client.subscribe("/q/a"), client.subscribe("/q/b")
+    run(client._subscribe(known, False))
+    run(client._subscribe(unknown, False))
+    link.core.subscriptions["sub-1"] = "auto"  # its SUBSCRIBE went out on this link
+    client._unsubscribe_soon(known)
+    client._unsubscribe_soon(unknown)
+    client._unsubscribe_soon(known)  # forgotten already: nothing more
+    assert client.queued == [(Unsubscribe(id="sub-1"), generation)]
+    assert known.closed
+    assert unknown.closed
+    assert [e.id for e in client._session.replay()] == []
+
+
+def test_queue_refuses_a_gone_connection_and_what_the_core_refuses() -> None:
+    client = Client()
+    abort = Abort(transaction="t")
+    assert not client._queue(abort, 1)  # no link yet
+    generation = client.connect()
+    assert not client._queue(abort, generation + 1)
+    client.refuse = True
+    assert not client._queue(abort, generation)
+    client.refuse = False
+    link = client._link
+    assert link is not None
+    link.ended = True
+    assert not client._queue(abort, generation)
+    assert client.queued == []
