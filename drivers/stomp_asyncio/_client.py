@@ -379,12 +379,4 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             self._queue(Unsubscribe(id=subscription.id), link.generation)
             await asyncio.sleep(0)
             return
-        try:
-            await self._send(  # its errors are the caller's business
-                lambda rid: Unsubscribe(id=subscription.id, receipt=rid), True, link.generation
-            )
-        except asyncio.CancelledError:
-            if subscription.id in link.core.subscriptions:
-                # Cancelled before it was written: still take it back on the broker.
-                self._queue(Unsubscribe(id=subscription.id), link.generation)
-            raise
+        await self._send_unsubscribe(subscription, link, True)  # errors: the caller's

@@ -175,17 +175,7 @@ class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
         if link is None:
             await trio.lowlevel.checkpoint()
             return
-        try:
-            await self._send(
-                lambda rid: stomp_core.Unsubscribe(id=sub.id, receipt=rid),
-                receipt,
-                link.generation,
-            )
-        except trio.Cancelled:
-            if link.usable and sub.id in link.core.subscriptions:
-                # Cancelled before it was written: still take it back on the broker.
-                self._queue(stomp_core.Unsubscribe(id=sub.id), link.generation)
-            raise
+        await self._send_unsubscribe(sub, link, receipt)
 
     # -- internals: the receiving side -----------------------------------------------------
 

@@ -932,6 +932,19 @@ class ClientBase(ABC, Generic[S, M, X, W]):
         recorded = self._session.remove_subscription(sub.id, sent=sent)
         return link if sent and recorded else None
 
+    async def _send_unsubscribe(self, sub: S, link: Any, receipt: bool) -> None:
+        """UNSUBSCRIBE ``sub`` on ``link``.  If interrupted before it was written (the
+        core still has the subscription), it is queued instead: never given up, since
+        the broker would go on delivering to a subscription nobody reads (issue 14.2)."""
+        try:
+            await self._send(
+                lambda rid: Unsubscribe(id=sub.id, receipt=rid), receipt, link.generation
+            )
+        except BaseException:
+            if _usable(link) and sub.id in link.core.subscriptions:
+                self._queue(Unsubscribe(id=sub.id), link.generation)
+            raise
+
     def _unsubscribe_soon(self, sub: S) -> None:
         """Forget ``sub`` and queue its UNSUBSCRIBE without waiting (a SUBSCRIBE that
         failed or was cancelled, a block left that must not block)."""

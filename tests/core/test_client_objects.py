@@ -779,3 +779,23 @@ def test_queue_refuses_a_gone_connection_and_what_the_core_refuses() -> None:
     link.ended = True
     assert not client._queue(abort, generation)
     assert client.queued == []
+
+
+def test_an_interrupted_unsubscribe_is_queued_if_it_was_not_written() -> None:
+    client = Client()
+    generation = client.connect()
+    link = client._link
+    assert link is not None
+    sub = client.subscribe("/q/a")
+    run(client._send_unsubscribe(sub, link, True))
+    event, pin = client.sent[-1]
+    assert event == Unsubscribe(id="sub-1", receipt="r-1")
+    assert pin == generation
+    client.fail = asyncio.CancelledError()
+    with pytest.raises(asyncio.CancelledError):
+        run(client._send_unsubscribe(sub, link, False))
+    assert client.queued == []  # the core no longer has it: it went out
+    link.core.subscriptions["sub-1"] = "auto"
+    with pytest.raises(asyncio.CancelledError):
+        run(client._send_unsubscribe(sub, link, False))
+    assert client.queued == [(Unsubscribe(id="sub-1"), generation)]
