@@ -1,9 +1,4 @@
-"""Transactions (spec 1.2 "BEGIN", "COMMIT", "ABORT").
-
-What is sent when, and what is raised otherwise, is
-:class:`~stomp_core.client.TransactionBase`'s, shared with ``stomp_trio``; this module
-only says how an asyncio task leaves the block.
-"""
+"""Transactions (spec 1.2 "BEGIN"): the core's base, plus how an asyncio task leaves the block."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""What a user holds: messages and subscriptions.
-
-Their rules are :class:`~stomp_core.client.MessageBase`'s and
-:class:`~stomp_core.client.SubscriptionBase`'s, shared with ``stomp_asyncio``; this module
-adds how a trio task leaves the block and waits.
-"""
+"""Messages and subscriptions: the core's bases, plus how a trio task waits and leaves."""
 
 from __future__ import annotations
 
