@@ -51,7 +51,7 @@ __all__ = ["Client"]
 log = logging.getLogger("stomp_asyncio")
 
 
-class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None]"]):
+class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None]", StateChanges]):
     """A STOMP client on asyncio; use it through :func:`open_connection` and ``async with``.
     Its API is :class:`~stomp_core.client.ClientBase`'s, shared with ``stomp_trio``.
 

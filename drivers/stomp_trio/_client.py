@@ -60,7 +60,7 @@ class ReceiptWaiter:
             self.event.set()
 
 
-class Client(ClientBase["Subscription", Message, Transaction, ReceiptWaiter]):
+class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, StateChanges]):
     """A STOMP session over trio, made by :func:`open_connection`; its API is
     :class:`~stomp_core.client.ClientBase`'s, shared with ``stomp_asyncio``.
 

@@ -64,6 +64,7 @@ S = TypeVar("S", bound="SubscriptionBase[Any]")
 M = TypeVar("M", bound="MessageBase[Any]")
 X = TypeVar("X", bound="TransactionBase")
 W = TypeVar("W")
+C = TypeVar("C", bound="StateChangesBase")
 T = TypeVar("T")  # "Self" (typing.Self is 3.11+)
 XT = TypeVar("XT", bound="TransactionBase")
 
@@ -545,7 +546,7 @@ def _pin(transaction: TransactionBase | str | None) -> tuple[str | None, int | N
 # -- the client --------------------------------------------------------------------------
 
 
-class ClientBase(ABC, Generic[S, M, X, W]):
+class ClientBase(ABC, Generic[S, M, X, W, C]):
     """The API both async clients share (their ``Client`` classes derive from it).
 
     Args:
@@ -580,14 +581,14 @@ class ClientBase(ABC, Generic[S, M, X, W]):
         subscription: Callable[..., S],
         transaction: Callable[..., X],
         signal: Callable[[], Signal],
-        observer: Callable[..., StateChangesBase],
+        observer: Callable[..., C],
         log: _Logger,
         checkpoint: Callable[[], Awaitable[None]] = _no_checkpoint,
     ) -> None:
         self._options = options
         self._log = log
         self._new_observer = observer
-        self._observers: list[StateChangesBase] = []
+        self._observers: list[C] = []
         #: The error that ended the client for good (``None``: closed as asked).
         self._final_error: BaseException | None = None
         self._session: ClientSession[S, W] = ClientSession(options, rng=rng)
@@ -651,7 +652,7 @@ class ClientBase(ABC, Generic[S, M, X, W]):
         """Heart-beats received from brokers, over all connections."""
         return self._session.heartbeats_received
 
-    def state_changes(self) -> StateChangesBase:
+    def state_changes(self) -> C:
         """Observe the client's state changes: ``async for change in client.state_changes()``.
 
         Each call makes an independent observer that reports every transition
@@ -675,8 +676,7 @@ class ClientBase(ABC, Generic[S, M, X, W]):
         return observer
 
     def _detach(self, observer: StateChangesBase) -> None:
-        if observer in self._observers:
-            self._observers.remove(observer)
+        self._observers = [kept for kept in self._observers if kept is not observer]
 
     def _set_state(
         self,

@@ -137,7 +137,7 @@ class Log:
         self._log("exception", msg, *args)
 
 
-class Client(ClientBase[Sub, Msg, Tx, str]):
+class Client(ClientBase[Sub, Msg, Tx, str, StateChangesBase]):
     """Records every frame it is asked to send; ``fail`` makes the next send raise."""
 
     def __init__(self, checkpoint: Callable[[], Any] | None = None, **settings: Any) -> None:
