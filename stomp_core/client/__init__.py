@@ -52,6 +52,7 @@ from ._addresses import (
 from ._arguments import ACK_MODES, AckMode, check_client_arguments, check_subscribe_arguments
 from ._backlog import Backlog
 from ._bodies import charset_of, decode_text, encode_body
+from ._client_base import ClientBase
 from ._errors import (
     BrokerError,
     ConnectFailed,
@@ -78,7 +79,6 @@ from ._frames import (
 from ._hooks import ClientHooks, SendFrame
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
 from ._objects import (
-    ClientBase,
     MessageBase,
     Signal,
     StateChangesBase,
