@@ -14,7 +14,6 @@ import random
 import ssl as _ssl
 import sys
 from collections.abc import Callable
-from types import TracebackType
 
 from stomp_core import (
     CLIENT,
@@ -111,12 +110,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         self._in_body = True
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self._in_body = False
         try:
             await self._shutdown()
@@ -134,7 +128,8 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
                 raise self._fatal
 
     async def _dial(self, endpoint: Endpoint) -> Link:
-        """Open the transport, send CONNECT and wait for CONNECTED (the core's timer)."""
+        """Open the transport, send CONNECT, wait for CONNECTED (the core's timer) and
+        adopt the link (replaying the subscriptions)."""
         link = Link(
             CoreConnection(CLIENT, self._options.config),
             endpoint,
