@@ -165,6 +165,10 @@ def reference_text(package: str) -> str:
             continue  # automodule documents it
         extra.append((name, kind))
     lines = [f".. automodule:: {package}", "   :members:", "   :undoc-members:"]
+    if package in ("stomp_trio", "stomp_asyncio"):
+        # Their Client, Subscription, Message, Transaction and StateChanges derive from
+        # stomp_core.client's bases, which hold most of their API: list it on them too.
+        lines.append("   :inherited-members: BaseException, Enum, tuple, object")
     if extra:
         lines.append(f"   :exclude-members: {', '.join(name for name, _ in extra)}")
     lines.append("")

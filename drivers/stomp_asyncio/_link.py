@@ -221,6 +221,11 @@ class Link(asyncio.Protocol):
             log.debug("a subscription buffer is full: reading paused")
 
     @property
+    def ended(self) -> bool:
+        """Whether the transport is gone (the link is never used again)."""
+        return self.closed.done()
+
+    @property
     def reading_paused(self) -> bool:
         """Whether the link stopped reading because a subscription buffer is full."""
         return self._read_paused

@@ -1,65 +1,34 @@
-"""State-change observers: bounded async iterators fed by the client."""
+"""State-change observers: bounded async iterators fed by the client, and the
+:class:`Signal` asyncio tasks wait on."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from types import TracebackType
 
-from stomp_core.client import Backlog, ClientState, StateChange
+from stomp_core.client import StateChangesBase
 
-__all__ = ["StateChanges"]
+__all__ = ["Signal", "StateChanges"]
 
 
-class StateChanges:
-    """An async iterator over a client's :class:`~stomp_asyncio.StateChange` reports.
+class Signal:
+    """A wake-up: ``wait()`` returns after the next ``fire()``."""
 
-    Made by :meth:`Client.state_changes`; it records every change from the moment it is
-    made, keeps at most ``maxlen`` unread ones (dropping the oldest: lifecycle changes
-    are rare, so only a stalled observer ever loses any), and ends after the change to
-    ``CLOSED``.  Call :meth:`close` (or leave it as an ``async with`` block) to stop
-    observing early.
-    """
+    __slots__ = ("_waiter",)
 
-    def __init__(self, maxlen: int, detach: Callable[[StateChanges], None]) -> None:
-        self._detach = detach
-        self._backlog: Backlog[StateChange] = Backlog(maxlen, drop_oldest=True)
-        self._wakeup: asyncio.Future[None] | None = None
+    def __init__(self) -> None:
+        self._waiter: asyncio.Future[None] | None = None
 
-    def push(self, change: StateChange) -> None:
-        """Record a change (called by the client)."""
-        self._backlog.put(change)
-        self._wake()
+    def fire(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
-    def close(self) -> None:
-        """Stop observing; iteration ends once the queued changes are read."""
-        self._backlog.end()
-        self._detach(self)
-        self._wake()
+    async def wait(self) -> None:
+        if self._waiter is None or self._waiter.done():
+            self._waiter = asyncio.get_running_loop().create_future()
+        # Shielded: a cancelled waiter must not cancel the future others wait on.
+        await asyncio.shield(self._waiter)
 
-    def _wake(self) -> None:
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
 
-    async def __aenter__(self) -> StateChanges:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __aiter__(self) -> StateChanges:
-        return self
-
-    async def __anext__(self) -> StateChange:
-        while (change := self._backlog.poll()) is None:
-            if self._wakeup is None or self._wakeup.done():
-                self._wakeup = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._wakeup)
-        if change.state is ClientState.CLOSED:
-            self.close()
-        return change
+class StateChanges(StateChangesBase):
+    """An async iterator over a client's :class:`~stomp_asyncio.StateChange` reports, made
+    by ``Client.state_changes()`` (see :class:`~stomp_core.client.StateChangesBase`)."""

@@ -6,15 +6,17 @@ wrappers (and puts the originals back), so a program that never calls
 :meth:`StompInstrumentor.instrument` pays nothing: the drivers contain no tracing code.
 The methods wrapped are the drivers' public entry points for sending and receiving:
 
-* ``stomp_asyncio.Client.send``, ``stomp_trio.Client.send``: a ``send`` span (PRODUCER);
-  ``request()`` and ``reply()`` send through them, so they are traced too;
-* ``stomp_asyncio.Subscription.__anext__``, ``stomp_trio.Subscription.__anext__`` (also
-  behind ``get()``): a ``receive`` span (CONSUMER) per message handed to the consumer;
+* ``send`` of both async clients (``stomp_core.client.ClientBase.send``, which
+  ``stomp_asyncio.Client`` and ``stomp_trio.Client`` inherit): a ``send`` span (PRODUCER);
+  ``request()`` and ``reply()`` send through it, so they are traced too;
+* ``__anext__`` of both drivers' subscriptions (``stomp_core.client.SubscriptionBase``,
+  also behind ``get()``): a ``receive`` span (CONSUMER) per message handed to the
+  consumer;
 * the blocking driver's ``send`` (every ``stomp`` connection class inherits it): a
   ``send`` span; and its listener dispatch (``notify``): a ``process`` span (CONSUMER)
   around the listeners' ``on_message``.
 
-A driver that cannot be imported (``stomp_trio`` without trio) is left out.
+None of them needs trio, so instrumenting works where trio is not installed.
 """
 
 from __future__ import annotations
@@ -38,10 +40,9 @@ Wrap = Callable[[Tracer, Any], Any]
 #: (module, class, method, wrapper factory): what :meth:`StompInstrumentor.instrument`
 #: replaces.
 TARGETS: tuple[tuple[str, str, str, Wrap], ...] = (
-    ("stomp_asyncio", "Client", "send", async_send),
-    ("stomp_asyncio", "Subscription", "__anext__", async_receive),
-    ("stomp_trio", "Client", "send", async_send),
-    ("stomp_trio", "Subscription", "__anext__", async_receive),
+    # Both async drivers' Client and Subscription inherit these.
+    ("stomp_core.client", "ClientBase", "send", async_send),
+    ("stomp_core.client", "SubscriptionBase", "__anext__", async_receive),
     ("stomp.protocol", "_Frames", "send", blocking_send),
     ("stomp.transport", "BaseTransport", "notify", blocking_notify),
 )
@@ -93,11 +94,7 @@ class StompInstrumentor:
             )
             originals: list[tuple[type, str, Any]] = []
             for module_name, class_name, method, wrap in TARGETS:
-                try:
-                    module = importlib.import_module(module_name)
-                except ImportError:
-                    continue  # that driver's dependency (trio) is not installed
-                owner = getattr(module, class_name)
+                owner = getattr(importlib.import_module(module_name), class_name)
                 original = owner.__dict__[method]
                 originals.append((owner, method, original))
                 setattr(owner, method, wrap(tracer, original))

@@ -14,24 +14,18 @@
 
 The connection's background work runs in a nursery owned by ``open_connection``;
 heart-beats and timeouts come from the core, timed by ``trio.current_time()`` (so
-``trio.testing.MockClock`` drives them).  See the README section "trio" for receipts,
-transactions, back-pressure, reconnection and cancellation.
-
-Differences from ``stomp_asyncio`` (same names, parameters and exceptions otherwise), each
-forced by a trio rule:
+``trio.testing.MockClock`` drives them).  The API is ``stomp_asyncio``'s (the same
+classes of ``stomp_core.client`` underneath), but for two trio rules:
 
 * ``Subscription.get()`` takes no ``timeout``: trio bounds waits with cancel scopes
-  (``with trio.fail_after(5): await sub.get()``), and a timeout parameter on an async
-  function is what trio's style (and the ASYNC109 lint) rules out.  Everything else about
-  ``get()`` matches: buffered messages first, ``ConnectionLost`` once the subscription is
-  closed, the client's final error once it failed for good.
+  (``with trio.fail_after(5): await sub.get()``); a timeout parameter on an async
+  function is what trio's style (and the ASYNC109 lint) rules out.
 * Leaving ``open_connection`` *by cancellation* closes the connection at once, without
-  DISCONNECT, where ``stomp_asyncio`` still says goodbye.  A trio cancellation is a
-  state, not a single event: every checkpoint inside the cancelled scope raises again,
-  so a goodbye would need a shield, and a shielded wait of up to ``disconnect_timeout``
-  would make the caller's deadline late by that much.  trio's contract for cleanup under
-  cancellation (``trio.abc.AsyncResource.aclose``) is to close promptly, ungracefully if
-  need be; the broker treats the dropped connection like a DISCONNECT without receipt
+  DISCONNECT.  A trio cancellation is a state: every checkpoint in the cancelled scope
+  raises again, so a goodbye would need a shield, and a shielded wait of up to
+  ``disconnect_timeout`` would make the caller's deadline late by that much.  trio's
+  contract for cleanup under cancellation (``trio.abc.AsyncResource.aclose``) is to close
+  promptly; the broker treats the dropped connection like a DISCONNECT without receipt
   (unacknowledged messages are redelivered).  Leaving normally or by an exception still
   sends DISCONNECT and waits for its RECEIPT.
 """

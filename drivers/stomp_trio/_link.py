@@ -14,14 +14,11 @@ per link, both in a nursery owned by the client:
 
 Back-pressure: while the link is *paused* (a message waits for room in a full
 subscription buffer), the reader reads nothing, so TCP flow control pushes back on the
-broker.  :meth:`Link.pause` calls the core's ``pause_receive_timeout()`` (the broker's
-heart-beats now wait unread in the socket, so its silence proves nothing);
-:meth:`Link.resume` calls ``resume_receive_timeout()``, which gives the broker a full
-``interval * (1 + tolerance)`` from then.  The timer task keeps writing our own heart-beats
-meanwhile.  While a write waits, a paused reader still reads into the core (delivering
-nothing) up to ``READ_AHEAD`` unparsed bytes: a broker blocked writing to us may read
-nothing until we read, and a consumer must always be able to ack.  Every write has one
-deadline (``write_timeout``); past it the link ends.
+broker, and the core's receive deadline is suspended (``Connection.pause_receive_timeout``
+says why); the timer task keeps writing our own heart-beats.  While a write waits, a
+paused reader still reads into the core (delivering nothing) up to ``READ_AHEAD``
+unparsed bytes: a broker blocked writing to us may read nothing until we read, and a
+consumer must always be able to ack.  Every write has one deadline (``write_timeout``).
 
 Writes are serialised by ``send_lock``: whoever holds it drains the core *and* writes,
 looping until the core has nothing left, so wire order is core order (a frame queued by
@@ -87,8 +84,7 @@ class Link:
 
     Attributes:
         paused: the client holds a message back (a subscription buffer is full): the
-            reader reads nothing, and the core's receive heart-beat deadline is
-            suspended, until :meth:`resume`.
+            reader reads nothing until :meth:`resume`.
         reason: why the link ended (``None``: closed as we asked, by DISCONNECT).
         closing: we sent DISCONNECT.
     """
@@ -139,8 +135,9 @@ class Link:
         """Whether frames may still be sent on it."""
         return not self.ended and self.core.state is stomp_core.State.CONNECTED
 
-    def end(self, reason: StompError | None) -> None:
-        """Mark the link over; the first reason given wins."""
+    def end(self, reason: StompError | None, *, abort: bool = False) -> None:
+        """Mark the link over; the first reason given wins.  The stream is closed
+        forcefully unless we closed as asked, so ``abort`` changes nothing here."""
         if self.done.is_set():
             return
         self.reason = reason
@@ -354,15 +351,8 @@ class Link:
 
     async def _paused(self) -> None:
         """Read nothing until the held message is delivered (back-pressure), or a write
-        waits (then the read loop reads ahead, see :meth:`_reads_ahead`).
-
-        Not reading lets TCP flow control push back on the broker.  The broker's
-        heart-beats then wait unread in the socket, so its silence proves nothing: the
-        core's receive deadline is suspended from :meth:`pause` (also while reading
-        ahead, which delivers nothing) and restarts with a full ``interval * (1 +
-        tolerance)`` at :meth:`resume` (``Connection.pause_receive_timeout``).  Our own
-        heart-beats keep their deadline: the timer task writes them meanwhile.
-        """
+        waits (then the read loop reads ahead, see :meth:`_reads_ahead`).  The core's
+        receive deadline stays suspended from :meth:`pause` to :meth:`resume`."""
         while self.paused and not self.ended and not self._reads_ahead():
             # Woken by resume(), end(), or a write that starts while we hold back.
             self._reader_wake = trio.Event()

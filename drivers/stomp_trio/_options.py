@@ -16,7 +16,6 @@ from stomp_core.client import (
     ClientOptions,
     ReconnectPolicy,
     UnhandledHook,
-    parse_hosts,
 )
 
 from ._client import Client
@@ -97,22 +96,9 @@ async def open_connection(
     raised an exception of its own, which then wins.
 
     Args:
-        hosts: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
-            separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in
-            order (failover); ``"ws://host:15674/ws"`` and ``"wss://..."`` speak STOMP
-            over WebSocket (needs wsproto), see :func:`stomp_core.client.parse_hosts`.
-        login: this and every keyword argument after it up to ``on_unhandled``
-            (``passcode``, ``vhost``, ``versions``, ``heartbeats``,
-            ``heartbeat_tolerance``, ``ssl``, ``connect_timeout``,
-            ``disconnect_timeout``, ``receipt_timeout``, ``write_timeout``, ``reconnect``,
-            ``subscription_buffer``, ``subscription_buffer_bytes``, ``headers``,
-            ``limits``) are the client's settings, documented once in
-            :class:`stomp_core.client.ClientOptions` (same names and
-            defaults).  ``vhost`` defaults to ``"/"``; the passcode is never logged.
-            ``on_unhandled`` runs in the connection's own callbacks: keep it short and
-            non-blocking; what it raises is logged and the connection carries on.
-        ws_path: speak STOMP over WebSocket to the ``(host, port)`` pairs, with this
-            request path (e.g. ``"/ws"``).
+        hosts: the brokers; it, ``ws_path`` and the settings from ``login`` to
+            ``on_unhandled`` are documented once, in
+            :meth:`stomp_core.client.ClientOptions.from_arguments`.
         stream_factory: ``await stream_factory(host, port)`` returns the byte stream to a
             broker (default: TCP).  TLS, when asked for, is layered on top of it.
 
@@ -120,29 +106,7 @@ async def open_connection(
         ConnectFailed: no broker could be reached, TLS failed, or the broker refused.
         ValueError: a malformed host, or CONNECT headers that clash with the arguments.
     """
-    client = Client(
-        ClientOptions(
-            hosts=tuple(parse_hosts(hosts, ws_path=ws_path)),
-            login=login,
-            passcode=passcode,
-            vhost=vhost,
-            versions=tuple(versions),
-            heartbeats=heartbeats,
-            heartbeat_tolerance=heartbeat_tolerance,
-            ssl=ssl,
-            connect_timeout=connect_timeout,
-            disconnect_timeout=disconnect_timeout,
-            receipt_timeout=receipt_timeout,
-            write_timeout=write_timeout,
-            reconnect=reconnect,
-            subscription_buffer=subscription_buffer,
-            subscription_buffer_bytes=subscription_buffer_bytes,
-            headers=headers,
-            limits=limits,
-            on_unhandled=on_unhandled,
-        ),
-        stream_factory,
-    )
+    client = Client(ClientOptions.from_arguments(locals()), stream_factory)
     try:
         # Strict groups whatever the trio version, so the unwrapping below is the one
         # behaviour users see: their own exception, not a group around it.

@@ -24,6 +24,10 @@ What is here:
   (:class:`ReconnectPolicy`);
 * :class:`TransactionState`: which transaction call is legal when;
 * :class:`ClientHooks`: the callables a client passes down to its objects;
+* the objects users of both async drivers hold, written once over those hooks: each
+  driver's class derives from :class:`ClientBase`, :class:`SubscriptionBase`,
+  :class:`MessageBase`, :class:`TransactionBase` or :class:`StateChangesBase` and adds
+  only how its tasks wait (a :class:`Signal`) and are cancelled;
 * :class:`Backlog`: what waits for a consumer (a subscription's buffer, an observer's
   changes);
 * :class:`ReceivedMessage`: the read-only view of a MESSAGE both drivers' messages extend;
@@ -51,6 +55,7 @@ from ._addresses import (
 from ._arguments import ACK_MODES, AckMode, check_client_arguments, check_subscribe_arguments
 from ._backlog import Backlog
 from ._bodies import charset_of, decode_text, encode_body
+from ._client_base import ClientBase
 from ._errors import (
     BrokerError,
     ConnectFailed,
@@ -76,6 +81,13 @@ from ._frames import (
 )
 from ._hooks import ClientHooks, SendFrame
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
+from ._objects import (
+    MessageBase,
+    Signal,
+    StateChangesBase,
+    SubscriptionBase,
+    TransactionBase,
+)
 from ._options import ClientOptions, TlsContexts
 from ._received import ReceivedMessage
 from ._replies import (
@@ -118,6 +130,7 @@ __all__ = [
     "AckMode",
     "Backlog",
     "BrokerError",
+    "ClientBase",
     "ClientHooks",
     "ClientOptions",
     "ClientSession",
@@ -133,6 +146,7 @@ __all__ = [
     "IdCounter",
     "Ignored",
     "Leftovers",
+    "MessageBase",
     "Outcome",
     "PendingRequests",
     "Phase",
@@ -143,9 +157,13 @@ __all__ = [
     "ReconnectPolicy",
     "ReplyArrived",
     "SendFrame",
+    "Signal",
     "StateChange",
+    "StateChangesBase",
     "StompError",
+    "SubscriptionBase",
     "TlsContexts",
+    "TransactionBase",
     "TransactionState",
     "Unhandled",
     "UnhandledHook",

@@ -22,6 +22,10 @@ X = TypeVar("X")  # the driver's Transaction
 SendFrame = Callable[[Callable[[str | None], FrameEvent], bool, "int | None"], Awaitable[int]]
 
 
+async def _no_checkpoint() -> None:
+    """No cancellation point: asyncio cancels only where a task really waits."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientHooks(Generic[S, M, X]):
     """What a client's objects ask of it.
@@ -38,6 +42,9 @@ class ClientHooks(Generic[S, M, X]):
             exit that must not block).
         queue: ``queue(event, generation)``: hand ``event`` to that connection, to be
             written in the background; ``False`` if it is gone or the core refuses it.
+        checkpoint: ``await checkpoint()``: the driver's cancellation point, taken where
+            a call would otherwise return without awaiting anything (trio's rule that
+            every async call may be cancelled); by default none.
     """
 
     send: SendFrame
@@ -48,3 +55,4 @@ class ClientHooks(Generic[S, M, X]):
     generation: Callable[[], int]
     unsubscribe_soon: Callable[[S], None]
     queue: Callable[[FrameEvent, int], bool]
+    checkpoint: Callable[[], Awaitable[None]] = _no_checkpoint

@@ -8,14 +8,14 @@ checked and documented here and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .._config import Config
 from .._events import Connect
 from .._limits import Limits
-from ._addresses import Endpoint, use_tls
+from ._addresses import Endpoint, parse_hosts, use_tls
 from ._arguments import check_client_arguments
 from ._frames import build_connect
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ReconnectPolicy
@@ -135,6 +135,31 @@ class ClientOptions:
             ),
         )
         self.connect_event()  # checks the headers and heart-beats now, not at the dial
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> ClientOptions:
+        """The options of an ``open_connection`` call, from its arguments by name (the
+        drivers pass ``locals()``).
+
+        ``hosts``: ``"stomp://host:61613"``, ``"stomp+ssl://host:61614"``, several URLs
+        separated by commas, or a list of URLs and ``(host, port)`` pairs, tried in order
+        (failover); ``"ws://host:15674/ws"`` and ``"wss://..."`` speak STOMP over
+        WebSocket (needs wsproto), as does a ``(host, port)`` pair given a ``ws_path``
+        (the request path, e.g. ``"/ws"``); see :func:`parse_hosts`.  Every other
+        argument named like a field of this class (``login`` ... ``on_unhandled``) is
+        that setting, with the same default.  ``vhost`` defaults to ``"/"``; the
+        passcode is never logged.  ``on_unhandled`` runs in the connection's own
+        callbacks: keep it short and non-blocking; what it raises is logged and the
+        connection carries on.  Other names (a driver's own, such as
+        ``stream_factory``) are left out.
+        """
+        settings = {
+            f.name: arguments[f.name]
+            for f in fields(cls)
+            if f.init and f.name != "hosts" and f.name in arguments
+        }
+        hosts = parse_hosts(arguments["hosts"], ws_path=arguments.get("ws_path"))
+        return cls(hosts=tuple(hosts), **settings)
 
     @property
     def tls(self) -> bool | None:

@@ -120,7 +120,7 @@ class PendingRequests(Generic[W]):
         ValueError: ``token`` is empty or contains a ``/``.
     """
 
-    __slots__ = ("_ids", "_pending", "_subscribed", "reply_to")
+    __slots__ = ("_ids", "_pending", "_subscribed", "reply_to", "used")
 
     def __init__(self, token: str) -> None:
         if not token or "/" in token:
@@ -130,6 +130,8 @@ class PendingRequests(Generic[W]):
         self._ids = IdCounter(f"{token}-")
         self._pending: dict[str, W] = {}
         self._subscribed = False
+        #: Whether a request was ever made: only then can a reply arrive.
+        self.used = False
 
     def __len__(self) -> int:
         """Requests waiting for a reply."""
@@ -179,6 +181,7 @@ class PendingRequests(Generic[W]):
             if name in result:
                 raise ValueError(f"request() sets the {name} header itself")
         correlation_id = self._ids.next()
+        self.used = True
         result[REPLY_TO] = self.reply_to
         result[CORRELATION_ID] = correlation_id
         self._pending[correlation_id] = waiter
@@ -188,6 +191,16 @@ class PendingRequests(Generic[W]):
         """The request ended (answered, timed out, cancelled): a reply coming from now
         on is dropped."""
         self._pending.pop(correlation_id, None)
+
+    def connection_lost(self) -> list[W]:
+        """The connection ended: the waiters of every pending request, to fail.
+
+        The broker deletes a temporary queue with its connection, so no reply to a
+        request made on it can come any more.  The requests are forgotten.
+        """
+        waiters = list(self._pending.values())
+        self._pending.clear()
+        return waiters
 
     def route(self, event: Event) -> ReplyArrived[W] | Ignored | None:
         """What to do with a received event.

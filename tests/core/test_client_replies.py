@@ -159,3 +159,14 @@ def test_reply_headers_without_a_correlation_id() -> None:
 def test_no_reply_to_nothing_to_answer() -> None:
     with pytest.raises(ValueError, match="no reply-to: nothing"):
         reply_destination(Message(destination="/q", message_id="m-3"))
+
+
+def test_used_once_a_request_started_and_a_lost_connection_hands_back_every_waiter() -> None:
+    pending: PendingRequests[str] = PendingRequests("tok")
+    assert not pending.used
+    pending.start("a")
+    pending.start("b")
+    assert pending.used
+    assert pending.connection_lost() == ["a", "b"]
+    assert len(pending) == 0
+    assert pending.connection_lost() == []

@@ -284,3 +284,39 @@ def test_trio_requests_after_a_reconnect(broker_factory: Any) -> None:
             assert requester._session.generation == 2
 
     trio.run(main)
+
+
+# -- a request whose connection drops (the broker closes it once the SEND arrived) ------
+# The reply would come on the temporary queue, which goes with the connection, so the
+# request fails with ConnectionLost at once instead of waiting out its (long) timeout.
+
+LONG = 600.0  # the request's own timeout: never reached when the test passes
+DROP_AFTER_SEND = FaultRule(
+    faults=Faults(close_after_received=3), index=1
+)  # CONNECT, SUBSCRIBE, SEND
+
+
+def test_asyncio_request_fails_when_its_connection_drops(broker_factory: Any) -> None:
+    broker = broker_factory(fault_rules=[DROP_AFTER_SEND])
+    url = f"stomp://{broker.host}:{broker.port}"
+
+    async def main() -> None:
+        async with stomp_asyncio.open_connection(url, reconnect=FAST) as requester:
+            with pytest.raises(stomp_asyncio.ConnectionLost):
+                await asyncio.wait_for(requester.request(queue(), "x", timeout=LONG), PATIENCE)
+            assert len(requester._requests) == 0
+
+    asyncio.run(main())
+
+
+def test_trio_request_fails_when_its_connection_drops(broker_factory: Any) -> None:
+    broker = broker_factory(fault_rules=[DROP_AFTER_SEND])
+    url = f"stomp://{broker.host}:{broker.port}"
+
+    async def main() -> None:
+        async with stomp_trio.open_connection(url, reconnect=FAST) as requester:
+            with pytest.raises(stomp_trio.ConnectionLost), trio.fail_after(PATIENCE):
+                await requester.request(queue(), "x", timeout=LONG)
+            assert len(requester._requests) == 0
+
+    trio.run(main)
