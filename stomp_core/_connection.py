@@ -486,14 +486,19 @@ class Connection:
 
     def get_timer(self) -> float | None:
         """The earliest absolute deadline for :meth:`handle_timer`, or ``None``."""
-        deadlines = [
-            d for d in (self._connect_deadline, self._disconnect_deadline) if d is not None
-        ]
+        # Drivers ask after every frame they write or read: no list, no min().
+        earliest = self._connect_deadline
+        candidates: tuple[float | None, ...] = (self._disconnect_deadline,)
         if self._schedule is not None:
-            for deadline in (self._schedule.send_deadline(), self._receive_deadline()):
-                if deadline is not None:
-                    deadlines.append(deadline)
-        return min(deadlines) if deadlines else None
+            candidates = (
+                self._disconnect_deadline,
+                self._schedule.send_deadline(),
+                self._receive_deadline(),
+            )
+        for deadline in candidates:
+            if deadline is not None and (earliest is None or deadline < earliest):
+                earliest = deadline
+        return earliest
 
     def handle_timer(self, *, now: float) -> None:
         """Act on every deadline that has passed: queue a heart-beat EOL, or time out.
