@@ -228,10 +228,11 @@ class Link:
             sent = 0
         except OSError as exc:
             self._write_failed(exc, None)
-        rest = _after(buffers, sent)
-        if rest:
-            await self._write_waiting(rest)
-            return
+        if len(buffers) != 1 or sent != len(buffers[0]):
+            rest = _after(buffers, sent)
+            if rest:
+                await self._write_waiting(rest)
+                return
         self._unyielded += 1
         if self._unyielded >= _WRITES_PER_YIELD:
             self._unyielded = 0
