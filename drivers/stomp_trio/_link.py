@@ -33,7 +33,7 @@ cancelled half-way leaves a partial frame on the wire: the link calls the core's
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 import trio
@@ -134,6 +134,8 @@ class Link:
         self._armed = -math.inf
         self._nursery: trio.Nursery | None = None
         self._write_nowait = nonblocking_writer(stream)
+        #: The socket a direct writer waits on (only read when there is one).
+        self._socket = getattr(stream, "socket", None)
         self._unyielded = 0
         #: ``async with link.turn:`` takes ``send_lock`` without a task switch if free.
         self.turn = _SendTurn(self.send_lock)
@@ -251,8 +253,11 @@ class Link:
                     self.writing += 1
                     self._reader_wake.set()  # a paused reader may read ahead now
                     try:
-                        for buffer in buffers:
-                            await self.stream.send_all(buffer)
+                        if take_all:
+                            for buffer in buffers:
+                                await self.stream.send_all(buffer)
+                        else:
+                            await self._write_when_writable(buffers)
                     finally:
                         self.writing -= 1
                     now = trio.current_time()
@@ -264,6 +269,21 @@ class Link:
                         buffers = list(core.buffers_to_send(now=now))
             except BaseException as exc:
                 self._write_failed(exc, scope)
+
+    async def _write_when_writable(self, buffers: list[bytes | memoryview]) -> None:
+        """The direct writer's waiting loop: wait until the socket takes more, write all
+        that is left in one call, repeat (no ``send_all``: one task switch per wait)."""
+        write = self._write_nowait
+        assert write is not None
+        socket = self._socket
+        assert socket is not None
+        while buffers:
+            await trio.lowlevel.wait_writable(socket)
+            try:
+                sent = write(buffers)
+            except BlockingIOError:
+                continue
+            buffers = _after(buffers, sent)
 
     def _write_failed(self, exc: BaseException, scope: trio.CancelScope | None) -> NoReturn:
         """A write failed or was cancelled: end the link and raise what the caller sees."""
@@ -493,7 +513,7 @@ class _SendTurn:
         self._lock.release()
 
 
-def _after(buffers: list[bytes], sent: int) -> list[bytes | memoryview]:
+def _after(buffers: Sequence[bytes | memoryview], sent: int) -> list[bytes | memoryview]:
     """What remains of ``buffers`` once their first ``sent`` bytes are written."""
     for index, buffer in enumerate(buffers):
         size = len(buffer)

@@ -28,7 +28,9 @@ StreamFactory = Callable[[str, int], Awaitable[trio.abc.Stream]]
 _MAX_BUFFERS = 64
 
 
-def nonblocking_writer(stream: trio.abc.Stream) -> Callable[[Sequence[bytes]], int] | None:
+def nonblocking_writer(
+    stream: trio.abc.Stream,
+) -> Callable[[Sequence[bytes | memoryview]], int] | None:
     """For a plain TCP stream, a function that writes buffers to its socket at once.
 
     ``write(buffers)`` returns how many bytes the kernel took (maybe fewer than given),
@@ -36,7 +38,8 @@ def nonblocking_writer(stream: trio.abc.Stream) -> Callable[[Sequence[bytes]], i
     connection is broken.  It never waits, so it never yields to the scheduler, and it
     hands every buffer to the kernel in one ``writev`` call without joining them (a large
     message body is never copied).  ``None`` for any other stream (TLS, WebSocket, a
-    user's factory): those are written by ``send_all``.
+    user's factory): those are written by ``send_all``.  A writer that must wait for
+    room waits with :func:`trio.lowlevel.wait_writable` on ``stream.socket``.
 
     The socket is trio's own (non-blocking) one and the descriptor is looked up on every
     call, so a closed stream fails (``-1``) instead of writing to a reused number.
@@ -45,7 +48,7 @@ def nonblocking_writer(stream: trio.abc.Stream) -> Callable[[Sequence[bytes]], i
         return None  # Windows sockets are not file descriptors
     sock = stream.socket
 
-    def write(buffers: Sequence[bytes]) -> int:
+    def write(buffers: Sequence[bytes | memoryview]) -> int:
         if len(buffers) == 1:
             return os.write(sock.fileno(), buffers[0])
         return os.writev(sock.fileno(), buffers[:_MAX_BUFFERS])
