@@ -48,7 +48,7 @@ from ._reader import HEARTBEAT, FrameReader
 from ._state import TERMINAL, Role, SessionState, State
 from ._util import Sentinel
 from ._versions import accept_versions
-from ._writer import serialize_frame, serialize_send
+from ._writer import serialize_frame, serialize_frame_head, serialize_send_head
 
 __all__ = ["CLIENT", "NEED_DATA", "SERVER", "Connection"]
 
@@ -56,6 +56,11 @@ CLIENT = Role.CLIENT
 SERVER = Role.SERVER
 
 _CONNECTED = State.CONNECTED
+
+#: Bodies from this size on are queued as buffers of their own, never copied into the
+#: output buffer (see :meth:`Connection.buffers_to_send`); below it one copy costs less
+#: than the extra buffer a writer hands to the kernel.
+_SEPARATE_BODY = 64 * 1024
 
 
 class NEED_DATA(Sentinel, metaclass=Sentinel):
@@ -87,6 +92,10 @@ class Connection:
         self._peer = SERVER if role is CLIENT else CLIENT
         self._reader = FrameReader(self._config.limits)
         self._out = bytearray()
+        # Buffers that precede ``_out`` on the wire: the head before each large body,
+        # then the body itself.  Whenever it is not empty, ``_out`` holds at least the
+        # NUL that ends the last such body.
+        self._out_parts: list[bytes] = []
         self._events: deque[Event] = deque()
         self._schedule: HeartbeatSchedule | None = None
         self._eof = False
@@ -307,16 +316,16 @@ class Connection:
             # CONNECTED and changes nothing but the output: only its bytes remain to
             # check.  Inlined rather than asked of the session: a method call
             # measured about 0.1 µs of this path's 1.2 µs.
-            data = serialize_send(event)
-            if data is not None:
-                self._out += data
+            head = serialize_send_head(event)
+            if head is not None:
+                self._queue_frame(head, event.body)
                 return
         session.check_can_send()
         if isinstance(event, Frame):
             if event.command not in FRAME_EVENTS:
                 # An extension frame (conformance 85): sent as is, no state change.
                 session.check_extension(event.command)
-                self._out += serialize_frame(event, session.rules)
+                self._queue_frame(serialize_frame_head(event, session.rules), event.body)
                 return
             event = event_from_user_frame(event, session.rules)
         if not isinstance(event, FrameEvent):
@@ -331,13 +340,25 @@ class Connection:
             if ordered != event.accept_version:
                 event = dataclasses.replace(event, accept_version=ordered)
         target = session.check(self._role, event, target)
-        data = serialize_frame(event_to_frame(event, session.rules), session.rules)
+        frame = event_to_frame(event, session.rules)
+        head = serialize_frame_head(frame, session.rules)
         # Nothing below may raise: the frame is accepted.
-        self._out += data
+        self._queue_frame(head, frame.body)
         before = session.state
         session.apply(self._role, event, target)
         if target is not before:
             self._enter(target, now=now)
+
+    def _queue_frame(self, head: bytes, body: bytes) -> None:
+        out = self._out
+        out += head
+        if len(body) < _SEPARATE_BODY:
+            out += body
+        else:
+            # Kept whole: a writer hands it to the kernel as is (buffers_to_send).
+            self._out_parts += (bytes(out), body)
+            out.clear()
+        out += b"\x00"
 
     # ------------------------------------------------------------------ timers
 
@@ -396,18 +417,47 @@ class Connection:
 
     def data_to_send(self, *, now: float) -> bytes:
         """Take the bytes to write, in order: frames, heart-beat EOLs, a server's ERROR."""
-        if not self._out:
+        out = self._out
+        if not out:
             return b""
-        data = bytes(self._out)
-        self._out.clear()
+        if self._out_parts:
+            self._out_parts.append(bytes(out))
+            data = b"".join(self._out_parts)
+            self._out_parts = []
+        else:
+            data = bytes(out)
+        out.clear()
         if self._schedule is not None:
             self._schedule.last_send = now
         return data
+
+    def buffers_to_send(self, *, now: float) -> list[bytes]:
+        """Take the bytes to write as a list of buffers (empty: nothing to write).
+
+        The same bytes as :meth:`data_to_send`, without joining them: a body of 64 KiB
+        or more is a buffer of its own, the very object the application sent, so a
+        driver that writes a list (``sendmsg``, ``writelines``) or one buffer after the
+        other never copies it.  Where the buffers are cut says nothing about frames.
+        """
+        out = self._out
+        if not out:
+            return []
+        parts = self._out_parts
+        if parts:
+            self._out_parts = []
+            parts.append(bytes(out))
+        else:
+            parts = [bytes(out)]
+        out.clear()
+        if self._schedule is not None:
+            self._schedule.last_send = now
+        return parts
 
     def send_failed(self) -> None:
         """A write was cancelled or failed half-way: the stream is corrupt, stop."""
         self._session.fail()
         self._out.clear()
+        self._out_parts = []
         self._stop_timers()
         self._disconnect_deadline = None
 
@@ -436,14 +486,19 @@ class Connection:
 
     def get_timer(self) -> float | None:
         """The earliest absolute deadline for :meth:`handle_timer`, or ``None``."""
-        deadlines = [
-            d for d in (self._connect_deadline, self._disconnect_deadline) if d is not None
-        ]
+        # Drivers ask after every frame they write or read: no list, no min().
+        earliest = self._connect_deadline
+        candidates: tuple[float | None, ...] = (self._disconnect_deadline,)
         if self._schedule is not None:
-            for deadline in (self._schedule.send_deadline(), self._receive_deadline()):
-                if deadline is not None:
-                    deadlines.append(deadline)
-        return min(deadlines) if deadlines else None
+            candidates = (
+                self._disconnect_deadline,
+                self._schedule.send_deadline(),
+                self._receive_deadline(),
+            )
+        for deadline in candidates:
+            if deadline is not None and (earliest is None or deadline < earliest):
+                earliest = deadline
+        return earliest
 
     def handle_timer(self, *, now: float) -> None:
         """Act on every deadline that has passed: queue a heart-beat EOL, or time out.

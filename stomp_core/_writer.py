@@ -16,7 +16,7 @@ from ._headers import escape_header
 from ._reader import RAW_COMMANDS
 from ._versions import ALL_COMMANDS, VersionRules
 
-__all__ = ["serialize_frame", "serialize_send"]
+__all__ = ["serialize_frame", "serialize_frame_head", "serialize_send", "serialize_send_head"]
 
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 _CONTROL_NAMES = {"\n": "LF", "\r": "CR", "\x00": "NUL"}
@@ -60,7 +60,20 @@ def _check_content_length(headers: tuple[tuple[str, str], ...], body: bytes) -> 
 
 
 def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
-    """Encode ``frame`` for the wire.
+    """Encode ``frame`` for the wire: :func:`serialize_frame_head`, the body, a NUL.
+
+    Raises:
+        LocalProtocolError: as :func:`serialize_frame_head`.
+    """
+    return b"".join((serialize_frame_head(frame, rules), frame.body, b"\x00"))
+
+
+def serialize_frame_head(frame: Frame, rules: VersionRules | None) -> bytes:
+    """Encode what precedes ``frame``'s body on the wire.
+
+    The frame is this head, then ``frame.body`` unchanged, then a NUL: a caller that
+    writes the body as a buffer of its own never copies it (a large body goes from the
+    application to the socket as is).
 
     Args:
         frame: the frame to write; header names and values as the application sees them.
@@ -68,7 +81,7 @@ def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
             is then written raw, like CONNECT).
 
     Returns:
-        The frame's bytes: command, headers, blank line, body, NUL; LF line endings.
+        The command, the headers and the blank line that ends them; LF line endings.
 
     Raises:
         LocalProtocolError: the frame cannot be written correctly: an empty command or
@@ -111,20 +124,26 @@ def serialize_frame(frame: Frame, rules: VersionRules | None) -> bytes:
         lines.append(f"content-length:{len(body)}")
     lines.append("\n")
     try:
-        head = "\n".join(lines).encode("utf-8")
+        return "\n".join(lines).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise LocalProtocolError(f"frame text is not encodable as UTF-8: {exc}") from None
-    return b"".join((head, body, b"\x00"))
 
 
 def serialize_send(send: Send) -> bytes | None:
-    """The bytes of a plain SEND in one pass, or ``None`` when it needs the general path.
+    """The bytes of a plain SEND in one pass, or ``None`` when it needs the general path
+    (:func:`serialize_send_head`, the body, a NUL)."""
+    head = serialize_send_head(send)
+    return None if head is None else b"".join((head, send.body, b"\x00"))
+
+
+def serialize_send_head(send: Send) -> bytes | None:
+    """The head of a plain SEND in one pass, or ``None`` when it needs the general path.
 
     A client's hot path (``Connection.send``): no intermediate :class:`Frame`, no
-    per-header escaping.  Whenever it returns bytes they equal
-    ``serialize_frame(event_to_frame(send, rules), rules)`` under every version's
-    rules.  Anything out of the ordinary returns ``None`` so that the general path
-    decides, with its checks and error messages: a name or value with a character to
+    per-header escaping.  Whenever it returns bytes they, followed by the body and a
+    NUL, equal ``serialize_frame(event_to_frame(send, rules), rules)`` under every
+    version's rules.  Anything out of the ordinary returns ``None`` so that the general
+    path decides, with its checks and error messages: a name or value with a character to
     escape or to refuse (backslash, colon, CR, LF, NUL), an empty header name, a body
     holding NUL without ``content-length`` (conformance 35), text that is not encodable
     as UTF-8.  (A :class:`Send` cannot carry an extra ``content-length``: the event
@@ -167,7 +186,6 @@ def serialize_send(send: Send) -> bytes | None:
     ):
         return None
     try:
-        encoded = head.encode("utf-8")
+        return head.encode("utf-8")
     except UnicodeEncodeError:
         return None
-    return b"".join((encoded, body, b"\x00"))

@@ -55,9 +55,10 @@ __all__ = ["Link"]
 
 log = logging.getLogger("stomp_asyncio")
 
-#: Bytes handed to the transport per write; between chunks the writer honours the
-#: transport's flow control.  64 KiB matches asyncio's default write high-water mark.
-WRITE_CHUNK = 64 * 1024
+#: Most bytes handed to the transport per write; between writes the writer honours the
+#: transport's flow control, so the transport's buffer stays bounded by about this much
+#: beyond its high-water mark (64 KiB by default) whatever the size of a frame.
+WRITE_CHUNK = 256 * 1024
 
 #: While reading is paused, the link still reads while a writer waits for the broker,
 #: until the core holds this many unparsed bytes: a broker blocked writing to us may
@@ -270,6 +271,11 @@ class Link(asyncio.Protocol):
         deadline = self.core.get_timer()
         if deadline == self._timer_at:
             return
+        if deadline is not None and self._timer_at is not None and deadline > self._timer_at:
+            # Later than the armed one (a frame written or read restarts a heart-beat
+            # interval): the armed timer fires first, finds nothing due, and re-arms
+            # from the core then; this saves a cancel and a call_at per frame.
+            return
         self._cancel_timer()
         if deadline is not None and not self.closed.done():
             self._timer_at = deadline
@@ -318,33 +324,43 @@ class Link(asyncio.Protocol):
             while True:
                 if self.transport is None or self.closed.done() or self.transport.is_closing():
                     raise self._lost_error()
-                data = self.core.data_to_send(now=self._loop.time())
-                if not data:
+                buffers = self.core.buffers_to_send(now=self._loop.time())
+                if not buffers:
                     break
-                await self._write_all(data)
+                await self._write_all(buffers)
         finally:
             self._write_deadline = None
         self._arm_timer()
 
-    async def _write_all(self, data: bytes) -> None:
-        assert self.transport is not None
-        view = memoryview(data)
-        sent = 0
+    async def _write_all(self, buffers: list[bytes]) -> None:
+        """Hand ``buffers`` to the transport, at most WRITE_CHUNK bytes at a time.
+
+        A large body is one of the buffers, the application's own object: it is written
+        in slices of it, never copied here (the core's ``buffers_to_send``).
+        """
+        transport = self.transport
+        assert transport is not None
+        whole = False
         try:
-            while sent < len(view):
-                chunk = view[sent : sent + WRITE_CHUNK]
-                self.transport.write(chunk)
-                sent += len(chunk)
-                if sent < len(view):
+            for data in buffers:
+                size = len(data)
+                if size <= WRITE_CHUNK:
+                    transport.write(data)
+                    continue
+                view = memoryview(data)
+                for start in range(0, size, WRITE_CHUNK):
+                    # Mid-frame (its head went first): a wait here that is cancelled
+                    # leaves half a frame on the wire.
                     await self._drain()
-        except BaseException:
-            if sent < len(view):
-                # Half a frame is on the wire: the stream can never be valid again.
+                    transport.write(view[start : start + WRITE_CHUNK])
+            whole = True
+        finally:
+            if not whole:
+                # Half a frame may be on the wire: the stream can never be valid again.
                 self.core.send_failed()
                 self.terminate(
                     ConnectionLost("a frame write was interrupted; the connection was dropped")
                 )
-            raise
         # The whole frame is in the transport: waiting for it to drain is flow control
         # only, and cancelling this wait leaves the stream intact.
         await self._drain()

@@ -97,6 +97,14 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
 
     async def _ready_link(self) -> Link:
         """The link to send on, waiting up to ``connect_timeout`` while reconnecting."""
+        link = self._link
+        if (
+            self.state is ClientState.CONNECTED
+            and not self._session.closing
+            and self._sendable(link)
+        ):
+            assert link is not None
+            return link  # the usual case, without the cost of a cancel scope
         timeout = self._options.connect_timeout
         with trio.move_on_after(timeout):
             while True:
@@ -133,7 +141,7 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
         try:
             event = build(receipt_id)
             waiter: ReceiptWaiter | None = None
-            async with link.send_lock:
+            async with link.turn:  # send_lock, without a task switch when it is free
                 if not self._sendable(link) or generation not in (None, link.generation):
                     raise connection_lost("the connection was lost", link.reason)
                 link.core.send(event, now=trio.current_time())

@@ -30,7 +30,8 @@ cancelled half-way leaves a partial frame on the wire: the link calls the core's
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import trio
 
@@ -45,6 +46,8 @@ from stomp_core.client import (
     connection_lost,
     parse_failure,
 )
+
+from ._transport import nonblocking_writer
 
 __all__ = ["READ_SIZE", "TRANSPORT_ERRORS", "Link"]
 
@@ -62,6 +65,11 @@ _TERMINAL = (stomp_core.State.CLOSED, stomp_core.State.ERROR)
 #: Scheduling rounds the timer task yields before acting on a deadline, so that a reader
 #: with bytes waiting (TCP: one round; TLS may need a few) reaches the core first.
 _READER_TURNS = 3
+
+#: Writes that went to the socket at once (no wait) in a row before one yields to the
+#: scheduler: sending costs no task switch, yet a task that sends in a loop cannot keep
+#: the reader and the timer task (heart-beats) from running for long.
+_WRITES_PER_YIELD = 16
 
 #: Transport failures that end a link (and become ConnectionLost).
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -118,7 +126,15 @@ class Link:
         self.closing = False
         self.done = trio.Event()
         self._rearm = trio.Event()
+        #: The deadline the timer task sleeps until (-inf: it is awake, about to look).
+        self._armed = -math.inf
         self._nursery: trio.Nursery | None = None
+        self._write_nowait = nonblocking_writer(stream)
+        #: The socket a direct writer waits on (only read when there is one).
+        self._socket = getattr(stream, "socket", None)
+        self._unyielded = 0
+        #: ``async with link.turn:`` takes ``send_lock`` without a task switch if free.
+        self.turn = _SendTurn(self.send_lock)
 
     def __repr__(self) -> str:
         return f"<Link #{self.generation} to {self.endpoint} {self.core.state.name}>"
@@ -147,8 +163,15 @@ class Link:
         self._on_closed(self, reason)
 
     def rearm(self) -> None:
-        """The core may have a new, earlier deadline: wake the timer task."""
-        self._rearm.set()
+        """The core may have a new, earlier deadline: wake the timer task if it has.
+
+        Most inputs only move deadlines later (a frame written or read restarts a
+        heart-beat interval); then the timer task wakes at the old deadline, finds the
+        new one and sleeps again, instead of being woken for every frame.
+        """
+        deadline = self.core.get_timer()
+        if deadline is not None and deadline < self._armed:
+            self._rearm.set()
 
     def pause(self) -> None:
         """Stop reading: a message waits for room in a subscription's buffer."""
@@ -178,42 +201,104 @@ class Link:
     async def write_pending(self) -> None:
         """Write everything the core has queued.  The caller holds ``send_lock``.
 
+        On a plain TCP stream the bytes first go to the socket at once, without waiting
+        (:func:`~stomp_trio._transport.nonblocking_writer`: one system call for all the
+        buffers, a large body never copied); only what the kernel did not take is then
+        written by waiting, under the write deadline.  Such a write is a checkpoint only
+        when it had to wait, or once every ``_WRITES_PER_YIELD`` writes, so that a task
+        sending in a loop still lets the others run.
+
         Raises:
             ConnectionLost: the transport failed; the link is over.
             trio.Cancelled: cancelled half-way; the link is over (``send_failed``).
         """
+        write = self._write_nowait
+        if write is None:
+            data = self.core.data_to_send(now=trio.current_time())
+            if data:
+                await self._write_waiting([data])
+            return
+        buffers = self.core.buffers_to_send(now=trio.current_time())
+        if not buffers:
+            return
+        try:
+            sent = write(buffers)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self._write_failed(exc, None)
+        if len(buffers) != 1 or sent != len(buffers[0]):
+            rest = _after(buffers, sent)
+            if rest:
+                await self._write_waiting(rest)
+                return
+        self._unyielded += 1
+        if self._unyielded >= _WRITES_PER_YIELD:
+            self._unyielded = 0
+            # The frames are written: a cancellation now must not say otherwise.
+            await trio.lowlevel.cancel_shielded_checkpoint()
+
+    async def _write_waiting(self, buffers: list[bytes | memoryview]) -> None:
+        """Write ``buffers``, then whatever the core queued meanwhile, waiting as needed."""
+        core = self.core
+        take_all = self._write_nowait is None
         # One overall deadline (ClientOptions.write_timeout): a broker that stops reading
         # (heart-beats only prove that it writes) must not hold the writer forever.
         with trio.CancelScope(deadline=trio.current_time() + self.write_timeout) as scope:
             try:
-                while True:
-                    data = self.core.data_to_send(now=trio.current_time())
-                    if not data:
-                        return
+                while buffers:
                     self.writing += 1
                     self._reader_wake.set()  # a paused reader may read ahead now
                     try:
-                        await self.stream.send_all(data)
+                        if take_all:
+                            for buffer in buffers:
+                                await self.stream.send_all(buffer)
+                        else:
+                            await self._write_when_writable(buffers)
                     finally:
                         self.writing -= 1
+                    now = trio.current_time()
+                    if take_all:
+                        # One send_all per batch: a WebSocket stream makes it one message.
+                        data = core.data_to_send(now=now)
+                        buffers = [data] if data else []
+                    else:
+                        buffers = list(core.buffers_to_send(now=now))
             except BaseException as exc:
-                # Part of a frame may be on the wire: the stream can never be used again.
-                self.core.send_failed()
-                if isinstance(exc, TRANSPORT_ERRORS):
-                    error = connection_lost("writing to the broker failed", exc)
-                    self.end(error)
-                    raise error from exc
-                if scope.cancel_called and isinstance(exc, trio.Cancelled):
-                    error = ConnectionLost(
-                        f"writing to the broker took longer than {self.write_timeout:g} s "
-                        "(write_timeout): it reads too slowly or not at all"
-                    )
-                    self.end(error)
-                    raise error from None
-                self.end(
-                    connection_lost("a write was interrupted half-way; the stream is broken", exc)
-                )
-                raise
+                self._write_failed(exc, scope)
+
+    async def _write_when_writable(self, buffers: list[bytes | memoryview]) -> None:
+        """The direct writer's waiting loop: wait until the socket takes more, write all
+        that is left in one call, repeat (no ``send_all``: one task switch per wait)."""
+        write = self._write_nowait
+        assert write is not None
+        socket = self._socket
+        assert socket is not None
+        while buffers:
+            await trio.lowlevel.wait_writable(socket)
+            try:
+                sent = write(buffers)
+            except BlockingIOError:
+                continue
+            buffers = _after(buffers, sent)
+
+    def _write_failed(self, exc: BaseException, scope: trio.CancelScope | None) -> NoReturn:
+        """A write failed or was cancelled: end the link and raise what the caller sees."""
+        # Part of a frame may be on the wire: the stream can never be used again.
+        self.core.send_failed()
+        if isinstance(exc, TRANSPORT_ERRORS):
+            error = connection_lost("writing to the broker failed", exc)
+            self.end(error)
+            raise error from exc
+        if scope is not None and scope.cancel_called and isinstance(exc, trio.Cancelled):
+            error = ConnectionLost(
+                f"writing to the broker took longer than {self.write_timeout:g} s "
+                "(write_timeout): it reads too slowly or not at all"
+            )
+            self.end(error)
+            raise error from None
+        self.end(connection_lost("a write was interrupted half-way; the stream is broken", exc))
+        raise exc
 
     async def flush_if_idle(self) -> None:
         """Write what the core queued (heart-beats), unless a writer is already at it.
@@ -370,9 +455,12 @@ class Link:
         while not self.ended:
             deadline = core.get_timer()
             rearm = self._rearm = trio.Event()
-            with trio.move_on_at(math.inf if deadline is None else deadline):
+            self._armed = math.inf if deadline is None else deadline
+            with trio.move_on_at(self._armed):
                 await rearm.wait()
+                self._armed = -math.inf
                 continue
+            self._armed = -math.inf
             # The event loop may have been blocked past the deadline while the broker's
             # bytes waited in the socket (issue 14.11): the reader, woken in the same
             # round, feeds them to the core first; then decide again.
@@ -389,3 +477,39 @@ class Link:
             # which may be the one that declares the broker dead.
             if not self.ended:
                 nursery.start_soon(self.flush_if_idle)
+
+
+class _SendTurn:
+    """``send_lock`` as an async context manager that switches tasks only to wait.
+
+    ``async with trio.Lock()`` always yields to the scheduler; the send path takes the
+    free lock at once instead (still a cancellation point), so that a send costs no task
+    switch when nobody else is writing.
+    """
+
+    __slots__ = ("_lock",)
+
+    def __init__(self, lock: trio.Lock) -> None:
+        self._lock = lock
+
+    async def __aenter__(self) -> None:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            self._lock.acquire_nowait()
+        except trio.WouldBlock:
+            await self._lock.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+
+def _after(buffers: Sequence[bytes | memoryview], sent: int) -> list[bytes | memoryview]:
+    """What remains of ``buffers`` once their first ``sent`` bytes are written."""
+    for index, buffer in enumerate(buffers):
+        size = len(buffer)
+        if sent < size:
+            rest: list[bytes | memoryview] = [memoryview(buffer)[sent:]] if sent else [buffer]
+            rest += buffers[index + 1 :]
+            return rest
+        sent -= size
+    return []

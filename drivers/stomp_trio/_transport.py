@@ -9,18 +9,51 @@ to :func:`~stomp_trio.open_connection`.
 
 from __future__ import annotations
 
+import os
 import ssl as _ssl
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Sequence
 
 import trio
 
 from stomp_core import LocalProtocolError, RemoteProtocolError
 from stomp_core.client import Endpoint
 
-__all__ = ["StreamFactory", "WebSocketStream", "open_stream"]
+__all__ = ["StreamFactory", "WebSocketStream", "nonblocking_writer", "open_stream"]
 
 #: ``await factory(host, port)`` returns a connected stream to one broker.
 StreamFactory = Callable[[str, int], Awaitable[trio.abc.Stream]]
+
+#: Buffers per ``writev`` call (POSIX guarantees at least 16; Linux allows 1024).
+_MAX_BUFFERS = 64
+
+
+def nonblocking_writer(
+    stream: trio.abc.Stream,
+) -> Callable[[Sequence[bytes | memoryview]], int] | None:
+    """For a plain TCP stream, a function that writes buffers to its socket at once.
+
+    ``write(buffers)`` returns how many bytes the kernel took (maybe fewer than given),
+    raises :class:`BlockingIOError` if it took none, and :class:`OSError` if the
+    connection is broken.  It never waits, so it never yields to the scheduler, and it
+    hands every buffer to the kernel in one ``writev`` call without joining them (a large
+    message body is never copied).  ``None`` for any other stream (TLS, WebSocket, a
+    user's factory): those are written by ``send_all``.  A writer that must wait for
+    room waits with :func:`trio.lowlevel.wait_writable` on ``stream.socket``.
+
+    The socket is trio's own (non-blocking) one and the descriptor is looked up on every
+    call, so a closed stream fails (``-1``) instead of writing to a reused number.
+    """
+    if sys.platform == "win32" or type(stream) is not trio.SocketStream:
+        return None  # Windows sockets are not file descriptors
+    sock = stream.socket
+
+    def write(buffers: Sequence[bytes | memoryview]) -> int:
+        if len(buffers) == 1:
+            return os.write(sock.fileno(), buffers[0])
+        return os.writev(sock.fileno(), buffers[:_MAX_BUFFERS])
+
+    return write
 
 
 async def open_stream(

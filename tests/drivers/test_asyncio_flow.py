@@ -14,6 +14,9 @@ from stomp_asyncio import ClientState, ConnectionLost, ReconnectPolicy
 from stomp_asyncio._link import WRITE_CHUNK, Link
 from stomp_core import Disconnect, Message, Receipt, Send, State, Subscribe, Unsubscribe
 
+#: MemoryClient's default write high-water mark.
+HIGH_WATER = 64 * 1024
+
 NO_JITTER = ReconnectPolicy(jitter=0.0)
 
 
@@ -247,7 +250,8 @@ def test_cancel_after_the_frame_is_written_keeps_the_connection() -> None:
         async with client:
             assert server.transport is not None
             server.transport.pause_reading()
-            await client.send("/queue/a", b"a" * (WRITE_CHUNK - 1024))  # fills the buffer
+            # Just under the memory transport's high-water mark (64 KiB): no wait yet.
+            await client.send("/queue/a", b"a" * (HIGH_WATER - 1024))
             waiting = asyncio.create_task(client.send("/queue/a", b"b" * 4096))
             await started(waiting)  # the frame is written; only the drain wait is left
             waiting.cancel()
@@ -258,7 +262,7 @@ def test_cancel_after_the_frame_is_written_keeps_the_connection() -> None:
             assert link.core.state is State.CONNECTED
             server.transport.resume_reading()
             await client.send("/queue/a", "c", receipt=True)
-        assert [len(s.body) for s in server.of(Send)] == [WRITE_CHUNK - 1024, 4096, 1]
+        assert [len(s.body) for s in server.of(Send)] == [HIGH_WATER - 1024, 4096, 1]
 
     run(main)
 
