@@ -182,6 +182,7 @@ class BaseTransport(Publisher):
         self.is_eol = is_eol_fc
         self.listeners: dict[str, Any] = {}
         self._listeners_lock = threading.Lock()
+        self._sorted_listeners: tuple[dict[str, Any], list[tuple[str, Any]]] | None = None
         self.running = False
         self.connected = False
         self.connection_error = False
@@ -244,11 +245,19 @@ class BaseTransport(Publisher):
         A listener that raises is logged with its traceback; the others still run and
         the connection carries on (stomp.py tore the connection down).
         """
-        if not self.listeners:
+        registered = self.listeners
+        if not registered:
             return
         arity = _CALLBACK_ARITY.get(frame_type, 1)
-        with self._listeners_lock:
-            listeners = sorted(self.listeners.items())
+        cached = self._sorted_listeners
+        if cached is not None and cached[0] == registered:
+            listeners = cached[1]
+        else:
+            with self._listeners_lock:
+                listeners = sorted(registered.items())
+                # The sorted list is kept while the registry is unchanged (compared
+                # as a copy: code may edit ``listeners`` directly, as in stomp.py).
+                self._sorted_listeners = (dict(registered), listeners)
         for name, listener in listeners:
             method = getattr(listener, "on_" + frame_type, None)
             if method is None:
@@ -919,12 +928,14 @@ class Transport(BaseTransport):
         if session is None:
             return
         session.request_disconnect()
+        if session.on_dispatcher_thread():
+            # Called from a listener: the I/O thread is the caller, so it cannot wait
+            # for itself; it closes the connection once the listener returned.
+            return
         limit = timeout if timeout is not None else (self.config.disconnect_timeout or 10.0)
         if not session.io_done.wait(limit + _GRACE):
             session.abort()
             session.io_done.wait(_GRACE)
-        if not session.on_dispatcher_thread():
-            session.dispatch_done.wait(_GRACE)
 
     def disconnect_socket(self) -> None:
         """Close the socket at once, without DISCONNECT (the broker sees a drop)."""

@@ -1,4 +1,4 @@
-"""Heart-beats in the blocking driver: sent from the I/O side, never stalled by listeners."""
+"""Heart-beats in the blocking driver: never stalled by listeners."""
 
 from __future__ import annotations
 
@@ -69,7 +69,11 @@ def test_a_blocked_listener_does_not_stall_heartbeats() -> None:
     assert "heartbeat_timeout" not in recorder.names()
     assert len(gaps) >= 5
     assert max(gaps) < 0.3, gaps  # the client kept beating every ~160 ms
-    assert recorder.names().count("heartbeat") >= 5  # counted, in order, afterwards
+    # The broker's beats waited in the socket while the listener blocked (the I/O thread
+    # runs the listeners, as stomp.py's receiver thread does); read afterwards, the run
+    # of EOLs is one heart-beat, reported after the message.
+    names = recorder.names()
+    assert "heartbeat" in names[names.index("message") :]
 
 
 def test_silent_broker_times_out() -> None:
