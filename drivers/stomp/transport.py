@@ -33,7 +33,6 @@ from stomp_core import (
     candidate_hosts,
     is_local_host,
 )
-from stomp_core.client import ReconnectPolicy
 
 from . import _frames, exception, logging  # noqa: F401  # exception: stomp.py's name
 from ._acks import AckLedger
@@ -201,8 +200,8 @@ class BaseTransport(Publisher):
         """Use ``create_thread_fc(callable)`` to start this transport's threads.
 
         It must start running the callable (in a thread, a pool, ...) and return at once;
-        it is called twice per connection (the I/O loop and the listener dispatcher), so
-        a pool needs at least two workers per connection.
+        it is called twice per connection (the I/O loop, which also calls the listeners,
+        and the heart-beat keeper), so a pool needs at least two workers per connection.
         """
         if not callable(create_thread_fc):
             raise TypeError("create_thread_fc must be callable")
@@ -274,7 +273,7 @@ class BaseTransport(Publisher):
         """Hand a received frame to the listeners (``on_<command>``).
 
         The connection calls this for every CONNECTED, MESSAGE (``on_before_message``
-        first), RECEIPT, ERROR and heart-beat (``Frame("heartbeat")``), on its listener
+        first), RECEIPT, ERROR and heart-beat (``Frame("heartbeat")``), on its I/O
         thread, so a subclass that overrides it sees every frame, as in stomp.py.
 
         Args:
@@ -435,6 +434,10 @@ class Transport(BaseTransport):
         # a drop there is no limit by default, because a broker restart takes seconds
         # and a reconnecting client must ride it out (stomp_core.client's
         # ReconnectPolicy default, as in the async drivers); disconnect() ends it.
+        # Imported here, not with the module: stomp_core.client is the async drivers'
+        # session layer (about 10 ms to import), and this driver needs only its policy.
+        from stomp_core.client import ReconnectPolicy
+
         after_drop = ReconnectPolicy(
             initial=reconnect_sleep_initial,
             increase=reconnect_sleep_increase,
@@ -845,7 +848,7 @@ class Transport(BaseTransport):
 
     def session_connected(self, session: Session, event: Connected) -> None:
         """``session`` received CONNECTED (its I/O thread, core lock held)."""
-        self.connected = True  # set_connected() overrides run on the listener thread
+        self.connected = True  # set_connected() overrides run with the listeners
         self.heartbeats = session.heartbeat
 
     def session_closed(self, session: Session) -> None:
