@@ -165,10 +165,19 @@ def peer_python(client: str) -> str:
     return str(python)
 
 
-def child_env() -> dict[str, str]:
+def child_env(client: str | None = None) -> dict[str, str]:
+    """The environment of a child (``client``'s): our tree on the path, except for peers.
+
+    A peer must not get it: PYTHONPATH comes before site-packages, so stomp.py's child
+    would import *our* ``stomp`` from ``drivers/`` (both are ``import stomp``) and the
+    blocking rows would compare the tree with itself.
+    """
     env = dict(os.environ)
-    env["PYTHONPATH"] = f"{TREE}{os.pathsep}{TREE / 'drivers'}"
     env.pop("PYTHONSTARTUP", None)
+    if client in VENVS:
+        env.pop("PYTHONPATH", None)
+    else:
+        env["PYTHONPATH"] = f"{TREE}{os.pathsep}{TREE / 'drivers'}"
     return env
 
 
@@ -230,7 +239,7 @@ def spawn(client: str, spec: dict[str, Any]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=child_env(),
+        env=child_env(client),
     )
 
 
@@ -249,7 +258,12 @@ def collect(proc: subprocess.Popen[str], deadline: float) -> dict[str, Any]:
 
 
 def run_child(client: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return collect(spawn(client, spec), spec["deadline"])
+    result = collect(spawn(client, spec), spec["deadline"])
+    imported = str(result.get("imported_from") or "")
+    if client in VENVS and imported.startswith(str(TREE / "drivers")):
+        # The peer ran our code: its figures would be ours (see child_env).
+        return {"ok": False, "error": f"{client} imported this tree's {imported}"}
+    return result
 
 
 class Round:
