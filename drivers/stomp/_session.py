@@ -166,9 +166,8 @@ class Session:
         #: Callbacks to run, in order, once the lock is released (I/O thread; the
         #: keeper adds the end callbacks if it closes the session).
         self._pending: list[tuple[str, Any]] = []
-        #: The I/O thread is running listeners (the keeper minds the timers meanwhile).
-        self._dispatching = False
-        #: The core's receive timeout is paused for that (resumed on the next read).
+        #: The I/O thread is running listeners: the core's receive timeout is paused
+        #: and the keeper minds the timers (set and cleared under ``cond``).
         self._receive_paused = False
         self._keeper_wake = threading.Event()
         #: When the keeper wakes next (monotonic); the I/O thread wakes it sooner when a
@@ -261,6 +260,15 @@ class Session:
             if pending:
                 self._pending = []
                 self._dispatch(pending)
+                if self._receive_paused:
+                    # The listeners are done: the broker's silence counts again, from
+                    # now on (it gets a full interval), and the wait below is bounded
+                    # by that deadline too.
+                    with cond:
+                        self._receive_paused = False
+                        core.resume_receive_timeout(now=monotonic())
+                        timer = core.get_timer()
+                        self._armed = timer
             if self.closed:
                 return
             now = monotonic()
@@ -283,9 +291,6 @@ class Session:
                 exclusive.acquire()
             try:
                 with cond:
-                    if self._receive_paused:
-                        self._receive_paused = False
-                        core.resume_receive_timeout(now=monotonic())
                     if self.closed:
                         continue  # run the final callbacks, then return
                     if self._broken:
@@ -321,23 +326,18 @@ class Session:
 
     def _dispatch(self, pending: list[tuple[str, Any]]) -> None:
         """Call the listeners for ``pending``, in order, outside every lock (I/O thread)."""
-        self._dispatching = True
-        try:
-            transport = self.transport
-            notify = transport.notify
-            hooks = self._hooks
-            for kind, frame in pending:
-                if hooks:
-                    self._dispatch_to_hooks(kind, frame)
-                elif kind == "message":
-                    notify("before_message", frame)
-                    notify("message", frame)
-                else:
-                    notify(kind, frame)
-                if kind == "connected":
-                    self.connected_dispatched.set()
-        finally:
-            self._dispatching = False
+        notify = self.transport.notify
+        hooks = self._hooks
+        for kind, frame in pending:
+            if hooks:
+                self._dispatch_to_hooks(kind, frame)
+            elif kind == "message":
+                notify("before_message", frame)
+                notify("message", frame)
+            else:
+                notify(kind, frame)
+            if kind == "connected":
+                self.connected_dispatched.set()
 
     def _keeper_loop(self) -> None:
         """Mind the core's timers while the I/O thread runs listeners (keeper thread).
@@ -357,7 +357,7 @@ class Session:
                 wake.clear()
                 act = False
                 now = time.monotonic()
-                if self._dispatching:
+                if self._receive_paused:
                     timer = core.get_timer()
                     if timer is not None and now >= timer:
                         core.handle_timer(now=now)

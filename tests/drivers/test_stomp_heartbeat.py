@@ -96,6 +96,36 @@ def test_silent_broker_times_out() -> None:
     assert names.count("disconnected") == 1
 
 
+def test_a_broker_that_falls_silent_during_a_slow_listener_is_detected_after_it() -> None:
+    # The receive timeout is paused while a listener runs (the broker's beats would wait
+    # unread) and must resume when it returns: then a silent broker is declared dead,
+    # after a full interval plus the margin (100 ms x 2.5), not during the listener.
+    returned: list[float] = []
+
+    class Slow(ConnectionListener):
+        def on_message(self, frame: Frame) -> None:
+            time.sleep(0.5)  # the slow listener under test, not a wait for an event
+            returned.append(time.monotonic())
+
+    def script(peer: Peer) -> None:
+        peer.connected(heart_beat="100,100")
+        peer.send_frame("MESSAGE", {"subscription": "1", "message-id": "1", "destination": "/q"})
+        peer.wait_eof()  # silent from now on
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], heartbeats=(100, 100), timeout=WAIT)
+        conn.set_listener("a-slow", Slow())
+        conn.set_listener("b-rec", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("heartbeat_timeout")
+        timed_out = time.monotonic()
+        conn.disconnect()
+    names = recorder.names()
+    assert names.index("message") < names.index("heartbeat_timeout")
+    assert timed_out - returned[0] >= 0.2  # a full interval after the listener returned
+
+
 def test_crlf_heartbeats_count_in_stomp_12() -> None:
     seen = threading.Event()
 
