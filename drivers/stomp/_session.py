@@ -539,10 +539,10 @@ class Session:
             # Only heart-beat EOLs get here (senders drain their own frames).
             return bool(beats)
         except OSError as exc:
-            with self.cond:
-                self.core.send_failed()
-                logging.warning("sending to %s:%s failed: %s", *self.host_and_port, exc)
-                self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+            logging.warning("sending to %s:%s failed: %s", *self.host_and_port, exc)
+            # Marked broken, not finished here: the keeper may be the caller, and only
+            # the I/O thread notes callbacks; it closes the session on its next pass.
+            self._send_failed_locked()
             return False
         finally:
             self._write_lock.release()
