@@ -618,7 +618,7 @@ def test_get_set_remove_listener_and_receipt() -> None:
 
 def test_disconnect_and_reconnect_from_inside_listeners() -> None:
     # The stomp.py way to reconnect: call connect() from on_disconnected.  Neither that
-    # nor disconnect() from a callback may deadlock on the dispatcher thread.
+    # nor disconnect() from a callback may deadlock the thread that runs the listeners.
     reconnected = threading.Event()
     errors: list[BaseException] = []
 
