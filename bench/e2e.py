@@ -48,6 +48,12 @@ VENVS = {
     "stompman": (HERE / ".venv-stompman", "stompman==3.16.0"),
 }
 
+#: Ours in a venv of its own (``--ours-venv``): nothing installed but what the drivers
+#: measured need, like the peers' venvs, so that the bare interpreter they start from
+#: (its site-packages, .pth files, editable-install finders) weighs the same.
+OURS_VENV = HERE / ".venv-ours"
+OURS = ("stomp", "stomp_trio", "stomp_asyncio")
+
 #: Driver -> (ours, peer).
 PAIRS = {
     "stomp": ("stomp", "stomp.py"),
@@ -101,14 +107,53 @@ class Settings:
     timeout: float | None
     profile: str | None
     json_out: str | None
+    ours_venv: bool = False
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
 
 # --------------------------------------------------------------------------- environments
 
 
+#: Set by main(): the interpreter for our clients (this one, or OURS_VENV's).
+_ours_python = sys.executable
+
+
+def ours_python(drivers: Iterable[str]) -> str:
+    """OURS_VENV's interpreter, built on first use (trio added when it is measured)."""
+    python = OURS_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating {OURS_VENV}", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(OURS_VENV)], check=True)
+    if "trio" in drivers:
+        import trio  # the version this checkout is tested with
+
+        check = subprocess.run([str(python), "-c", "import trio"], capture_output=True)
+        if check.returncode:
+            requirement = f"trio=={trio.__version__}"
+            pip = [str(python), "-m", "pip", "install", "--quiet", requirement]
+            subprocess.run(pip, check=True)
+    return str(python)
+
+
+def compile_tree() -> None:
+    """Write our bytecode (git-ignored __pycache__), as an installed package has it.
+
+    The peers' venvs hold the .pyc files pip wrote; without ours (PYTHONDONTWRITEBYTECODE
+    set, say) every child would compile our sources again and the import figure would
+    measure the compiler.
+    """
+    for folder in ("stomp_core", "drivers"):
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(TREE / folder)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+
 def peer_python(client: str) -> str:
     """The interpreter that runs ``client``; peers' venvs are built on first use."""
+    if client in OURS:
+        return _ours_python
     if client not in VENVS:
         return sys.executable
     venv, requirement = VENVS[client]
@@ -120,10 +165,19 @@ def peer_python(client: str) -> str:
     return str(python)
 
 
-def child_env() -> dict[str, str]:
+def child_env(client: str | None = None) -> dict[str, str]:
+    """The environment of a child (``client``'s): our tree on the path, except for peers.
+
+    A peer must not get it: PYTHONPATH comes before site-packages, so stomp.py's child
+    would import *our* ``stomp`` from ``drivers/`` (both are ``import stomp``) and the
+    blocking rows would compare the tree with itself.
+    """
     env = dict(os.environ)
-    env["PYTHONPATH"] = f"{TREE}{os.pathsep}{TREE / 'drivers'}"
     env.pop("PYTHONSTARTUP", None)
+    if client in VENVS:
+        env.pop("PYTHONPATH", None)
+    else:
+        env["PYTHONPATH"] = f"{TREE}{os.pathsep}{TREE / 'drivers'}"
     return env
 
 
@@ -185,7 +239,7 @@ def spawn(client: str, spec: dict[str, Any]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=child_env(),
+        env=child_env(client),
     )
 
 
@@ -204,7 +258,12 @@ def collect(proc: subprocess.Popen[str], deadline: float) -> dict[str, Any]:
 
 
 def run_child(client: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return collect(spawn(client, spec), spec["deadline"])
+    result = collect(spawn(client, spec), spec["deadline"])
+    imported = str(result.get("imported_from") or "")
+    if client in VENVS and imported.startswith(str(TREE / "drivers")):
+        # The peer ran our code: its figures would be ours (see child_env).
+        return {"ok": False, "error": f"{client} imported this tree's {imported}"}
+    return result
 
 
 class Round:
@@ -517,6 +576,12 @@ def parse(argv: Sequence[str]) -> Settings:
     )
     p.add_argument("--json", dest="json_out", help="also write every raw answer to this file")
     p.add_argument(
+        "--ours-venv",
+        action="store_true",
+        help="run ours in bench/.venv-ours (nothing else installed, like the peers' venvs), "
+        "not in this interpreter; compares import time and peak RSS like with like",
+    )
+    p.add_argument(
         "--quick", action="store_true", help="smoke run: 1 round, embedded broker, small N"
     )
     p.set_defaults(**{name: None for name in QUICK})
@@ -544,6 +609,7 @@ def parse(argv: Sequence[str]) -> Settings:
         timeout=args.timeout,
         profile=args.profile,
         json_out=args.json_out,
+        ours_venv=args.ours_venv,
     )
 
 
@@ -568,6 +634,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve_embedded()
         return 0
     settings = parse(argv)
+    global _ours_python
+    if settings.ours_venv:
+        _ours_python = ours_python(settings.drivers)
+    compile_tree()
     for driver in settings.drivers:
         peer_python(PAIRS[driver][1])  # build the venvs before anything is timed
     started = time.time()
@@ -576,7 +646,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
         f"# {machine()}\n"
         f"# rounds {settings.rounds}, N {settings.n}, round trips {settings.rtt_n}, "
-        f"1 MiB messages {settings.big_n}, heart-beat {settings.heartbeat} ms",
+        f"1 MiB messages {settings.big_n}, heart-beat {settings.heartbeat} ms, "
+        f"ours run by {_ours_python}",
         flush=True,
     )
     all_rows: list[dict[Row, Any]] = []

@@ -490,6 +490,8 @@ def main() -> None:
             start = time.perf_counter()
             __import__(module)
             out["import_ms"] = (time.perf_counter() - start) * 1e3
+            # Which package ran (the harness checks that a peer is not our tree).
+            out["imported_from"] = sys.modules[module].__file__
         run = RUNNERS[client]
         if spec.get("profile"):
             out.update(_profiled(run, spec))

@@ -27,7 +27,7 @@ import dataclasses
 from collections import deque
 
 from ._config import Config
-from ._convert import event_from_user_frame, event_to_frame, frame_to_event
+from ._convert import event_from_user_frame, event_to_frame, frame_to_event, message_from_frame
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._events import (
     FRAME_EVENTS,
@@ -45,7 +45,7 @@ from ._events import (
 from ._frame import Frame, get_header
 from ._heartbeat import HeartbeatSchedule
 from ._reader import HEARTBEAT, FrameReader
-from ._state import TERMINAL, Role, SessionState, State
+from ._state import RECEIVE, TERMINAL, Role, SessionState, State
 from ._util import Sentinel
 from ._versions import accept_versions
 from ._writer import serialize_frame, serialize_frame_head, serialize_send_head
@@ -56,6 +56,13 @@ CLIENT = Role.CLIENT
 SERVER = Role.SERVER
 
 _CONNECTED = State.CONNECTED
+# The client states in which a MESSAGE leaves the state as it is (taken from the
+# tables: CONNECTED, DISCONNECTING); _process_received's shortcut applies there only.
+_RECEIVES_MESSAGES = frozenset(
+    state
+    for (role, state), commands in RECEIVE.items()
+    if role is CLIENT and commands.get("MESSAGE") is state
+)
 
 #: Bodies from this size on are queued as buffers of their own, never copied into the
 #: output buffer (see :meth:`Connection.buffers_to_send`); below it one copy costs less
@@ -272,6 +279,20 @@ class Connection:
         # The peer's side of the one event path (send() is ours): the tables, then the
         # frame's content, then its effects.
         session = self._session
+        if (
+            frame.command == "MESSAGE"
+            and self._role is CLIENT
+            and session.state in _RECEIVES_MESSAGES
+            and session.rules is not None
+        ):
+            # A client's hot path.  By the tables of _state.py a MESSAGE in CONNECTED
+            # or DISCONNECTING leaves the state as it is, no rule checks a received
+            # one and it has no effect (tests/core/test_message_fast_path.py pins
+            # that): only building the event, with the headers the version requires
+            # (conformance 94), remains.
+            message = message_from_frame(frame, session.rules)
+            if message is not None:
+                return message
         peer = self._peer
         target = session.check_command(peer, frame.command)
         try:

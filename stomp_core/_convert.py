@@ -31,7 +31,13 @@ from ._heartbeat import parse_heart_beat
 from ._reader import _new_frame
 from ._versions import IMPLICIT_VERSION, RULES, VersionRules, rules_for
 
-__all__ = ["event_headers", "event_to_frame", "frame_to_event", "missing_headers"]
+__all__ = [
+    "event_headers",
+    "event_to_frame",
+    "frame_to_event",
+    "message_from_frame",
+    "missing_headers",
+]
 
 
 # Before negotiation frames follow the rules of the version a peer that names none
@@ -202,6 +208,57 @@ def frame_to_event(frame: Frame, rules: VersionRules | None) -> FrameEvent:
     missing = missing_headers(event, rules)
     if missing is not None:
         raise RemoteProtocolError(f"{frame.command} frame without the {missing!r} header")
+    return event
+
+
+# message_from_frame's table: a MESSAGE header name -> its index in the typed values
+# (Message.header_fields order), content-length last.
+_MESSAGE_INDEX = {header: index for index, (_field, header) in enumerate(Message.header_fields)}
+_CONTENT_LENGTH_INDEX = len(_MESSAGE_INDEX)
+_MESSAGE_INDEX["content-length"] = _CONTENT_LENGTH_INDEX
+_MESSAGE_SLOTS = tuple(
+    getattr(Message, name).__set__
+    for name in (*(field for field, _header in Message.header_fields), "body", "content_length")
+)
+_set_message_headers = FrameEvent.__dict__["headers"].__set__
+
+
+def message_from_frame(frame: Frame, rules: VersionRules) -> Message | None:
+    """The :class:`Message` for a received MESSAGE ``frame``, in one pass, or ``None``.
+
+    The client's receive hot path (``Connection.next_event``): the same event that
+    :func:`frame_to_event` builds, without its generic lookups.  ``None`` when a header
+    the version requires is missing (conformance 94), so that the general path decides
+    and words the error.  Like :func:`_take`, the first occurrence of each typed header
+    fills its field and any repeat stays in ``headers``; a ``content-length`` is not
+    kept as a header (``content_length`` records that it was there).
+    """
+    index_of = _MESSAGE_INDEX.get
+    values: list[Any] = [None] * _CONTENT_LENGTH_INDEX
+    counted = False
+    rest: list[tuple[str, str]] = []
+    for pair in frame.headers:
+        index = index_of(pair[0])
+        if index is None:
+            rest.append(pair)
+        elif index == _CONTENT_LENGTH_INDEX:
+            if counted:
+                rest.append(pair)
+            counted = True
+        elif values[index] is None:
+            values[index] = pair[1]
+        else:
+            rest.append(pair)
+    # Message.header_fields order: destination, message-id, subscription, ...
+    if values[0] is None or values[1] is None:
+        return None
+    if values[2] is None and rules.message_needs_subscription:
+        return None
+    event: Message = object.__new__(Message)
+    values += (frame.body, counted)
+    for set_slot, value in zip(_MESSAGE_SLOTS, values, strict=True):
+        set_slot(event, value)
+    _set_message_headers(event, tuple(rest))
     return event
 
 

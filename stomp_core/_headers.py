@@ -101,6 +101,16 @@ def unescape_header(text: str, rules: VersionRules) -> str:
     unescape = rules.unescape
     if not unescape or "\\" not in text:
         return text
+    if "\\\\" not in text:
+        # No escaped backslash: every backslash starts a sequence of its own and no
+        # replacement makes a new one, so plain replaces decode it (ActiveMQ's message
+        # ids hold several "\\c").  A backslash left over is an undefined sequence:
+        # the pass below words the error.
+        decoded = text
+        for char, replacement in unescape.items():
+            decoded = decoded.replace("\\" + char, replacement)
+        if "\\" not in decoded:
+            return decoded
 
     def replace(match: re.Match[str]) -> str:
         char = match.group(1)

@@ -419,8 +419,13 @@ class FrameReader:
                         # Conformance 27-31: unescape names and values after the split on the
                         # raw ':'; CONNECT, STOMP and CONNECTED are never unescaped (26).
                         assert rules is not None
+                        # Most names and values hold no backslash (ActiveMQ escapes the
+                        # colons of its message ids only): test before calling.
                         pairs = [
-                            (unescape_header(name, rules), unescape_header(value, rules))
+                            (
+                                unescape_header(name, rules) if "\\" in name else name,
+                                unescape_header(value, rules) if "\\" in value else value,
+                            )
                             for name, value in pairs
                         ]
                     for name, value in pairs:

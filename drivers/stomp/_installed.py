@@ -19,8 +19,8 @@ and is left alone.
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
 
 __all__ = ["MIXED_INSTALL_HELP", "check_not_mixed"]
 
@@ -33,31 +33,35 @@ MIXED_INSTALL_HELP = (
 
 # stomp.py's installation record beside our package: ``stomp.py-9.0.0.dist-info`` from
 # older installers, ``stomp_py-9.0.0.dist-info`` with the normalised name (PEP 491).
-# Read directly: importlib.metadata would cost ``import stomp`` some 25 ms.
+# Read directly: importlib.metadata would cost ``import stomp`` some 25 ms (and
+# os.scandir, not pathlib, which ``import stomp`` needs nowhere else).
 _OTHER_RECORD = re.compile(r"stomp[._]py-([^-]+)\.dist-info", re.IGNORECASE)
 
 
-def check_not_mixed(package_dir: Path) -> None:
+def check_not_mixed(package_dir: str | os.PathLike[str]) -> None:
     """Raise ``ImportError`` if stomp.py's installation owns files in ``package_dir``.
 
     Args:
         package_dir: the directory of the ``stomp`` package being imported.
     """
     try:
-        entries = [path for path in package_dir.parent.iterdir() if path.suffix == ".dist-info"]
+        parent = os.path.dirname(os.path.abspath(package_dir))
+        with os.scandir(parent) as scan:
+            entries = [entry.path for entry in scan if entry.name.endswith(".dist-info")]
     except OSError:
         return
     for entry in entries:
-        match = _OTHER_RECORD.fullmatch(entry.name)
+        match = _OTHER_RECORD.fullmatch(os.path.basename(entry))
         if match is None:
             continue
         try:
-            record = (entry / "RECORD").read_text(encoding="utf-8")
+            with open(os.path.join(entry, "RECORD"), encoding="utf-8") as file:
+                record = file.read()
         except OSError:
             continue
         if any(line.startswith("stomp/") for line in record.splitlines()):
             raise ImportError(
-                f"the 'stomp' package in {package_dir.resolve()} mixes the files of two "
+                f"the 'stomp' package in {os.path.realpath(package_dir)} mixes the files of two "
                 f"distributions: stomp.py {match.group(1)} and stomp-sansio were both "
                 "installed into it (pip cannot keep apart two distributions that provide "
                 "the same package, and uninstalling just one of them now would break the "
@@ -66,4 +70,4 @@ def check_not_mixed(package_dir: Path) -> None:
 
 
 # On import (``stomp/__init__.py`` imports this module first).
-check_not_mixed(Path(__file__).parent)
+check_not_mixed(os.path.dirname(__file__))

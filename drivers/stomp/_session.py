@@ -1,12 +1,19 @@
-"""One transport connection driven by :mod:`stomp_core`: the I/O thread and the dispatcher.
+"""One transport connection driven by :mod:`stomp_core`: the I/O thread and the keeper.
 
 Threads (both created with the transport's ``create_thread_fc``):
 
 * the **I/O thread** waits on the socket and on a wake-up socket pair, with a timeout taken
   from ``core.get_timer()``; it feeds received bytes to the core, pulls events, handles
-  the core's timers (heart-beats, connect and disconnect deadlines) and writes what the
-  core queued.  It never runs user code, so a slow listener cannot stall heart-beats;
-* the **dispatcher thread** calls the listeners, one event at a time, in order.
+  the core's timers (heart-beats, connect and disconnect deadlines), and then calls the
+  listeners itself, in order, outside every lock (as stomp.py's receiver thread does:
+  handing each frame to a second thread cost a wake-up per message, the largest part of
+  a round trip).  While it runs listeners the core's receive timeout is paused (the
+  broker's heart-beats wait unread in the socket, so its silence proves nothing), and
+  no more is read: memory stays bounded by one read, and TCP pushes back on the broker;
+* the **keeper thread** sleeps until the core's next deadline.  While the I/O thread is
+  busy in a listener it handles the timers in its place, so our heart-beats still leave
+  on time (spec 1.2 "Heart-beating") however slow the listener; otherwise it leaves them
+  to the I/O thread.  It wakes about once per heart-beat interval.
 
 Two locks, always taken in this order: ``_write_lock`` serialises writes to the socket
 (``core.send`` + ``data_to_send`` + ``sendall`` happen under it, so frames from many
@@ -16,11 +23,6 @@ peer) the I/O thread still reads, counts heart-beats and delivers messages.  A T
 WebSocket connection reads under ``_write_lock`` too: an SSL object must not be read and
 written at once.  Only the I/O thread closes the socket (under ``_write_lock``, so no
 writer ever uses a recycled descriptor); others shut it down to wake it.
-
-Back-pressure: when the listeners fall behind by :data:`HIGH_WATER` events or
-:data:`HIGH_WATER_BYTES` of message bodies, the I/O thread stops parsing (the core parses
-lazily) and stops reading, except that at each timer expiry it reads what arrived so that
-a busy listener is never mistaken for a dead peer.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import socket
 import ssl
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -61,25 +62,14 @@ from ._sockets import set_kernel_send_timeout, use_kernel_timeouts
 from .exception import NotConnectedException
 from .utils import HEARTBEAT_FRAME, Frame
 
-__all__ = ["HIGH_WATER", "Session", "SessionOwner"]
+__all__ = ["Session", "SessionOwner"]
 
-#: Events waiting for the listeners above which the I/O thread stops parsing.
-HIGH_WATER = 1000
-#: ... and below which it resumes.
-LOW_WATER = 100
-#: Bytes of queued MESSAGE bodies above which it stops too: a count alone let 1,000 large
-#: bodies (up to 64 MiB each) pile up behind a busy listener (issue 14.7) ...
-HIGH_WATER_BYTES = 32 * 1024 * 1024
-#: ... and below which it resumes.
-LOW_WATER_BYTES = 8 * 1024 * 1024
 #: How much one ``recv`` takes.
 RECV_BYTES = 64 * 1024
 #: How many of the first received bytes an error about a non-STOMP answer quotes.
 HEAD_BYTES = 64
-#: The longest the I/O and dispatcher threads sleep before looking around again.
+#: The longest the I/O and keeper threads sleep before looking around again.
 POLL_CAP = 1.0
-
-_STOP = object()
 
 
 def _run_hook(hook: Callable[..., Any], *args: Any) -> None:
@@ -173,9 +163,16 @@ class Session:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._armed: float | None = None
-        self._queue: deque[Any] = deque()
-        self._queued_bytes = 0  # bodies of the queued MESSAGE events
-        self._queue_cond = threading.Condition(threading.Lock())
+        #: Callbacks to run, in order, once the lock is released (I/O thread; the
+        #: keeper adds the end callbacks if it closes the session).
+        self._pending: list[tuple[str, Any]] = []
+        #: The I/O thread is running listeners: the core's receive timeout is paused
+        #: and the keeper minds the timers (set and cleared under ``cond``).
+        self._receive_paused = False
+        self._keeper_wake = threading.Event()
+        #: When the keeper wakes next (monotonic); the I/O thread wakes it sooner when a
+        #: deadline moved earlier (heart-beats negotiated by CONNECTED, say).
+        self._keeper_due = 0.0
         #: True once the socket is closed (the I/O thread is finishing).
         self.closed = False
         self._broken = False
@@ -192,7 +189,7 @@ class Session:
         self.dispatch_done = threading.Event()
         self.dispatcher_ident: int | None = None
         self.io_thread: Any = None
-        self.dispatch_thread: Any = None
+        self.keeper_thread: Any = None
         # stomp.py's hooks that the transport's class overrides (a user's transport).
         hooks: frozenset[str] = transport.overridden_hooks
         self._hooks: frozenset[str] = hooks
@@ -204,8 +201,8 @@ class Session:
     # ------------------------------------------------------------------ threads
 
     def start(self, create_thread: Callable[[Callable[[], None]], Any]) -> None:
-        """Start the dispatcher and the I/O thread."""
-        self.dispatch_thread = create_thread(self._dispatch_loop)
+        """Start the keeper and the I/O thread."""
+        self.keeper_thread = create_thread(self._keeper_loop)
         self.io_thread = create_thread(self._io_loop)
 
     def _wake(self) -> None:
@@ -214,6 +211,7 @@ class Session:
             self._wake_w.send(b"\0")
 
     def _io_loop(self) -> None:
+        self.dispatcher_ident = threading.get_ident()
         try:
             self._io_loop_body()
         except Exception:  # pragma: no cover - a bug; never leave waiters hanging
@@ -221,66 +219,157 @@ class Session:
             with self.cond:
                 if not self.closed:
                     self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+                pending, self._pending = self._pending, []
+            self._dispatch(pending)
         finally:
+            self._keeper_wake.set()
             with self._write_lock:
                 self.sock.close()
             self._wake_r.close()
             self._wake_w.close()
             self.io_done.set()
+            self.dispatch_done.set()
         self.run_end_hooks()
         self.transport.session_ended(self)
 
     def _io_loop_body(self) -> None:
+        """Read, parse, handle timers and call the listeners until the session closed.
+
+        One pass: wait (select, bounded by the core's timer), then one locked section
+        that reads, feeds the core, handles expired timers and converts every event
+        now available, then (unlocked) the heart-beat write and the listeners.
+        """
         sock = self.sock
+        wake_r = self._wake_r
+        watch = [sock, wake_r]
+        cond = self.cond
+        core = self.core
+        monotonic = time.monotonic
+        select_ = select.select
+        tls = self._tls
         if self._initial:
-            with self.cond:
-                self.core.receive_data(self._initial, now=time.monotonic())
+            with cond:
+                core.receive_data(self._initial, now=monotonic())
+        with cond:
+            self._pump_locked()
+            timer = core.get_timer()
+            self._armed = timer
+        pending_tls = False
         while True:
-            with self.cond:
-                if self.closed:
-                    return
-                if self._broken:
-                    self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
-                    return
-                paused = self._queued() >= HIGH_WATER
-                if not paused:
-                    self._pump_locked()
-                    if self.closed:
-                        return
-                    paused = self._queued() >= HIGH_WATER
-                timer = self.core.get_timer()
-                self._armed = timer
-                pending = self._tls and sock.pending() > 0  # type: ignore[attr-defined]
-            now = time.monotonic()
-            timeout = POLL_CAP if timer is None else min(POLL_CAP, max(0.0, timer - now))
-            if self._flush_pending:
-                timeout = min(timeout, 0.01)
-            if pending and not paused:
+            pending = self._pending
+            if pending:
+                self._pending = []
+                self._dispatch(pending)
+                if self._receive_paused:
+                    # The listeners are done: the broker's silence counts again, from
+                    # now on (it gets a full interval), and the wait below is bounded
+                    # by that deadline too.
+                    with cond:
+                        self._receive_paused = False
+                        core.resume_receive_timeout(now=monotonic())
+                        timer = core.get_timer()
+                        self._armed = timer
+            if self.closed:
+                return
+            now = monotonic()
+            if pending_tls:
                 readable: list[Any] = [sock]
             else:
-                watch: list[Any] = [self._wake_r] if paused else [sock, self._wake_r]
+                timeout = POLL_CAP if timer is None else min(POLL_CAP, max(0.0, timer - now))
+                if self._flush_pending:
+                    timeout = min(timeout, 0.01)
                 try:
-                    readable, _, _ = select.select(watch, [], [], timeout)
+                    readable = select_(watch, [], [], timeout)[0]
                 except (OSError, ValueError):  # socket shut down or closed under us
                     readable = [sock]
-            if self._wake_r in readable:
-                self._drain_wake()
-            if sock in readable:
-                self._read()
-            with self.cond:
-                if self.closed:
-                    return
-                timer = self.core.get_timer()
-                expired = timer is not None and time.monotonic() >= timer
-            if expired and paused:
-                self._read_while_paused()
-            with self.cond:
-                if self.closed:
-                    return
-                if expired:
-                    self.core.handle_timer(now=time.monotonic())
+                if readable and readable[-1] is wake_r:
+                    self._drain_wake()
+            read = bool(readable) and readable[0] is sock
+            # TLS and WebSocket: a read must not run alongside a write (see above).
+            exclusive = self._write_lock if read and self._exclusive_io else None
+            if exclusive is not None:
+                exclusive.acquire()
+            try:
+                with cond:
+                    if self.closed:
+                        continue  # run the final callbacks, then return
+                    if self._broken:
+                        self._finish_locked(
+                            ("receiver_loop_completed", None), ("disconnected", None)
+                        )
+                        continue
+                    if read:
+                        data = self._recv_locked()
+                        if data is not None:
+                            self._ingest_locked(data)
+                    expired = timer is not None and monotonic() >= timer
+                    if expired:
+                        core.handle_timer(now=monotonic())
                     self._pump_locked()
-            self._flush()
+                    timer = core.get_timer()
+                    self._armed = timer
+                    pending_tls = tls and sock.pending() > 0  # type: ignore[attr-defined]
+                    if self._pending and not self.closed:
+                        # Listeners run next, unlocked: the broker's heart-beats wait
+                        # in the socket meanwhile, so its silence must not count.
+                        self._receive_paused = True
+                        core.pause_receive_timeout(now=now)
+                        if timer is not None and timer < self._keeper_due:
+                            self._keeper_wake.set()  # it must mind an earlier deadline
+            finally:
+                if exclusive is not None:
+                    exclusive.release()
+            if (expired or self._flush_pending) and self._flush() and self.transport.listeners:
+                # stomp.py showed each heart-beat EOL to on_send as a frame with no
+                # command, headers or body.
+                self._pending.append(("send", Frame(None, {}, None)))
+
+    def _dispatch(self, pending: list[tuple[str, Any]]) -> None:
+        """Call the listeners for ``pending``, in order, outside every lock (I/O thread)."""
+        notify = self.transport.notify
+        hooks = self._hooks
+        for kind, frame in pending:
+            if hooks:
+                self._dispatch_to_hooks(kind, frame)
+            elif kind == "message":
+                notify("before_message", frame)
+                notify("message", frame)
+            else:
+                notify(kind, frame)
+            if kind == "connected":
+                self.connected_dispatched.set()
+
+    def _keeper_loop(self) -> None:
+        """Mind the core's timers while the I/O thread runs listeners (keeper thread).
+
+        Wakes at the core's next deadline (at most :data:`POLL_CAP` apart).  Only when the
+        I/O thread is busy in a listener does it act: our heart-beat EOLs then leave on
+        time however long the listener takes; a connect or disconnect deadline is
+        noted in the core, and the I/O thread reports it when it is back.
+        """
+        cond = self.cond
+        core = self.core
+        wake = self._keeper_wake
+        while True:
+            with cond:
+                if self.closed:
+                    return
+                wake.clear()
+                act = False
+                now = time.monotonic()
+                if self._receive_paused:
+                    timer = core.get_timer()
+                    if timer is not None and now >= timer:
+                        core.handle_timer(now=now)
+                        act = True
+                timer = core.get_timer()
+                delay = POLL_CAP if timer is None else min(POLL_CAP, max(0.001, timer - now))
+                self._keeper_due = now + delay
+            if act:
+                beats = self._flush()
+                if beats and self.transport.listeners:
+                    self.transport.notify("send", Frame(None, {}, None))
+            wake.wait(delay)
 
     def _write(self, data: bytes) -> None:
         """Write ``data`` to the socket, through the transport's ``send`` override if any."""
@@ -381,33 +470,6 @@ class Session:
         """The lock a read needs besides ``cond``: the write lock on TLS and WebSocket."""
         return self._write_lock if self._exclusive_io else contextlib.nullcontext()
 
-    def _read(self) -> None:
-        with self._reading(), self.cond:
-            if self.closed:
-                return
-            data = self._recv_locked()
-            if data is None:
-                return
-            self._ingest_locked(data)
-            # When paused, what was read waits in the core (parsed lazily).
-            if self._queued() < HIGH_WATER:
-                self._pump_locked()
-
-    def _read_while_paused(self) -> None:
-        # The listeners are behind but the peer may be alive: take what arrived so the
-        # core counts it (spec 1.2 "Heart-beating": any data counts) without parsing it.
-        try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
-        except (OSError, ValueError):
-            return
-        if readable:
-            with self._reading(), self.cond:
-                if self.closed:
-                    return
-                data = self._recv_locked()
-                if data:
-                    self._ingest_locked(data)
-
     def _ingest_locked(self, data: bytes) -> None:
         """Feed transport bytes (``b""``: end of file) to the core, unwrapping WebSocket."""
         now = time.monotonic()
@@ -454,51 +516,46 @@ class Session:
         out: bytes = ws.data_to_send()
         return out
 
-    def _flush(self) -> None:
-        """Write what the core queued on its own (heart-beat EOLs), if no sender is busy."""
+    def _flush(self) -> bool:
+        """Write what the core queued on its own (heart-beat EOLs), if no sender is busy.
+
+        Returns:
+            whether heart-beat bytes were written (listeners see them in ``on_send``).
+        """
         if not self._write_lock.acquire(blocking=False):
             # A sender is writing: its bytes count as activity for the peer, and ours
             # go out with the next write (ours or its data_to_send) soon after.
             self._flush_pending = True
-            return
+            return False
         try:
             self._flush_pending = False
             with self.cond:
                 if self.closed:
-                    return
+                    return False
                 beats = self.core.data_to_send(now=time.monotonic())
                 data = self._outgoing(beats)
             if data:
                 self._write(data)
-            if beats and self.transport.listeners:
-                # Only heart-beat EOLs get here (senders drain their own frames).
-                # stomp.py showed each one to on_send as a frame with no command,
-                # headers or body; the dispatcher does that here, in order.
-                self._enqueue(("send", Frame(None, {}, None)))
+            # Only heart-beat EOLs get here (senders drain their own frames).
+            return bool(beats)
         except OSError as exc:
-            with self.cond:
-                self.core.send_failed()
-                logging.warning("sending to %s:%s failed: %s", *self.host_and_port, exc)
-                self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+            logging.warning("sending to %s:%s failed: %s", *self.host_and_port, exc)
+            # Marked broken, not finished here: the keeper may be the caller, and only
+            # the I/O thread notes callbacks; it closes the session on its next pass.
+            self._send_failed_locked()
+            return False
         finally:
             self._write_lock.release()
 
     # ------------------------------------------------------------------ events
 
-    def _queued(self) -> int:
-        if self._queued_bytes >= HIGH_WATER_BYTES:
-            return HIGH_WATER  # as far behind as HIGH_WATER events: pause likewise
-        return len(self._queue)
-
-    def _enqueue(self, *items: Any) -> None:
-        with self._queue_cond:
-            self._queue.extend(items)
-            self._queued_bytes += sum(_body_bytes(item) for item in items)
-            self._queue_cond.notify()
-
     def _pump_locked(self) -> None:
-        """Pull events from the core and queue them for the listeners (lock held)."""
-        while not self.closed and self._queued() < HIGH_WATER:
+        """Pull every event the core has now and note their callbacks (lock held).
+
+        What one read brought (at most :data:`RECV_BYTES`, or one large body): the I/O
+        thread reads nothing more until the listeners have seen it all.
+        """
+        while not self.closed:
             try:
                 event = self.core.next_event()
             except ProtocolError as exc:
@@ -519,12 +576,12 @@ class Session:
 
     def _handle_event_locked(self, event: Any) -> None:
         transport = self.transport
-        if isinstance(event, HeartbeatReceived):
-            self._enqueue(("heartbeat", None))
-        elif isinstance(event, Message):
+        if type(event) is Message:
             frame = transport.frame_from_event(event)
             transport.message_received(self, frame)
-            self._enqueue(("message", frame))
+            self._pending.append(("message", frame))
+        elif isinstance(event, HeartbeatReceived):
+            self._pending.append(("heartbeat", None))
         elif isinstance(event, IncompleteMessage):
             # stomp.py delivers a MESSAGE whatever its headers; so do we (the framing
             # was sound), with a note for whoever debugs the broker.
@@ -533,7 +590,7 @@ class Session:
             )
             frame = transport.frame_from_raw(event.frame)
             transport.message_received(self, frame)
-            self._enqueue(("message", frame))
+            self._pending.append(("message", frame))
         elif isinstance(event, Receipt):
             frame = transport.frame_from_event(event)
             if self.core.state is State.CLOSED and event.receipt_id == self.disconnect_receipt:
@@ -542,18 +599,18 @@ class Session:
                     ("disconnected", None), ("receipt", frame), ("receiver_loop_completed", None)
                 )
             else:
-                self._enqueue(("receipt", frame))
+                self._pending.append(("receipt", frame))
         elif isinstance(event, Connected):
             self.was_connected = True
             self.connected_at = time.monotonic()
             transport.session_connected(self, event)
-            self._enqueue(("connected", transport.frame_from_event(event)))
+            self._pending.append(("connected", transport.frame_from_event(event)))
             self.cond.notify_all()
         elif isinstance(event, Error):
             frame = transport.frame_from_event(event)
             if self.core.version is None:
                 self.connection_error = event.message or "the broker refused the connection"
-            self._enqueue(("error", frame))
+            self._pending.append(("error", frame))
             if self.core.state is State.CLOSED:
                 # An ERROR answering CONNECT or DISCONNECT ends the session.  One while
                 # connected does not (Config.error_ends_session=False): spec 1.2 says the
@@ -581,7 +638,7 @@ class Session:
             self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
 
     def _finish_locked(self, *end_events: tuple[str, Any]) -> None:
-        """Close the socket once and queue the final callbacks (lock held)."""
+        """Close the socket once and note the final callbacks (lock held)."""
         if self.closed:
             return
         self.closed = True
@@ -598,39 +655,8 @@ class Session:
             self.sock.shutdown(socket.SHUT_RDWR)
         self.transport.session_closed(self)
         self.cond.notify_all()
-        self._enqueue(*end_events, _STOP)
-
-    def _dispatch_loop(self) -> None:
-        self.dispatcher_ident = threading.get_ident()
-        try:
-            while True:
-                with self._queue_cond:
-                    while not self._queue:
-                        if self.io_done.is_set() and self.closed:
-                            return
-                        self._queue_cond.wait(POLL_CAP)
-                    item = self._queue.popleft()
-                    size = _body_bytes(item)
-                    self._queued_bytes -= size
-                    resume = len(self._queue) == LOW_WATER or (
-                        self._queued_bytes < LOW_WATER_BYTES <= self._queued_bytes + size
-                    )
-                if resume:
-                    self._wake()
-                if item is _STOP:
-                    return
-                kind, frame = item
-                if self._hooks:
-                    self._dispatch_to_hooks(kind, frame)
-                elif kind == "message":
-                    self.transport.notify("before_message", frame)
-                    self.transport.notify("message", frame)
-                else:
-                    self.transport.notify(kind, frame)
-                if kind == "connected":
-                    self.connected_dispatched.set()
-        finally:
-            self.dispatch_done.set()
+        self._pending.extend(end_events)
+        self._keeper_wake.set()
 
     def _dispatch_to_hooks(self, kind: str, frame: Any) -> None:
         """Dispatch one item through the transport's stomp.py hooks (a user's transport)."""
@@ -793,12 +819,5 @@ class Session:
         return self.core.state
 
     def on_dispatcher_thread(self) -> bool:
-        """Whether the caller is this session's dispatcher (i.e. runs inside a listener)."""
+        """Whether the caller is this session's I/O thread (i.e. runs inside a listener)."""
         return threading.get_ident() == self.dispatcher_ident
-
-
-def _body_bytes(item: Any) -> int:
-    """What a queued event weighs against :data:`HIGH_WATER_BYTES`: a MESSAGE's body."""
-    if isinstance(item, tuple) and item[0] == "message":
-        return len(item[1].body or b"")
-    return 0

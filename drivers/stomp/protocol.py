@@ -421,7 +421,7 @@ class Protocol11(_Frames, HeartbeatListener):
     As in stomp.py it is also a :class:`~stomp.listener.HeartbeatListener` registered
     with its own connection as ``"protocol-listener"``; here that listener only keeps
     stomp.py's bookkeeping attributes (``received_heartbeat``, ``send_sleep``...) up to
-    date: the connection's I/O thread sends and checks the heart-beats.
+    date: the connection's own threads send and check the heart-beats.
 
     Args:
         transport: where frames go.

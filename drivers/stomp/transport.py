@@ -33,7 +33,6 @@ from stomp_core import (
     candidate_hosts,
     is_local_host,
 )
-from stomp_core.client import ReconnectPolicy
 
 from . import _frames, exception, logging  # noqa: F401  # exception: stomp.py's name
 from ._acks import AckLedger
@@ -182,6 +181,7 @@ class BaseTransport(Publisher):
         self.is_eol = is_eol_fc
         self.listeners: dict[str, Any] = {}
         self._listeners_lock = threading.Lock()
+        self._sorted_listeners: tuple[dict[str, Any], list[tuple[str, Any]]] | None = None
         self.running = False
         self.connected = False
         self.connection_error = False
@@ -200,8 +200,8 @@ class BaseTransport(Publisher):
         """Use ``create_thread_fc(callable)`` to start this transport's threads.
 
         It must start running the callable (in a thread, a pool, ...) and return at once;
-        it is called twice per connection (the I/O loop and the listener dispatcher), so
-        a pool needs at least two workers per connection.
+        it is called twice per connection (the I/O loop, which also calls the listeners,
+        and the heart-beat keeper), so a pool needs at least two workers per connection.
         """
         if not callable(create_thread_fc):
             raise TypeError("create_thread_fc must be callable")
@@ -244,11 +244,19 @@ class BaseTransport(Publisher):
         A listener that raises is logged with its traceback; the others still run and
         the connection carries on (stomp.py tore the connection down).
         """
-        if not self.listeners:
+        registered = self.listeners
+        if not registered:
             return
         arity = _CALLBACK_ARITY.get(frame_type, 1)
-        with self._listeners_lock:
-            listeners = sorted(self.listeners.items())
+        cached = self._sorted_listeners
+        if cached is not None and cached[0] == registered:
+            listeners = cached[1]
+        else:
+            with self._listeners_lock:
+                listeners = sorted(registered.items())
+                # The sorted list is kept while the registry is unchanged (compared
+                # as a copy: code may edit ``listeners`` directly, as in stomp.py).
+                self._sorted_listeners = (dict(registered), listeners)
         for name, listener in listeners:
             method = getattr(listener, "on_" + frame_type, None)
             if method is None:
@@ -265,7 +273,7 @@ class BaseTransport(Publisher):
         """Hand a received frame to the listeners (``on_<command>``).
 
         The connection calls this for every CONNECTED, MESSAGE (``on_before_message``
-        first), RECEIPT, ERROR and heart-beat (``Frame("heartbeat")``), on its listener
+        first), RECEIPT, ERROR and heart-beat (``Frame("heartbeat")``), on its I/O
         thread, so a subclass that overrides it sees every frame, as in stomp.py.
 
         Args:
@@ -426,6 +434,10 @@ class Transport(BaseTransport):
         # a drop there is no limit by default, because a broker restart takes seconds
         # and a reconnecting client must ride it out (stomp_core.client's
         # ReconnectPolicy default, as in the async drivers); disconnect() ends it.
+        # Imported here, not with the module: stomp_core.client is the async drivers'
+        # session layer (about 10 ms to import), and this driver needs only its policy.
+        from stomp_core.client import ReconnectPolicy
+
         after_drop = ReconnectPolicy(
             initial=reconnect_sleep_initial,
             increase=reconnect_sleep_increase,
@@ -836,7 +848,7 @@ class Transport(BaseTransport):
 
     def session_connected(self, session: Session, event: Connected) -> None:
         """``session`` received CONNECTED (its I/O thread, core lock held)."""
-        self.connected = True  # set_connected() overrides run on the listener thread
+        self.connected = True  # set_connected() overrides run with the listeners
         self.heartbeats = session.heartbeat
 
     def session_closed(self, session: Session) -> None:
@@ -919,12 +931,14 @@ class Transport(BaseTransport):
         if session is None:
             return
         session.request_disconnect()
+        if session.on_dispatcher_thread():
+            # Called from a listener: the I/O thread is the caller, so it cannot wait
+            # for itself; it closes the connection once the listener returned.
+            return
         limit = timeout if timeout is not None else (self.config.disconnect_timeout or 10.0)
         if not session.io_done.wait(limit + _GRACE):
             session.abort()
             session.io_done.wait(_GRACE)
-        if not session.on_dispatcher_thread():
-            session.dispatch_done.wait(_GRACE)
 
     def disconnect_socket(self) -> None:
         """Close the socket at once, without DISCONNECT (the broker sees a drop)."""

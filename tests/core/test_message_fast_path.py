@@ -1,0 +1,141 @@
+"""The client's MESSAGE hot path: ``message_from_frame`` and the shortcut in
+``Connection.next_event`` must behave exactly like the general path they bypass."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stomp_core import (
+    CLIENT,
+    Config,
+    Connection,
+    Disconnect,
+    IncompleteMessage,
+    Message,
+    RemoteProtocolError,
+    State,
+)
+from stomp_core._convert import frame_to_event, message_from_frame
+from stomp_core._frame import Frame
+from stomp_core._state import _CHECKS_RECEIVED, _EFFECTS, RECEIVE
+from stomp_core._versions import rules_for
+
+from .helpers import ConnectionPair, drain
+
+VERSIONS = ("1.0", "1.1", "1.2")
+
+# The typed headers, repeated and missing often, among others.
+_names = st.sampled_from(
+    ["destination", "message-id", "subscription", "ack", "content-type", "content-length", "x"]
+)
+_values = st.text(st.sampled_from("ab1/:"), max_size=3)
+
+
+@st.composite
+def message_frames(draw: st.DrawFn) -> Frame:
+    headers = draw(st.lists(st.tuples(_names, _values), max_size=9))
+    return Frame("MESSAGE", tuple(headers), draw(st.binary(max_size=4)))
+
+
+def _general(frame: Frame, version: str) -> Message | None:
+    try:
+        event = frame_to_event(frame, rules_for(version))
+    except RemoteProtocolError:
+        return None
+    assert isinstance(event, Message)
+    return event
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@given(frame=message_frames())
+def test_message_from_frame_equals_the_general_path(version: str, frame: Frame) -> None:
+    # None exactly where the general path raises: it then decides and words the error.
+    fast = message_from_frame(frame, rules_for(version))
+    assert fast == _general(frame, version)
+    if fast is not None:
+        assert fast.headers == _general(frame, version).headers  # type: ignore[union-attr]
+
+
+def test_repeats_stay_in_headers_and_content_length_is_recorded() -> None:
+    frame = Frame(
+        "MESSAGE",
+        (
+            ("destination", "/q"),
+            ("content-length", "2"),
+            ("message-id", "m"),
+            ("destination", "/other"),
+            ("content-length", "9"),
+            ("subscription", "1"),
+            ("x", "y"),
+        ),
+        b"hi",
+    )
+    event = message_from_frame(frame, rules_for("1.2"))
+    assert event is not None
+    assert (event.destination, event.message_id, event.subscription) == ("/q", "m", "1")
+    assert event.body == b"hi"
+    assert event.content_length
+    # (A Message built by hand refuses a content-length header; a received one keeps
+    # the repeat, as frame_to_event does.)
+    assert event.headers == (("destination", "/other"), ("content-length", "9"), ("x", "y"))
+    assert event == frame_to_event(frame, rules_for("1.2"))
+    bare = Frame("MESSAGE", (("destination", "/q"), ("message-id", "m")), b"")
+    assert message_from_frame(bare, rules_for("1.1")) == Message(
+        destination="/q", message_id="m", content_length=False
+    )
+
+
+def test_the_shortcut_relies_on_the_tables() -> None:
+    # Connection._process_received skips the tables for a client's MESSAGE in the
+    # states where it changes nothing: keep that true, or the shortcut must go.
+    # No rule checks a received MESSAGE (its required headers are checked as it is
+    # built: conformance 94), and it has no effect.
+    assert _CHECKS_RECEIVED[Message] == ()
+    assert _EFFECTS[Message] is None
+    kept = {state for (role, state), table in RECEIVE.items() if table.get("MESSAGE") is state}
+    assert {State.CONNECTED, State.DISCONNECTING} <= kept
+
+
+_MESSAGE = b"MESSAGE\ndestination:/q\nmessage-id:m\nsubscription:1\n\nhi\x00"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_connection_delivers_messages_in_connected_and_disconnecting(version: str) -> None:
+    pair = ConnectionPair()
+    pair.connect(version)
+    pair.client.receive_data(_MESSAGE, now=0)
+    [event] = drain(pair.client)
+    assert event == Message(
+        destination="/q", message_id="m", subscription="1", body=b"hi", content_length=False
+    )
+    pair.client.send(Disconnect(receipt="bye"), now=0)
+    assert pair.client.state is State.DISCONNECTING
+    pair.client.receive_data(_MESSAGE, now=0)
+    assert drain(pair.client) == [event]
+    assert pair.client.state is State.DISCONNECTING
+
+
+def test_a_12_message_without_subscription_takes_the_general_path() -> None:
+    # The shortcut declines; the general path raises, or (as stomp.py does) delivers it
+    # as an IncompleteMessage when the configuration asks for that.
+    frame = b"MESSAGE\ndestination:/q\nmessage-id:m\n\nhi\x00"
+    strict = ConnectionPair()
+    strict.connect("1.2")
+    strict.client.receive_data(frame, now=0)
+    with pytest.raises(RemoteProtocolError, match="subscription"):
+        drain(strict.client)
+    lenient = ConnectionPair(client_config=Config(accept_incomplete_messages=True))
+    lenient.connect("1.2")
+    lenient.client.receive_data(frame, now=0)
+    [event] = drain(lenient.client)
+    assert isinstance(event, IncompleteMessage)
+    assert lenient.client.state is State.CONNECTED
+
+
+def test_a_message_before_connected_is_refused_by_the_tables() -> None:
+    client = Connection(CLIENT)
+    client.receive_data(_MESSAGE, now=0)
+    with pytest.raises(RemoteProtocolError, match="unexpected 'MESSAGE'"):
+        drain(client)
