@@ -59,6 +59,7 @@ from ._errors import (
     connect_failed,
     connection_lost,
     dial_failed,
+    error_text,
     failure_reason,
     parse_failure,
 )
@@ -144,6 +145,7 @@ __all__ = [
     "decode_text",
     "dial_failed",
     "encode_body",
+    "error_text",
     "failure_reason",
     "message_headers",
     "parse_failure",

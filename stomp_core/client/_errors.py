@@ -30,9 +30,36 @@ __all__ = [
     "connect_failed",
     "connection_lost",
     "dial_failed",
+    "error_text",
     "failure_reason",
     "parse_failure",
 ]
+
+
+#: Characters of an ERROR body's first line put into an exception's text: a stack trace
+#: or an HTML page from a proxy must not make the message unreadable.
+ERROR_LINE_MAX = 300
+
+
+def error_text(message: str | None, body: bytes | str, content_type: str | None = None) -> str:
+    """What a broker's ERROR says, in one line: its ``message`` header and the first line
+    of its body (spec 1.2 "ERROR": the header is a short description, the body may hold
+    the details), e.g. ``"Bad CONNECT: Access refused for user 'guest'"``.
+
+    Returns:
+        ``message: first line``, or whichever of the two exists (the body's line alone
+        if it repeats the header), or ``""``.
+    """
+    text = body if isinstance(body, str) else decode_text(body, content_type, errors="replace")
+    line = next((candidate.strip() for candidate in text.splitlines() if candidate.strip()), "")
+    if len(line) > ERROR_LINE_MAX:
+        line = line[:ERROR_LINE_MAX] + "..."
+    message = (message or "").strip()
+    if not line or line == message:
+        return message
+    if not message or message in line:
+        return line
+    return f"{message}: {line}"
 
 
 class StompError(Exception):
@@ -64,7 +91,8 @@ class ConnectFailed(StompError):
     def from_error(cls, error: Error) -> ConnectFailed:
         """The exception for an ERROR frame that answered CONNECT (e.g. bad credentials)."""
         return cls(
-            f"the broker refused the connection: {error.message or 'ERROR'}",
+            "the broker refused the connection: "
+            f"{error_text(error.message, error.body, error.content_type) or 'ERROR'}",
             body=error.body,
             headers=error.headers,
             refused=True,
@@ -91,7 +119,8 @@ class BrokerError(StompError):
         receipt_id: str | None = None,
         headers: Headers = (),
     ) -> None:
-        super().__init__(message or "the broker sent ERROR")
+        text = error_text(message, body, content_type)
+        super().__init__(f"the broker sent ERROR: {text}" if text else "the broker sent ERROR")
         self.message = message
         self.body = body
         self.content_type = content_type

@@ -50,6 +50,7 @@ from stomp_core.client import (
     decode_text,
     dial_failed,
     encode_body,
+    error_text,
     failure_reason,
     message_headers,
     parse_hosts,
@@ -244,6 +245,8 @@ def test_exceptions() -> None:
     assert isinstance(timeout, TimeoutError)
     assert timeout.receipt_id == "r-1"
     assert "2.5" in str(timeout)
+    assert str(broker) == "the broker sent ERROR: bad: why"
+    assert str(refused) == "the broker refused the connection: bad: why"
     core_error = RemoteProtocolError("garbage")
     violation = ProtocolViolation(core_error)
     assert violation.error is core_error
@@ -445,3 +448,28 @@ def test_check_subscribe_arguments() -> None:
         check_subscribe_arguments("individual", None)
     with pytest.raises(ValueError, match="buffer"):
         check_subscribe_arguments("auto", 0)
+
+
+@pytest.mark.parametrize(
+    ("message", "body", "text"),
+    [
+        # RabbitMQ's refusal of a wrong passcode: the header alone says little.
+        (
+            "Bad CONNECT",
+            b"Access refused for user 'guest'\n",
+            "Bad CONNECT: Access refused for user 'guest'",
+        ),
+        ("Bad CONNECT", b"\n\n  first\nsecond", "Bad CONNECT: first"),
+        ("same", b"same\nmore", "same"),
+        ("short", b"short and longer", "short and longer"),
+        (None, b"only a body", "only a body"),
+        ("only a header", b"", "only a header"),
+        (None, "a str body", "a str body"),
+        (None, b"", ""),
+        ("m", b"x" * 400, "m: " + "x" * 300 + "..."),
+    ],
+)
+def test_error_text_joins_the_header_and_the_bodys_first_line(
+    message: str | None, body: bytes | str, text: str
+) -> None:
+    assert error_text(message, body) == text
