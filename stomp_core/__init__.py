@@ -53,6 +53,7 @@ from ._events import Unsubscribe as Unsubscribe
 from ._frame import Frame as Frame
 from ._frame import Headers as Headers
 from ._framelog import FrameLog as FrameLog
+from ._framelog import LoggedConnection as LoggedConnection
 from ._framelog import frame_log as frame_log
 from ._heartbeat import negotiate_heartbeats as negotiate_heartbeats
 from ._hosts import DEFAULT_HOST_AND_PORTS as DEFAULT_HOST_AND_PORTS
@@ -101,6 +102,7 @@ __all__ = [
     "IncompleteMessage",
     "Limits",
     "LocalProtocolError",
+    "LoggedConnection",
     "Message",
     "Metrics",
     "MetricsSnapshot",

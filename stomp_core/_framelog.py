@@ -14,19 +14,24 @@ Secrets never reach the text: a header whose name contains one of
 ``token``, ...) shows :data:`MASK` instead of its value.  Bodies are cut after
 :attr:`FrameLog.max_body` bytes.  One process-wide :data:`frame_log` holds the settings,
 like the loggers it feeds; a driver calls ``frame_log.format(...)`` only when its logger
-is enabled for DEBUG.
+is enabled for DEBUG, or builds a :class:`LoggedConnection`, which hands the text of every
+frame it sends or parses to a callable the driver gives (its logger's ``debug``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from ._config import Config
+from ._connection import NEED_DATA, Connection
 from ._convert import event_to_frame
-from ._events import FrameEvent
+from ._events import Event, FrameEvent, HeartbeatReceived, IncompleteMessage
 from ._frame import Frame
+from ._metrics import Metrics
+from ._state import Role
 from ._versions import rules_for
 
-__all__ = ["MASK", "FrameLog", "frame_log"]
+__all__ = ["MASK", "FrameLog", "LoggedConnection", "frame_log"]
 
 #: What a secret header value is replaced with (stomp.py's mask, kept for familiarity).
 MASK = "********"
@@ -125,3 +130,47 @@ class FrameLog:
 #: The settings every driver's frame log uses: ``stomp_core.frame_log.max_body = 1000``
 #: shows more of each body, in every driver.
 frame_log = FrameLog()
+
+
+class LoggedConnection(Connection):
+    """A :class:`~stomp_core.Connection` that reports each frame's log text to ``write``.
+
+    A driver builds one instead of a plain ``Connection`` when its frame logger is
+    enabled for DEBUG, so that a connection nobody logs pays nothing for it.  The text
+    comes from :data:`frame_log` at the time of each frame.
+
+    Args:
+        role: as for ``Connection``.
+        config: as for ``Connection``.
+        write: takes one line of text per frame (e.g. ``logger.debug``).
+        now: as for ``Connection``.
+        metrics: as for ``Connection``.
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        config: Config | None = None,
+        *,
+        write: Callable[[str], object],
+        now: float | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        super().__init__(role, config, now=now, metrics=metrics)
+        self._write = write
+
+    def send(self, event: FrameEvent | Frame, *, now: float) -> None:
+        """As :meth:`Connection.send`; the frame is reported once it was accepted."""
+        super().send(event, now=now)
+        self._write(frame_log.format(event, sent=True, version=self.version))
+
+    def next_event(self) -> Event | type[NEED_DATA]:
+        """As :meth:`Connection.next_event`; frames and heart-beats are reported."""
+        event = super().next_event()
+        if isinstance(event, FrameEvent):
+            self._write(frame_log.format(event, sent=False, version=self.version))
+        elif isinstance(event, IncompleteMessage):
+            self._write(frame_log.format(event.frame, sent=False, version=self.version))
+        elif isinstance(event, HeartbeatReceived):
+            self._write(frame_log.format_parts("heartbeat", (), None, sent=False))
+        return event

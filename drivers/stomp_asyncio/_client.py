@@ -22,6 +22,9 @@ from stomp_core import (
     Event,
     FrameEvent,
     LocalProtocolError,
+    LoggedConnection,
+    Metrics,
+    MetricsSnapshot,
     State,
     Subscribe,
     Unsubscribe,
@@ -62,6 +65,16 @@ __all__ = ["Client"]
 
 log = logging.getLogger("stomp_asyncio")
 
+#: The frame log: one DEBUG line per frame sent or received, passcodes and
+#: Authorization-like headers masked (``stomp_core.frame_log`` sets the body length).
+#: Checked when a connection opens, so that an unlogged connection pays nothing for it.
+frames_log = logging.getLogger("stomp_asyncio.frames")
+
+
+def _log_frame(text: str) -> None:
+    frames_log.debug("%s", text)
+
+
 #: Unread state changes kept per observer before the oldest are dropped.
 STATE_CHANGES_KEPT = 256
 
@@ -82,6 +95,8 @@ class Client:
     """
 
     def __init__(self, options: ClientOptions) -> None:
+        #: Counters over all connections of this client (``metrics()``).
+        self._metrics = Metrics()
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._options = options
         self._session: ClientSession[Subscription, asyncio.Future[None]] = ClientSession(
@@ -145,6 +160,21 @@ class Client:
     def heartbeats_received(self) -> int:
         """Heart-beats received from brokers so far, across reconnects."""
         return self._session.heartbeats_received
+
+    def metrics(self) -> MetricsSnapshot:
+        """The client's counters now, over all its connections (frames, bytes, messages,
+        acks, heart-beats, reconnects, receipt round trips): see
+        :class:`stomp_core.MetricsSnapshot`."""
+        return self._metrics.snapshot()
+
+    def _new_core(self) -> CoreConnection:
+        """The core of a new connection: shares the client's counters, and logs its
+        frames when the frame log is enabled."""
+        if frames_log.isEnabledFor(logging.DEBUG):
+            return LoggedConnection(
+                CLIENT, self._options.config, write=_log_frame, metrics=self._metrics
+            )
+        return CoreConnection(CLIENT, self._options.config, metrics=self._metrics)
 
     @property
     def endpoint(self) -> Endpoint | None:
@@ -244,7 +274,7 @@ class Client:
     async def _dial(self, endpoint: Endpoint) -> Link:
         """Open the transport, send CONNECT and wait for CONNECTED (the core's timer)."""
         link = Link(
-            CoreConnection(CLIENT, self._options.config),
+            self._new_core(),
             endpoint,
             generation=self._session.connection_started(endpoint),
             handle=self._handle,
@@ -441,7 +471,7 @@ class Client:
                 log.debug("%s", outcome.why)
             else:
                 if isinstance(outcome.reason, BrokerError):
-                    log.error("the broker sent ERROR: %s", outcome.reason.message)
+                    log.error("%s", outcome.reason)
                 link.end(outcome.reason, abort=outcome.abort)
 
     @staticmethod

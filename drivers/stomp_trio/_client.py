@@ -20,7 +20,16 @@ from typing import NoReturn
 import trio
 
 import stomp_core
-from stomp_core import CLIENT, Disconnect, FrameEvent, LocalProtocolError, Subscribe
+from stomp_core import (
+    CLIENT,
+    Disconnect,
+    FrameEvent,
+    LocalProtocolError,
+    LoggedConnection,
+    Metrics,
+    MetricsSnapshot,
+    Subscribe,
+)
 from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
     AckMode,
@@ -58,6 +67,16 @@ __all__ = ["Client"]
 
 log = logging.getLogger("stomp_trio")
 
+#: The frame log: one DEBUG line per frame sent or received, passcodes and
+#: Authorization-like headers masked (``stomp_core.frame_log`` sets the body length).
+#: Checked when a connection opens, so that an unlogged connection pays nothing for it.
+frames_log = logging.getLogger("stomp_trio.frames")
+
+
+def _log_frame(text: str) -> None:
+    frames_log.debug("%s", text)
+
+
 #: Unread state changes kept per observer before the oldest are dropped.
 STATE_CHANGES_KEPT = 100
 
@@ -86,6 +105,8 @@ class Client:
     """
 
     def __init__(self, options: ClientOptions, stream_factory: StreamFactory | None = None) -> None:
+        #: Counters over all connections of this client (``metrics()``).
+        self._metrics = Metrics()
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._options = options
         self._stream_factory = stream_factory
@@ -153,6 +174,21 @@ class Client:
     def heartbeats_received(self) -> int:
         """Heart-beats received from the broker (over all connections)."""
         return self._session.heartbeats_received
+
+    def metrics(self) -> MetricsSnapshot:
+        """The client's counters now, over all its connections (frames, bytes, messages,
+        acks, heart-beats, reconnects, receipt round trips): see
+        :class:`stomp_core.MetricsSnapshot`."""
+        return self._metrics.snapshot()
+
+    def _new_core(self) -> CoreConnection:
+        """The core of a new connection: shares the client's counters, and logs its
+        frames when the frame log is enabled."""
+        if frames_log.isEnabledFor(logging.DEBUG):
+            return LoggedConnection(
+                CLIENT, self._options.config, write=_log_frame, metrics=self._metrics
+            )
+        return CoreConnection(CLIENT, self._options.config, metrics=self._metrics)
 
     def state_changes(self) -> StateChanges:
         """Observe the client's state changes: ``async for change in client.state_changes()``.
@@ -480,7 +516,7 @@ class Client:
                 log.debug("%s", outcome.why)
             else:
                 if isinstance(outcome.reason, BrokerError):
-                    log.warning("the broker sent ERROR: %s", outcome.reason.message or "-")
+                    log.warning("%s", outcome.reason)
                 link.end(outcome.reason)
 
     def _release(self) -> None:
@@ -561,7 +597,7 @@ class Client:
             raise dial_failed(endpoint, exc) from exc
         link = Link(
             stream,
-            CoreConnection(CLIENT, self._options.config),
+            self._new_core(),
             endpoint,
             generation=self._session.connection_started(endpoint),
             drain=self._drain,

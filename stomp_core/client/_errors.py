@@ -7,6 +7,8 @@ same thing.
 
 from __future__ import annotations
 
+import errno
+
 from .._errors import RemoteProtocolError
 from .._events import (
     ConnectionClosed,
@@ -35,6 +37,16 @@ __all__ = [
     "parse_failure",
 ]
 
+
+#: Words for the errors of a failed dial whose own text does not say what happened:
+#: asyncio reports a refusal as "[Errno 111] Connect call failed ('127.0.0.1', 1)".
+_ERRNO_WORDS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ETIMEDOUT: "timed out",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ECONNRESET: "connection reset by the peer",
+}
 
 #: Characters of an ERROR body's first line put into an exception's text: a stack trace
 #: or an HTML page from a proxy must not make the message unreadable.
@@ -221,6 +233,9 @@ def failure_reason(exc: BaseException) -> str:
     ``ConnectionResetError`` for a TLS handshake the peer cut).
     """
     own = str(getattr(exc, "message", None) or exc)
+    words = _ERRNO_WORDS.get(getattr(exc, "errno", None) or 0) if isinstance(exc, OSError) else None
+    if words is not None and words not in own.lower():
+        own = f"{own} ({words})"
     members = getattr(exc, "exceptions", None)
     inner: list[BaseException] = list(members) if isinstance(members, tuple) else []
     if not inner and exc.__cause__ is not None:

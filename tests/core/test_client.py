@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 import pytest
@@ -360,6 +361,13 @@ def test_failure_reason_is_never_empty() -> None:
     # A cause that adds nothing new, and a bare exception: its own words, its type.
     assert failure_reason(_caused(OSError("reset"), OSError("reset"))) == "reset"
     assert failure_reason(ConnectionResetError()) == "ConnectionResetError"
+    # asyncio's refusal names no reason; the errno does.
+    asyncio_refusal = OSError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 1)")
+    assert failure_reason(asyncio_refusal).endswith(
+        "Connect call failed ('127.0.0.1', 1) (connection refused)"
+    )
+    trio_refusal = OSError(errno.ECONNREFUSED, "Connection refused")
+    assert failure_reason(trio_refusal) == "[Errno 111] Connection refused"
     failed = dial_failed("h:1", tls)
     assert str(failed) == "could not connect to h:1: [SSL: CERTIFICATE_VERIFY_FAILED] verify failed"
     assert failed.__cause__ is tls

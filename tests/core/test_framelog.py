@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from stomp_core import Ack, Connect, Frame, FrameLog, Send, frame_log
+from stomp_core import (
+    CLIENT,
+    SERVER,
+    Ack,
+    Config,
+    Connect,
+    Connected,
+    Connection,
+    Frame,
+    FrameLog,
+    IncompleteMessage,
+    LoggedConnection,
+    Send,
+    frame_log,
+)
+
+from .helpers import drain
 
 
 def test_a_frame_event_is_shown_with_its_headers_and_body() -> None:
@@ -53,3 +69,28 @@ def test_masked_parts_can_be_changed() -> None:
     log = FrameLog(masked_parts=("Login",))
     assert log.is_secret("login")
     assert not log.is_secret("passcode")
+
+
+def test_a_logged_connection_reports_every_frame_both_ways() -> None:
+    lines: list[str] = []
+    client = LoggedConnection(CLIENT, Config(accept_incomplete_messages=True), write=lines.append)
+    server = Connection(SERVER)
+    client.send(Connect(host="/", passcode="s3cret", heart_beat=(0, 1000)), now=0.0)
+    server.receive_data(client.data_to_send(now=0.0), now=0.0)
+    drain(server)
+    server.send(Connected(version="1.2", heart_beat=(1000, 0)), now=0.0)
+    client.receive_data(server.data_to_send(now=0.0), now=0.0)
+    # A MESSAGE without its subscription header (delivered as IncompleteMessage), then
+    # a heart-beat.
+    client.receive_data(b"MESSAGE\ndestination:/q\nmessage-id:1\n\nhi\x00", now=0.5)
+    events = drain(client)
+    client.receive_data(b"\n", now=0.5)
+    drain(client)
+    assert any(isinstance(event, IncompleteMessage) for event in events)
+    assert lines[0].startswith("sent CONNECT ")
+    assert "s3cret" not in lines[0]
+    assert lines[1:] == [
+        "received CONNECTED version='1.2' heart-beat='1000,0'",
+        "received MESSAGE destination='/q' message-id='1' body=b'hi'",
+        "received heart-beat",
+    ]
