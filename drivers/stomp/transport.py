@@ -904,7 +904,9 @@ class Transport(BaseTransport):
         if not session.wait_connected(limit):
             reason = session.connection_error
             if session.state in (State.IDLE, State.CONNECTING) and not session.closed:
-                reason = f"no CONNECTED frame within {limit} s"
+                reason = "no CONNECTED frame from {}:{} within {} s".format(
+                    *session.host_and_port, limit
+                )
                 session.abort()
             raise ConnectFailedException(reason or "the connection was closed")
         if not session.on_dispatcher_thread():

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ import stomp
 import stomp_asyncio
 import stomp_core
 import stomp_trio
-from stomp_broker import RunningBroker, run_broker_in_thread
+from stomp_broker import Faults, RunningBroker, run_broker_in_thread
 from stomp_core import MetricsSnapshot
 
 WAIT = 10.0
@@ -311,8 +313,9 @@ def _connect_error(driver: str, hosts: list[tuple[str, int]], **options: Any) ->
     """The text of what connecting raises, in ``driver``."""
     login = options.pop("login", None)
     passcode = options.pop("passcode", None)
+    timeout = options.pop("timeout", WAIT)
     if driver == "stomp":
-        conn = stomp.Connection(hosts, reconnect_attempts_max=1, timeout=WAIT)
+        conn = stomp.Connection(hosts, reconnect_attempts_max=1, timeout=timeout)
         ca = options.pop("ca", None)
         if ca is not None:
             conn.set_ssl(hosts, ca_certs=ca)
@@ -328,7 +331,7 @@ def _connect_error(driver: str, hosts: list[tuple[str, int]], **options: Any) ->
 
         context = ssl.create_default_context(cafile=options.pop("ca"))
     kwargs: dict[str, Any] = dict(
-        login=login, passcode=passcode, reconnect=None, ssl=context, connect_timeout=WAIT
+        login=login, passcode=passcode, reconnect=None, ssl=context, connect_timeout=timeout
     )
     if driver == "trio":
 
@@ -441,3 +444,48 @@ def test_an_error_while_connected_carries_its_message(broker: RunningBroker, dri
         assert str(caught.value) == f"the broker sent ERROR: {caught.value.message}"
     finally:
         broker.faults.error_on = frozenset()
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A loopback port whose accept queue is full: a new TCP connect is never answered.
+
+    ``listen(0)`` keeps one connection waiting; with the queue full, Linux drops further
+    SYNs, so the next dial can only time out.
+    """
+    with socket.socket() as listener, socket.socket() as filler:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = int(listener.getsockname()[1])
+        filler.connect(("127.0.0.1", port))
+        yield port
+
+
+@pytest.mark.parametrize("driver", sorted(SCENARIOS))
+def test_a_connect_that_times_out_says_so(driver: str, unanswered_port: int) -> None:
+    text = _connect_error(driver, [("127.0.0.1", unanswered_port)], timeout=0.5)
+    assert f"127.0.0.1:{unanswered_port}" in text
+    assert "timed out" in text or "took longer than" in text
+
+
+@pytest.mark.parametrize("driver", sorted(SCENARIOS))
+def test_no_connected_frame_in_time_says_so(driver: str) -> None:
+    with run_broker_in_thread(faults=Faults(drop_frames=frozenset({"CONNECTED"}))) as silent:
+        text = _connect_error(driver, [silent], timeout=0.5)
+    assert f"{silent.host}:{silent.port}" in text
+    assert "CONNECTED" in text
+    assert "0.5" in text or "timeout" in text
+
+
+def test_the_cli_says_why_it_could_not_connect(refused_port: int) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "stomp", "-H", "127.0.0.1", "-P", str(refused_port)],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert f"could not connect to 127.0.0.1:{refused_port}" in done.stdout + done.stderr
+    assert "Connection refused" in done.stdout + done.stderr
