@@ -132,6 +132,9 @@ class Metrics:
 
     def snapshot(self) -> MetricsSnapshot:
         """The counters now, as a frozen object."""
+        # sorted() copies the window in one C call, with no Python code in between, so
+        # a driver thread appending meanwhile (the blocking driver's I/O thread) cannot
+        # make it fail.
         rtts = sorted(self.receipt_rtts)
         return MetricsSnapshot(
             frames_sent=self.messages_sent + self.acks + self.nacks + self.other_sent,
