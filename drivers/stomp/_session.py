@@ -578,8 +578,10 @@ class Session:
                 ("receiver_loop_completed", None),
             )
         elif isinstance(event, ConnectTimeout):
-            self.connection_error = "no CONNECTED frame before the connect timeout"
-            logging.warning("%s:%s: %s", *self.host_and_port, self.connection_error)
+            self.connection_error = "no CONNECTED frame from {}:{} within {} s".format(
+                *self.host_and_port, self.core.config.connect_timeout
+            )
+            logging.warning("%s", self.connection_error)
             self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
         elif isinstance(event, DisconnectTimeout):
             logging.warning("no receipt for DISCONNECT from %s:%s", *self.host_and_port)

@@ -489,3 +489,96 @@ def test_the_cli_says_why_it_could_not_connect(refused_port: int) -> None:
     assert done.returncode == 1
     assert f"could not connect to 127.0.0.1:{refused_port}" in done.stdout + done.stderr
     assert "Connection refused" in done.stdout + done.stderr
+
+
+# -- heart-beats -------------------------------------------------------------------------
+
+#: Heart-beat every 50 ms both ways: a few arrive well within the deadline.
+BEATS = (50, 50)
+
+
+def test_blocking_counts_heartbeats(broker: RunningBroker) -> None:
+    beats = threading.Semaphore(0)
+
+    class Beats(stomp.ConnectionListener):
+        def on_heartbeat(self) -> None:
+            beats.release()
+
+    conn = stomp.Connection([broker], heartbeats=BEATS)
+    conn.set_listener("beats", Beats())
+    conn.connect("alice", SECRET, wait=True)
+    try:
+        for _ in range(3):
+            assert beats.acquire(timeout=WAIT)
+        # Three of the broker's beats took at least 100 ms: ours went out meanwhile.
+        snapshot = conn.metrics()
+    finally:
+        conn.disconnect()
+    assert snapshot.heartbeats_received >= 3
+    assert snapshot.heartbeats_sent >= 1
+
+
+class _HeartbeatWatch(logging.Handler):
+    """Calls ``reached`` once the frame log showed ``count`` heart-beats received: the
+    async clients have no event per heart-beat, their frame log does."""
+
+    def __init__(self, count: int, reached: Callable[[], object]) -> None:
+        super().__init__(logging.DEBUG)
+        self.left = count
+        self.reached = reached
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "received heart-beat":
+            self.left -= 1
+            if self.left == 0:
+                self.reached()
+
+
+def _watching(name: str, handler: logging.Handler) -> Callable[[], None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+
+    def stop() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    return stop
+
+
+def test_trio_counts_heartbeats(broker: RunningBroker) -> None:
+    async def main() -> MetricsSnapshot:
+        three = trio.Event()
+        stop = _watching("stomp_trio.frames", _HeartbeatWatch(3, three.set))
+        try:
+            with trio.fail_after(WAIT):
+                async with stomp_trio.open_connection(
+                    _url(broker), login="alice", passcode=SECRET, heartbeats=BEATS
+                ) as client:
+                    await three.wait()
+                    return client.metrics()
+        finally:
+            stop()
+
+    snapshot = trio.run(main)
+    assert snapshot.heartbeats_received >= 3
+    assert snapshot.heartbeats_sent >= 1
+
+
+def test_asyncio_counts_heartbeats(broker: RunningBroker) -> None:
+    async def main() -> MetricsSnapshot:
+        three = asyncio.Event()
+        stop = _watching("stomp_asyncio.frames", _HeartbeatWatch(3, three.set))
+        try:
+            async with stomp_asyncio.open_connection(
+                _url(broker), login="alice", passcode=SECRET, heartbeats=BEATS
+            ) as client:
+                await three.wait()
+                return client.metrics()
+        finally:
+            stop()
+
+    snapshot = asyncio.run(asyncio.wait_for(main(), WAIT))
+    assert snapshot.heartbeats_received >= 3
+    assert snapshot.heartbeats_sent >= 1
