@@ -232,7 +232,9 @@ def failure_reason(exc: BaseException) -> str:
     attempts failed".  The type name stands in when nothing says more (asyncio's bare
     ``ConnectionResetError`` for a TLS handshake the peer cut).
     """
-    own = str(getattr(exc, "message", None) or exc)
+    # An exception group's ``message`` leaves out the member count; ours keep their
+    # ``message`` for the ERROR's header alone, their text says more (error_text).
+    own = str(exc) if isinstance(exc, StompError) else str(getattr(exc, "message", None) or exc)
     words = _ERRNO_WORDS.get(getattr(exc, "errno", None) or 0) if isinstance(exc, OSError) else None
     if words is not None and words not in own.lower():
         own = f"{own} ({words})"

@@ -361,6 +361,12 @@ def test_failure_reason_is_never_empty() -> None:
     # A cause that adds nothing new, and a bare exception: its own words, its type.
     assert failure_reason(_caused(OSError("reset"), OSError("reset"))) == "reset"
     assert failure_reason(ConnectionResetError()) == "ConnectionResetError"
+    # A broker's ERROR: its header and the first line of its body.
+    refused = BrokerError("Unknown destination", body=b"'/foo/bar' is not a valid destination.\n")
+    assert str(connection_lost("the connection was lost", refused)) == (
+        "the connection was lost: the broker sent ERROR: Unknown destination: "
+        "'/foo/bar' is not a valid destination."
+    )
     # asyncio's refusal names no reason; the errno does.
     asyncio_refusal = OSError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 1)")
     assert failure_reason(asyncio_refusal).endswith(

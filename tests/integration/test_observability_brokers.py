@@ -258,3 +258,47 @@ def test_metrics_on_rabbitmq(rabbitmq: Broker, driver: str) -> None:
     assert snapshot.bytes_sent > 0
     assert snapshot.bytes_received > 0
     assert snapshot.frames_sent >= 8  # CONNECT, SUBSCRIBE, 3 SEND, 2 ACK, DISCONNECT
+
+
+# -- an ERROR on an open connection ------------------------------------------------------
+
+
+@pytest.mark.parametrize("driver", ["asyncio", "trio"])
+def test_an_error_on_an_open_connection_says_what_rabbitmq_said(
+    rabbitmq: Broker, driver: str
+) -> None:
+    # RabbitMQ answers a SUBSCRIBE to a destination it does not know with ERROR
+    # message:Unknown destination, the details in the body, and closes.
+    options: dict[str, Any] = dict(
+        login=rabbitmq.login, passcode=rabbitmq.passcode, vhost=rabbitmq.vhost, reconnect=None
+    )
+    where = [(rabbitmq.host, rabbitmq.port)]
+
+    async def trio_main() -> None:
+        with trio.fail_after(WAIT):
+            async with (
+                stomp_trio.open_connection(where, **options) as client,
+                client.subscribe("/nowhere/at-all", receipt=True),
+            ):
+                pass  # pragma: no cover - refused
+
+    async def asyncio_main() -> None:
+        async with (
+            stomp_asyncio.open_connection(where, **options) as client,
+            client.subscribe("/nowhere/at-all", receipt=True),
+        ):
+            pass  # pragma: no cover - refused
+
+    def run() -> None:
+        if driver == "trio":
+            trio.run(trio_main)
+        else:
+            asyncio.run(asyncio.wait_for(asyncio_main(), WAIT))
+
+    # Both drivers raise the core's exception types (the subscription's receipt wait
+    # fails with ConnectionLost, its cause the BrokerError).
+    with pytest.raises(stomp_trio.StompError) as caught:
+        run()
+    text = str(caught.value)
+    assert "Unknown destination" in text
+    assert "'/nowhere/at-all' is not a valid destination" in text
