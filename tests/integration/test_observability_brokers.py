@@ -9,6 +9,7 @@ counts a real broker's receipts and messages the same way in every driver.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import ssl
 import subprocess
@@ -302,3 +303,35 @@ def test_an_error_on_an_open_connection_says_what_rabbitmq_said(
     text = str(caught.value)
     assert "Unknown destination" in text
     assert "'/nowhere/at-all' is not a valid destination" in text
+
+
+# -- the frame log -----------------------------------------------------------------------
+
+FRAME_LOGGERS = {
+    "stomp": "stomp.py",
+    "trio": "stomp_trio.frames",
+    "asyncio": "stomp_asyncio.frames",
+}
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_the_frame_log_on_rabbitmq(
+    rabbitmq: Broker, driver: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=FRAME_LOGGERS[driver])
+    queue = f"/queue/log-{uuid.uuid4()}"
+    SCENARIOS[driver](rabbitmq, queue)
+    lines = [r.getMessage() for r in caplog.records if r.name == FRAME_LOGGERS[driver]]
+    # The blocking driver sends STOMP, as stomp.py does.
+    connect = next(line for line in lines if line.startswith(("sent CONNECT ", "sent STOMP ")))
+    assert "passcode='********'" in connect
+    assert f"passcode='{rabbitmq.passcode}'" not in caplog.text
+    connected = next(line for line in lines if line.startswith("received CONNECTED "))
+    assert "server='RabbitMQ" in connected
+    sends = [line for line in lines if line.startswith("sent SEND ")]
+    assert len(sends) == 3
+    assert all(f"destination='{queue}'" in line for line in sends)
+    assert sends[0].endswith("body=b'body 0'")
+    assert sum(line.startswith("received MESSAGE ") for line in lines) >= 2
+    assert sum(line.startswith("sent ACK ") for line in lines) == 2
+    assert sum(line.startswith("received RECEIPT ") for line in lines) >= 5
