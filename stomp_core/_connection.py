@@ -295,10 +295,14 @@ class Connection:
             self._metrics.messages_received += 1
         elif command == "ERROR":
             self._metrics.errors_received += 1
+            if self._receipt_sent:
+                # An ERROR naming a receipt answers it (conformance 91): no round trip,
+                # and nothing left to remember if the session goes on.
+                self._receipt_answered(frame, measured=False)
         else:
             self._metrics.other_received += 1
             if command == "RECEIPT" and self._receipt_sent:
-                self._receipt_round_trip(frame)
+                self._receipt_answered(frame, measured=True)
         target = session.check_command(peer, frame.command)
         try:
             event = frame_to_event(frame, session.rules)
@@ -393,12 +397,12 @@ class Connection:
         else:
             metrics.other_sent += 1
 
-    def _receipt_round_trip(self, frame: Frame) -> None:
-        # The RECEIPT arrived with the last data received (a frame has no ``now`` of its
-        # own); the header may be missing, then the frame is refused further on.
+    def _receipt_answered(self, frame: Frame, *, measured: bool) -> None:
+        # The answer arrived with the last data received (a frame has no ``now`` of its
+        # own); the header may be missing, then a RECEIPT is refused further on.
         receipt_id = get_header(frame.headers, "receipt-id")
         sent = self._receipt_sent.pop(receipt_id, None) if receipt_id is not None else None
-        if sent is not None:
+        if sent is not None and measured:
             self._metrics.receipt_round_trip(self._last_receive_time - sent)
 
     # ------------------------------------------------------------------ timers

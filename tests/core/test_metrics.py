@@ -187,3 +187,20 @@ def test_percentiles_by_nearest_rank() -> None:
 def test_the_window_must_hold_something() -> None:
     with pytest.raises(ValueError, match="window"):
         Metrics(window=0)
+
+
+def test_an_error_naming_a_receipt_is_no_round_trip_and_is_forgotten() -> None:
+    # The blocking driver keeps the session after an ERROR (RabbitMQ does), so what the
+    # connection remembers per receipt must not outlive the ERROR that answered it.
+    pair = ConnectionPair(client_config=Config(error_ends_session=False))
+    pair.connect()
+    client = pair.client
+    client.send(Send(destination="/queue/a", body=b"x", receipt="r-1"), now=0.0)
+    client.send(Send(destination="/queue/a", body=b"x", receipt="r-2"), now=0.0)
+    pair.to_server()
+    client.receive_data(b"ERROR\nreceipt-id:r-1\nmessage:no\n\n\x00", now=1.0)
+    client.receive_data(b"ERROR\nmessage:unrelated\n\n\x00", now=1.0)
+    drain(client)
+    assert client._receipt_sent.keys() == {"r-2"}  # what the fix is about: no leak
+    snapshot = client.metrics.snapshot()
+    assert (snapshot.errors_received, snapshot.receipts) == (2, 0)
