@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import stomp_core
-from stomp_core import Connected, FrameEvent, Send
+from stomp_core import Connected, FrameEvent, Send, frame_log
 
 from . import logging
 from .utils import Frame
@@ -105,7 +105,10 @@ def frame_from_event(event: FrameEvent, *, auto_decode: bool, encoding: str) -> 
         body = body.decode(encoding, errors="replace")
     frame = Frame(event.command, headers, body)
     if logging.isEnabledFor(logging.DEBUG):
-        logging.debug("received frame: %r", frame)
+        # The frame-log layout of every driver (stomp_core.frame_log).
+        logging.debug(
+            "%s", frame_log.format_parts(frame.cmd or "", headers.items(), body, sent=False)
+        )
     return frame
 
 
