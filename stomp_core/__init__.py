@@ -52,6 +52,9 @@ from ._events import Subscribe as Subscribe
 from ._events import Unsubscribe as Unsubscribe
 from ._frame import Frame as Frame
 from ._frame import Headers as Headers
+from ._framelog import FrameLog as FrameLog
+from ._framelog import LoggedConnection as LoggedConnection
+from ._framelog import frame_log as frame_log
 from ._heartbeat import negotiate_heartbeats as negotiate_heartbeats
 from ._hosts import DEFAULT_HOST_AND_PORTS as DEFAULT_HOST_AND_PORTS
 from ._hosts import LOCALHOST_NAMES as LOCALHOST_NAMES
@@ -59,6 +62,8 @@ from ._hosts import LOOPBACK_ADDRESS as LOOPBACK_ADDRESS
 from ._hosts import candidate_hosts as candidate_hosts
 from ._hosts import is_local_host as is_local_host
 from ._limits import Limits as Limits
+from ._metrics import Metrics as Metrics
+from ._metrics import MetricsSnapshot as MetricsSnapshot
 from ._registry import SessionRegistry as SessionRegistry
 from ._state import Role as Role
 from ._state import State as State
@@ -90,13 +95,17 @@ __all__ = [
     "Event",
     "Frame",
     "FrameEvent",
+    "FrameLog",
     "Headers",
     "HeartbeatReceived",
     "HeartbeatTimeout",
     "IncompleteMessage",
     "Limits",
     "LocalProtocolError",
+    "LoggedConnection",
     "Message",
+    "Metrics",
+    "MetricsSnapshot",
     "Nack",
     "ProtocolError",
     "Receipt",
@@ -112,6 +121,7 @@ __all__ = [
     "__version__",
     "candidate_hosts",
     "event_headers",
+    "frame_log",
     "is_local_host",
     "negotiate_heartbeats",
 ]

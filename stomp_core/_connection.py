@@ -31,6 +31,7 @@ from ._convert import event_from_user_frame, event_to_frame, frame_to_event, mes
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._events import (
     FRAME_EVENTS,
+    Ack,
     Connect,
     ConnectionClosed,
     ConnectTimeout,
@@ -40,10 +41,13 @@ from ._events import (
     HeartbeatReceived,
     HeartbeatTimeout,
     IncompleteMessage,
+    Message,
+    Nack,
     Send,
 )
 from ._frame import Frame, get_header
 from ._heartbeat import HeartbeatSchedule
+from ._metrics import Metrics
 from ._reader import HEARTBEAT, FrameReader
 from ._state import RECEIVE, TERMINAL, Role, SessionState, State
 from ._util import Sentinel
@@ -82,11 +86,21 @@ class Connection:
         config: versions, limits, heart-beat tolerance and timeouts.
         now: when the transport connected; starts a server's wait for CONNECT
             (``config.connect_timeout``).  A client's wait starts when it sends CONNECT.
+        metrics: the counters to update (:class:`~stomp_core.Metrics`); a client's
+            driver passes the same object to each of its connections, so that counts
+            survive reconnects.  By default the connection counts on its own.
 
     Reconnecting means a new ``Connection``.
     """
 
-    def __init__(self, role: Role, config: Config | None = None, *, now: float | None = None):
+    def __init__(
+        self,
+        role: Role,
+        config: Config | None = None,
+        *,
+        now: float | None = None,
+        metrics: Metrics | None = None,
+    ):
         if not isinstance(role, Role):
             raise LocalProtocolError(f"role must be CLIENT or SERVER, got {role!r}")
         self._role = role
@@ -112,6 +126,10 @@ class Connection:
         self._error: RemoteProtocolError | None = None
         self._connect_deadline: float | None = None
         self._disconnect_deadline: float | None = None
+        self._metrics = metrics if metrics is not None else Metrics()
+        #: Receipt id -> the ``now`` its frame was sent at, for the round-trip times
+        #: (bounded like the session's pending receipts, Limits.max_pending_receipts).
+        self._receipt_sent: dict[str, float] = {}
         if role is SERVER and now is not None and self._config.connect_timeout is not None:
             self._connect_deadline = now + self._config.connect_timeout
 
@@ -178,6 +196,11 @@ class Connection:
         return tuple(self._session.transactions)
 
     @property
+    def metrics(self) -> Metrics:
+        """The counters this connection updates (read them with ``metrics.snapshot()``)."""
+        return self._metrics
+
+    @property
     def receive_buffered(self) -> int:
         """Bytes received and not yet returned as events (held back by lazy parsing).
 
@@ -198,6 +221,7 @@ class Connection:
             raise LocalProtocolError("receive_data() after receive_eof()")
         if not data:
             return
+        self._metrics.bytes_received += len(data)
         self._last_receive_time = now
         if self._schedule is not None:
             # conformance 67: any new data, even part of a frame, shows the peer is alive.
@@ -244,6 +268,7 @@ class Connection:
                     )
                 return self._eof_event()
             if item is HEARTBEAT:
+                self._metrics.heartbeats_received += 1
                 return HeartbeatReceived()
             assert isinstance(item, Frame)
             return self._process_received(item)
@@ -292,8 +317,23 @@ class Connection:
             # (conformance 94), remains.
             message = message_from_frame(frame, session.rules)
             if message is not None:
+                self._metrics.messages_received += 1
                 return message
         peer = self._peer
+        # One counter per frame: this is the receive hot path.
+        command = frame.command
+        if command == "MESSAGE" or command == "SEND":
+            self._metrics.messages_received += 1
+        elif command == "ERROR":
+            self._metrics.errors_received += 1
+            if self._receipt_sent:
+                # An ERROR naming a receipt answers it (conformance 91): no round trip,
+                # and nothing left to remember if the session goes on.
+                self._receipt_answered(frame, measured=False)
+        else:
+            self._metrics.other_received += 1
+            if command == "RECEIPT" and self._receipt_sent:
+                self._receipt_answered(frame, measured=True)
         target = session.check_command(peer, frame.command)
         try:
             event = frame_to_event(frame, session.rules)
@@ -340,6 +380,7 @@ class Connection:
             head = serialize_send_head(event)
             if head is not None:
                 self._queue_frame(head, event.body)
+                self._metrics.messages_sent += 1
                 return
         session.check_can_send()
         if isinstance(event, Frame):
@@ -347,6 +388,7 @@ class Connection:
                 # An extension frame (conformance 85): sent as is, no state change.
                 session.check_extension(event.command)
                 self._queue_frame(serialize_frame_head(event, session.rules), event.body)
+                self._metrics.other_sent += 1
                 return
             event = event_from_user_frame(event, session.rules)
         if not isinstance(event, FrameEvent):
@@ -365,8 +407,13 @@ class Connection:
         head = serialize_frame_head(frame, session.rules)
         # Nothing below may raise: the frame is accepted.
         self._queue_frame(head, frame.body)
+        self._count_sent(event)
         before = session.state
+        awaited = len(session.pending_receipts)
         session.apply(self._role, event, target)
+        if len(session.pending_receipts) > awaited:
+            # The frame asked for a RECEIPT (the newest pending one): start its clock.
+            self._receipt_sent[next(reversed(session.pending_receipts))] = now
         if target is not before:
             self._enter(target, now=now)
 
@@ -380,6 +427,26 @@ class Connection:
             self._out_parts += (bytes(out), body)
             out.clear()
         out += b"\x00"
+
+    def _count_sent(self, event: FrameEvent) -> None:
+        metrics = self._metrics
+        kind = type(event)
+        if kind is Send or kind is Message:
+            metrics.messages_sent += 1
+        elif kind is Nack:
+            metrics.nacks += 1
+        elif kind is Ack:
+            metrics.acks += 1
+        else:
+            metrics.other_sent += 1
+
+    def _receipt_answered(self, frame: Frame, *, measured: bool) -> None:
+        # The answer arrived with the last data received (a frame has no ``now`` of its
+        # own); the header may be missing, then a RECEIPT is refused further on.
+        receipt_id = get_header(frame.headers, "receipt-id")
+        sent = self._receipt_sent.pop(receipt_id, None) if receipt_id is not None else None
+        if sent is not None and measured:
+            self._metrics.receipt_round_trip(self._last_receive_time - sent)
 
     # ------------------------------------------------------------------ timers
 
@@ -397,6 +464,7 @@ class Connection:
             # not) by its rules, and heart-beating starts (STOMP 1.2 "Heart-beating").
             self._connect_deadline = None
             self._reader.rules = self._session.rules
+            self._metrics.connections += 1
             self._start_heartbeats(now=now)
         elif state is State.DISCONNECTING:
             # Conformance 83: nothing is sent after DISCONNECT, heart-beats included; a
@@ -448,6 +516,7 @@ class Connection:
         else:
             data = bytes(out)
         out.clear()
+        self._metrics.bytes_sent += len(data)
         if self._schedule is not None:
             self._schedule.last_send = now
         return data
@@ -470,6 +539,7 @@ class Connection:
         else:
             parts = [bytes(out)]
         out.clear()
+        self._metrics.bytes_sent += sum(map(len, parts))
         if self._schedule is not None:
             self._schedule.last_send = now
         return parts
@@ -555,4 +625,5 @@ class Connection:
             if not self._out:
                 # spec 1.2: "the sender MUST send ... at least one EOL" (LF only: 1.1 has no CR).
                 self._out += b"\n"
+                self._metrics.heartbeats_sent += 1
             schedule.last_send = now

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import stomp_core
-from stomp_core import Connected, FrameEvent, Message, Send
+from stomp_core import Connected, FrameEvent, Message, Send, frame_log
 
 from . import logging
 from .utils import Frame
@@ -107,7 +107,10 @@ def frame_from_event(event: FrameEvent, *, auto_decode: bool, encoding: str) -> 
         body = body.decode(encoding, errors="replace")
     frame = Frame(event.command, headers, body)
     if logging.isEnabledFor(logging.DEBUG):
-        logging.debug("received frame: %r", frame)
+        # The frame-log layout of every driver (stomp_core.frame_log).
+        logging.debug(
+            "%s", frame_log.format_parts(frame.cmd or "", headers.items(), body, sent=False)
+        )
     return frame
 
 
@@ -132,7 +135,8 @@ def _frame_from_message(event: Message, auto_decode: bool, encoding: str) -> Fra
         body = body.decode(encoding, errors="replace")
     frame = Frame("MESSAGE", headers, body)
     if logging.isEnabledFor(logging.DEBUG):
-        logging.debug("received frame: %r", frame)
+        # The frame-log layout of every driver (stomp_core.frame_log).
+        logging.debug("%s", frame_log.format_parts("MESSAGE", headers.items(), body, sent=False))
     return frame
 
 

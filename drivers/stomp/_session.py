@@ -55,7 +55,9 @@ from stomp_core import (
     ProtocolError,
     Receipt,
     State,
+    frame_log,
 )
+from stomp_core.client import error_text
 
 from . import logging
 from ._sockets import set_kernel_send_timeout, use_kernel_timeouts
@@ -89,6 +91,8 @@ class SessionOwner(Protocol):
     """
 
     listeners: dict[str, Any]
+    #: The counters the session's core connection adds to (one object per transport).
+    metrics: stomp_core.Metrics
     #: The stomp.py hooks the owner's class overrides; the session calls those.
     overridden_hooks: frozenset[str]
 
@@ -140,7 +144,7 @@ class Session:
         self._head = b""
         self.sock = sock
         self.host_and_port = host_and_port
-        self.core = stomp_core.Connection(CLIENT, config)
+        self.core = stomp_core.Connection(CLIENT, config, metrics=transport.metrics)
         self._tls = isinstance(sock, ssl.SSLSocket)
         # Reads must exclude writes on TLS (one SSL object) and WebSocket (pongs).
         self._exclusive_io = self._tls or ws is not None
@@ -581,6 +585,8 @@ class Session:
             transport.message_received(self, frame)
             self._pending.append(("message", frame))
         elif isinstance(event, HeartbeatReceived):
+            if logging.logger.isEnabledFor(logging.DEBUG):
+                logging.debug("%s", frame_log.format_parts("heartbeat", (), None, sent=False))
             self._pending.append(("heartbeat", None))
         elif isinstance(event, IncompleteMessage):
             # stomp.py delivers a MESSAGE whatever its headers; so do we (the framing
@@ -609,7 +615,10 @@ class Session:
         elif isinstance(event, Error):
             frame = transport.frame_from_event(event)
             if self.core.version is None:
-                self.connection_error = event.message or "the broker refused the connection"
+                # The message header and the body's first line: RabbitMQ's header alone
+                # ("Bad CONNECT") does not say what to fix.
+                said = error_text(event.message, event.body, event.content_type)
+                self.connection_error = f"the broker refused the connection: {said or 'ERROR'}"
             self._pending.append(("error", frame))
             if self.core.state is State.CLOSED:
                 # An ERROR answering CONNECT or DISCONNECT ends the session.  One while
@@ -626,8 +635,10 @@ class Session:
                 ("receiver_loop_completed", None),
             )
         elif isinstance(event, ConnectTimeout):
-            self.connection_error = "no CONNECTED frame before the connect timeout"
-            logging.warning("%s:%s: %s", *self.host_and_port, self.connection_error)
+            self.connection_error = "no CONNECTED frame from {}:{} within {} s".format(
+                *self.host_and_port, self.core.config.connect_timeout
+            )
+            logging.warning("%s", self.connection_error)
             self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
         elif isinstance(event, DisconnectTimeout):
             logging.warning("no receipt for DISCONNECT from %s:%s", *self.host_and_port)

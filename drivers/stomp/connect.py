@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from stomp_core import MetricsSnapshot
+
 from .listener import Publisher, WaitingListener
 from .protocol import Protocol10, Protocol11, Protocol12
 from .transport import DEFAULT_SSL_VERSION, Transport
@@ -92,6 +94,12 @@ class BaseConnection(Publisher):
     def is_connected(self) -> bool:
         """Whether the STOMP session is open."""
         return self.transport.is_connected()
+
+    def metrics(self) -> MetricsSnapshot:
+        """The connection's counters now, over all its reconnects (frames, bytes,
+        messages, acks, heart-beats, reconnects, receipt round trips): see
+        :class:`stomp_core.MetricsSnapshot`.  Not in stomp.py."""
+        return self.transport.metrics.snapshot()
 
     def set_receipt(self, receipt_id: str, value: str | None) -> None:
         """Remember what a receipt id was for (a falsy value forgets it)."""

@@ -31,6 +31,7 @@ from stomp_core import (
     LocalProtocolError,
     State,
     candidate_hosts,
+    frame_log,
     is_local_host,
 )
 
@@ -189,6 +190,8 @@ class BaseTransport(Publisher):
         self.create_thread_fc: Callable[[Callable[[], None]], Any] = default_create_thread
         self.blocking: bool | None = None
         self._receipts: dict[str, str] = {}
+        #: The counters of every connection this transport opens (``conn.metrics()``).
+        self.metrics = stomp_core.Metrics()
         #: stomp.py's flags and the selector/queue of its non-blocking TLS mode: kept so
         #: that code reading them works (this transport needs neither).
         self.disconnecting = False
@@ -284,8 +287,6 @@ class BaseTransport(Publisher):
         if frame_type in ("connected", "message", "receipt", "error", "heartbeat"):
             if frame_type == "message":
                 self.notify("before_message", f)
-            if logging.logger.isEnabledFor(logging.DEBUG):
-                logging.debug("received frame: %r, headers=%r", f.cmd, f.headers)
             self.notify(frame_type, f)
         else:
             logging.warning(
@@ -750,7 +751,10 @@ class Transport(BaseTransport):
         if ack_id is not None:
             self._acks.settled(ack_id)
         if logging.logger.isEnabledFor(logging.DEBUG):
-            logging.debug("sent frame: %r", frame)
+            logging.debug(
+                "%s",
+                frame_log.format_parts(command or "", frame.headers.items(), frame.body, sent=True),
+            )
 
     def _ack_id(self, headers: dict[str, Any]) -> str | None:
         # Spec 1.2 "ACK": the id is the MESSAGE's ack header; 1.0 and 1.1 ack by message-id.
@@ -912,7 +916,9 @@ class Transport(BaseTransport):
         if not session.wait_connected(limit):
             reason = session.connection_error
             if session.state in (State.IDLE, State.CONNECTING) and not session.closed:
-                reason = f"no CONNECTED frame within {limit} s"
+                reason = "no CONNECTED frame from {}:{} within {} s".format(
+                    *session.host_and_port, limit
+                )
                 session.abort()
             raise ConnectFailedException(reason or "the connection was closed")
         if not session.on_dispatcher_thread():

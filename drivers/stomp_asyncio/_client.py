@@ -17,13 +17,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from stomp_core import (
-    CLIENT,
     Disconnect,
     FrameEvent,
     State,
     Unsubscribe,
 )
-from stomp_core import Connection as CoreConnection
 from stomp_core.client import (
     ClientBase,
     ClientOptions,
@@ -49,6 +47,15 @@ from ._transport import open_transport
 __all__ = ["Client"]
 
 log = logging.getLogger("stomp_asyncio")
+
+#: The frame log: one DEBUG line per frame sent or received, passcodes and
+#: Authorization-like headers masked (``stomp_core.frame_log`` sets the body length).
+#: Checked when a connection opens, so that an unlogged connection pays nothing for it.
+frames_log = logging.getLogger("stomp_asyncio.frames")
+
+
+def _log_frame(text: str) -> None:
+    frames_log.debug("%s", text)
 
 
 class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None]", StateChanges]):
@@ -134,7 +141,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         """Open the transport, send CONNECT, wait for CONNECTED (the core's timer) and
         adopt the link (replaying the subscriptions)."""
         link = Link(
-            CoreConnection(CLIENT, self._options.config),
+            self._new_core(_log_frame if frames_log.isEnabledFor(logging.DEBUG) else None),
             endpoint,
             generation=self._session.connection_started(endpoint),
             handle=self._handle,

@@ -17,8 +17,7 @@ from typing import NoReturn
 import trio
 
 import stomp_core
-from stomp_core import CLIENT, FrameEvent
-from stomp_core import Connection as CoreConnection
+from stomp_core import FrameEvent
 from stomp_core.client import (
     ClientBase,
     ClientOptions,
@@ -44,6 +43,15 @@ from ._transport import StreamFactory, open_stream
 __all__ = ["Client"]
 
 log = logging.getLogger("stomp_trio")
+
+#: The frame log: one DEBUG line per frame sent or received, passcodes and
+#: Authorization-like headers masked (``stomp_core.frame_log`` sets the body length).
+#: Checked when a connection opens, so that an unlogged connection pays nothing for it.
+frames_log = logging.getLogger("stomp_trio.frames")
+
+
+def _log_frame(text: str) -> None:
+    frames_log.debug("%s", text)
 
 
 class ReceiptWaiter:
@@ -268,7 +276,7 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
             raise dial_failed(endpoint, exc) from exc
         link = Link(
             stream,
-            CoreConnection(CLIENT, self._options.config),
+            self._new_core(_log_frame if frames_log.isEnabledFor(logging.DEBUG) else None),
             endpoint,
             generation=self._session.connection_started(endpoint),
             drain=self._drain,

@@ -67,6 +67,7 @@ from ._errors import (
     connect_failed,
     connection_lost,
     dial_failed,
+    error_text,
     failure_reason,
     parse_failure,
 )
@@ -180,6 +181,7 @@ __all__ = [
     "decode_text",
     "dial_failed",
     "encode_body",
+    "error_text",
     "failure_reason",
     "message_headers",
     "parse_failure",

@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
+from .._connection import CLIENT, Connection
 from .._errors import LocalProtocolError
 from .._events import (
     Disconnect,
@@ -24,6 +25,8 @@ from .._events import (
     Subscribe,
     Unsubscribe,
 )
+from .._framelog import LoggedConnection
+from .._metrics import Metrics, MetricsSnapshot
 from .._state import State
 from ._addresses import Endpoint
 from ._arguments import AckMode, check_subscribe_arguments
@@ -185,6 +188,8 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
         reply_token: str,
     ) -> None:
         self._options = options
+        #: Counters over all connections of this client (``metrics()``).
+        self._metrics = Metrics()
         self._requests: PendingRequests[_ReplyWaiter] = PendingRequests(reply_token)
         #: Fired when a request() finished writing the reply SUBSCRIBE (others wait).
         self._reply_gate: Signal | None = None
@@ -253,6 +258,20 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
     def heartbeats_received(self) -> int:
         """Heart-beats received from brokers, over all connections."""
         return self._session.heartbeats_received
+
+    def metrics(self) -> MetricsSnapshot:
+        """The client's counters now, over all its connections (frames, bytes, messages,
+        acks, heart-beats, reconnects, receipt round trips): see
+        :class:`stomp_core.MetricsSnapshot`."""
+        return self._metrics.snapshot()
+
+    def _new_core(self, write: Callable[[str], object] | None) -> Connection:
+        """The core of a new connection, sharing the client's counters; with ``write``
+        (the driver's frame logger, when it is enabled for DEBUG) it reports each frame.
+        """
+        if write is None:
+            return Connection(CLIENT, self._options.config, metrics=self._metrics)
+        return LoggedConnection(CLIENT, self._options.config, write=write, metrics=self._metrics)
 
     def state_changes(self) -> C:
         """Observe the client's state changes: ``async for change in client.state_changes()``.
@@ -682,7 +701,7 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
                 self._log.debug("%s", outcome.why)
             else:
                 if isinstance(outcome.reason, BrokerError):
-                    self._log.warning("the broker sent ERROR: %s", outcome.reason.message or "-")
+                    self._log.warning("%s", outcome.reason)
                 link.end(outcome.reason, abort=outcome.abort)
 
     async def _subscribe(self, sub: S, receipt: bool) -> None:

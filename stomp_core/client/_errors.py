@@ -7,6 +7,8 @@ same thing.
 
 from __future__ import annotations
 
+import errno
+
 from .._errors import RemoteProtocolError
 from .._events import (
     ConnectionClosed,
@@ -30,9 +32,46 @@ __all__ = [
     "connect_failed",
     "connection_lost",
     "dial_failed",
+    "error_text",
     "failure_reason",
     "parse_failure",
 ]
+
+
+#: Words for the errors of a failed dial whose own text does not say what happened:
+#: asyncio reports a refusal as "[Errno 111] Connect call failed ('127.0.0.1', 1)".
+_ERRNO_WORDS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ETIMEDOUT: "timed out",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ECONNRESET: "connection reset by the peer",
+}
+
+#: Characters of an ERROR body's first line put into an exception's text: a stack trace
+#: or an HTML page from a proxy must not make the message unreadable.
+ERROR_LINE_MAX = 300
+
+
+def error_text(message: str | None, body: bytes | str, content_type: str | None = None) -> str:
+    """What a broker's ERROR says, in one line: its ``message`` header and the first line
+    of its body (spec 1.2 "ERROR": the header is a short description, the body may hold
+    the details), e.g. ``"Bad CONNECT: Access refused for user 'guest'"``.
+
+    Returns:
+        ``message: first line``, or whichever of the two exists (the body's line alone
+        if it repeats the header), or ``""``.
+    """
+    text = body if isinstance(body, str) else decode_text(body, content_type, errors="replace")
+    line = next((candidate.strip() for candidate in text.splitlines() if candidate.strip()), "")
+    if len(line) > ERROR_LINE_MAX:
+        line = line[:ERROR_LINE_MAX] + "..."
+    message = (message or "").strip()
+    if not line or line == message:
+        return message
+    if not message or message in line:
+        return line
+    return f"{message}: {line}"
 
 
 class StompError(Exception):
@@ -64,7 +103,8 @@ class ConnectFailed(StompError):
     def from_error(cls, error: Error) -> ConnectFailed:
         """The exception for an ERROR frame that answered CONNECT (e.g. bad credentials)."""
         return cls(
-            f"the broker refused the connection: {error.message or 'ERROR'}",
+            "the broker refused the connection: "
+            f"{error_text(error.message, error.body, error.content_type) or 'ERROR'}",
             body=error.body,
             headers=error.headers,
             refused=True,
@@ -91,7 +131,8 @@ class BrokerError(StompError):
         receipt_id: str | None = None,
         headers: Headers = (),
     ) -> None:
-        super().__init__(message or "the broker sent ERROR")
+        text = error_text(message, body, content_type)
+        super().__init__(f"the broker sent ERROR: {text}" if text else "the broker sent ERROR")
         self.message = message
         self.body = body
         self.content_type = content_type
@@ -191,7 +232,12 @@ def failure_reason(exc: BaseException) -> str:
     attempts failed".  The type name stands in when nothing says more (asyncio's bare
     ``ConnectionResetError`` for a TLS handshake the peer cut).
     """
-    own = str(getattr(exc, "message", None) or exc)
+    # An exception group's ``message`` leaves out the member count; ours keep their
+    # ``message`` for the ERROR's header alone, their text says more (error_text).
+    own = str(exc) if isinstance(exc, StompError) else str(getattr(exc, "message", None) or exc)
+    words = _ERRNO_WORDS.get(getattr(exc, "errno", None) or 0) if isinstance(exc, OSError) else None
+    if words is not None and words not in own.lower():
+        own = f"{own} ({words})"
     members = getattr(exc, "exceptions", None)
     inner: list[BaseException] = list(members) if isinstance(members, tuple) else []
     if not inner and exc.__cause__ is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 import pytest
@@ -50,6 +51,7 @@ from stomp_core.client import (
     decode_text,
     dial_failed,
     encode_body,
+    error_text,
     failure_reason,
     message_headers,
     parse_hosts,
@@ -244,6 +246,8 @@ def test_exceptions() -> None:
     assert isinstance(timeout, TimeoutError)
     assert timeout.receipt_id == "r-1"
     assert "2.5" in str(timeout)
+    assert str(broker) == "the broker sent ERROR: bad: why"
+    assert str(refused) == "the broker refused the connection: bad: why"
     core_error = RemoteProtocolError("garbage")
     violation = ProtocolViolation(core_error)
     assert violation.error is core_error
@@ -357,6 +361,19 @@ def test_failure_reason_is_never_empty() -> None:
     # A cause that adds nothing new, and a bare exception: its own words, its type.
     assert failure_reason(_caused(OSError("reset"), OSError("reset"))) == "reset"
     assert failure_reason(ConnectionResetError()) == "ConnectionResetError"
+    # A broker's ERROR: its header and the first line of its body.
+    refused = BrokerError("Unknown destination", body=b"'/foo/bar' is not a valid destination.\n")
+    assert str(connection_lost("the connection was lost", refused)) == (
+        "the connection was lost: the broker sent ERROR: Unknown destination: "
+        "'/foo/bar' is not a valid destination."
+    )
+    # asyncio's refusal names no reason; the errno does.
+    asyncio_refusal = OSError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 1)")
+    assert failure_reason(asyncio_refusal).endswith(
+        "Connect call failed ('127.0.0.1', 1) (connection refused)"
+    )
+    trio_refusal = OSError(errno.ECONNREFUSED, "Connection refused")
+    assert failure_reason(trio_refusal) == "[Errno 111] Connection refused"
     failed = dial_failed("h:1", tls)
     assert str(failed) == "could not connect to h:1: [SSL: CERTIFICATE_VERIFY_FAILED] verify failed"
     assert failed.__cause__ is tls
@@ -445,3 +462,28 @@ def test_check_subscribe_arguments() -> None:
         check_subscribe_arguments("individual", None)
     with pytest.raises(ValueError, match="buffer"):
         check_subscribe_arguments("auto", 0)
+
+
+@pytest.mark.parametrize(
+    ("message", "body", "text"),
+    [
+        # RabbitMQ's refusal of a wrong passcode: the header alone says little.
+        (
+            "Bad CONNECT",
+            b"Access refused for user 'guest'\n",
+            "Bad CONNECT: Access refused for user 'guest'",
+        ),
+        ("Bad CONNECT", b"\n\n  first\nsecond", "Bad CONNECT: first"),
+        ("same", b"same\nmore", "same"),
+        ("short", b"short and longer", "short and longer"),
+        (None, b"only a body", "only a body"),
+        ("only a header", b"", "only a header"),
+        (None, "a str body", "a str body"),
+        (None, b"", ""),
+        ("m", b"x" * 400, "m: " + "x" * 300 + "..."),
+    ],
+)
+def test_error_text_joins_the_header_and_the_bodys_first_line(
+    message: str | None, body: bytes | str, text: str
+) -> None:
+    assert error_text(message, body) == text

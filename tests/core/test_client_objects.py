@@ -18,11 +18,13 @@ from stomp_core import (
     Ack,
     Begin,
     Commit,
+    Connect,
     Connected,
     Error,
     FrameEvent,
     HeartbeatTimeout,
     LocalProtocolError,
+    LoggedConnection,
     Message,
     Nack,
     Receipt,
@@ -984,3 +986,16 @@ def test_reply_answers_the_reply_to_with_the_correlation_id() -> None:
                 ReceivedMessage(Message(destination="/q", message_id="m2", subscription="s"))
             )
         )
+
+
+def test_the_cores_of_a_client_share_its_counters_and_may_log_frames() -> None:
+    client = Client()
+    plain = client._new_core(None)
+    lines: list[str] = []
+    logged = client._new_core(lines.append)
+    assert not isinstance(plain, LoggedConnection)
+    assert isinstance(logged, LoggedConnection)
+    assert plain.metrics is logged.metrics
+    logged.send(Connect(host="/"), now=0.0)
+    assert lines[0].startswith("sent CONNECT ")
+    assert client.metrics().frames_sent == 1
