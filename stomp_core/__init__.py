@@ -16,9 +16,8 @@ Example (client role)::
 
 from __future__ import annotations
 
-from ._backoff import FOREVER as FOREVER
-from ._backoff import ReconnectBackoff as ReconnectBackoff
-from ._backoff import ReconnectSchedule as ReconnectSchedule
+from typing import TYPE_CHECKING
+
 from ._config import Config as Config
 from ._connection import CLIENT as CLIENT
 from ._connection import NEED_DATA as NEED_DATA
@@ -56,19 +55,52 @@ from ._framelog import FrameLog as FrameLog
 from ._framelog import LoggedConnection as LoggedConnection
 from ._framelog import frame_log as frame_log
 from ._heartbeat import negotiate_heartbeats as negotiate_heartbeats
-from ._hosts import DEFAULT_HOST_AND_PORTS as DEFAULT_HOST_AND_PORTS
-from ._hosts import LOCALHOST_NAMES as LOCALHOST_NAMES
-from ._hosts import LOOPBACK_ADDRESS as LOOPBACK_ADDRESS
-from ._hosts import candidate_hosts as candidate_hosts
-from ._hosts import is_local_host as is_local_host
 from ._limits import Limits as Limits
 from ._metrics import Metrics as Metrics
 from ._metrics import MetricsSnapshot as MetricsSnapshot
-from ._registry import SessionRegistry as SessionRegistry
 from ._state import Role as Role
 from ._state import State as State
 from ._version import __version__ as __version__
 from ._versions import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
+
+# Reconnect policies, host lists and the session registry are for drivers that reconnect;
+# a program that only speaks STOMP should not pay for importing them (issue 13: import
+# time), so they load on first use (PEP 562).  Type checkers see ordinary imports.
+if TYPE_CHECKING:
+    from ._backoff import FOREVER as FOREVER
+    from ._backoff import ReconnectBackoff as ReconnectBackoff
+    from ._backoff import ReconnectSchedule as ReconnectSchedule
+    from ._hosts import DEFAULT_HOST_AND_PORTS as DEFAULT_HOST_AND_PORTS
+    from ._hosts import LOCALHOST_NAMES as LOCALHOST_NAMES
+    from ._hosts import LOOPBACK_ADDRESS as LOOPBACK_ADDRESS
+    from ._hosts import candidate_hosts as candidate_hosts
+    from ._hosts import is_local_host as is_local_host
+    from ._registry import SessionRegistry as SessionRegistry
+else:
+    _LAZY = {
+        "FOREVER": "_backoff",
+        "ReconnectBackoff": "_backoff",
+        "ReconnectSchedule": "_backoff",
+        "DEFAULT_HOST_AND_PORTS": "_hosts",
+        "LOCALHOST_NAMES": "_hosts",
+        "LOOPBACK_ADDRESS": "_hosts",
+        "candidate_hosts": "_hosts",
+        "is_local_host": "_hosts",
+        "SessionRegistry": "_registry",
+    }
+
+    def __getattr__(name: str) -> object:
+        module_name = _LAZY.get(name)
+        if module_name is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = __import__(f"{__name__}.{module_name}", fromlist=[name])
+        value = getattr(module, name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "CLIENT",

@@ -15,7 +15,7 @@ Pseudo-events that are not frames: :class:`HeartbeatReceived`, :class:`Heartbeat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 from ._errors import LocalProtocolError
@@ -50,9 +50,28 @@ __all__ = [
 _E = TypeVar("_E", bound="Event")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Event:
     """Base class of every event."""
+
+    # ``eq=False, repr=False`` on every event class, and these three methods written once
+    # here instead: the dataclass decorator compiles a fresh __eq__, __hash__ and __repr__
+    # for each of the 22 classes, which was most of ``import stomp_core`` (issue 13).
+    # They behave as the generated ones: fields in order, ``compare=False`` fields left
+    # out of __eq__ and __hash__, ``repr=False`` fields out of __repr__.
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        names = _compared(self.__class__)
+        return tuple(getattr(self, n) for n in names) == tuple(getattr(other, n) for n in names)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in _compared(self.__class__)))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _shown(self.__class__))
+        return f"{self.__class__.__qualname__}({shown})"
 
     @classmethod
     def _parsed(cls: type[_E], **values: Any) -> _E:
@@ -62,6 +81,26 @@ class Event:
         for name, value in values.items():
             object.__setattr__(self, name, value)
         return self
+
+
+_COMPARED: dict[type[Event], tuple[str, ...]] = {}
+_SHOWN: dict[type[Event], tuple[str, ...]] = {}
+
+
+def _compared(cls: type[Event]) -> tuple[str, ...]:
+    # The fields __eq__ and __hash__ use, worked out on first use per class.
+    names = _COMPARED.get(cls)
+    if names is None:
+        names = _COMPARED[cls] = tuple(f.name for f in fields(cls) if f.compare)
+    return names
+
+
+def _shown(cls: type[Event]) -> tuple[str, ...]:
+    # The fields __repr__ shows, worked out on first use per class.
+    names = _SHOWN.get(cls)
+    if names is None:
+        names = _SHOWN[cls] = tuple(f.name for f in fields(cls) if f.repr)
+    return names
 
 
 def _check_str(owner: str, name: str, value: object) -> None:
@@ -101,7 +140,7 @@ def _check_heart_beat(owner: str, value: object) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class FrameEvent(Event):
     """Base class of events that are frames.
 
@@ -164,7 +203,7 @@ class FrameEvent(Event):
 # --- client frames ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Connect(FrameEvent):
     """CONNECT (or STOMP): open a session (spec 1.2 "Connecting").
 
@@ -212,7 +251,7 @@ class Connect(FrameEvent):
 
 
 # init=False: __init__ is written out below, for speed.
-@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False, init=False)
 class Send(FrameEvent):
     """SEND a message to a destination (spec 1.2 "SEND").
 
@@ -305,7 +344,7 @@ _SEND_SLOT_SETTERS: tuple[Any, ...] = tuple(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Subscribe(FrameEvent):
     """SUBSCRIBE to a destination (spec 1.2 "SUBSCRIBE").
 
@@ -332,7 +371,7 @@ class Subscribe(FrameEvent):
     receipt: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Unsubscribe(FrameEvent):
     """UNSUBSCRIBE (spec 1.2 "UNSUBSCRIBE"); 1.0 allows ``destination`` instead of ``id``."""
 
@@ -354,7 +393,7 @@ class Unsubscribe(FrameEvent):
             raise LocalProtocolError("Unsubscribe needs an id (or, in STOMP 1.0, a destination)")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Ack(FrameEvent):
     """ACK a message (spec 1.2 "ACK").
 
@@ -385,14 +424,14 @@ class Ack(FrameEvent):
         _check_id(type(self).__name__, "id", self.id)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Nack(Ack):
     """NACK a message (spec 1.2 "NACK"; not in 1.0).  Same fields as :class:`Ack`."""
 
     command: ClassVar[str] = "NACK"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Begin(FrameEvent):
     """BEGIN a transaction (spec 1.2 "BEGIN")."""
 
@@ -407,21 +446,21 @@ class Begin(FrameEvent):
     receipt: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Commit(Begin):
     """COMMIT a transaction (spec 1.2 "COMMIT")."""
 
     command: ClassVar[str] = "COMMIT"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Abort(Begin):
     """ABORT a transaction (spec 1.2 "ABORT")."""
 
     command: ClassVar[str] = "ABORT"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Disconnect(FrameEvent):
     """DISCONNECT (spec 1.2 "DISCONNECT"); with a receipt for a graceful shutdown."""
 
@@ -434,7 +473,7 @@ class Disconnect(FrameEvent):
 # --- server frames ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Connected(FrameEvent):
     """CONNECTED: the server accepted the session (spec 1.2 "CONNECTED").
 
@@ -470,7 +509,7 @@ class Connected(FrameEvent):
         _refuse_derived_headers(self, ("version", "heart-beat"))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Message(FrameEvent):
     """MESSAGE delivered to a subscription (spec 1.2 "MESSAGE").
 
@@ -513,7 +552,7 @@ class Message(FrameEvent):
         return self.message_id
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Receipt(FrameEvent):
     """RECEIPT: the server processed the frame that asked for ``receipt_id``."""
 
@@ -524,7 +563,7 @@ class Receipt(FrameEvent):
     receipt_id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Error(FrameEvent):
     """ERROR from the server (spec 1.2 "ERROR"); the server closes the connection after it.
 
@@ -553,7 +592,7 @@ class Error(FrameEvent):
 # --- pseudo-events ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class HeartbeatReceived(Event):
     """The peer sent a heart-beat: one or more EOLs between frames.
 
@@ -562,7 +601,7 @@ class HeartbeatReceived(Event):
     """
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class IncompleteMessage(Event):
     """A well-framed MESSAGE that lacks a header the spec requires (client role only).
 
@@ -581,7 +620,7 @@ class IncompleteMessage(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class HeartbeatTimeout(Event):
     """The peer stayed silent longer than the negotiated interval times ``1 + tolerance``.
 
@@ -594,7 +633,7 @@ class HeartbeatTimeout(Event):
     pending_receipts: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class ConnectTimeout(Event):
     """No CONNECTED (client) or no CONNECT (server) arrived within ``connect_timeout``.
 
@@ -602,7 +641,7 @@ class ConnectTimeout(Event):
     """
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class DisconnectTimeout(Event):
     """The RECEIPT of our DISCONNECT did not arrive within ``disconnect_timeout``.
 
@@ -616,7 +655,7 @@ class DisconnectTimeout(Event):
     pending_receipts: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class ConnectionClosed(Event):
     """The transport reached EOF (:meth:`Connection.receive_eof`).
 

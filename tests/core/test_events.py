@@ -13,6 +13,7 @@ from stomp_core import (
     Error,
     LocalProtocolError,
     Message,
+    Nack,
     Send,
     Subscribe,
     Unsubscribe,
@@ -28,6 +29,33 @@ def test_events_are_frozen_slotted_keyword_only() -> None:
     assert not hasattr(send, "__dict__")
     with pytest.raises(TypeError):
         Send("/q")  # type: ignore[misc]
+
+
+def test_events_compare_hash_and_repr_like_dataclasses() -> None:
+    """Equality, hashing and repr are written once on Event (issue 13: import time), and
+    must behave as the dataclass-generated ones did."""
+    a = Send(destination="/q", body=b"x", headers=(("k", "v"),))
+    b = Send(destination="/q", body=b"x", headers=(("k", "v"),))
+    assert a == b
+    assert hash(a) == hash(b)
+    assert len({a, b}) == 1
+    assert a != Send(destination="/q", body=b"y")
+    assert repr(a) == (
+        "Send(headers=(('k', 'v'),), destination='/q', body=b'x', content_type=None,"
+        " transaction=None, receipt=None, content_length=True)"
+    )
+    assert hash(a) == hash(tuple(getattr(a, f.name) for f in dataclasses.fields(a)))
+    # Another class never compares equal, even with the same fields (a Nack is no Ack).
+    assert Ack(id="1") != Nack(id="1")
+    assert Ack(id="1").__eq__(object()) is NotImplemented
+    # compare=False and repr=False fields are left out, as the dataclass would.
+    seen = Connected(version="1.2", received_headers=(("version", "1.2"),))
+    assert seen == Connected(version="1.2")
+    assert hash(seen) == hash(Connected(version="1.2"))
+    assert "received_headers" not in repr(seen)
+    assert dataclasses.replace(a, destination="/r") == Send(
+        destination="/r", body=b"x", headers=(("k", "v"),)
+    )
 
 
 def test_passcode_is_not_in_repr() -> None:
