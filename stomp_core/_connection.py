@@ -304,22 +304,6 @@ class Connection:
         # The peer's side of the one event path (send() is ours): the tables, then the
         # frame's content, then its effects.
         session = self._session
-        if (
-            frame.command == "MESSAGE"
-            and self._role is CLIENT
-            and session.state in _RECEIVES_MESSAGES
-            and session.rules is not None
-        ):
-            # A client's hot path.  By the tables of _state.py a MESSAGE in CONNECTED
-            # or DISCONNECTING leaves the state as it is, no rule checks a received
-            # one and it has no effect (tests/core/test_message_fast_path.py pins
-            # that): only building the event, with the headers the version requires
-            # (conformance 94), remains.
-            message = message_from_frame(frame, session.rules)
-            if message is not None:
-                self._metrics.messages_received += 1
-                return message
-        peer = self._peer
         # One counter per frame: this is the receive hot path.
         command = frame.command
         if command == "MESSAGE" or command == "SEND":
@@ -334,6 +318,21 @@ class Connection:
             self._metrics.other_received += 1
             if command == "RECEIPT" and self._receipt_sent:
                 self._receipt_answered(frame, measured=True)
+        if (
+            command == "MESSAGE"
+            and self._role is CLIENT
+            and session.state in _RECEIVES_MESSAGES
+            and session.rules is not None
+        ):
+            # A client's hot path.  By the tables of _state.py a MESSAGE in CONNECTED
+            # or DISCONNECTING leaves the state as it is, no rule checks a received
+            # one and it has no effect (tests/core/test_message_fast_path.py pins
+            # that): only building the event, with the headers the version requires
+            # (conformance 94), remains.
+            message = message_from_frame(frame, session.rules)
+            if message is not None:
+                return message
+        peer = self._peer
         target = session.check_command(peer, frame.command)
         try:
             event = frame_to_event(frame, session.rules)
