@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import itertools
 import logging
+import socket
 import ssl as ssl_module
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
@@ -194,6 +195,7 @@ class Broker:
         self._sessions_changed = asyncio.Event()
         self._indexes = itertools.count(1)
         self._reopen: asyncio.TimerHandle | None = None
+        self._port_holds: list[socket.socket] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -241,14 +243,34 @@ class Broker:
             open_session=self._open_session,
         )
 
-    def _close_listeners(self) -> list[asyncio.Server]:
+    async def _stop_accepting(self) -> None:
+        loop = asyncio.get_running_loop()
+        for server in (self._server, self._ws_server):
+            for sock in server.sockets if server is not None else ():
+                loop.remove_reader(sock.fileno())
+        # A connection accepted just now is handed to its transport by a task that runs
+        # at the next turn of the loop: let it.  Closing the server first would fail that
+        # task's assertion (asyncio's Server._attach, CPython 3.11) where nobody sees it:
+        # the socket would stay open unserved and its client wait for CONNECTED in vain.
+        await asyncio.sleep(0)
+
+    def _close_listeners(self, *, hold_ports: bool = False) -> list[asyncio.Server]:
         servers = [s for s in (self._server, self._ws_server) if s is not None]
         self._server = self._ws_server = None
         self._listening.clear()
+        addresses = [(sock.family, sock.getsockname()) for s in servers for sock in s.sockets]
         for server in servers:
             # Not wait_closed() here: since Python 3.12 it also waits for open connections.
             server.close()
+        if hold_ports:
+            holds = (_hold_port(family, name) for family, name in addresses)
+            self._port_holds.extend(sock for sock in holds if sock is not None)
         return servers
+
+    def _release_ports(self) -> None:
+        for sock in self._port_holds:
+            sock.close()
+        self._port_holds.clear()
 
     async def aclose(self) -> None:
         """Stop listening, close every connection, and wait (bounded) until they are gone."""
@@ -259,7 +281,9 @@ class Broker:
             self._reopen.cancel()
         for task in list(self._tasks):
             task.cancel()
+        await self._stop_accepting()
         servers = self._close_listeners()
+        self._release_ports()
         for session in list(self._sessions):
             session.shutdown()
         # Each closing connection is aborted after close_timeout at the latest.
@@ -354,7 +378,8 @@ class Broker:
         if self._reopen is not None:
             self._reopen.cancel()
             self._reopen = None
-        self._close_listeners()
+        await self._stop_accepting()
+        self._close_listeners(hold_ports=True)
         if duration is not None:
             self._reopen = asyncio.get_running_loop().call_later(duration, self._reopen_later)
 
@@ -375,7 +400,13 @@ class Broker:
         self._reopen = None
         task = asyncio.get_running_loop().create_task(self.accept_connections())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._reopened)
+
+    def _reopened(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Nobody awaits this task: say why the broker stays deaf (wait_listening times out).
+            log.error("could not listen again: %s", task.exception())
 
     async def accept_connections(self) -> None:
         """Listen again on the same address after :meth:`refuse_connections`."""
@@ -387,6 +418,7 @@ class Broker:
             self._server = await self._listen(host, port, self.protocol)
             if self._ws_bound is not None:
                 self._ws_server = await self._listen(host, self._ws_bound, self._ws_protocol)
+            self._release_ports()
             self._listening.set()
 
     async def wait_listening(self, timeout: float) -> None:
@@ -458,3 +490,23 @@ class Broker:
         log.debug("connection %d closed", session.index)
         if not self._sessions:
             self._no_sessions.set()
+
+
+def _hold_port(family: int, name: tuple[object, ...]) -> socket.socket | None:
+    """Keep a refused listener's port bound (but not listening) until it listens again.
+
+    Connecting to it is refused as before, but the kernel no longer hands the free port
+    to some other socket as its ephemeral source port (any outgoing connection on the
+    machine, or a client connecting to itself), which would make listening again fail
+    with "address in use".  Both sockets set SO_REUSEADDR and this one never listens, so
+    the new listener binds beside it.
+    """
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(name)
+    except OSError as exc:  # the port was taken in the instant it was free
+        sock.close()
+        log.warning("could not hold port %r while refusing connections: %s", name, exc)
+        return None
+    return sock

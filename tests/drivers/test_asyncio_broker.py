@@ -278,13 +278,13 @@ def test_refused_port_and_failover(async_broker: BrokerFactory) -> None:
 
 def test_reconnects_after_the_broker_refused_for_a_while(async_broker: BrokerFactory) -> None:
     async def main() -> None:
-        async with async_broker(fault_rules=[first_connection(close_after_frames=1)]) as broker:
+        async with async_broker(fault_rules=[first_connection(close_after_received=2)]) as broker:
             client = stomp_asyncio.open_connection(url(broker), reconnect=FAST)
             changes = client.state_changes()
             async with client:
                 await broker.refuse_connections(0.3)
                 with pytest.raises(ConnectionLost):
-                    await client.send("/queue/back", "x", receipt=True)  # closes conn. 1
+                    await client.send("/queue/back", "x", receipt=True)  # frame 2 closes conn. 1
                 await wait_until(lambda: client.state is ClientState.CONNECTED, 10)
                 await client.send("/queue/back", "x", receipt=True)
             failures = [c for c in changes._backlog if c.error is not None]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import socket
 import time
+from asyncio import ensure_future
 from collections.abc import Callable
 
 import pytest
 from broker_helpers import Closed, CoreClient, publish, raw_exchange, subscribe
 
-from stomp_broker import MALFORMED_FRAME, FaultRule, Faults, RunningBroker
+from stomp_broker import MALFORMED_FRAME, Broker, FaultRule, Faults, RunningBroker
 from stomp_core import ConnectionClosed, HeartbeatTimeout, Send, Subscribe
 
 CONNECT = b"CONNECT\naccept-version:1.2\nhost:/\n\n\x00"
@@ -165,6 +168,38 @@ def test_refuse_connections_until_accepted_again(broker: RunningBroker) -> None:
         broker.accept_connections()
         with CoreClient(broker) as again:
             again.disconnect()
+
+
+def test_a_refused_port_stays_reserved_for_the_broker(broker: RunningBroker) -> None:
+    # While nothing listens, the kernel could give the port to any socket on the machine
+    # as its ephemeral source port, and the broker could then not listen again.
+    broker.refuse_connections()
+    with socket.socket() as squatter, pytest.raises(OSError, match="in use") as taken:
+        squatter.bind((broker.host, broker.port))
+    assert taken.value.errno == errno.EADDRINUSE
+    broker.accept_connections()
+    with CoreClient(broker) as client:
+        client.disconnect()
+
+
+def test_a_connection_accepted_as_the_broker_starts_refusing_is_served() -> None:
+    async def main() -> bytes:
+        async with Broker() as broker:
+            loop = asyncio.get_running_loop()
+            with socket.create_connection((broker.host, broker.port), timeout=5) as client:
+                # The kernel has completed the handshake.  At the next turn of the loop the
+                # callback below starts refusing, then the listener's accept callback
+                # accepts; at the turn after, refusing runs first and the task that builds
+                # the accepted connection's transport second: the order of a
+                # refuse_connections() arriving from another thread as a client connects.
+                refusing: list[asyncio.Future[None]] = []
+                loop.call_soon(lambda: refusing.append(ensure_future(broker.refuse_connections())))
+                await asyncio.sleep(0)
+                await refusing[0]
+                client.sendall(b"CONNECT\naccept-version:1.2\nhost:h\n\n\x00")
+                return await asyncio.to_thread(client.recv, 4096)
+
+    assert asyncio.run(main()).startswith(b"CONNECTED\n")
 
 
 def test_refuse_connections_for_a_while(broker: RunningBroker) -> None:
