@@ -37,7 +37,16 @@ class Backlog(Generic[T]):
     they are taken.
     """
 
-    __slots__ = ("_bytes", "_capacity", "_ended", "_error", "_items", "_max_bytes", "_size")
+    __slots__ = (
+        "_blocked",
+        "_bytes",
+        "_capacity",
+        "_ended",
+        "_error",
+        "_items",
+        "_max_bytes",
+        "_size",
+    )
 
     def __init__(
         self,
@@ -58,6 +67,7 @@ class Backlog(Generic[T]):
         self._max_bytes = max_bytes
         self._size = size
         self._bytes = 0
+        self._blocked = False
 
     def __len__(self) -> int:
         return len(self._items)
@@ -99,18 +109,37 @@ class Backlog(Generic[T]):
         return self._ended
 
     def put(self, item: T) -> None:
-        """Add ``item`` (past the bound too, unless ``drop_oldest``); ignored once ended."""
+        """Add ``item`` (past the bound too, unless ``drop_oldest``); ignored once ended.
+        Filling the backlog blocks it (see :meth:`unblocked`)."""
         if not self._ended:
             self._append(item)
+            if self._items.maxlen is None and self.full:
+                self._blocked = True
 
     def offer(self, item: T) -> bool:
-        """Add ``item`` unless full; ``False`` means: hold it back and stop reading.  Once
-        ended, the item is dropped (nobody will read it) and ``True`` is returned."""
+        """Add ``item`` unless full; ``False`` means: hold it back and stop reading (the
+        backlog is blocked until :meth:`unblocked`).  Once ended, the item is dropped
+        (nobody will read it) and ``True`` is returned."""
         if self._ended:
             return True
         if self.full:
+            self._blocked = True
             return False
         self._append(item)
+        return True
+
+    def unblocked(self) -> bool:
+        """Whether the consumer has drained a blocked backlog to half its bounds: then
+        ``True`` once, and the producer may go on (deliver what it held, read again).
+
+        Half, not one free slot: resuming at the first free slot would stop and start
+        the reader once per message while a consumer is slower than the broker.
+        """
+        if not self._blocked or len(self._items) > self._capacity // 2:
+            return False
+        if self._max_bytes is not None and self._bytes > self._max_bytes // 2:
+            return False
+        self._blocked = False
         return True
 
     def end(self, error: BaseException | None = None) -> None:

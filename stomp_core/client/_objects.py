@@ -202,7 +202,8 @@ class SubscriptionBase(ABC, Generic[M]):
 
     @property
     def full(self) -> bool:
-        """Whether the buffer is at capacity (the client then stops reading)."""
+        """Whether the buffer is at capacity (the client then stops reading, until the
+        consumer has taken it down to half)."""
         return self._backlog.full
 
     @property
@@ -215,13 +216,11 @@ class SubscriptionBase(ABC, Generic[M]):
 
     async def __anext__(self) -> M:
         await self._hooks.checkpoint()
-        was_full = self.full
         while (message := self._backlog.poll()) is None:
             # A bare wake-up: the message stays buffered until polled, so a consumer
             # cancelled here loses nothing.
             await self._signal.wait()
-            was_full = self.full
-        if was_full:
+        if self._backlog.unblocked():
             # Room again: the client delivers a message held back for us and resumes
             # reading (back-pressure released).
             self._hooks.room(self)

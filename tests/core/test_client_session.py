@@ -543,6 +543,39 @@ def test_backlog_of_a_subscription() -> None:
         backlog.poll()
 
 
+def test_a_blocked_backlog_unblocks_once_drained_to_half() -> None:
+    # Resuming at the first free slot would stop and start the reader once per message.
+    backlog: Backlog[int] = Backlog(4)
+    for item in range(4):
+        assert backlog.offer(item)
+    assert not backlog.unblocked()  # full but nothing held back: not blocked
+    assert not backlog.offer(4)  # held back: blocked
+    assert backlog.poll() == 0
+    assert not backlog.unblocked()  # 3 of 4
+    assert backlog.poll() == 1
+    assert backlog.unblocked()  # 2 of 4: the producer may go on
+    assert not backlog.unblocked()  # once
+    put: Backlog[int] = Backlog(2)
+    put.put(1)
+    put.put(2)  # filled by put(): blocked as well
+    assert put.poll() == 1
+    assert put.unblocked()
+    by_bytes: Backlog[bytes] = Backlog(100, max_bytes=10, size=len)
+    assert by_bytes.offer(b"a" * 4)
+    assert by_bytes.offer(b"b" * 4)
+    assert by_bytes.offer(b"c" * 4)
+    assert not by_bytes.offer(b"d")
+    assert by_bytes.poll() == b"a" * 4
+    assert not by_bytes.unblocked()  # 8 bytes of 10: above half
+    assert by_bytes.poll() == b"b" * 4
+    assert by_bytes.unblocked()  # 4 bytes of 10
+    observers: Backlog[int] = Backlog(1, drop_oldest=True)
+    observers.put(1)
+    observers.put(2)  # drops the oldest: never blocks
+    assert observers.poll() == 2
+    assert not observers.unblocked()
+
+
 def test_backlog_bounded_in_bytes_too() -> None:
     # Issue 14.7: a count alone lets a few huge bodies grow the client without bound.
     backlog: Backlog[bytes] = Backlog(100, max_bytes=10, size=len)
