@@ -846,10 +846,6 @@ class Transport(BaseTransport):
         """A received frame event as stomp.py's :class:`~stomp.utils.Frame` (for the session)."""
         return _frames.frame_from_event(event, auto_decode=self.auto_decode, encoding=self.encoding)
 
-    def frame_from_raw(self, frame: stomp_core.Frame) -> Frame:
-        """A raw core frame as stomp.py's :class:`~stomp.utils.Frame` (for the session)."""
-        return _frames.frame_from_raw(frame, auto_decode=self.auto_decode, encoding=self.encoding)
-
     def session_connected(self, session: Session, event: Connected) -> None:
         """``session`` received CONNECTED (its I/O thread, core lock held)."""
         self.connected = True  # set_connected() overrides run with the listeners
