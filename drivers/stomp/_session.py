@@ -178,6 +178,8 @@ class Session:
         #: When the keeper wakes next (monotonic); the I/O thread wakes it sooner when a
         #: deadline moved earlier (heart-beats negotiated by CONNECTED, say).
         self._keeper_due = 0.0
+        #: When bytes last arrived (monotonic seconds), ``None`` before any did.
+        self.last_received: float | None = None
         #: True once the socket is closed (the I/O thread is finishing).
         self.closed = False
         self._broken = False
@@ -498,6 +500,7 @@ class Session:
             data = ws.stomp_data()
             eof = eof or ws.closed
         if data:
+            self.last_received = now
             if not self.was_connected and len(self._head) < HEAD_BYTES:
                 self._head += data[: HEAD_BYTES - len(self._head)]
             self.core.receive_data(data, now=now)

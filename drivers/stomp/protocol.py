@@ -104,6 +104,8 @@ class _Frames:
         self.auto_content_length = auto_content_length
         self._connect_args: tuple[str | None, str | None, dict[str, Any]] | None = None
         self._registry = SessionRegistry()
+        # A live read-only view, taken once: the I/O thread reads it for every message.
+        self._subscriptions = self._registry.subscriptions
         # The transport refuses an ack across connections; it needs the ack modes.
         transport.ack_mode_of = self._ack_mode_of
         use_version = getattr(transport, "use_version", None)
@@ -156,7 +158,7 @@ class _Frames:
             )
 
     def _ack_mode_of(self, key: str) -> str | None:
-        sub = self._registry.subscriptions.get(key)
+        sub = self._subscriptions.get(key)
         return None if sub is None else sub.ack
 
     def _registry_unsubscribe(self, key: str) -> None:
@@ -462,6 +464,30 @@ class Protocol11(_Frames, HeartbeatListener):
         # Setting it (before connecting) changes what CONNECT asks for, as in stomp.py.
         _check_heartbeats(value)
         self.heartbeats_wished = (int(value[0]), int(value[1]))
+
+    # Every frame from the broker proves it alive (HeartbeatListener's bookkeeping):
+    # for messages that is read from the connection when asked (received_heartbeat
+    # below) rather than noted per message, so the connection need not call this
+    # listener for each one (it skips ConnectionListener's no-ops).
+    on_message = ConnectionListener.on_message
+
+    @property
+    def received_heartbeat(self) -> float | None:
+        """When the broker was last heard from (monotonic seconds), as stomp.py kept it.
+
+        The later of what the heart-beat bookkeeping noted (CONNECTED, a RECEIPT,
+        ERROR or heart-beat) and when the connection last received bytes.
+        """
+        noted = self._noted_heartbeat
+        session = getattr(self.transport, "session", None)
+        heard: float | None = None if session is None else session.last_received
+        if heard is None or (noted is not None and noted >= heard):
+            return noted
+        return heard
+
+    @received_heartbeat.setter
+    def received_heartbeat(self, value: float | None) -> None:
+        self._noted_heartbeat = value
 
     def on_connected(self, frame: Frame) -> None:
         """Record the intervals the core negotiated (stomp.py's listener bookkeeping)."""

@@ -40,7 +40,7 @@ from ._acks import AckLedger
 from ._session import Session
 from ._sockets import apply_keepalive, check_keepalive
 from .exception import ConnectFailedException, NotConnectedException
-from .listener import Publisher
+from .listener import ConnectionListener, Publisher
 from .utils import LOCALHOST_NAMES, Frame, default_create_thread, is_eol_default
 
 # These module attributes are stomp.py's, computed the way it computes them, so that code
@@ -109,6 +109,52 @@ _CALLBACK_ARITY = {
     "heartbeat": 0,
     "receiver_loop_completed": 1,
 }
+
+
+#: The callbacks of :class:`ConnectionListener`, all no-ops.
+_BASE_CALLBACKS = {
+    name: value for name, value in vars(ConnectionListener).items() if name.startswith("on_")
+}
+
+_PLAIN_LOOKUP: Any = object.__getattribute__
+
+
+def _attribute_lookup(cls: type) -> Any:
+    # A class with its own __getattribute__ (a proxy, a mock) may answer any name.
+    return cls.__getattribute__
+
+
+#: One callback kind's plan: the method name, whether it takes the frame, and the
+#: listeners to try, each with its instance ``__dict__`` when only that could hold the
+#: method (see :func:`_plan`), else ``None``.
+_Plan = tuple[str, int, list[tuple[str, Any, "dict[str, Any] | None"]]]
+_DispatchCache = tuple[dict[str, Any], list[tuple[str, Any]], dict[str, _Plan]]
+
+
+def _plan(frame_type: str, listeners: list[tuple[str, Any]]) -> _Plan:
+    """Whom :meth:`BaseTransport.notify` calls for ``frame_type``, listeners sorted by name.
+
+    A listener whose class leaves ``on_<frame_type>`` to :class:`ConnectionListener`'s
+    no-op, or lacks it, is not called (a message passes two such callbacks per
+    listener, ``on_before_message`` and ``on_message``, and most listeners override
+    one or neither); only its instance ``__dict__`` is looked at, on each call, in case
+    the method was set on the object since.  Everything else is looked up on each call,
+    as stomp.py does.
+    """
+    attr = "on_" + frame_type
+    noop = _BASE_CALLBACKS.get(attr)
+    targets: list[tuple[str, Any, dict[str, Any] | None]] = []
+    for name, listener in listeners:
+        cls = type(listener)
+        if _attribute_lookup(cls) is _PLAIN_LOOKUP and not hasattr(cls, "__getattr__"):
+            found = getattr(cls, attr, None)
+            if found is None or found is noop:
+                instance_dict = getattr(listener, "__dict__", None)
+                if isinstance(instance_dict, dict):
+                    targets.append((name, listener, instance_dict))
+                continue
+        targets.append((name, listener, None))
+    return attr, _CALLBACK_ARITY.get(frame_type, 1), targets
 
 
 def _check_timeout(name: str, value: object) -> float | None:
@@ -182,7 +228,9 @@ class BaseTransport(Publisher):
         self.is_eol = is_eol_fc
         self.listeners: dict[str, Any] = {}
         self._listeners_lock = threading.Lock()
-        self._sorted_listeners: tuple[dict[str, Any], list[tuple[str, Any]]] | None = None
+        #: The registry as last seen, sorted by name, and per callback kind whom to call
+        #: (see :meth:`notify`).
+        self._dispatch_cache: _DispatchCache | None = None
         self.running = False
         self.connected = False
         self.connection_error = False
@@ -250,18 +298,21 @@ class BaseTransport(Publisher):
         registered = self.listeners
         if not registered:
             return
-        arity = _CALLBACK_ARITY.get(frame_type, 1)
-        cached = self._sorted_listeners
-        if cached is not None and cached[0] == registered:
-            listeners = cached[1]
-        else:
+        cache = self._dispatch_cache
+        if cache is None or cache[0] != registered:
             with self._listeners_lock:
-                listeners = sorted(registered.items())
-                # The sorted list is kept while the registry is unchanged (compared
-                # as a copy: code may edit ``listeners`` directly, as in stomp.py).
-                self._sorted_listeners = (dict(registered), listeners)
-        for name, listener in listeners:
-            method = getattr(listener, "on_" + frame_type, None)
+                # Kept while the registry is unchanged (compared as a copy: code may
+                # edit ``listeners`` directly, as in stomp.py).
+                cache = (dict(registered), sorted(registered.items()), {})
+                self._dispatch_cache = cache
+        plan = cache[2].get(frame_type)
+        if plan is None:
+            plan = cache[2][frame_type] = _plan(frame_type, cache[1])
+        attr, arity, targets = plan
+        for name, listener, instance_dict in targets:
+            if instance_dict is not None and attr not in instance_dict:
+                continue  # its class has nothing for this callback, nor has it since
+            method = getattr(listener, attr, None)
             if method is None:
                 continue
             try:
