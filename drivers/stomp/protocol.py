@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from stomp_core import LocalProtocolError, SessionRegistry, Subscribe, Unsubscribe
+from stomp_core import LocalProtocolError, Send, SessionRegistry, Subscribe, Unsubscribe
 
 from . import logging
 from .constants import (
@@ -135,6 +135,47 @@ class _Frames:
             key = frame.headers.get(HDR_ID) or frame.headers.get(HDR_DESTINATION)
             if key is not None:
                 self._registry_unsubscribe(str(key))
+
+    def _sends_directly(self) -> bool:
+        """Whether a SEND may skip the stomp.py frame: nobody would see it.
+
+        That is: ``send_frame`` and the transport's ``transmit`` are this package's own
+        (not overridden, nor wrapped on the object, as stomp.py's tests do), no
+        listener has an ``on_send`` to show it to, and frames are not being logged.
+        """
+        transport = self.transport
+        return (
+            type(self).send_frame is _SEND_FRAME
+            and "send_frame" not in self.__dict__
+            and type(transport).transmit is _TRANSMIT
+            and "transmit" not in transport.__dict__
+            and not transport.has_callback("send")
+            and not logging.logger.isEnabledFor(logging.DEBUG)
+        )
+
+    def _send_direct(self, destination: str, body: Any, content_type: str | None) -> None:
+        """SEND as the core's event, without the stomp.py frame (see ``_sends_directly``).
+
+        Raises:
+            NotConnectedException: no open connection.
+            ValueError: the frame is not valid for the protocol version.
+        """
+        if isinstance(body, str):
+            # "" must stay empty: some codecs (UTF-16) would add a byte-order mark.
+            data = body.encode(self.transport.encoding) if body else b""
+        else:
+            data = bytes(body)
+        try:
+            event = Send(
+                destination=destination,
+                body=data,
+                content_type=content_type,
+                # The same rule as send(): a body gets its length unless told not to.
+                content_length=bool(self.auto_content_length and body),
+            )
+        except LocalProtocolError as exc:
+            raise ValueError(exc.message) from None
+        self.transport.transmit_send(event)
 
     def _send_built(self, cmd: str, headers: dict[str, Any]) -> None:
         """``send_frame`` for a header dict this class built (no caller owns it)."""
@@ -309,6 +350,14 @@ class _Frames:
             raise ValueError("body must not be None")
         if not isinstance(body, (str, bytes, bytearray, memoryview)):
             raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
+        if (
+            headers is None
+            and not keyword_headers
+            and (content_type is None or type(content_type) is str)
+            and self._sends_directly()
+        ):
+            self._send_direct(destination, body, content_type)
+            return
         merged = {} if headers is None and not keyword_headers else _merge(headers, keyword_headers)
         merged[HDR_DESTINATION] = destination
         if content_type is not None:
@@ -397,6 +446,10 @@ class _Frames:
         merged = _merge(headers, keyword_headers)
         merged[HDR_TRANSACTION] = transaction
         self._send_built(CMD_ABORT, merged)
+
+
+_SEND_FRAME = _Frames.send_frame
+_TRANSMIT = Transport.transmit
 
 
 class Protocol10(_Frames, ConnectionListener):
@@ -506,8 +559,9 @@ class Protocol11(_Frames, HeartbeatListener):
         self.running = False
         self.heartbeat_terminate_event.set()
 
-    def on_send(self, frame: Frame) -> None:
-        """Nothing to add: CONNECT already carries the wish (see ``_connect_headers``)."""
+    # Nothing to add to frames being sent: CONNECT already carries the wish (see
+    # ``_connect_headers``).  The base no-op, so the connection knows not to call it.
+    on_send = ConnectionListener.on_send
 
     def _send_built(self, cmd: str, headers: dict[str, Any]) -> None:
         self.send_frame(cmd, headers)

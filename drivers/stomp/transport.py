@@ -29,6 +29,7 @@ from stomp_core import (
     Connected,
     FrameEvent,
     LocalProtocolError,
+    Send,
     State,
     candidate_hosts,
     frame_log,
@@ -298,17 +299,7 @@ class BaseTransport(Publisher):
         registered = self.listeners
         if not registered:
             return
-        cache = self._dispatch_cache
-        if cache is None or cache[0] != registered:
-            with self._listeners_lock:
-                # Kept while the registry is unchanged (compared as a copy: code may
-                # edit ``listeners`` directly, as in stomp.py).
-                cache = (dict(registered), sorted(registered.items()), {})
-                self._dispatch_cache = cache
-        plan = cache[2].get(frame_type)
-        if plan is None:
-            plan = cache[2][frame_type] = _plan(frame_type, cache[1])
-        attr, arity, targets = plan
+        attr, arity, targets = self._plan(registered, frame_type)
         for name, listener, instance_dict in targets:
             if instance_dict is not None and attr not in instance_dict:
                 continue  # its class has nothing for this callback, nor has it since
@@ -322,6 +313,30 @@ class BaseTransport(Publisher):
                     method()
             except Exception:
                 logging.exception("listener %r raised in on_%s; carrying on", name, frame_type)
+
+    def _plan(self, registered: dict[str, Any], frame_type: str) -> _Plan:
+        cache = self._dispatch_cache
+        if cache is None or cache[0] != registered:
+            with self._listeners_lock:
+                # Kept while the registry is unchanged (compared as a copy: code may
+                # edit ``listeners`` directly, as in stomp.py).
+                cache = (dict(registered), sorted(registered.items()), {})
+                self._dispatch_cache = cache
+        plan = cache[2].get(frame_type)
+        if plan is None:
+            plan = cache[2][frame_type] = _plan(frame_type, cache[1])
+        return plan
+
+    def has_callback(self, frame_type: str) -> bool:
+        """Whether :meth:`notify` would call some listener's ``on_<frame_type>``."""
+        registered = self.listeners
+        if not registered:
+            return False
+        attr, _, targets = self._plan(registered, frame_type)
+        for _name, _listener, instance_dict in targets:
+            if instance_dict is None or attr in instance_dict:
+                return True
+        return False
 
     def process_frame(self, f: Frame, frame_str: bytes | None) -> None:
         """Hand a received frame to the listeners (``on_<command>``).
@@ -806,6 +821,18 @@ class Transport(BaseTransport):
                 "%s",
                 frame_log.format_parts(command or "", frame.headers.items(), frame.body, sent=True),
             )
+
+    def transmit_send(self, event: Send) -> None:
+        """Send a SEND built by the protocol's fast path (no listener has ``on_send``).
+
+        Raises:
+            NotConnectedException: there is no open connection.
+            ValueError: the frame is not valid for the protocol version.
+        """
+        session = self._session
+        if session is None or session.closed:
+            raise NotConnectedException("not connected")
+        session.send(event, wait_connected=self.connect_timeout)
 
     def _ack_id(self, headers: dict[str, Any]) -> str | None:
         # Spec 1.2 "ACK": the id is the MESSAGE's ack header; 1.0 and 1.1 ack by message-id.

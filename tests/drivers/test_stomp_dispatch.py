@@ -127,3 +127,37 @@ def test_the_protocol_listener_hears_messages_without_being_called() -> None:
         assert protocol.received_heartbeat == heard + 100.0
         done.set()
         conn.disconnect()
+
+
+def test_a_send_nobody_watches_leaves_exactly_as_one_a_listener_sees() -> None:
+    # Without an on_send listener a SEND skips the stomp.py frame; the bytes on the
+    # wire must not change, and a listener registered later must see the next one.
+    raws: list[bytes] = []
+
+    def script(peer: Peer) -> None:
+        peer.connected(version="1.2", heart_beat="0,0")
+        for _ in range(4):
+            raws.append(peer.expect("SEND").raw)
+        frame = peer.expect("DISCONNECT")
+        peer.send_frame("RECEIPT", {"receipt-id": frame.headers["receipt"]})
+
+    sent: list[Frame] = []
+
+    class Watcher(ConnectionListener):
+        def on_send(self, frame: Frame) -> None:
+            sent.append(frame)
+
+    with fake_server(script) as server:
+        conn = stomp.Connection12([server.address], timeout=WAIT)
+        conn.connect(wait=True)
+        conn.send("/q", "héllo", content_type="text/plain")
+        conn.send("/q", b"")
+        conn.set_listener("w", Watcher())
+        conn.send("/q", "héllo", content_type="text/plain")
+        conn.send("/q", b"")
+        conn.disconnect()
+    assert raws[0] == raws[2]
+    assert raws[1] == raws[3]
+    assert b"content-length:6\n" in raws[0]
+    assert b"content-length" not in raws[1]
+    assert [f.cmd for f in sent] == ["SEND", "SEND", "DISCONNECT"]
