@@ -406,10 +406,11 @@ class Session:
         if not limit:
             sock.sendall(data)
             return
-        deadline = time.monotonic() + limit
+        start = time.monotonic()
         sent = sock.send(data)  # nearly always all of it: one system call per frame
         if sent == len(data):
             return
+        deadline = start + limit
         view = memoryview(data)[sent:]
         try:
             while view:
@@ -761,7 +762,10 @@ class Session:
                     timer = self.core.get_timer()
                     rearm = timer is not None and (self._armed is None or timer < self._armed)
             try:
-                self._write(data)
+                if self._send_hook is None:
+                    self._send_all(data)  # _write without a hook, one call less
+                else:
+                    self._write(data)
             except OSError as exc:
                 self._send_failed_locked()
                 raise NotConnectedException(self._send_failure(exc)) from exc

@@ -106,6 +106,10 @@ class _Frames:
         self._registry = SessionRegistry()
         # A live read-only view, taken once: the I/O thread reads it for every message.
         self._subscriptions = self._registry.subscriptions
+        # The classes' part of _sends_directly(): a class does not change.
+        self._own_send_path = (
+            type(self).send_frame is _SEND_FRAME and type(transport).transmit is _TRANSMIT
+        )
         # The transport refuses an ack across connections; it needs the ack modes.
         transport.ack_mode_of = self._ack_mode_of
         use_version = getattr(transport, "use_version", None)
@@ -145,9 +149,8 @@ class _Frames:
         """
         transport = self.transport
         return (
-            type(self).send_frame is _SEND_FRAME
+            self._own_send_path
             and "send_frame" not in self.__dict__
-            and type(transport).transmit is _TRANSMIT
             and "transmit" not in transport.__dict__
             and not transport.has_callback("send")
             and not logging.logger.isEnabledFor(logging.DEBUG)
