@@ -140,7 +140,8 @@ def _plan(frame_type: str, listeners: list[tuple[str, Any]]) -> _Plan:
     listener, ``on_before_message`` and ``on_message``, and most listeners override
     one or neither); only its instance ``__dict__`` is looked at, on each call, in case
     the method was set on the object since.  Everything else is looked up on each call,
-    as stomp.py does.
+    as stomp.py does.  (Not seen until the registry changes: a method added to such a
+    listener's *class* after it was registered.)
     """
     attr = "on_" + frame_type
     noop = _BASE_CALLBACKS.get(attr)
