@@ -258,23 +258,72 @@ class Connection:
             return self._eof_event() if self._eof else NEED_DATA
         try:
             item = self._reader.next_frame()
-            if item is None:
-                if not self._eof:
-                    return NEED_DATA
-                if self._reader.in_frame:
-                    raise RemoteProtocolError(
-                        "connection closed in the middle of a frame "
-                        f"({self._reader.buffered} bytes buffered)"
-                    )
-                return self._eof_event()
-            if item is HEARTBEAT:
-                self._metrics.heartbeats_received += 1
-                return HeartbeatReceived()
-            assert isinstance(item, Frame)
-            return self._process_received(item)
+            if isinstance(item, Frame):
+                return self._process_received(item)
+            return self._not_a_frame(item)
         except RemoteProtocolError as exc:
             self._fail(exc)
             raise self._error from None  # type: ignore[misc]
+
+    def next_frame_or_event(self) -> Event | Frame | type[NEED_DATA]:
+        """As :meth:`next_event`, but a client's MESSAGE comes as the raw :class:`Frame`.
+
+        For a compatibility layer whose users get a header mapping as the broker wrote
+        it (stomp.py's listeners do): a MESSAGE received while connected or
+        disconnecting is returned as the parsed frame (headers in wire order, repeats
+        kept, values unescaped for the version; ``content-length`` among them), without
+        the typed :class:`~stomp_core.Message` that would only be taken apart again.
+        Such a MESSAGE changes nothing in the session (the tables of ``_state.py``), so
+        only that event's checks are skipped: whether ``destination``, ``message-id``
+        and (1.2) ``subscription`` are present (conformance 94) is the caller's to judge.
+        Every other frame, and a MESSAGE in any other state, comes as
+        :meth:`next_event` gives it.
+
+        Raises:
+            RemoteProtocolError: as :meth:`next_event`.
+        """
+        if self._events:
+            return self._events.popleft()
+        if self._error is not None:
+            raise self._error
+        state = self._session.state
+        if state in TERMINAL or (self._role is SERVER and state is State.CONNECTING):
+            return self._eof_event() if self._eof else NEED_DATA
+        try:
+            item = self._reader.next_frame()
+            if isinstance(item, Frame):
+                if (
+                    item.command == "MESSAGE"
+                    and state in _RECEIVES_MESSAGES
+                    and self._role is CLIENT
+                    and self._session.rules is not None
+                ):
+                    # The shortcut of _process_received, minus the event.
+                    self._metrics.messages_received += 1
+                    return item
+                return self._process_received(item)
+            return self._not_a_frame(item)
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            raise self._error from None  # type: ignore[misc]
+
+    def _not_a_frame(self, item: type[HEARTBEAT] | None) -> Event | type[NEED_DATA]:
+        """What the reader's answer other than a frame means: heart-beat, wait, or EOF.
+
+        Raises:
+            RemoteProtocolError: the connection closed in the middle of a frame.
+        """
+        if item is HEARTBEAT:
+            self._metrics.heartbeats_received += 1
+            return HeartbeatReceived()
+        if not self._eof:
+            return NEED_DATA
+        if self._reader.in_frame:
+            raise RemoteProtocolError(
+                "connection closed in the middle of a frame "
+                f"({self._reader.buffered} bytes buffered)"
+            )
+        return self._eof_event()
 
     def _eof_event(self) -> Event | type[NEED_DATA]:
         # Reported once; afterwards there is nothing more to read.

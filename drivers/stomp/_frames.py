@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import stomp_core
-from stomp_core import Connected, FrameEvent, Message, Send, frame_log
+from stomp_core import Connected, FrameEvent, Send, frame_log
 
 from . import logging
 from .utils import Frame
@@ -82,8 +82,6 @@ def core_frame(frame: Frame, encoding: str) -> stomp_core.Frame | Send:
 
 def frame_from_event(event: FrameEvent, *, auto_decode: bool, encoding: str) -> Frame:
     """The stomp.py-style frame listeners get for a received event (headers as a dict)."""
-    if type(event) is Message:
-        return _frame_from_message(event, auto_decode, encoding)
     headers: dict[str, Any] = {}
     if isinstance(event, Connected) and event.received_headers is not None:
         # As the broker wrote them, in its order: the typed fields would lose
@@ -114,37 +112,21 @@ def frame_from_event(event: FrameEvent, *, auto_decode: bool, encoding: str) -> 
     return frame
 
 
-def _frame_from_message(event: Message, auto_decode: bool, encoding: str) -> Frame:
-    # frame_from_event for the frame that matters most, written out: the same dict
-    # (typed headers in Message.header_fields order, content-length, then the others,
-    # the first occurrence winning) without the generic field loop.
-    headers: dict[str, Any] = {"destination": event.destination, "message-id": event.message_id}
-    if event.subscription is not None:
-        headers["subscription"] = event.subscription
-    if event.ack is not None:
-        headers["ack"] = event.ack
-    if event.content_type is not None:
-        headers["content-type"] = event.content_type
-    body: Any = event.body
-    if event.content_length:
-        headers["content-length"] = str(len(body))
-    for name, value in event.headers:
-        if name not in headers:
-            headers[name] = value
-    if auto_decode:
-        body = body.decode(encoding, errors="replace")
-    frame = Frame("MESSAGE", headers, body)
-    if logging.isEnabledFor(logging.DEBUG):
-        # The frame-log layout of every driver (stomp_core.frame_log).
-        logging.debug("%s", frame_log.format_parts("MESSAGE", headers.items(), body, sent=False))
-    return frame
+def frame_from_raw(frame: stomp_core.Frame, auto_decode: bool, encoding: str) -> Frame:
+    """The stomp.py-style frame for a raw core frame (every received MESSAGE).
 
-
-def frame_from_raw(frame: stomp_core.Frame, *, auto_decode: bool, encoding: str) -> Frame:
-    """The stomp.py-style frame for a raw core frame (an incomplete MESSAGE, say)."""
-    headers: dict[str, Any] = {}
-    for name, value in frame.headers:
-        headers.setdefault(name, value)  # spec 1.2: the first occurrence wins
+    The headers as the broker wrote them, in its order (as stomp.py's parser keeps
+    them), the first occurrence of a repeated name winning (spec 1.2 "Repeated Header
+    Entries"); ``content-length`` among them.  The caller logs it.
+    """
+    pairs = frame.headers
+    headers: dict[str, Any] = dict(pairs)
+    if len(headers) != len(pairs):
+        # A repeated name: dict() kept the last value; the first one counts.
+        headers = {}
+        for name, value in pairs:
+            if name not in headers:
+                headers[name] = value
     body: Any = frame.body
     if auto_decode:
         body = body.decode(encoding, errors="replace")

@@ -49,9 +49,7 @@ from stomp_core import (
     FrameEvent,
     HeartbeatReceived,
     HeartbeatTimeout,
-    IncompleteMessage,
     LocalProtocolError,
-    Message,
     ProtocolError,
     Receipt,
     State,
@@ -60,6 +58,7 @@ from stomp_core import (
 from stomp_core.client import error_text
 
 from . import logging
+from ._frames import frame_from_raw
 from ._sockets import set_kernel_send_timeout, use_kernel_timeouts
 from .exception import NotConnectedException
 from .utils import HEARTBEAT_FRAME, Frame
@@ -91,6 +90,9 @@ class SessionOwner(Protocol):
     """
 
     listeners: dict[str, Any]
+    #: Decode received bodies to ``str`` with ``encoding``.
+    auto_decode: bool
+    encoding: str
     #: The counters the session's core connection adds to (one object per transport).
     metrics: stomp_core.Metrics
     #: The stomp.py hooks the owner's class overrides; the session calls those.
@@ -98,7 +100,6 @@ class SessionOwner(Protocol):
 
     def notify(self, frame_type: str, frame: Any = None) -> None: ...
     def frame_from_event(self, event: FrameEvent) -> Frame: ...
-    def frame_from_raw(self, frame: stomp_core.Frame) -> Frame: ...
     def session_connected(self, session: Session, event: Connected) -> None: ...
     def message_received(self, session: Session, frame: Frame) -> None: ...
     def session_closed(self, session: Session) -> None: ...
@@ -177,6 +178,8 @@ class Session:
         #: When the keeper wakes next (monotonic); the I/O thread wakes it sooner when a
         #: deadline moved earlier (heart-beats negotiated by CONNECTED, say).
         self._keeper_due = 0.0
+        #: When bytes last arrived (monotonic seconds), ``None`` before any did.
+        self.last_received: float | None = None
         #: True once the socket is closed (the I/O thread is finishing).
         self.closed = False
         self._broken = False
@@ -403,10 +406,11 @@ class Session:
         if not limit:
             sock.sendall(data)
             return
-        deadline = time.monotonic() + limit
+        start = time.monotonic()
         sent = sock.send(data)  # nearly always all of it: one system call per frame
         if sent == len(data):
             return
+        deadline = start + limit
         view = memoryview(data)[sent:]
         try:
             while view:
@@ -497,6 +501,7 @@ class Session:
             data = ws.stomp_data()
             eof = eof or ws.closed
         if data:
+            self.last_received = now
             if not self.was_connected and len(self._head) < HEAD_BYTES:
                 self._head += data[: HEAD_BYTES - len(self._head)]
             self.core.receive_data(data, now=now)
@@ -559,9 +564,26 @@ class Session:
         What one read brought (at most :data:`RECV_BYTES`, or one large body): the I/O
         thread reads nothing more until the listeners have seen it all.
         """
+        next_item = self.core.next_frame_or_event
+        raw_frame = stomp_core.Frame
+        transport = self.transport
+        message_received = transport.message_received
+        pending = self._pending
+        auto_decode = transport.auto_decode
+        encoding = transport.encoding
+        debug = logging.logger.isEnabledFor(logging.DEBUG)
         while not self.closed:
             try:
-                event = self.core.next_event()
+                event = next_item()
+                if type(event) is raw_frame:
+                    # A MESSAGE, as parsed (Connection.next_frame_or_event): the frame
+                    # listeners get is made from it directly, the hot path.
+                    frame = frame_from_raw(event, auto_decode, encoding)
+                    if debug:
+                        self._log_message(frame)
+                    message_received(self, frame)
+                    pending.append(("message", frame))
+                    continue
             except ProtocolError as exc:
                 logging.error("protocol error from %s:%s: %s", *self.host_and_port, exc)
                 if not self.was_connected:
@@ -580,23 +602,10 @@ class Session:
 
     def _handle_event_locked(self, event: Any) -> None:
         transport = self.transport
-        if type(event) is Message:
-            frame = transport.frame_from_event(event)
-            transport.message_received(self, frame)
-            self._pending.append(("message", frame))
-        elif isinstance(event, HeartbeatReceived):
+        if isinstance(event, HeartbeatReceived):
             if logging.logger.isEnabledFor(logging.DEBUG):
                 logging.debug("%s", frame_log.format_parts("heartbeat", (), None, sent=False))
             self._pending.append(("heartbeat", None))
-        elif isinstance(event, IncompleteMessage):
-            # stomp.py delivers a MESSAGE whatever its headers; so do we (the framing
-            # was sound), with a note for whoever debugs the broker.
-            logging.debug(
-                "delivering a MESSAGE from %s:%s although %s", *self.host_and_port, event.reason
-            )
-            frame = transport.frame_from_raw(event.frame)
-            transport.message_received(self, frame)
-            self._pending.append(("message", frame))
         elif isinstance(event, Receipt):
             frame = transport.frame_from_event(event)
             if self.core.state is State.CLOSED and event.receipt_id == self.disconnect_receipt:
@@ -647,6 +656,26 @@ class Session:
             if not event.clean and not self.disconnect_requested:
                 logging.warning("connection to %s:%s closed by the peer", *self.host_and_port)
             self._finish_locked(("receiver_loop_completed", None), ("disconnected", None))
+
+    def _log_message(self, frame: Frame) -> None:
+        """Log a received MESSAGE (DEBUG), and what the spec says it lacks."""
+        headers = frame.headers
+        logging.debug(
+            "%s", frame_log.format_parts("MESSAGE", headers.items(), frame.body, sent=False)
+        )
+        # Spec 1.2 "MESSAGE" (conformance 94): the server MUST send these.  stomp.py
+        # delivers the frame whatever its headers; so do we (the framing was sound),
+        # with a note for whoever debugs the broker.
+        required: tuple[str, ...] = ("destination", "message-id")
+        if self.core.version == "1.2":
+            required += ("subscription",)
+        missing = [name for name in required if name not in headers]
+        if missing:
+            logging.debug(
+                "delivering a MESSAGE from %s:%s although it lacks %s",
+                *self.host_and_port,
+                ", ".join(missing),
+            )
 
     def _finish_locked(self, *end_events: tuple[str, Any]) -> None:
         """Close the socket once and note the final callbacks (lock held)."""
@@ -733,7 +762,10 @@ class Session:
                     timer = self.core.get_timer()
                     rearm = timer is not None and (self._armed is None or timer < self._armed)
             try:
-                self._write(data)
+                if self._send_hook is None:
+                    self._send_all(data)  # _write without a hook, one call less
+                else:
+                    self._write(data)
             except OSError as exc:
                 self._send_failed_locked()
                 raise NotConnectedException(self._send_failure(exc)) from exc

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from stomp_core import LocalProtocolError, SessionRegistry, Subscribe, Unsubscribe
+from stomp_core import LocalProtocolError, Send, SessionRegistry, Subscribe, Unsubscribe
 
 from . import logging
 from .constants import (
@@ -104,6 +104,12 @@ class _Frames:
         self.auto_content_length = auto_content_length
         self._connect_args: tuple[str | None, str | None, dict[str, Any]] | None = None
         self._registry = SessionRegistry()
+        # A live read-only view, taken once: the I/O thread reads it for every message.
+        self._subscriptions = self._registry.subscriptions
+        # The classes' part of _sends_directly(): a class does not change.
+        self._own_send_path = (
+            type(self).send_frame is _SEND_FRAME and type(transport).transmit is _TRANSMIT
+        )
         # The transport refuses an ack across connections; it needs the ack modes.
         transport.ack_mode_of = self._ack_mode_of
         use_version = getattr(transport, "use_version", None)
@@ -134,6 +140,46 @@ class _Frames:
             if key is not None:
                 self._registry_unsubscribe(str(key))
 
+    def _sends_directly(self) -> bool:
+        """Whether a SEND may skip the stomp.py frame: nobody would see it.
+
+        That is: ``send_frame`` and the transport's ``transmit`` are this package's own
+        (not overridden, nor wrapped on the object, as stomp.py's tests do), no
+        listener has an ``on_send`` to show it to, and frames are not being logged.
+        """
+        transport = self.transport
+        return (
+            self._own_send_path
+            and "send_frame" not in self.__dict__
+            and "transmit" not in transport.__dict__
+            and not transport.has_callback("send")
+            and not logging.logger.isEnabledFor(logging.DEBUG)
+        )
+
+    def _send_direct(self, destination: str, body: Any, content_type: str | None) -> None:
+        """SEND as the core's event, without the stomp.py frame (see ``_sends_directly``).
+
+        Raises:
+            NotConnectedException: no open connection.
+            ValueError: the frame is not valid for the protocol version.
+        """
+        if isinstance(body, str):
+            # "" must stay empty: some codecs (UTF-16) would add a byte-order mark.
+            data = body.encode(self.transport.encoding) if body else b""
+        else:
+            data = bytes(body)
+        try:
+            event = Send(
+                destination=destination,
+                body=data,
+                content_type=content_type,
+                # The same rule as send(): a body gets its length unless told not to.
+                content_length=bool(self.auto_content_length and body),
+            )
+        except LocalProtocolError as exc:
+            raise ValueError(exc.message) from None
+        self.transport.transmit_send(event)
+
     def _send_built(self, cmd: str, headers: dict[str, Any]) -> None:
         """``send_frame`` for a header dict this class built (no caller owns it)."""
         self.send_frame(cmd, headers)
@@ -156,7 +202,7 @@ class _Frames:
             )
 
     def _ack_mode_of(self, key: str) -> str | None:
-        sub = self._registry.subscriptions.get(key)
+        sub = self._subscriptions.get(key)
         return None if sub is None else sub.ack
 
     def _registry_unsubscribe(self, key: str) -> None:
@@ -307,6 +353,14 @@ class _Frames:
             raise ValueError("body must not be None")
         if not isinstance(body, (str, bytes, bytearray, memoryview)):
             raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
+        if (
+            headers is None
+            and not keyword_headers
+            and (content_type is None or type(content_type) is str)
+            and self._sends_directly()
+        ):
+            self._send_direct(destination, body, content_type)
+            return
         merged = {} if headers is None and not keyword_headers else _merge(headers, keyword_headers)
         merged[HDR_DESTINATION] = destination
         if content_type is not None:
@@ -397,6 +451,10 @@ class _Frames:
         self._send_built(CMD_ABORT, merged)
 
 
+_SEND_FRAME = _Frames.send_frame
+_TRANSMIT = Transport.transmit
+
+
 class Protocol10(_Frames, ConnectionListener):
     """STOMP 1.0 frames.
 
@@ -463,6 +521,30 @@ class Protocol11(_Frames, HeartbeatListener):
         _check_heartbeats(value)
         self.heartbeats_wished = (int(value[0]), int(value[1]))
 
+    # Every frame from the broker proves it alive (HeartbeatListener's bookkeeping):
+    # for messages that is read from the connection when asked (received_heartbeat
+    # below) rather than noted per message, so the connection need not call this
+    # listener for each one (it skips ConnectionListener's no-ops).
+    on_message = ConnectionListener.on_message
+
+    @property
+    def received_heartbeat(self) -> float | None:
+        """When the broker was last heard from (monotonic seconds), as stomp.py kept it.
+
+        The later of what the heart-beat bookkeeping noted (CONNECTED, a RECEIPT,
+        ERROR or heart-beat) and when the connection last received bytes.
+        """
+        noted = self._noted_heartbeat
+        session = getattr(self.transport, "session", None)
+        heard: float | None = None if session is None else session.last_received
+        if heard is None or (noted is not None and noted >= heard):
+            return noted
+        return heard
+
+    @received_heartbeat.setter
+    def received_heartbeat(self, value: float | None) -> None:
+        self._noted_heartbeat = value
+
     def on_connected(self, frame: Frame) -> None:
         """Record the intervals the core negotiated (stomp.py's listener bookkeeping)."""
         send_ms, receive_ms = self.transport.heartbeats
@@ -480,8 +562,9 @@ class Protocol11(_Frames, HeartbeatListener):
         self.running = False
         self.heartbeat_terminate_event.set()
 
-    def on_send(self, frame: Frame) -> None:
-        """Nothing to add: CONNECT already carries the wish (see ``_connect_headers``)."""
+    # Nothing to add to frames being sent: CONNECT already carries the wish (see
+    # ``_connect_headers``).  The base no-op, so the connection knows not to call it.
+    on_send = ConnectionListener.on_send
 
     def _send_built(self, cmd: str, headers: dict[str, Any]) -> None:
         self.send_frame(cmd, headers)

@@ -29,6 +29,7 @@ from stomp_core import (
     Connected,
     FrameEvent,
     LocalProtocolError,
+    Send,
     State,
     candidate_hosts,
     frame_log,
@@ -40,7 +41,7 @@ from ._acks import AckLedger
 from ._session import Session
 from ._sockets import apply_keepalive, check_keepalive
 from .exception import ConnectFailedException, NotConnectedException
-from .listener import Publisher
+from .listener import ConnectionListener, Publisher
 from .utils import LOCALHOST_NAMES, Frame, default_create_thread, is_eol_default
 
 # These module attributes are stomp.py's, computed the way it computes them, so that code
@@ -109,6 +110,53 @@ _CALLBACK_ARITY = {
     "heartbeat": 0,
     "receiver_loop_completed": 1,
 }
+
+
+#: The callbacks of :class:`ConnectionListener`, all no-ops.
+_BASE_CALLBACKS = {
+    name: value for name, value in vars(ConnectionListener).items() if name.startswith("on_")
+}
+
+_PLAIN_LOOKUP: Any = object.__getattribute__
+
+
+def _attribute_lookup(cls: type) -> Any:
+    # A class with its own __getattribute__ (a proxy, a mock) may answer any name.
+    return cls.__getattribute__
+
+
+#: One callback kind's plan: the method name, whether it takes the frame, and the
+#: listeners to try, each with its instance ``__dict__`` when only that could hold the
+#: method (see :func:`_plan`), else ``None``.
+_Plan = tuple[str, int, list[tuple[str, Any, "dict[str, Any] | None"]]]
+_DispatchCache = tuple[dict[str, Any], list[tuple[str, Any]], dict[str, _Plan]]
+
+
+def _plan(frame_type: str, listeners: list[tuple[str, Any]]) -> _Plan:
+    """Whom :meth:`BaseTransport.notify` calls for ``frame_type``, listeners sorted by name.
+
+    A listener whose class leaves ``on_<frame_type>`` to :class:`ConnectionListener`'s
+    no-op, or lacks it, is not called (a message passes two such callbacks per
+    listener, ``on_before_message`` and ``on_message``, and most listeners override
+    one or neither); only its instance ``__dict__`` is looked at, on each call, in case
+    the method was set on the object since.  Everything else is looked up on each call,
+    as stomp.py does.  (Not seen until the registry changes: a method added to such a
+    listener's *class* after it was registered.)
+    """
+    attr = "on_" + frame_type
+    noop = _BASE_CALLBACKS.get(attr)
+    targets: list[tuple[str, Any, dict[str, Any] | None]] = []
+    for name, listener in listeners:
+        cls = type(listener)
+        if _attribute_lookup(cls) is _PLAIN_LOOKUP and not hasattr(cls, "__getattr__"):
+            found = getattr(cls, attr, None)
+            if found is None or found is noop:
+                instance_dict = getattr(listener, "__dict__", None)
+                if isinstance(instance_dict, dict):
+                    targets.append((name, listener, instance_dict))
+                continue
+        targets.append((name, listener, None))
+    return attr, _CALLBACK_ARITY.get(frame_type, 1), targets
 
 
 def _check_timeout(name: str, value: object) -> float | None:
@@ -182,7 +230,9 @@ class BaseTransport(Publisher):
         self.is_eol = is_eol_fc
         self.listeners: dict[str, Any] = {}
         self._listeners_lock = threading.Lock()
-        self._sorted_listeners: tuple[dict[str, Any], list[tuple[str, Any]]] | None = None
+        #: The registry as last seen, sorted by name, and per callback kind whom to call
+        #: (see :meth:`notify`).
+        self._dispatch_cache: _DispatchCache | None = None
         self.running = False
         self.connected = False
         self.connection_error = False
@@ -250,18 +300,11 @@ class BaseTransport(Publisher):
         registered = self.listeners
         if not registered:
             return
-        arity = _CALLBACK_ARITY.get(frame_type, 1)
-        cached = self._sorted_listeners
-        if cached is not None and cached[0] == registered:
-            listeners = cached[1]
-        else:
-            with self._listeners_lock:
-                listeners = sorted(registered.items())
-                # The sorted list is kept while the registry is unchanged (compared
-                # as a copy: code may edit ``listeners`` directly, as in stomp.py).
-                self._sorted_listeners = (dict(registered), listeners)
-        for name, listener in listeners:
-            method = getattr(listener, "on_" + frame_type, None)
+        attr, arity, targets = self._plan(registered, frame_type)
+        for name, listener, instance_dict in targets:
+            if instance_dict is not None and attr not in instance_dict:
+                continue  # its class has nothing for this callback, nor has it since
+            method = getattr(listener, attr, None)
             if method is None:
                 continue
             try:
@@ -271,6 +314,30 @@ class BaseTransport(Publisher):
                     method()
             except Exception:
                 logging.exception("listener %r raised in on_%s; carrying on", name, frame_type)
+
+    def _plan(self, registered: dict[str, Any], frame_type: str) -> _Plan:
+        cache = self._dispatch_cache
+        if cache is None or cache[0] != registered:
+            with self._listeners_lock:
+                # Kept while the registry is unchanged (compared as a copy: code may
+                # edit ``listeners`` directly, as in stomp.py).
+                cache = (dict(registered), sorted(registered.items()), {})
+                self._dispatch_cache = cache
+        plan = cache[2].get(frame_type)
+        if plan is None:
+            plan = cache[2][frame_type] = _plan(frame_type, cache[1])
+        return plan
+
+    def has_callback(self, frame_type: str) -> bool:
+        """Whether :meth:`notify` would call some listener's ``on_<frame_type>``."""
+        registered = self.listeners
+        if not registered:
+            return False
+        attr, _, targets = self._plan(registered, frame_type)
+        for _name, _listener, instance_dict in targets:
+            if instance_dict is None or attr in instance_dict:
+                return True
+        return False
 
     def process_frame(self, f: Frame, frame_str: bytes | None) -> None:
         """Hand a received frame to the listeners (``on_<command>``).
@@ -756,6 +823,18 @@ class Transport(BaseTransport):
                 frame_log.format_parts(command or "", frame.headers.items(), frame.body, sent=True),
             )
 
+    def transmit_send(self, event: Send) -> None:
+        """Send a SEND built by the protocol's fast path (no listener has ``on_send``).
+
+        Raises:
+            NotConnectedException: there is no open connection.
+            ValueError: the frame is not valid for the protocol version.
+        """
+        session = self._session
+        if session is None or session.closed:
+            raise NotConnectedException("not connected")
+        session.send(event, wait_connected=self.connect_timeout)
+
     def _ack_id(self, headers: dict[str, Any]) -> str | None:
         # Spec 1.2 "ACK": the id is the MESSAGE's ack header; 1.0 and 1.1 ack by message-id.
         value = headers.get("id" if self.version == "1.2" else "message-id")
@@ -845,10 +924,6 @@ class Transport(BaseTransport):
     def frame_from_event(self, event: FrameEvent) -> Frame:
         """A received frame event as stomp.py's :class:`~stomp.utils.Frame` (for the session)."""
         return _frames.frame_from_event(event, auto_decode=self.auto_decode, encoding=self.encoding)
-
-    def frame_from_raw(self, frame: stomp_core.Frame) -> Frame:
-        """A raw core frame as stomp.py's :class:`~stomp.utils.Frame` (for the session)."""
-        return _frames.frame_from_raw(frame, auto_decode=self.auto_decode, encoding=self.encoding)
 
     def session_connected(self, session: Session, event: Connected) -> None:
         """``session`` received CONNECTED (its I/O thread, core lock held)."""

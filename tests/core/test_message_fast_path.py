@@ -9,11 +9,18 @@ from hypothesis import strategies as st
 
 from stomp_core import (
     CLIENT,
+    NEED_DATA,
+    SERVER,
     Config,
+    Connect,
     Connection,
+    ConnectionClosed,
     Disconnect,
+    HeartbeatReceived,
+    HeartbeatTimeout,
     IncompleteMessage,
     Message,
+    Receipt,
     RemoteProtocolError,
     State,
 )
@@ -139,3 +146,105 @@ def test_a_message_before_connected_is_refused_by_the_tables() -> None:
     client.receive_data(_MESSAGE, now=0)
     with pytest.raises(RemoteProtocolError, match="unexpected 'MESSAGE'"):
         drain(client)
+
+
+# --- Connection.next_frame_or_event: the raw MESSAGE frame for a compatibility layer ---
+
+
+def _drain_raw(conn: Connection) -> list[object]:
+    items: list[object] = []
+    while (item := conn.next_frame_or_event()) is not NEED_DATA:
+        items.append(item)
+    return items
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_next_frame_or_event_hands_out_messages_as_parsed(version: str) -> None:
+    pair = ConnectionPair()
+    pair.connect(version)
+    wire = (
+        b"MESSAGE\nmessage-id:m\ndestination:/q\nsubscription:1\nx:1\nx:2\n"
+        b"content-length:2\n\nhi\x00"
+    )
+    pair.client.receive_data(wire + b"RECEIPT\nreceipt-id:r\n\n\x00", now=0)
+    frame, receipt = _drain_raw(pair.client)
+    # Wire order, repeats and content-length kept: what stomp.py's users see.
+    assert frame == Frame(
+        "MESSAGE",
+        (
+            ("message-id", "m"),
+            ("destination", "/q"),
+            ("subscription", "1"),
+            ("x", "1"),
+            ("x", "2"),
+            ("content-length", "2"),
+        ),
+        b"hi",
+    )
+    assert receipt == Receipt(receipt_id="r")  # every other frame: the event
+    assert pair.client.metrics.snapshot().messages_received == 1
+    # In DISCONNECTING too (the same tables); the general path would build this event.
+    pair.client.send(Disconnect(receipt="bye"), now=0)
+    pair.client.receive_data(wire, now=0)
+    [again] = _drain_raw(pair.client)
+    assert again == frame
+    assert isinstance(frame, Frame)
+    assert frame_to_event(frame, rules_for(version)) == Message(
+        destination="/q",
+        message_id="m",
+        subscription="1",
+        headers=(("x", "1"), ("x", "2")),
+        body=b"hi",
+        content_length=True,
+    )
+
+
+def test_next_frame_or_event_leaves_the_required_headers_to_the_caller() -> None:
+    # next_event() would raise (conformance 94); the raw frame is the caller's to judge.
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    pair.client.receive_data(b"MESSAGE\ndestination:/q\n\nhi\x00", now=0)
+    assert _drain_raw(pair.client) == [Frame("MESSAGE", (("destination", "/q"),), b"hi")]
+    assert pair.client.state is State.CONNECTED
+
+
+def test_next_frame_or_event_outside_the_shortcut_is_next_event() -> None:
+    # Before CONNECTED a MESSAGE is refused by the tables, as next_event refuses it.
+    client = Connection(CLIENT)
+    client.receive_data(_MESSAGE, now=0)
+    with pytest.raises(RemoteProtocolError, match="unexpected 'MESSAGE'"):
+        client.next_frame_or_event()
+    with pytest.raises(RemoteProtocolError, match="unexpected 'MESSAGE'"):
+        client.next_frame_or_event()  # sticky
+    # A server holds frames until it answered CONNECT.
+    server = Connection(SERVER)
+    server.receive_data(b"CONNECT\naccept-version:1.2\nhost:/\n\n\x00", now=0)
+    assert isinstance(server.next_frame_or_event(), Connect)
+    server.receive_data(b"SEND\ndestination:/q\n\n\x00", now=0)
+    assert server.next_frame_or_event() is NEED_DATA
+
+
+def test_next_frame_or_event_heartbeats_timers_and_the_end() -> None:
+    pair = ConnectionPair()
+    pair.connect("1.2", client_heart_beat=(0, 1000), server_heart_beat=(1000, 0))
+    pair.client.receive_data(b"\n", now=0.5)
+    assert _drain_raw(pair.client) == [HeartbeatReceived()]
+    pair.client.handle_timer(now=10.0)  # the broker fell silent: a queued event
+    [timeout] = _drain_raw(pair.client)
+    assert isinstance(timeout, HeartbeatTimeout)
+    assert pair.client.next_frame_or_event() is NEED_DATA  # closed, no EOF yet
+    pair.client.receive_eof(now=10.0)
+    assert isinstance(pair.client.next_frame_or_event(), ConnectionClosed)
+
+
+def test_next_frame_or_event_at_eof() -> None:
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    pair.client.receive_data(b"MESSAGE\ndestin", now=0)
+    pair.client.receive_eof(now=0)
+    with pytest.raises(RemoteProtocolError, match="middle of a frame"):
+        pair.client.next_frame_or_event()
+    clean = ConnectionPair()
+    clean.connect("1.2")
+    clean.client.receive_eof(now=0)
+    assert isinstance(clean.client.next_frame_or_event(), ConnectionClosed)

@@ -263,6 +263,38 @@ def test_listener_order_before_message_and_original_headers() -> None:
     assert "seen-by" not in frame.original_headers
 
 
+def test_message_headers_come_in_wire_order_first_occurrence_winning() -> None:
+    # As stomp.py's parser builds them: the broker's order, content-length included,
+    # a repeated name keeping its first value (spec 1.2 "Repeated Header Entries"),
+    # values unescaped (spec 1.2 "Value Encoding").
+    def script(peer: Peer) -> None:
+        peer.connected(version="1.2", heart_beat="0,0")
+        peer.send(
+            b"MESSAGE\ncontent-length:2\nx:first\nmessage-id:ID\\c1\ndestination:/q\n"
+            b"subscription:1\nx:second\n\nhi\x00"
+        )
+        graceful_end(peer)
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection12([server.address], timeout=WAIT)
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("message")
+        conn.disconnect()
+    frame = recorder.frames("message")[0]
+    assert list(frame.headers.items()) == [
+        ("content-length", "2"),
+        ("x", "first"),
+        ("message-id", "ID:1"),
+        ("destination", "/q"),
+        ("subscription", "1"),
+    ]
+    assert frame.original_headers == frame.headers
+    assert frame.original_headers is not frame.headers
+    assert frame.body == "hi"
+
+
 def test_a_listener_that_raises_is_logged_and_the_connection_lives_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
