@@ -16,8 +16,6 @@ Example (client role)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._config import Config as Config
 from ._connection import CLIENT as CLIENT
 from ._connection import NEED_DATA as NEED_DATA
@@ -62,6 +60,10 @@ from ._state import Role as Role
 from ._state import State as State
 from ._version import __version__ as __version__
 from ._versions import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
+
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs more
+# than several of the modules above (issue 13: import time).
+TYPE_CHECKING = False
 
 # Reconnect policies, host lists and the session registry are for drivers that reconnect;
 # a program that only speaks STOMP should not pay for importing them (issue 13: import

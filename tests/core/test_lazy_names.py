@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +33,17 @@ def test_every_public_name_resolves_and_is_listed() -> None:
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         _ = stomp_core.no_such_name  # type: ignore[attr-defined]
+
+
+def test_import_loads_neither_dataclasses_nor_typing() -> None:
+    # Issue 13: they were most of ``import stomp_core``.  -S: no site, so that what the
+    # interpreter's own start-up loads (an editable install's hooks) does not count.
+    root = str(Path(stomp_core.__file__).parent.parent)
+    code = (
+        f"import sys; sys.path.insert(0, {root!r}); import stomp_core\n"
+        "heavy = ('dataclasses', 'inspect', 'typing', 'ast')\n"
+        "assert not any(m in sys.modules for m in heavy), sorted(sys.modules)\n"
+        "stomp_core.Send(destination='/q')\n"
+        "assert not any(m in sys.modules for m in heavy), sorted(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-S", "-c", code], check=True, timeout=60)
