@@ -11,17 +11,13 @@ and disconnect deadlines.
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import errno
 import os
 import random
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from ssl import SSLError
-from typing import Any
 
 import stomp_core
 from stomp_core import (
@@ -43,6 +39,18 @@ from .exception import ConnectFailedException, NotConnectedException
 from .listener import Publisher
 from .utils import LOCALHOST_NAMES, Frame, default_create_thread, is_eol_default
 
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs about
+# 10 ms over a bare interpreter (issue 13: import time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ssl
+    from ssl import SSLError
+    from typing import Any
+
+    #: The TLS protocol used when ``set_ssl`` is not told otherwise.
+    DEFAULT_SSL_VERSION: int | None
+
+
 # These module attributes are stomp.py's, computed the way it computes them, so that code
 # (and stomp.py's own tests) that patches or reloads them sees the same names.
 try:
@@ -56,9 +64,24 @@ except ImportError:
 #: Whether macOS-style keep-alive (an interval on ``IPPROTO_TCP``) can be tried here.
 MAC_KEEPALIVE_AVAIL = hasattr(socket, "IPPROTO_TCP")
 
-#: The TLS protocol used when ``set_ssl`` is not told otherwise (``None`` where the
-#: ``ssl`` module lacks ``PROTOCOL_TLS_CLIENT``: a secure default context is used then).
-DEFAULT_SSL_VERSION: int | None = getattr(ssl, "PROTOCOL_TLS_CLIENT", None)
+
+def __getattr__(name: str) -> Any:
+    # stomp.py's ``ssl``, ``SSLError`` and ``DEFAULT_SSL_VERSION`` (the TLS protocol used
+    # when ``set_ssl`` is not told otherwise: ``ssl.PROTOCOL_TLS_CLIENT``, ``None`` where
+    # the ssl module lacks it) load with the ssl module, on first use (PEP 562): ssl is
+    # a fifth of ``import stomp`` and only TLS connections need it (issue 13).
+    if name not in ("ssl", "SSLError", "DEFAULT_SSL_VERSION"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import ssl
+
+    values = {
+        "ssl": ssl,
+        "SSLError": ssl.SSLError,
+        "DEFAULT_SSL_VERSION": getattr(ssl, "PROTOCOL_TLS_CLIENT", None),
+    }
+    globals().update(values)  # later lookups skip this function
+    return values[name]
+
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -137,6 +160,8 @@ def _make_ssl_context(params: dict[str, Any]) -> ssl.SSLContext:
     validator = params["cert_validator"]
     if validator is not None and not callable(validator):
         raise TypeError("cert_validator must be callable")
+    import ssl  # only TLS connections load it (issue 13: import time)
+
     ssl_version = params["ssl_version"]
     ca_certs = params["ca_certs"]
     if ssl_version is None or ssl_version == getattr(ssl, "PROTOCOL_TLS_CLIENT", None):
@@ -437,6 +462,8 @@ class Transport(BaseTransport):
         # ReconnectPolicy default, as in the async drivers); disconnect() ends it.
         # Imported here, not with the module: stomp_core.client is the async drivers'
         # session layer (about 10 ms to import), and this driver needs only its policy.
+        from dataclasses import replace  # loaded with stomp_core.client anyway
+
         from stomp_core.client import ReconnectPolicy
 
         after_drop = ReconnectPolicy(
@@ -446,8 +473,8 @@ class Transport(BaseTransport):
             maximum=reconnect_sleep_max,
         )
         if reconnect_attempts_max is not None:
-            after_drop = dataclasses.replace(after_drop, attempts_max=reconnect_attempts_max)
-        first = dataclasses.replace(
+            after_drop = replace(after_drop, attempts_max=reconnect_attempts_max)
+        first = replace(
             after_drop,
             attempts_max=FIRST_CONNECT_ATTEMPTS
             if reconnect_attempts_max is None
@@ -516,7 +543,9 @@ class Transport(BaseTransport):
         """Speak STOMP ``version`` from the next connection on (the protocol's own)."""
         if version != self.version:
             self.version = version
-            self.config = dataclasses.replace(self.config, versions=(version,))
+            from dataclasses import replace  # loaded with stomp_core.client anyway
+
+            self.config = replace(self.config, versions=(version,))
 
     # ------------------------------------------------------------------ threads
 
@@ -636,6 +665,8 @@ class Transport(BaseTransport):
                 if validator is not None:
                     ok, message = validator(sock.getpeercert(), named[0])
                     if not ok:
+                        import ssl  # loaded already: the socket was wrapped
+
                         raise ssl.SSLError(f"certificate rejected by cert_validator: {message}")
             sock.settimeout(limit)
             return sock
@@ -656,7 +687,7 @@ class Transport(BaseTransport):
         cert_file: str | None = None,
         ca_certs: str | None = None,
         cert_validator: Callable[[Any, str], tuple[bool, str]] | None = None,
-        ssl_version: int | None = DEFAULT_SSL_VERSION,
+        ssl_version: int | None = None,
         password: str | bytes | None = None,
         verify: bool = True,
     ) -> None:
@@ -674,7 +705,8 @@ class Transport(BaseTransport):
             cert_file: the client's certificate, for mutual TLS.
             ca_certs: CA bundle to verify the broker with.
             cert_validator: ``f(peercert, host) -> (ok, message)`` run after the handshake.
-            ssl_version: an ``ssl.PROTOCOL_*`` constant.
+            ssl_version: an ``ssl.PROTOCOL_*`` constant; ``None`` (the default) means
+                :data:`DEFAULT_SSL_VERSION`, a secure default context.
             password: the private key's password.
             verify: verify the broker's certificate and host name.
         """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import platform
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,32 @@ def test_import_reads_no_distribution_metadata() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_import_leaves_tls_and_the_async_session_layer_unloaded() -> None:
+    # ssl and stomp_core.client load when a TLS connection or a Transport needs them
+    # (issue 13: import time); stomp.py's names for ssl's still resolve.  -S: without
+    # site, so that an editable install's start-up hooks do not load them first.
+    import subprocess
+    import sys
+
+    root = str(Path(stomp.__file__).parent.parent)
+    code = (
+        f"import sys; sys.path[:0] = [{root!r}, {str(Path(root).parent)!r}]\n"
+        "import stomp\n"
+        "lazy = ('ssl', 'stomp_core.client', 'dataclasses', 'typing')\n"
+        "assert not [m for m in lazy if m in sys.modules], [m for m in lazy if m in sys.modules]\n"
+        "import ssl\n"
+        "assert stomp.transport.DEFAULT_SSL_VERSION == ssl.PROTOCOL_TLS_CLIENT\n"
+        "assert stomp.transport.SSLError is ssl.SSLError and stomp.transport.ssl is ssl\n"
+        "from stomp.transport import DEFAULT_SSL_VERSION, SSLError\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = stomp.transport.no_such_name  # type: ignore[attr-defined]
 
 
 def test_exceptions_hierarchy() -> None:
