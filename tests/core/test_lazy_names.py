@@ -36,14 +36,17 @@ def test_unknown_name_is_an_attribute_error() -> None:
 
 
 def test_import_loads_neither_dataclasses_nor_typing() -> None:
-    # Issue 13: they were most of ``import stomp_core``.  -S: no site, so that what the
-    # interpreter's own start-up loads (an editable install's hooks) does not count.
+    # Issue 13: they were most of ``import stomp_core``; re loads with the first reader.
+    # -S: no site, so that what the interpreter's own start-up loads (an editable
+    # install's hooks) does not count.
     root = str(Path(stomp_core.__file__).parent.parent)
     code = (
         f"import sys; sys.path.insert(0, {root!r}); import stomp_core\n"
         "heavy = ('dataclasses', 'inspect', 'typing', 'ast')\n"
-        "assert not any(m in sys.modules for m in heavy), sorted(sys.modules)\n"
+        "assert not any(m in sys.modules for m in heavy + ('re',)), sorted(sys.modules)\n"
+        "stomp_core.Connection(stomp_core.CLIENT, stomp_core.Config())\n"
         "stomp_core.Send(destination='/q')\n"
         "assert not any(m in sys.modules for m in heavy), sorted(sys.modules)\n"
+        "assert 're' in sys.modules  # the reader's patterns, compiled with the first reader\n"
     )
     subprocess.run([sys.executable, "-S", "-c", code], check=True, timeout=60)
