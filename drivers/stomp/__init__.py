@@ -14,7 +14,6 @@ from stomp_core import __version__ as _distribution_version
 from . import (
     _installed,  # noqa: F401 - first: refuses a package pip mixed with stomp.py's files
     adapter,
-    colours,
     connect,
     constants,
     exception,
@@ -86,6 +85,13 @@ def __getattr__(name: str) -> Any:
         from .adapter.ws import WSStompConnection
 
         return WSStompConnection
+    if name == "colours":
+        # The command-line client's colours ask the platform module, which costs more
+        # than they are worth to every other program (issue 13: import time).  Not
+        # ``from . import``: that asks this function for the attribute again.
+        import importlib
+
+        return importlib.import_module(f"{__name__}.colours")
     raise AttributeError(f"module 'stomp' has no attribute {name!r}")
 
 

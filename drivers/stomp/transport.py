@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import errno
 import os
-import random
 import socket
 import threading
 import time
@@ -37,7 +36,7 @@ from ._session import Session
 from ._sockets import apply_keepalive, check_keepalive
 from .exception import ConnectFailedException, NotConnectedException
 from .listener import Publisher
-from .utils import LOCALHOST_NAMES, Frame, default_create_thread, is_eol_default
+from .utils import Frame, _localhost_names, default_create_thread, is_eol_default
 
 # A name TYPE_CHECKING is true for type checkers; importing typing for it costs about
 # 10 ms over a bare interpreter (issue 13: import time).
@@ -444,7 +443,7 @@ class Transport(BaseTransport):
             given,
             prefer_localhost=prefer_localhost,
             try_loopback_connect=try_loopback_connect,
-            local_names=LOCALHOST_NAMES,
+            local_names=_localhost_names(),
         )
         # An auto-added 127.0.0.1 entry stands for a local host given by the user: it
         # gets that host's TLS settings and name (stomp.py tried it in plain TCP).
@@ -452,7 +451,7 @@ class Transport(BaseTransport):
         for host, port in self.host_and_ports:
             if given is not None and (host, port) not in given:
                 for original in given:
-                    if original[1] == port and is_local_host(original[0], LOCALHOST_NAMES):
+                    if original[1] == port and is_local_host(original[0], _localhost_names()):
                         self._twin_of[(host, port)] = original
                         break
         # The waits are stomp.py's.  The attempts: a first connect keeps stomp.py's
@@ -480,6 +479,8 @@ class Transport(BaseTransport):
             if reconnect_attempts_max is None
             else reconnect_attempts_max,
         )
+        import random  # on first use (issue 13: import time)
+
         self.backoff = first.backoff(random.random)
         self._drop_backoff = after_drop.backoff(random.random)
         self._after_drop = False

@@ -50,10 +50,10 @@ def test_import_reads_no_distribution_metadata() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_import_leaves_tls_and_the_async_session_layer_unloaded() -> None:
-    # ssl and stomp_core.client load when a TLS connection or a Transport needs them
-    # (issue 13: import time); stomp.py's names for ssl's still resolve.  -S: without
-    # site, so that an editable install's start-up hooks do not load them first.
+def test_import_leaves_what_only_some_programs_need_unloaded() -> None:
+    # ssl, logging, re, platform... load when a TLS connection, a log call, a Transport
+    # or stomp.py's names need them (issue 13: import time); those names still resolve.
+    # -S: without site, so that an editable install's start-up hooks do not load them.
     import subprocess
     import sys
 
@@ -61,12 +61,19 @@ def test_import_leaves_tls_and_the_async_session_layer_unloaded() -> None:
     code = (
         f"import sys; sys.path[:0] = [{root!r}, {str(Path(root).parent)!r}]\n"
         "import stomp\n"
-        "lazy = ('ssl', 'stomp_core.client', 'dataclasses', 'typing')\n"
+        "lazy = ('ssl', 'stomp_core.client', 'dataclasses', 'typing', 'logging', 're',\n"
+        "        'platform', 'uuid', 'random', 'encodings.idna')\n"
         "assert not [m for m in lazy if m in sys.modules], [m for m in lazy if m in sys.modules]\n"
         "import ssl\n"
         "assert stomp.transport.DEFAULT_SSL_VERSION == ssl.PROTOCOL_TLS_CLIENT\n"
         "assert stomp.transport.SSLError is ssl.SSLError and stomp.transport.ssl is ssl\n"
         "from stomp.transport import DEFAULT_SSL_VERSION, SSLError\n"
+        "assert stomp.logging.logger.name == 'stomp.py' and stomp.colours.BOLD is not None\n"
+        "assert stomp.utils.LOCALHOST_NAMES[:2] == ['localhost', '127.0.0.1']\n"
+        "assert stomp.utils.PREAMBLE_END_RE.search(b'a\\n\\nb') is not None\n"
+        "assert stomp.utils.get_uuid() != stomp.utils.get_uuid()\n"
+        "from stomp.utils import *\n"
+        "assert re is stomp.utils.re and LINE_END_RE is stomp.utils.LINE_END_RE\n"
     )
     result = subprocess.run(
         [sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60
