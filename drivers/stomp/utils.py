@@ -16,9 +16,7 @@ because test suites written for stomp.py rely on it.
 
 from __future__ import annotations
 
-import copy
 import os
-import queue
 import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
@@ -31,9 +29,12 @@ from .constants import *  # noqa: F403 - re-exported on purpose (see the module 
 # 10 ms over a bare interpreter (issue 13: import time).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import copy
     import re
     import uuid
     from typing import Any
+
+    from ._pollable import PollableQueue
 
     #: Every name under which this machine knows itself; used to prefer local brokers.
     LOCALHOST_NAMES: list[str]
@@ -151,7 +152,11 @@ def __getattr__(name: str) -> Any:
         return _localhost_names()
     if name in _PATTERNS:
         return _pattern(name)
-    if name in ("re", "uuid"):
+    if name == "PollableQueue":
+        from ._pollable import PollableQueue
+
+        return PollableQueue
+    if name in ("copy", "re", "uuid"):
         # Modules stomp.py's utils namespace (and its star-import) exposes.
         return __import__(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -249,6 +254,14 @@ def parse_headers(lines: Sequence[str], offset: int = 0) -> dict[str, str]:
     return headers
 
 
+def _copy(headers: Any) -> Any:
+    # A shallow copy of headers that are not a dict (copy is imported for this rare
+    # case only: issue 13, import time).
+    import copy
+
+    return copy.copy(headers)
+
+
 class Frame:
     """A STOMP frame as stomp.py's listeners receive it.
 
@@ -272,7 +285,7 @@ class Frame:
         self.cmd = cmd
         self.headers: dict[str, Any] = {} if headers is None else headers
         self.original_headers: dict[str, Any] = (
-            self.headers.copy() if type(self.headers) is dict else copy.copy(self.headers)
+            self.headers.copy() if type(self.headers) is dict else _copy(self.headers)
         )
         self.body = body
 
@@ -419,37 +432,3 @@ def get_errno(e: BaseException) -> Any:
     if errno is not None:
         return errno
     return e.args[0] if e.args else None
-
-
-class PollableQueue(queue.Queue):  # type: ignore[type-arg]  # any item, as in stomp.py
-    """A :class:`queue.Queue` that ``select``/``selectors`` can watch (it has a ``fileno``).
-
-    Each :meth:`put` also writes one byte to a socket pair and each :meth:`get` reads
-    one back, so the read end is readable exactly while items wait.  stomp.py's TLS
-    transport used one to hand frames to its I/O thread; this package's transport does
-    not need it, but code built on it keeps working.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._signal_out, self._signal_in = socket.socketpair()
-
-    def fileno(self) -> int:
-        """The descriptor to watch for readability."""
-        return self._signal_in.fileno()
-
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        """Queue ``item`` and make :meth:`fileno` readable."""
-        super().put(item, block, timeout)
-        self._signal_out.send(b"\x01")
-
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        """Take the oldest item (waiting for one, like :meth:`queue.Queue.get`)."""
-        item = super().get(block, timeout)
-        self._signal_in.recv(1)
-        return item
-
-    def shutdown(self, immediate: bool = False) -> None:
-        """Close the socket pair (the queue is not used any more)."""
-        self._signal_out.close()
-        self._signal_in.close()

@@ -62,7 +62,7 @@ def test_import_leaves_what_only_some_programs_need_unloaded() -> None:
         f"import sys; sys.path[:0] = [{root!r}, {str(Path(root).parent)!r}]\n"
         "import stomp\n"
         "lazy = ('ssl', 'stomp_core.client', 'dataclasses', 'typing', 'logging', 're',\n"
-        "        'platform', 'uuid', 'random', 'encodings.idna')\n"
+        "        'platform', 'uuid', 'random', 'encodings.idna', 'queue', 'copy')\n"
         "assert not [m for m in lazy if m in sys.modules], [m for m in lazy if m in sys.modules]\n"
         "import ssl\n"
         "assert stomp.transport.DEFAULT_SSL_VERSION == ssl.PROTOCOL_TLS_CLIENT\n"
@@ -72,6 +72,8 @@ def test_import_leaves_what_only_some_programs_need_unloaded() -> None:
         "assert stomp.utils.LOCALHOST_NAMES[:2] == ['localhost', '127.0.0.1']\n"
         "assert stomp.utils.PREAMBLE_END_RE.search(b'a\\n\\nb') is not None\n"
         "assert stomp.utils.get_uuid() != stomp.utils.get_uuid()\n"
+        "assert stomp.utils.PollableQueue.__module__ == 'stomp.utils'\n"
+        "assert stomp.utils.Frame('X', (('k', 'v'),)).original_headers == (('k', 'v'),)\n"
         "from stomp.utils import *\n"
         "assert re is stomp.utils.re and LINE_END_RE is stomp.utils.LINE_END_RE\n"
     )
