@@ -14,9 +14,11 @@ import stomp_core
 def test_reconnect_and_host_names_load_on_first_use() -> None:
     code = (
         "import sys, stomp_core\n"
-        "lazy = ('stomp_core._backoff', 'stomp_core._hosts', 'stomp_core._registry')\n"
+        "lazy = ('stomp_core._backoff', 'stomp_core._hosts', 'stomp_core._registry',\n"
+        "        'stomp_core._framelog')\n"
         "assert not any(m in sys.modules for m in lazy), sorted(sys.modules)\n"
         "from stomp_core import ReconnectBackoff, SessionRegistry, candidate_hosts\n"
+        "from stomp_core import frame_log\n"
         "assert all(m in sys.modules for m in lazy)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
