@@ -35,18 +35,21 @@ _SHADOWS: dict[type, type] = {}
 
 
 def field_names(cls: type) -> tuple[str, ...]:
-    """The fields of a :class:`Record` class in dataclass order: base classes' first, each
-    class's in the order its body annotates them (``ClassVar`` annotations are not fields).
+    """The fields of a :class:`Record` class in dataclass order: base classes' first.
+
+    A class's own fields are its ``__slots__``, in the order its body annotates them
+    (``__slots__`` itself is kept sorted); a slot without an annotation comes last.
     """
     names = _NAMES.get(cls)
     if names is None:
-        names = _NAMES[cls] = tuple(
-            name
-            for klass in reversed(cls.__mro__)
+        found: list[str] = []
+        for klass in reversed(cls.__mro__):
+            slots = klass.__dict__.get("__slots__", ())
             # Not inspect.get_annotations: importing inspect is what this module avoids.
-            for name, annotation in klass.__dict__.get("__annotations__", {}).items()  # noqa: RUF063
-            if not str(annotation).startswith("ClassVar")
-        )
+            annotated = klass.__dict__.get("__annotations__", {})  # noqa: RUF063
+            found.extend(name for name in annotated if name in slots)
+            found.extend(name for name in slots if name not in annotated)
+        names = _NAMES[cls] = tuple(found)
     return names
 
 

@@ -27,7 +27,7 @@ from stomp_core import (
     Send,
     Subscribe,
 )
-from stomp_core._record import field_names, replace
+from stomp_core._record import Record, field_names, replace
 from stomp_core._versions import RULES
 
 RECORDS = [
@@ -155,3 +155,22 @@ def test_replace_on_a_plain_record() -> None:
     assert replace(RECORDS[0], receipt=None) == Send(
         destination="/q", body=b"x", headers=(("k", "v"),)
     )
+
+
+class _PlainSend(Send):
+    """An application's subclass that is not a dataclass: Send's fields, no more."""
+
+    note: str = "a class attribute, not a field"
+
+
+def test_fields_come_from_slots_in_annotation_order() -> None:
+    class Partly(Record):
+        __slots__ = ("a", "b")
+        b: int
+
+    assert field_names(Partly) == ("b", "a")
+    assert field_names(_PlainSend) == field_names(Send)
+    send = _PlainSend(destination="/q")
+    assert send == _PlainSend(destination="/q")
+    assert send != _PlainSend(destination="/other")
+    assert repr(send).startswith("_PlainSend(headers=(), destination='/q'")
