@@ -43,6 +43,17 @@ __all__ = [
     "StompConnection12",
 ]
 
+
+def __getattr__(name: str) -> Any:
+    # stomp.py's connect module star-imports its transport, so code may find the
+    # default TLS version here; it loads with ssl, on first use (issue 13).
+    if name == "DEFAULT_SSL_VERSION":
+        from . import transport
+
+        return transport.DEFAULT_SSL_VERSION
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _DISCONNECT_LISTENER = "ZZZZZ-disconnect-listener"
 
 

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     #: The TLS protocol used when ``set_ssl`` is not told otherwise.
     DEFAULT_SSL_VERSION: int | None
+    LOCALHOST_NAMES: list[str]
 
 
 # These module attributes are stomp.py's, computed the way it computes them, so that code
@@ -69,6 +70,8 @@ def __getattr__(name: str) -> Any:
     # when ``set_ssl`` is not told otherwise: ``ssl.PROTOCOL_TLS_CLIENT``, ``None`` where
     # the ssl module lacks it) load with the ssl module, on first use (PEP 562): ssl is
     # a fifth of ``import stomp`` and only TLS connections need it (issue 13).
+    if name == "LOCALHOST_NAMES":
+        return _localhost_names()  # stomp.utils' list, found on first use
     if name not in ("ssl", "SSLError", "DEFAULT_SSL_VERSION"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import ssl

@@ -156,7 +156,7 @@ def __getattr__(name: str) -> Any:
         from ._pollable import PollableQueue
 
         return PollableQueue
-    if name in ("copy", "re", "uuid"):
+    if name in ("copy", "queue", "re", "uuid"):
         # Modules stomp.py's utils namespace (and its star-import) exposes.
         return __import__(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -70,6 +70,8 @@ def test_import_leaves_what_only_some_programs_need_unloaded() -> None:
         "from stomp.transport import DEFAULT_SSL_VERSION, SSLError\n"
         "assert stomp.logging.logger.name == 'stomp.py' and stomp.colours.BOLD is not None\n"
         "assert stomp.utils.LOCALHOST_NAMES[:2] == ['localhost', '127.0.0.1']\n"
+        "assert stomp.transport.LOCALHOST_NAMES is stomp.utils.LOCALHOST_NAMES\n"
+        "assert stomp.connect.DEFAULT_SSL_VERSION == ssl.PROTOCOL_TLS_CLIENT\n"
         "assert stomp.utils.PREAMBLE_END_RE.search(b'a\\n\\nb') is not None\n"
         "assert stomp.utils.get_uuid() != stomp.utils.get_uuid()\n"
         "assert stomp.utils.PollableQueue.__module__ == 'stomp.utils'\n"
@@ -81,8 +83,9 @@ def test_import_leaves_what_only_some_programs_need_unloaded() -> None:
         [sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    with pytest.raises(AttributeError, match="no_such_name"):
-        _ = stomp.transport.no_such_name  # type: ignore[attr-defined]
+    for module in (stomp.transport, stomp.connect, stomp.utils, stomp.logging, stomp.adapter):
+        with pytest.raises(AttributeError, match="no_such_name"):
+            _ = module.no_such_name
 
 
 def test_exceptions_hierarchy() -> None:
