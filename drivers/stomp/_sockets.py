@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import struct
 import sys
 
 from . import logging
@@ -84,6 +83,8 @@ def use_kernel_timeouts(sock: socket.socket, seconds: float) -> bool:
     the options cannot be set (not Linux or macOS with 64-bit ``timeval``) it is left
     as it was and ``False`` is returned.
     """
+    import struct  # here, once per connection, not with the package (issue 13)
+
     if sys.platform not in ("linux", "darwin") or struct.calcsize("@l") != 8:
         return False
     timeval = _timeval(seconds)
@@ -105,5 +106,8 @@ def set_kernel_send_timeout(sock: socket.socket, seconds: float) -> None:
 
 
 def _timeval(seconds: float) -> bytes:
+    # Only after use_kernel_timeouts imported struct; a partial write's path, not a frame's.
+    import struct
+
     whole = int(seconds)
     return struct.pack("@ll", whole, int((seconds - whole) * 1_000_000))

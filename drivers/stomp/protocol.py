@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections.abc import Mapping
 
-from stomp_core import LocalProtocolError, SessionRegistry, Subscribe, Unsubscribe
+from stomp_core import LocalProtocolError, Subscribe, Unsubscribe
 
 from . import logging
 from .constants import (
@@ -109,6 +109,9 @@ class _Frames:
         self.transport = transport
         self.auto_content_length = auto_content_length
         self._connect_args: tuple[str | None, str | None, dict[str, Any]] | None = None
+        # The core's registry module loads on first use (issue 13: import time).
+        from stomp_core import SessionRegistry
+
         self._registry = SessionRegistry()
         # The transport refuses an ack across connections; it needs the ack modes.
         transport.ack_mode_of = self._ack_mode_of

@@ -25,9 +25,7 @@ from stomp_core import (
     FrameEvent,
     LocalProtocolError,
     State,
-    candidate_hosts,
     frame_log,
-    is_local_host,
 )
 
 from . import _frames, exception, logging  # noqa: F401  # exception: stomp.py's name
@@ -437,6 +435,9 @@ class Transport(BaseTransport):
         auto_reconnect: bool = False,
     ) -> None:
         super().__init__(auto_decode, encoding, is_eol_fc)
+        # The core's host helpers load on first use (issue 13: import time).
+        from stomp_core import candidate_hosts, is_local_host
+
         given: list[tuple[str, int]] | None = None
         if host_and_ports is not None:
             if isinstance(host_and_ports, (str, bytes)):
