@@ -57,7 +57,7 @@ nitpick_ignore_regex = [
         r"py:.*",
         r"(typing|typing_extensions|collections|collections\.abc|abc|enum|types"
         r"|dataclasses|contextlib|ssl|_ssl|socket|asyncio|trio|threading|logging|wsproto"
-        r"|concurrent|selectors|os|pathlib|io|queue|ipaddress|argparse|opentelemetry)(\..*)?",
+        r"|concurrent|selectors|os|pathlib|io|queue|ipaddress|argparse|re|opentelemetry)(\..*)?",
     ),
     (
         r"py:.*",

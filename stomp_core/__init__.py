@@ -16,8 +16,6 @@ Example (client role)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._config import Config as Config
 from ._connection import CLIENT as CLIENT
 from ._connection import NEED_DATA as NEED_DATA
@@ -51,9 +49,6 @@ from ._events import Subscribe as Subscribe
 from ._events import Unsubscribe as Unsubscribe
 from ._frame import Frame as Frame
 from ._frame import Headers as Headers
-from ._framelog import FrameLog as FrameLog
-from ._framelog import LoggedConnection as LoggedConnection
-from ._framelog import frame_log as frame_log
 from ._heartbeat import negotiate_heartbeats as negotiate_heartbeats
 from ._limits import Limits as Limits
 from ._metrics import Metrics as Metrics
@@ -63,13 +58,21 @@ from ._state import State as State
 from ._version import __version__ as __version__
 from ._versions import SUPPORTED_VERSIONS as SUPPORTED_VERSIONS
 
-# Reconnect policies, host lists and the session registry are for drivers that reconnect;
-# a program that only speaks STOMP should not pay for importing them (issue 13: import
-# time), so they load on first use (PEP 562).  Type checkers see ordinary imports.
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs more
+# than several of the modules above (issue 13: import time).
+TYPE_CHECKING = False
+
+# Reconnect policies, host lists and the session registry are for drivers that reconnect,
+# the frame log for those that log frames; a program that only speaks STOMP should not
+# pay for importing them (issue 13: import time), so they load on first use (PEP 562).
+# Type checkers see ordinary imports.
 if TYPE_CHECKING:
     from ._backoff import FOREVER as FOREVER
     from ._backoff import ReconnectBackoff as ReconnectBackoff
     from ._backoff import ReconnectSchedule as ReconnectSchedule
+    from ._framelog import FrameLog as FrameLog
+    from ._framelog import LoggedConnection as LoggedConnection
+    from ._framelog import frame_log as frame_log
     from ._hosts import DEFAULT_HOST_AND_PORTS as DEFAULT_HOST_AND_PORTS
     from ._hosts import LOCALHOST_NAMES as LOCALHOST_NAMES
     from ._hosts import LOOPBACK_ADDRESS as LOOPBACK_ADDRESS
@@ -78,6 +81,9 @@ if TYPE_CHECKING:
     from ._registry import SessionRegistry as SessionRegistry
 else:
     _LAZY = {
+        "FrameLog": "_framelog",
+        "LoggedConnection": "_framelog",
+        "frame_log": "_framelog",
         "FOREVER": "_backoff",
         "ReconnectBackoff": "_backoff",
         "ReconnectSchedule": "_backoff",

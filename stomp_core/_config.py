@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ._errors import LocalProtocolError
 from ._limits import Limits
+from ._record import Record
 from ._versions import SUPPORTED_VERSIONS, check_versions
 
 __all__ = ["Config"]
@@ -20,8 +19,11 @@ def _check_seconds(name: str, value: float | None, *, allow_none: bool) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Config:
+#: Limits are immutable, so every Config may share the default one.
+_DEFAULT_LIMITS = Limits()
+
+
+class Config(Record):
     """How one :class:`~stomp_core.Connection` behaves.
 
     Args:
@@ -54,17 +56,47 @@ class Config:
             such frames; its drop-in needs them).
     """
 
-    versions: tuple[str, ...] = SUPPORTED_VERSIONS
-    limits: Limits = field(default_factory=Limits)
-    heartbeat_tolerance: float = 1.5
-    heartbeat_send_factor: float = 0.8
-    connect_timeout: float | None = 30.0
-    disconnect_timeout: float | None = 10.0
-    error_ends_session: bool = True
-    accept_incomplete_messages: bool = False
+    __slots__ = (
+        "accept_incomplete_messages",
+        "connect_timeout",
+        "disconnect_timeout",
+        "error_ends_session",
+        "heartbeat_send_factor",
+        "heartbeat_tolerance",
+        "limits",
+        "versions",
+    )
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "versions", check_versions(self.versions))
+    versions: tuple[str, ...]
+    limits: Limits
+    heartbeat_tolerance: float
+    heartbeat_send_factor: float
+    connect_timeout: float | None
+    disconnect_timeout: float | None
+    error_ends_session: bool
+    accept_incomplete_messages: bool
+
+    def __init__(
+        self,
+        *,
+        versions: tuple[str, ...] = SUPPORTED_VERSIONS,
+        limits: Limits = _DEFAULT_LIMITS,
+        heartbeat_tolerance: float = 1.5,
+        heartbeat_send_factor: float = 0.8,
+        connect_timeout: float | None = 30.0,
+        disconnect_timeout: float | None = 10.0,
+        error_ends_session: bool = True,
+        accept_incomplete_messages: bool = False,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "versions", check_versions(versions))
+        set_field(self, "limits", limits)
+        set_field(self, "heartbeat_tolerance", heartbeat_tolerance)
+        set_field(self, "heartbeat_send_factor", heartbeat_send_factor)
+        set_field(self, "connect_timeout", connect_timeout)
+        set_field(self, "disconnect_timeout", disconnect_timeout)
+        set_field(self, "error_ends_session", error_ends_session)
+        set_field(self, "accept_incomplete_messages", accept_incomplete_messages)
         if not isinstance(self.limits, Limits):
             raise LocalProtocolError(f"Config.limits must be a Limits, got {self.limits!r}")
         _check_seconds("heartbeat_tolerance", self.heartbeat_tolerance, allow_none=False)

@@ -23,7 +23,6 @@ takes the same path through the session: ``check_command``, ``check``, ``apply``
 
 from __future__ import annotations
 
-import dataclasses
 from collections import deque
 
 from ._config import Config
@@ -49,6 +48,7 @@ from ._frame import Frame, get_header
 from ._heartbeat import HeartbeatSchedule
 from ._metrics import Metrics
 from ._reader import HEARTBEAT, FrameReader
+from ._record import replace
 from ._state import RECEIVE, TERMINAL, Role, SessionState, State
 from ._util import Sentinel
 from ._versions import accept_versions
@@ -449,7 +449,7 @@ class Connection:
             # header must list known versions in increasing order (conformance 49).
             ordered = accept_versions(event.accept_version or self._config.versions)
             if ordered != event.accept_version:
-                event = dataclasses.replace(event, accept_version=ordered)
+                event = replace(event, accept_version=ordered)
         target = session.check(self._role, event, target)
         frame = event_to_frame(event, session.rules)
         head = serialize_frame_head(frame, session.rules)

@@ -13,8 +13,6 @@ dispatched or acknowledged reliably, and both RabbitMQ and ActiveMQ always send 
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._events import (
     FRAME_EVENTS,
@@ -30,6 +28,12 @@ from ._frame import Frame, Headers
 from ._heartbeat import parse_heart_beat
 from ._reader import _new_frame
 from ._versions import IMPLICIT_VERSION, RULES, VersionRules, rules_for
+
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs more
+# than the rest of this module (issue 13: import time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "event_headers",

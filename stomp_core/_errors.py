@@ -9,22 +9,26 @@ else is a bug.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 __all__ = ["LocalProtocolError", "ProtocolError", "RemoteProtocolError"]
 
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs more
+# than the rest of this module (issue 13: import time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
 
-class _ErrorFrame(Protocol):
-    # What an ERROR frame offers (a :class:`~stomp_core.Frame`): described here rather
-    # than imported, because ``_frame.py`` raises these errors (no import cycle).
-    @property
-    def command(self) -> str: ...
+    class _ErrorFrame(Protocol):
+        # What an ERROR frame offers (a :class:`~stomp_core.Frame`): described here
+        # rather than imported, because ``_frame.py`` raises these errors (no import
+        # cycle).
+        @property
+        def command(self) -> str: ...
 
-    @property
-    def headers(self) -> tuple[tuple[str, str], ...]: ...
+        @property
+        def headers(self) -> tuple[tuple[str, str], ...]: ...
 
-    @property
-    def body(self) -> bytes: ...
+        @property
+        def body(self) -> bytes: ...
 
 
 class ProtocolError(Exception):

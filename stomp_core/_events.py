@@ -5,9 +5,12 @@ server *receives* it.  Each event names the protocol's standard headers as typed
 ``headers`` holds every other header (extension headers, and repeats of a standard
 header after its first occurrence) in wire order.
 
-Events are frozen, slotted, keyword-only dataclasses validated once at construction
-(:class:`~stomp_core.LocalProtocolError` on bad input).  The parser builds them through a
-private fast path that skips validation, since the wire already fixed the types.
+Events are frozen, slotted, keyword-only records validated once at construction
+(:class:`~stomp_core.LocalProtocolError` on bad input).  They behave as frozen
+dataclasses (``dataclasses.replace`` and ``fields`` work on them, assignment raises
+``FrozenInstanceError``) but are written out by hand: the decorator over 22 classes was
+most of ``import stomp_core`` (issue 13; see ``_record.py``).  The parser builds them
+through a private fast path that skips validation, since the wire already fixed the types.
 
 Pseudo-events that are not frames: :class:`HeartbeatReceived`, :class:`HeartbeatTimeout`,
 :class:`ConnectionClosed`.
@@ -15,12 +18,16 @@ Pseudo-events that are not frames: :class:`HeartbeatReceived`, :class:`Heartbeat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, TypeVar
-
 from ._errors import LocalProtocolError
 from ._frame import Frame, Headers, get_header, normalize_headers
+from ._record import Record
 from ._versions import IMPLICIT_VERSION, RULES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeVar
+
+    _E = TypeVar("_E", bound="Event")
 
 __all__ = [
     "Abort",
@@ -47,31 +54,16 @@ __all__ = [
     "Unsubscribe",
 ]
 
-_E = TypeVar("_E", bound="Event")
 
-
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Event:
+class Event(Record):
     """Base class of every event."""
 
-    # ``eq=False, repr=False`` on every event class, and these three methods written once
-    # here instead: the dataclass decorator compiles a fresh __eq__, __hash__ and __repr__
-    # for each of the 22 classes, which was most of ``import stomp_core`` (issue 13).
-    # They behave as the generated ones: fields in order, ``compare=False`` fields left
-    # out of __eq__ and __hash__, ``repr=False`` fields out of __repr__.
+    # Fields, equality, hashing, repr and immutability come from Record, written once
+    # for every class instead of generated per class by the dataclass decorator.
+    __slots__ = ()
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        names = _compared(self.__class__)
-        return tuple(getattr(self, n) for n in names) == tuple(getattr(other, n) for n in names)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, n) for n in _compared(self.__class__)))
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _shown(self.__class__))
-        return f"{self.__class__.__qualname__}({shown})"
+    def __init__(self) -> None:
+        pass
 
     @classmethod
     def _parsed(cls: type[_E], **values: Any) -> _E:
@@ -81,26 +73,6 @@ class Event:
         for name, value in values.items():
             object.__setattr__(self, name, value)
         return self
-
-
-_COMPARED: dict[type[Event], tuple[str, ...]] = {}
-_SHOWN: dict[type[Event], tuple[str, ...]] = {}
-
-
-def _compared(cls: type[Event]) -> tuple[str, ...]:
-    # The fields __eq__ and __hash__ use, worked out on first use per class.
-    names = _COMPARED.get(cls)
-    if names is None:
-        names = _COMPARED[cls] = tuple(f.name for f in fields(cls) if f.compare)
-    return names
-
-
-def _shown(cls: type[Event]) -> tuple[str, ...]:
-    # The fields __repr__ shows, worked out on first use per class.
-    names = _SHOWN.get(cls)
-    if names is None:
-        names = _SHOWN[cls] = tuple(f.name for f in fields(cls) if f.repr)
-    return names
 
 
 def _check_str(owner: str, name: str, value: object) -> None:
@@ -140,7 +112,6 @@ def _check_heart_beat(owner: str, value: object) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class FrameEvent(Event):
     """Base class of events that are frames.
 
@@ -157,7 +128,18 @@ class FrameEvent(Event):
     required: ClassVar[tuple[str, ...]] = ()
     has_body: ClassVar[bool] = False
 
-    headers: Headers = ()
+    __slots__ = ("headers",)
+
+    headers: Headers
+
+    def __init__(
+        self,
+        *,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         # Written for speed: every SEND a driver makes passes through here.
@@ -203,7 +185,6 @@ class FrameEvent(Event):
 # --- client frames ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Connect(FrameEvent):
     """CONNECT (or STOMP): open a session (spec 1.2 "Connecting").
 
@@ -227,12 +208,36 @@ class Connect(FrameEvent):
         ("passcode", "passcode"),
     )
 
-    accept_version: tuple[str, ...] | None = None
-    host: str | None = None
-    login: str | None = None
-    passcode: str | None = field(default=None, repr=False)
-    heart_beat: tuple[int, int] = (0, 0)
-    stomp_command: bool = False
+    __slots__ = ("accept_version", "heart_beat", "host", "login", "passcode", "stomp_command")
+    _not_shown: ClassVar[tuple[str, ...]] = ("passcode",)
+
+    accept_version: tuple[str, ...] | None
+    host: str | None
+    login: str | None
+    passcode: str | None
+    heart_beat: tuple[int, int]
+    stomp_command: bool
+
+    def __init__(
+        self,
+        *,
+        accept_version: tuple[str, ...] | None = None,
+        host: str | None = None,
+        login: str | None = None,
+        passcode: str | None = None,
+        heart_beat: tuple[int, int] = (0, 0),
+        stomp_command: bool = False,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "accept_version", accept_version)
+        set_field(self, "host", host)
+        set_field(self, "login", login)
+        set_field(self, "passcode", passcode)
+        set_field(self, "heart_beat", heart_beat)
+        set_field(self, "stomp_command", stomp_command)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
@@ -250,8 +255,6 @@ class Connect(FrameEvent):
         _refuse_derived_headers(self, ("accept-version", "heart-beat"))
 
 
-# init=False: __init__ is written out below, for speed.
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False, init=False)
 class Send(FrameEvent):
     """SEND a message to a destination (spec 1.2 "SEND").
 
@@ -277,12 +280,14 @@ class Send(FrameEvent):
     required: ClassVar[tuple[str, ...]] = ("destination",)
     has_body: ClassVar[bool] = True
 
+    __slots__ = ("body", "content_length", "content_type", "destination", "receipt", "transaction")
+
     destination: str
-    body: bytes = b""
-    content_type: str | None = None
-    transaction: str | None = None
-    receipt: str | None = None
-    content_length: bool = True
+    body: bytes
+    content_type: str | None
+    transaction: str | None
+    receipt: str | None
+    content_length: bool
 
     def __init__(
         self,
@@ -344,7 +349,6 @@ _SEND_SLOT_SETTERS: tuple[Any, ...] = tuple(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Subscribe(FrameEvent):
     """SUBSCRIBE to a destination (spec 1.2 "SUBSCRIBE").
 
@@ -365,13 +369,31 @@ class Subscribe(FrameEvent):
     )
     required: ClassVar[tuple[str, ...]] = ("destination", "ack")
 
+    __slots__ = ("ack", "destination", "id", "receipt")
+
     destination: str
-    id: str | None = None
-    ack: str = "auto"
-    receipt: str | None = None
+    id: str | None
+    ack: str
+    receipt: str | None
+
+    def __init__(
+        self,
+        *,
+        destination: str,
+        id: str | None = None,
+        ack: str = "auto",
+        receipt: str | None = None,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "destination", destination)
+        set_field(self, "id", id)
+        set_field(self, "ack", ack)
+        set_field(self, "receipt", receipt)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Unsubscribe(FrameEvent):
     """UNSUBSCRIBE (spec 1.2 "UNSUBSCRIBE"); 1.0 allows ``destination`` instead of ``id``."""
 
@@ -382,9 +404,26 @@ class Unsubscribe(FrameEvent):
         ("receipt", "receipt"),
     )
 
-    id: str | None = None
-    destination: str | None = None
-    receipt: str | None = None
+    __slots__ = ("destination", "id", "receipt")
+
+    id: str | None
+    destination: str | None
+    receipt: str | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        destination: str | None = None,
+        receipt: str | None = None,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "id", id)
+        set_field(self, "destination", destination)
+        set_field(self, "receipt", receipt)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
@@ -393,7 +432,6 @@ class Unsubscribe(FrameEvent):
             raise LocalProtocolError("Unsubscribe needs an id (or, in STOMP 1.0, a destination)")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Ack(FrameEvent):
     """ACK a message (spec 1.2 "ACK").
 
@@ -413,10 +451,29 @@ class Ack(FrameEvent):
         ("receipt", "receipt"),
     )
 
+    __slots__ = ("id", "receipt", "subscription", "transaction")
+
     id: str
-    subscription: str | None = None
-    transaction: str | None = None
-    receipt: str | None = None
+    subscription: str | None
+    transaction: str | None
+    receipt: str | None
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        subscription: str | None = None,
+        transaction: str | None = None,
+        receipt: str | None = None,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "id", id)
+        set_field(self, "subscription", subscription)
+        set_field(self, "transaction", transaction)
+        set_field(self, "receipt", receipt)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
@@ -424,14 +481,14 @@ class Ack(FrameEvent):
         _check_id(type(self).__name__, "id", self.id)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Nack(Ack):
     """NACK a message (spec 1.2 "NACK"; not in 1.0).  Same fields as :class:`Ack`."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "NACK"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Begin(FrameEvent):
     """BEGIN a transaction (spec 1.2 "BEGIN")."""
 
@@ -442,38 +499,66 @@ class Begin(FrameEvent):
     )
     required: ClassVar[tuple[str, ...]] = ("transaction",)
 
+    __slots__ = ("receipt", "transaction")
+
     transaction: str
-    receipt: str | None = None
+    receipt: str | None
+
+    def __init__(
+        self,
+        *,
+        transaction: str,
+        receipt: str | None = None,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "transaction", transaction)
+        set_field(self, "receipt", receipt)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Commit(Begin):
     """COMMIT a transaction (spec 1.2 "COMMIT")."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "COMMIT"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Abort(Begin):
     """ABORT a transaction (spec 1.2 "ABORT")."""
+
+    __slots__ = ()
 
     command: ClassVar[str] = "ABORT"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Disconnect(FrameEvent):
     """DISCONNECT (spec 1.2 "DISCONNECT"); with a receipt for a graceful shutdown."""
 
     command: ClassVar[str] = "DISCONNECT"
     header_fields: ClassVar[tuple[tuple[str, str], ...]] = (("receipt", "receipt"),)
 
-    receipt: str | None = None
+    __slots__ = ("receipt",)
+
+    receipt: str | None
+
+    def __init__(
+        self,
+        *,
+        receipt: str | None = None,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "receipt", receipt)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
 
 # --- server frames ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Connected(FrameEvent):
     """CONNECTED: the server accepted the session (spec 1.2 "CONNECTED").
 
@@ -496,11 +581,34 @@ class Connected(FrameEvent):
         ("server", "server"),
     )
 
-    version: str = IMPLICIT_VERSION
-    session: str | None = None
-    server: str | None = None
-    heart_beat: tuple[int, int] = (0, 0)
-    received_headers: Headers | None = field(default=None, compare=False, repr=False)
+    __slots__ = ("heart_beat", "received_headers", "server", "session", "version")
+    _not_shown: ClassVar[tuple[str, ...]] = ("received_headers",)
+    _not_compared: ClassVar[tuple[str, ...]] = ("received_headers",)
+
+    version: str
+    session: str | None
+    server: str | None
+    heart_beat: tuple[int, int]
+    received_headers: Headers | None
+
+    def __init__(
+        self,
+        *,
+        version: str = IMPLICIT_VERSION,
+        session: str | None = None,
+        server: str | None = None,
+        heart_beat: tuple[int, int] = (0, 0),
+        received_headers: Headers | None = None,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "version", version)
+        set_field(self, "session", session)
+        set_field(self, "server", server)
+        set_field(self, "heart_beat", heart_beat)
+        set_field(self, "received_headers", received_headers)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         FrameEvent.__post_init__(self)
@@ -509,7 +617,6 @@ class Connected(FrameEvent):
         _refuse_derived_headers(self, ("version", "heart-beat"))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Message(FrameEvent):
     """MESSAGE delivered to a subscription (spec 1.2 "MESSAGE").
 
@@ -534,13 +641,46 @@ class Message(FrameEvent):
     required: ClassVar[tuple[str, ...]] = ("destination", "message_id")
     has_body: ClassVar[bool] = True
 
+    __slots__ = (
+        "ack",
+        "body",
+        "content_length",
+        "content_type",
+        "destination",
+        "message_id",
+        "subscription",
+    )
+
     destination: str
     message_id: str
-    subscription: str | None = None
-    ack: str | None = None
-    body: bytes = b""
-    content_type: str | None = None
-    content_length: bool = True
+    subscription: str | None
+    ack: str | None
+    body: bytes
+    content_type: str | None
+    content_length: bool
+
+    def __init__(
+        self,
+        *,
+        destination: str,
+        message_id: str,
+        subscription: str | None = None,
+        ack: str | None = None,
+        body: bytes = b"",
+        content_type: str | None = None,
+        content_length: bool = True,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "destination", destination)
+        set_field(self, "message_id", message_id)
+        set_field(self, "subscription", subscription)
+        set_field(self, "ack", ack)
+        set_field(self, "body", body)
+        set_field(self, "content_type", content_type)
+        set_field(self, "content_length", content_length)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
     def ack_id(self, version: str) -> str:
         """The value to put in :attr:`Ack.id` for this message under ``version``."""
@@ -552,7 +692,6 @@ class Message(FrameEvent):
         return self.message_id
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Receipt(FrameEvent):
     """RECEIPT: the server processed the frame that asked for ``receipt_id``."""
 
@@ -560,10 +699,22 @@ class Receipt(FrameEvent):
     header_fields: ClassVar[tuple[tuple[str, str], ...]] = (("receipt_id", "receipt-id"),)
     required: ClassVar[tuple[str, ...]] = ("receipt_id",)
 
+    __slots__ = ("receipt_id",)
+
     receipt_id: str
 
+    def __init__(
+        self,
+        *,
+        receipt_id: str,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "receipt_id", receipt_id)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+
 class Error(FrameEvent):
     """ERROR from the server (spec 1.2 "ERROR"); the server closes the connection after it.
 
@@ -582,17 +733,37 @@ class Error(FrameEvent):
     )
     has_body: ClassVar[bool] = True
 
-    message: str | None = None
-    body: bytes = b""
-    content_type: str | None = None
-    receipt_id: str | None = None
-    content_length: bool = True
+    __slots__ = ("body", "content_length", "content_type", "message", "receipt_id")
+
+    message: str | None
+    body: bytes
+    content_type: str | None
+    receipt_id: str | None
+    content_length: bool
+
+    def __init__(
+        self,
+        *,
+        message: str | None = None,
+        body: bytes = b"",
+        content_type: str | None = None,
+        receipt_id: str | None = None,
+        content_length: bool = True,
+        headers: Headers = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "message", message)
+        set_field(self, "body", body)
+        set_field(self, "content_type", content_type)
+        set_field(self, "receipt_id", receipt_id)
+        set_field(self, "content_length", content_length)
+        set_field(self, "headers", headers)
+        self.__post_init__()
 
 
 # --- pseudo-events ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class HeartbeatReceived(Event):
     """The peer sent a heart-beat: one or more EOLs between frames.
 
@@ -600,8 +771,9 @@ class HeartbeatReceived(Event):
     heart-beat; it counts as peer activity all the same.
     """
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+
 class IncompleteMessage(Event):
     """A well-framed MESSAGE that lacks a header the spec requires (client role only).
 
@@ -616,11 +788,22 @@ class IncompleteMessage(Event):
         reason: which header is missing.
     """
 
+    __slots__ = ("frame", "reason")
+
     frame: Frame
     reason: str
 
+    def __init__(
+        self,
+        *,
+        frame: Frame,
+        reason: str,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "frame", frame)
+        set_field(self, "reason", reason)
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+
 class HeartbeatTimeout(Event):
     """The peer stayed silent longer than the negotiated interval times ``1 + tolerance``.
 
@@ -630,18 +813,28 @@ class HeartbeatTimeout(Event):
         pending_receipts: receipts that will never arrive now.
     """
 
-    pending_receipts: tuple[str, ...] = ()
+    __slots__ = ("pending_receipts",)
+
+    pending_receipts: tuple[str, ...]
+
+    def __init__(
+        self,
+        *,
+        pending_receipts: tuple[str, ...] = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "pending_receipts", pending_receipts)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class ConnectTimeout(Event):
     """No CONNECTED (client) or no CONNECT (server) arrived within ``connect_timeout``.
 
     The connection is now closed; the driver should close the transport.
     """
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+
 class DisconnectTimeout(Event):
     """The RECEIPT of our DISCONNECT did not arrive within ``disconnect_timeout``.
 
@@ -652,10 +845,19 @@ class DisconnectTimeout(Event):
         pending_receipts: receipts that will never arrive now (the DISCONNECT's included).
     """
 
-    pending_receipts: tuple[str, ...] = ()
+    __slots__ = ("pending_receipts",)
+
+    pending_receipts: tuple[str, ...]
+
+    def __init__(
+        self,
+        *,
+        pending_receipts: tuple[str, ...] = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "pending_receipts", pending_receipts)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class ConnectionClosed(Event):
     """The transport reached EOF (:meth:`Connection.receive_eof`).
 
@@ -664,8 +866,20 @@ class ConnectionClosed(Event):
         pending_receipts: receipts that will never arrive now.
     """
 
-    clean: bool = False
-    pending_receipts: tuple[str, ...] = ()
+    __slots__ = ("clean", "pending_receipts")
+
+    clean: bool
+    pending_receipts: tuple[str, ...]
+
+    def __init__(
+        self,
+        *,
+        clean: bool = False,
+        pending_receipts: tuple[str, ...] = (),
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "clean", clean)
+        set_field(self, "pending_receipts", pending_receipts)
 
 
 #: Each frame event class by command, for both roles (STOMP is CONNECT's 1.1 alias).

@@ -9,18 +9,25 @@ occurrence is the value, and all of them stay visible).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+# collections.abc's Mapping from the module that defines it: importing collections.abc
+# would import the whole collections package (issue 13: import time).
+from _collections_abc import Mapping
 
 from ._errors import LocalProtocolError
+from ._record import Record
 
-__all__ = ["Frame", "Headers", "HeadersInput", "get_header", "normalize_headers"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["Frame", "Headers", "get_header", "normalize_headers"]
 
 #: Headers in wire order; repeats allowed.
 Headers = tuple[tuple[str, str], ...]
 
-#: What callers may pass as headers: a mapping or an iterable of pairs.
-HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
+if TYPE_CHECKING:
+    # What callers may pass as headers: a mapping or an iterable of pairs.
+    HeadersInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 
 def normalize_headers(headers: HeadersInput) -> Headers:
@@ -52,8 +59,7 @@ def get_header(headers: Headers, name: str, default: str | None = None) -> str |
     return default
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(Record):
     """A raw STOMP frame.
 
     Args:
@@ -62,9 +68,18 @@ class Frame:
         body: the body octets.
     """
 
+    __slots__ = ("body", "command", "headers")
+    __match_args__ = ("command", "headers", "body")
+
     command: str
-    headers: Headers = ()
-    body: bytes = b""
+    headers: Headers
+    body: bytes
+
+    def __init__(self, command: str, headers: Headers = (), body: bytes = b"") -> None:
+        set_field = object.__setattr__
+        set_field(self, "command", command)
+        set_field(self, "headers", headers)
+        set_field(self, "body", body)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The value of the first header called ``name``, or ``default``."""

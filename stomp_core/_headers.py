@@ -20,15 +20,19 @@ frame the peer would misread (conformance items 20, 24 and 25).
 
 from __future__ import annotations
 
-import re
-
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._versions import VersionRules
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 __all__ = ["escape_header", "unescape_header"]
 
 # A backslash and the character after it (or nothing, for a trailing lone backslash).
-_ESCAPE_SEQUENCE = re.compile(r"\\(.?)", re.DOTALL)
+# Compiled by re's own cache where first needed: importing re is a fifth of
+# ``import stomp_core`` (issue 13: import time).
+_ESCAPE_SEQUENCE = r"\\(.?)"
 
 # str.translate tables built once per escape table (keyed by the table's identity:
 # VersionRules objects are module-level constants).
@@ -122,4 +126,6 @@ def unescape_header(text: str, rules: VersionRules) -> str:
                 f"(STOMP {rules.version} 'Value Encoding')"
             ) from None
 
-    return _ESCAPE_SEQUENCE.sub(replace, text)
+    import re
+
+    return re.sub(_ESCAPE_SEQUENCE, replace, text, flags=re.DOTALL)

@@ -6,8 +6,6 @@ driver's monotonic clock) and asks for deadlines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ._errors import RemoteProtocolError
 
 __all__ = ["HeartbeatSchedule", "negotiate_heartbeats", "parse_heart_beat"]
@@ -45,7 +43,6 @@ def negotiate_heartbeats(client: tuple[int, int], server: tuple[int, int]) -> tu
     return (to_server, to_client)
 
 
-@dataclass(slots=True)
 class HeartbeatSchedule:
     """Deadlines for sending and expecting heart-beats.
 
@@ -62,12 +59,31 @@ class HeartbeatSchedule:
         last_receive: when we last received bytes (any bytes: conformance 67).
     """
 
-    send_interval: float
-    receive_interval: float
-    send_factor: float
-    tolerance: float
-    last_send: float
-    last_receive: float
+    __slots__ = (
+        "last_receive",
+        "last_send",
+        "receive_interval",
+        "send_factor",
+        "send_interval",
+        "tolerance",
+    )
+
+    def __init__(
+        self,
+        *,
+        send_interval: float,
+        receive_interval: float,
+        send_factor: float,
+        tolerance: float,
+        last_send: float,
+        last_receive: float,
+    ) -> None:
+        self.send_interval = send_interval
+        self.receive_interval = receive_interval
+        self.send_factor = send_factor
+        self.tolerance = tolerance
+        self.last_send = last_send
+        self.last_receive = last_receive
 
     def send_deadline(self) -> float | None:
         """When we must write an EOL if nothing else was written, or ``None``."""

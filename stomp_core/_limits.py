@@ -7,15 +7,13 @@ the bound, not after we have buffered it all (conformance items 45 and 46).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ._errors import LocalProtocolError
+from ._record import Record
 
 __all__ = ["Limits"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Limits:
+class Limits(Record):
     """Bounds on what the peer may make us hold.
 
     Defaults and their precedents:
@@ -37,20 +35,36 @@ class Limits:
         max_subscriptions: the most live subscriptions (and open transactions) at once.
     """
 
-    max_frame_size: int = 64 * 1024 * 1024
-    max_header_count: int = 1000
-    max_header_line: int = 10 * 1024
-    max_pending_receipts: int = 10_000
-    max_subscriptions: int = 10_000
+    __slots__ = (
+        "max_frame_size",
+        "max_header_count",
+        "max_header_line",
+        "max_pending_receipts",
+        "max_subscriptions",
+    )
 
-    def __post_init__(self) -> None:
-        for name in (
-            "max_frame_size",
-            "max_header_count",
-            "max_header_line",
-            "max_pending_receipts",
-            "max_subscriptions",
+    max_frame_size: int
+    max_header_count: int
+    max_header_line: int
+    max_pending_receipts: int
+    max_subscriptions: int
+
+    def __init__(
+        self,
+        *,
+        max_frame_size: int = 64 * 1024 * 1024,
+        max_header_count: int = 1000,
+        max_header_line: int = 10 * 1024,
+        max_pending_receipts: int = 10_000,
+        max_subscriptions: int = 10_000,
+    ) -> None:
+        for name, value in (
+            ("max_frame_size", max_frame_size),
+            ("max_header_count", max_header_count),
+            ("max_header_line", max_header_line),
+            ("max_pending_receipts", max_pending_receipts),
+            ("max_subscriptions", max_subscriptions),
         ):
-            value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise LocalProtocolError(f"Limits.{name} must be a positive int, got {value!r}")
+            object.__setattr__(self, name, value)

@@ -16,7 +16,8 @@ and to :meth:`~stomp_core.Connection.receive_data` (the bytes that brought the R
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+
+from ._record import Record
 
 __all__ = ["DEFAULT_RTT_WINDOW", "Metrics", "MetricsSnapshot"]
 
@@ -25,8 +26,7 @@ __all__ = ["DEFAULT_RTT_WINDOW", "Metrics", "MetricsSnapshot"]
 DEFAULT_RTT_WINDOW = 1000
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MetricsSnapshot:
+class MetricsSnapshot(Record):
     """The counters of one client at one moment (every driver returns this class).
 
     Counts are over the client's whole life, across reconnects.  ``frames_*`` count
@@ -55,6 +55,25 @@ class MetricsSnapshot:
             first.
     """
 
+    __slots__ = (
+        "acks",
+        "bytes_received",
+        "bytes_sent",
+        "connections",
+        "errors_received",
+        "frames_received",
+        "frames_sent",
+        "heartbeats_received",
+        "heartbeats_sent",
+        "messages_received",
+        "messages_sent",
+        "nacks",
+        "receipt_rtt_p50",
+        "receipt_rtt_p99",
+        "receipts",
+        "reconnects",
+    )
+
     frames_sent: int
     frames_received: int
     bytes_sent: int
@@ -71,6 +90,44 @@ class MetricsSnapshot:
     receipts: int
     receipt_rtt_p50: float | None
     receipt_rtt_p99: float | None
+
+    def __init__(
+        self,
+        *,
+        frames_sent: int,
+        frames_received: int,
+        bytes_sent: int,
+        bytes_received: int,
+        messages_sent: int,
+        messages_received: int,
+        acks: int,
+        nacks: int,
+        heartbeats_sent: int,
+        heartbeats_received: int,
+        errors_received: int,
+        connections: int,
+        reconnects: int,
+        receipts: int,
+        receipt_rtt_p50: float | None,
+        receipt_rtt_p99: float | None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "frames_sent", frames_sent)
+        set_field(self, "frames_received", frames_received)
+        set_field(self, "bytes_sent", bytes_sent)
+        set_field(self, "bytes_received", bytes_received)
+        set_field(self, "messages_sent", messages_sent)
+        set_field(self, "messages_received", messages_received)
+        set_field(self, "acks", acks)
+        set_field(self, "nacks", nacks)
+        set_field(self, "heartbeats_sent", heartbeats_sent)
+        set_field(self, "heartbeats_received", heartbeats_received)
+        set_field(self, "errors_received", errors_received)
+        set_field(self, "connections", connections)
+        set_field(self, "reconnects", reconnects)
+        set_field(self, "receipts", receipts)
+        set_field(self, "receipt_rtt_p50", receipt_rtt_p50)
+        set_field(self, "receipt_rtt_p99", receipt_rtt_p99)
 
 
 class Metrics:

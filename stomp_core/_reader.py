@@ -33,7 +33,6 @@ with the limit, never used to pre-allocate.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable
 
@@ -41,8 +40,13 @@ from ._errors import RemoteProtocolError
 from ._frame import Frame, Headers
 from ._headers import unescape_header
 from ._limits import Limits
+from ._record import field_names
 from ._util import Sentinel
 from ._versions import VersionRules
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 __all__ = ["HEARTBEAT", "FrameReader"]
 
@@ -59,13 +63,28 @@ class HEARTBEAT(Sentinel, metaclass=Sentinel):
 #: are excepted "for backward compatibility"; STOMP is the 1.2 alias of CONNECT).
 RAW_COMMANDS = frozenset({"CONNECT", "STOMP", "CONNECTED"})
 
-# A run of heart-beat EOLs.  CR LF is accepted between frames in every version: a CR
-# can never start a command, and peers do send CR LF heart-beats (conformance 5).
-_EOL_RUN = re.compile(rb"(?:\r?\n)+")
-_ONLY_EOL_BYTES = re.compile(rb"[\r\n]*")
-# The blank line that ends the header block.  "\n\r\n" before 1.2 is a header line made
-# of a lone CR, which is an error (a line without ':'), reported as such below.
-_HEAD_END = re.compile(rb"\n\r?\n")
+# The patterns below are compiled when the first reader is built: importing re is a
+# fifth of ``import stomp_core`` (issue 13: import time).
+_EOL_RUN: re.Pattern[bytes]
+_ONLY_EOL_BYTES: re.Pattern[bytes]
+_HEAD_END: re.Pattern[bytes]
+_patterns_compiled = False
+
+
+def _compile_patterns() -> None:
+    global _EOL_RUN, _ONLY_EOL_BYTES, _HEAD_END, _patterns_compiled
+    import re
+
+    # A run of heart-beat EOLs.  CR LF is accepted between frames in every version: a
+    # CR can never start a command, and peers do send CR LF heart-beats (conformance 5).
+    _EOL_RUN = re.compile(rb"(?:\r?\n)+")
+    _ONLY_EOL_BYTES = re.compile(rb"[\r\n]*")
+    # The blank line that ends the header block.  "\n\r\n" before 1.2 is a header line
+    # made of a lone CR, which is an error (a line without ':'), reported as such below.
+    _HEAD_END = re.compile(rb"\n\r?\n")
+    _patterns_compiled = True
+
+
 # The per-reader cache of split header lines: at most this many lines of at most
 # this many characters (about 100 KB), emptied when full.
 _LINE_CACHE_SIZE = 512
@@ -89,11 +108,11 @@ _NEVER = 1 << 62
 
 def _make_frame_factory() -> Callable[[str, Headers, bytes], Frame]:
     # Parser-built frames skip Frame.__init__ (the h11 "_parsed" idea): the frozen
-    # dataclass's generated __init__ costs about twice as much as filling the three
-    # slots directly, which matters at hundreds of thousands of frames per second.
-    # Only done while Frame is exactly what this code expects; else the normal call.
-    fields = getattr(Frame, "__dataclass_fields__", {})
-    if tuple(fields) != ("command", "headers", "body") or hasattr(Frame, "__post_init__"):
+    # record's __init__ costs about twice as much as filling the three slots directly,
+    # which matters at hundreds of thousands of frames per second.  Only done while
+    # Frame is exactly what this code expects; else the normal call.  (Not
+    # Frame.__dataclass_fields__: reading it imports dataclasses.)
+    if field_names(Frame) != ("command", "headers", "body") or hasattr(Frame, "__post_init__"):
         return Frame  # pragma: no cover - Frame changed shape: stay correct, be slower
     new = object.__new__
     slots = vars(Frame)  # the slot descriptors
@@ -156,6 +175,8 @@ class FrameReader:
     """
 
     def __init__(self, limits: Limits) -> None:
+        if not _patterns_compiled:
+            _compile_patterns()
         self._limits = limits
         self._buf = bytearray()
         self._error: RemoteProtocolError | None = None

@@ -26,13 +26,13 @@ then keyed by its ``destination`` (spec 1.0 "UNSUBSCRIBE" names either), the sam
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from ._errors import LocalProtocolError
 from ._events import Abort, Begin, Commit, Subscribe, Unsubscribe
 from ._limits import Limits
+from ._record import replace
 
 __all__ = ["SessionRegistry"]
 
@@ -133,7 +133,7 @@ class SessionRegistry:
         registry itself is unchanged.
         """
         return [
-            dataclasses.replace(
+            replace(
                 sub,
                 receipt=None,
                 headers=tuple((name, value) for name, value in sub.headers if name != "receipt"),

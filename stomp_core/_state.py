@@ -41,8 +41,6 @@ DISCONNECT's receipt id.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._convert import missing_headers
 from ._errors import LocalProtocolError, RemoteProtocolError
@@ -74,8 +72,20 @@ from ._versions import (
     rules_for,
 )
 
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs more
+# than the rest of this module (issue 13: import time).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
     from ._config import Config
+
+    _T = TypeVar("_T")
+    # A rule looks at one frame in the light of the session and returns why it is
+    # illegal, or None.
+    _Rule = Callable[["SessionState", FrameEvent, bool], "str | None"]
+    _Effect = Callable[["SessionState", FrameEvent, bool], None]
 
 __all__ = [
     "CLIENT_COMMANDS",
@@ -216,9 +226,6 @@ def _subscription_key(event: Subscribe | Unsubscribe) -> str:
     return event.id if event.id is not None else event.destination or ""
 
 
-_T = TypeVar("_T")
-
-
 def _lookup(table: dict[type[FrameEvent], _T], cls: type[FrameEvent], default: _T) -> _T:
     # The tables are keyed by exact type (one dict lookup per frame); a subclass of an
     # event class gets its base class's entry.
@@ -228,10 +235,9 @@ def _lookup(table: dict[type[FrameEvent], _T], cls: type[FrameEvent], default: _
     return default
 
 
-# A rule looks at one frame in the light of the session and returns why it is illegal,
-# or None.  ``sending`` is True for a frame we send; rules that only one direction
-# enforces test it and say why.
-_Rule = Callable[["SessionState", FrameEvent, bool], "str | None"]
+# A rule (_Rule) looks at one frame in the light of the session and returns why it is
+# illegal, or None.  ``sending`` is True for a frame we send; rules that only one
+# direction enforces test it and say why.
 _NO_RULES: tuple[_Rule, ...] = ()
 _UNLISTED: Any = object()
 
@@ -720,8 +726,6 @@ def _on_disconnect(session: SessionState, event: FrameEvent, sending: bool) -> N
     # The RECEIPT carrying this id ends the graceful shutdown (STOMP 1.2 "DISCONNECT").
     session.disconnect_receipt = receipt_of(event)
 
-
-_Effect = Callable[[SessionState, FrameEvent, bool], None]
 
 #: What each frame type changes when it is committed, besides the state (None:
 #: nothing).  Receipts the client asks for are recorded by SessionState.apply.

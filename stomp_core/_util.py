@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs more
+# than the rest of this module (issue 13: import time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Sentinel"]
 

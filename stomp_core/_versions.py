@@ -9,11 +9,14 @@ core is derived from it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from ._errors import LocalProtocolError
+from ._record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "ALL_COMMANDS",
@@ -83,8 +86,7 @@ def _commands(sender: str, version: str) -> frozenset[str]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class VersionRules:
+class VersionRules(Record):
     """What one protocol version allows.
 
     Attributes:
@@ -114,6 +116,43 @@ class VersionRules:
             (the names RabbitMQ, ActiveMQ and stomp.js use; conformance 104).
     """
 
+    __slots__ = (
+        "ack_id_header",
+        "ack_modes",
+        "ack_names_message_ack",
+        "ack_needs_subscription",
+        "body_only_on",
+        "client_commands",
+        "connect_needs_host",
+        "crlf",
+        "escape",
+        "heart_beats",
+        "message_needs_subscription",
+        "server_commands",
+        "subscribe_needs_id",
+        "unescape",
+        "version",
+        "websocket_subprotocol",
+    )
+    __match_args__ = (
+        "version",
+        "escape",
+        "unescape",
+        "crlf",
+        "client_commands",
+        "server_commands",
+        "ack_id_header",
+        "ack_names_message_ack",
+        "ack_needs_subscription",
+        "subscribe_needs_id",
+        "message_needs_subscription",
+        "connect_needs_host",
+        "ack_modes",
+        "heart_beats",
+        "body_only_on",
+        "websocket_subprotocol",
+    )
+
     version: str
     escape: dict[str, str]
     unescape: dict[str, str]
@@ -130,6 +169,43 @@ class VersionRules:
     heart_beats: bool
     body_only_on: frozenset[str] | None
     websocket_subprotocol: str
+
+    def __init__(
+        self,
+        version: str,
+        escape: dict[str, str],
+        unescape: dict[str, str],
+        crlf: bool,
+        client_commands: frozenset[str],
+        server_commands: frozenset[str],
+        ack_id_header: str,
+        ack_names_message_ack: bool,
+        ack_needs_subscription: bool,
+        subscribe_needs_id: bool,
+        message_needs_subscription: bool,
+        connect_needs_host: bool,
+        ack_modes: frozenset[str],
+        heart_beats: bool,
+        body_only_on: frozenset[str] | None,
+        websocket_subprotocol: str,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "version", version)
+        set_field(self, "escape", escape)
+        set_field(self, "unescape", unescape)
+        set_field(self, "crlf", crlf)
+        set_field(self, "client_commands", client_commands)
+        set_field(self, "server_commands", server_commands)
+        set_field(self, "ack_id_header", ack_id_header)
+        set_field(self, "ack_names_message_ack", ack_names_message_ack)
+        set_field(self, "ack_needs_subscription", ack_needs_subscription)
+        set_field(self, "subscribe_needs_id", subscribe_needs_id)
+        set_field(self, "message_needs_subscription", message_needs_subscription)
+        set_field(self, "connect_needs_host", connect_needs_host)
+        set_field(self, "ack_modes", ack_modes)
+        set_field(self, "heart_beats", heart_beats)
+        set_field(self, "body_only_on", body_only_on)
+        set_field(self, "websocket_subprotocol", websocket_subprotocol)
 
 
 _ESCAPE_11 = {"\\": "\\\\", "\n": "\\n", ":": "\\c"}

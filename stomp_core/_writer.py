@@ -7,8 +7,6 @@ Output always uses LF line endings (conformance 3).
 
 from __future__ import annotations
 
-import re
-
 from ._errors import LocalProtocolError
 from ._events import Send
 from ._frame import Frame
@@ -18,7 +16,17 @@ from ._versions import ALL_COMMANDS, VersionRules
 
 __all__ = ["serialize_frame", "serialize_frame_head", "serialize_send", "serialize_send_head"]
 
-_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+# Searched for in extension commands only, with re imported there (issue 13: import
+# time).
+_CONTROL_CHARACTER = "[\x00-\x1f\x7f]"
+
+
+def _has_control_character(text: str) -> bool:
+    import re
+
+    return re.search(_CONTROL_CHARACTER, text) is not None
+
+
 _CONTROL_NAMES = {"\n": "LF", "\r": "CR", "\x00": "NUL"}
 
 
@@ -91,7 +99,7 @@ def serialize_frame_head(frame: Frame, rules: VersionRules | None) -> bytes:
             with the body (conformance 36); text that is not encodable as UTF-8.
     """
     command = frame.command
-    if command not in ALL_COMMANDS and (not command or _CONTROL_CHARACTER.search(command)):
+    if command not in ALL_COMMANDS and (not command or _has_control_character(command)):
         # CR, LF and NUL would break the frame; a leading 0x16 is refused by readers as
         # a TLS handshake; no command uses control characters (fuzz finding 1).
         raise LocalProtocolError(f"invalid command {command!r}")

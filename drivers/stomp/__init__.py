@@ -9,14 +9,11 @@ TLS verifies certificates by default, and passcodes never reach the log.
 
 from __future__ import annotations
 
-from typing import Any
-
 from stomp_core import __version__ as _distribution_version
 
 from . import (
     _installed,  # noqa: F401 - first: refuses a package pip mixed with stomp.py's files
     adapter,
-    colours,
     connect,
     constants,
     exception,
@@ -29,6 +26,13 @@ from . import (
 )
 from .connect import StompConnection10, StompConnection11, StompConnection12
 from .listener import ConnectionListener, PrintingListener, StatsListener, WaitingListener
+
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs about
+# 10 ms over a bare interpreter (issue 13: import time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 Connection10 = StompConnection10
 Connection11 = StompConnection11
@@ -81,6 +85,13 @@ def __getattr__(name: str) -> Any:
         from .adapter.ws import WSStompConnection
 
         return WSStompConnection
+    if name == "colours":
+        # The command-line client's colours ask the platform module, which costs more
+        # than they are worth to every other program (issue 13: import time).  Not
+        # ``from . import``: that asks this function for the attribute again.
+        import importlib
+
+        return importlib.import_module(f"{__name__}.colours")
     raise AttributeError(f"module 'stomp' has no attribute {name!r}")
 
 

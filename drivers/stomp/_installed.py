@@ -20,7 +20,6 @@ and is left alone.
 from __future__ import annotations
 
 import os
-import re
 
 __all__ = ["MIXED_INSTALL_HELP", "check_not_mixed"]
 
@@ -35,7 +34,19 @@ MIXED_INSTALL_HELP = (
 # older installers, ``stomp_py-9.0.0.dist-info`` with the normalised name (PEP 491).
 # Read directly: importlib.metadata would cost ``import stomp`` some 25 ms (and
 # os.scandir, not pathlib, which ``import stomp`` needs nowhere else).
-_OTHER_RECORD = re.compile(r"stomp[._]py-([^-]+)\.dist-info", re.IGNORECASE)
+
+
+def _stomppy_version(dist_info: str) -> str | None:
+    """The version in stomp.py's ``stomp[._]py-VERSION.dist-info`` (any case), else ``None``.
+
+    String tests rather than a regular expression: this runs on every ``import stomp``,
+    and re would cost that import a few milliseconds (issue 13: import time).
+    """
+    prefix, suffix = dist_info[:9].lower(), dist_info[-10:].lower()
+    version = dist_info[9:-10]
+    if prefix in ("stomp.py-", "stomp_py-") and suffix == ".dist-info" and version:
+        return None if "-" in version else version
+    return None
 
 
 def check_not_mixed(package_dir: str | os.PathLike[str]) -> None:
@@ -51,8 +62,8 @@ def check_not_mixed(package_dir: str | os.PathLike[str]) -> None:
     except OSError:
         return
     for entry in entries:
-        match = _OTHER_RECORD.fullmatch(os.path.basename(entry))
-        if match is None:
+        version = _stomppy_version(os.path.basename(entry))
+        if version is None:
             continue
         try:
             with open(os.path.join(entry, "RECORD"), encoding="utf-8") as file:
@@ -62,7 +73,7 @@ def check_not_mixed(package_dir: str | os.PathLike[str]) -> None:
         if any(line.startswith("stomp/") for line in record.splitlines()):
             raise ImportError(
                 f"the 'stomp' package in {os.path.realpath(package_dir)} mixes the files of two "
-                f"distributions: stomp.py {match.group(1)} and stomp-sansio were both "
+                f"distributions: stomp.py {version} and stomp-sansio were both "
                 "installed into it (pip cannot keep apart two distributions that provide "
                 "the same package, and uninstalling just one of them now would break the "
                 f"other). To fix it: {MIXED_INSTALL_HELP}"

@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
-import re
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 __all__ = ["MASK", "mask_passcodes"]
 
 #: What a passcode is replaced with (stomp.py's choice, kept for familiarity).
 MASK = "********"
 
-# A quoted key as in the repr of a dict: 'passcode': 'secret' (either quote style; the
-# value may hold escaped quotes).
-_QUOTED = re.compile(r"""(['"]passcode['"]\s*:\s*)(['"])(?:\\.|(?!\2).)*\2""", re.IGNORECASE)
-# The wire form passcode:secret (or passcode=secret in a message) up to the end of the
-# line; inside the repr of bytes the line ends at a literal backslash (\n, \r) or quote.
-_BARE = re.compile(
-    r"""(?:(?<=\\n)|(?<=\\r)|(?<![\w-]))"""  # after a (repr'd) line end or a non-word
-    r"""(passcode)\s*([:=])\s*(?!['"])[^\r\n'"\\]*""",
-    re.IGNORECASE,
-)
+# The patterns, compiled with re on the first text that names a passcode: re costs a
+# few milliseconds of ``import stomp`` (issue 13: import time).
+_patterns: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+
+
+def _compile() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    global _patterns
+    import re
+
+    # A quoted key as in the repr of a dict: 'passcode': 'secret' (either quote style;
+    # the value may hold escaped quotes).
+    quoted = re.compile(r"""(['"]passcode['"]\s*:\s*)(['"])(?:\\.|(?!\2).)*\2""", re.IGNORECASE)
+    # The wire form passcode:secret (or passcode=secret in a message) up to the end of
+    # the line; inside the repr of bytes the line ends at a literal backslash (\n, \r)
+    # or quote.
+    bare = re.compile(
+        r"""(?:(?<=\\n)|(?<=\\r)|(?<![\w-]))"""  # after a (repr'd) line end or a non-word
+        r"""(passcode)\s*([:=])\s*(?!['"])[^\r\n'"\\]*""",
+        re.IGNORECASE,
+    )
+    _patterns = (quoted, bare)
+    return _patterns
 
 
 def mask_passcodes(text: str) -> str:
@@ -32,6 +46,7 @@ def mask_passcodes(text: str) -> str:
     """
     if "passcode" not in text.lower():
         return text
-    text = _QUOTED.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
+    quoted, bare = _patterns or _compile()
+    text = quoted.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
     # "passcode: x" becomes "passcode:********", as stomp.py's clean_lines writes it.
-    return _BARE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return bare.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)

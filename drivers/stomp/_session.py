@@ -30,11 +30,10 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
-import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
 
 import stomp_core
 from stomp_core import (
@@ -55,13 +54,21 @@ from stomp_core import (
     State,
     frame_log,
 )
-from stomp_core.client import error_text
 
 from . import logging
 from ._frames import frame_from_raw
 from ._sockets import set_kernel_send_timeout, use_kernel_timeouts
 from .exception import NotConnectedException
 from .utils import HEARTBEAT_FRAME, Frame
+
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs about
+# 10 ms over a bare interpreter (issue 13: import time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+else:
+    Protocol = object  # SessionOwner only describes; nothing checks it at run time
+
 
 __all__ = ["Session", "SessionOwner"]
 
@@ -146,7 +153,15 @@ class Session:
         self.sock = sock
         self.host_and_port = host_and_port
         self.core = stomp_core.Connection(CLIENT, config, metrics=transport.metrics)
-        self._tls = isinstance(sock, ssl.SSLSocket)
+        # An SSLSocket exists only once ssl was imported, and only TLS imports it (issue
+        # 13: import time).
+        ssl_module = sys.modules.get("ssl")
+        self._tls = ssl_module is not None and isinstance(sock, ssl_module.SSLSocket)
+        #: What a read that found nothing raises.
+        self._would_block: tuple[type[Exception], ...] = (BlockingIOError, TimeoutError)
+        if self._tls:
+            assert ssl_module is not None
+            self._would_block += (ssl_module.SSLWantReadError, ssl_module.SSLWantWriteError)
         # Reads must exclude writes on TLS (one SSL object) and WebSocket (pongs).
         self._exclusive_io = self._tls or ws is not None
         #: The most seconds one write (a whole frame) may take: one overall deadline.
@@ -467,7 +482,7 @@ class Session:
                 finally:
                     sock.settimeout(self._write_timeout)
             return self._recv_bytes()
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, TimeoutError):
+        except self._would_block:
             return None
         except OSError as exc:
             if not self.closed and not self.disconnect_requested:
@@ -626,6 +641,10 @@ class Session:
             if self.core.version is None:
                 # The message header and the body's first line: RabbitMQ's header alone
                 # ("Bad CONNECT") does not say what to fix.
+                # stomp_core.client is the async drivers' session layer: imported
+                # here, on a refused CONNECT, not with the driver (issue 13).
+                from stomp_core.client import error_text
+
                 said = error_text(event.message, event.body, event.content_type)
                 self.connection_error = f"the broker refused the connection: {said or 'ERROR'}"
             self._pending.append(("error", frame))

@@ -21,14 +21,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
 
 from stomp_core import MetricsSnapshot
 
 from .listener import Publisher, WaitingListener
 from .protocol import Protocol10, Protocol11, Protocol12
-from .transport import DEFAULT_SSL_VERSION, Transport
+from .transport import Transport
 from .utils import get_uuid
+
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs about
+# 10 ms over a bare interpreter (issue 13: import time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = [
     "BaseConnection",
@@ -36,6 +42,17 @@ __all__ = [
     "StompConnection11",
     "StompConnection12",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # stomp.py's connect module star-imports its transport, so code may find the
+    # default TLS version here; it loads with ssl, on first use (issue 13).
+    if name == "DEFAULT_SSL_VERSION":
+        from . import transport
+
+        return transport.DEFAULT_SSL_VERSION
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _DISCONNECT_LISTENER = "ZZZZZ-disconnect-listener"
 
@@ -112,7 +129,7 @@ class BaseConnection(Publisher):
         cert_file: str | None = None,
         ca_certs: str | None = None,
         cert_validator: Callable[[Any, str], tuple[bool, str]] | None = None,
-        ssl_version: int | None = DEFAULT_SSL_VERSION,
+        ssl_version: int | None = None,
         password: str | bytes | None = None,
         verify: bool = True,
     ) -> None:

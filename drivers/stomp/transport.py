@@ -11,17 +11,12 @@ and disconnect deadlines.
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import errno
 import os
-import random
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from ssl import SSLError
-from typing import Any
 
 import stomp_core
 from stomp_core import (
@@ -31,9 +26,7 @@ from stomp_core import (
     LocalProtocolError,
     Send,
     State,
-    candidate_hosts,
     frame_log,
-    is_local_host,
 )
 
 from . import _frames, exception, logging  # noqa: F401  # exception: stomp.py's name
@@ -42,7 +35,20 @@ from ._session import Session
 from ._sockets import apply_keepalive, check_keepalive
 from .exception import ConnectFailedException, NotConnectedException
 from .listener import ConnectionListener, Publisher
-from .utils import LOCALHOST_NAMES, Frame, default_create_thread, is_eol_default
+from .utils import Frame, _localhost_names, default_create_thread, is_eol_default
+
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs about
+# 10 ms over a bare interpreter (issue 13: import time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ssl
+    from ssl import SSLError
+    from typing import Any
+
+    #: The TLS protocol used when ``set_ssl`` is not told otherwise.
+    DEFAULT_SSL_VERSION: int | None
+    LOCALHOST_NAMES: list[str]
+
 
 # These module attributes are stomp.py's, computed the way it computes them, so that code
 # (and stomp.py's own tests) that patches or reloads them sees the same names.
@@ -57,9 +63,26 @@ except ImportError:
 #: Whether macOS-style keep-alive (an interval on ``IPPROTO_TCP``) can be tried here.
 MAC_KEEPALIVE_AVAIL = hasattr(socket, "IPPROTO_TCP")
 
-#: The TLS protocol used when ``set_ssl`` is not told otherwise (``None`` where the
-#: ``ssl`` module lacks ``PROTOCOL_TLS_CLIENT``: a secure default context is used then).
-DEFAULT_SSL_VERSION: int | None = getattr(ssl, "PROTOCOL_TLS_CLIENT", None)
+
+def __getattr__(name: str) -> Any:
+    # stomp.py's ``ssl``, ``SSLError`` and ``DEFAULT_SSL_VERSION`` (the TLS protocol used
+    # when ``set_ssl`` is not told otherwise: ``ssl.PROTOCOL_TLS_CLIENT``, ``None`` where
+    # the ssl module lacks it) load with the ssl module, on first use (PEP 562): ssl is
+    # a fifth of ``import stomp`` and only TLS connections need it (issue 13).
+    if name == "LOCALHOST_NAMES":
+        return _localhost_names()  # stomp.utils' list, found on first use
+    if name not in ("ssl", "SSLError", "DEFAULT_SSL_VERSION"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import ssl
+
+    values = {
+        "ssl": ssl,
+        "SSLError": ssl.SSLError,
+        "DEFAULT_SSL_VERSION": getattr(ssl, "PROTOCOL_TLS_CLIENT", None),
+    }
+    globals().update(values)  # later lookups skip this function
+    return values[name]
+
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -125,11 +148,12 @@ def _attribute_lookup(cls: type) -> Any:
     return cls.__getattribute__
 
 
-#: One callback kind's plan: the method name, whether it takes the frame, and the
-#: listeners to try, each with its instance ``__dict__`` when only that could hold the
-#: method (see :func:`_plan`), else ``None``.
-_Plan = tuple[str, int, list[tuple[str, Any, "dict[str, Any] | None"]]]
-_DispatchCache = tuple[dict[str, Any], list[tuple[str, Any]], dict[str, _Plan]]
+if TYPE_CHECKING:
+    #: One callback kind's plan: the method name, whether it takes the frame, and the
+    #: listeners to try, each with its instance ``__dict__`` when only that could hold the
+    #: method (see :func:`_plan`), else ``None``.
+    _Plan = tuple[str, int, list[tuple[str, Any, "dict[str, Any] | None"]]]
+    _DispatchCache = tuple[dict[str, Any], list[tuple[str, Any]], dict[str, _Plan]]
 
 
 def _plan(frame_type: str, listeners: list[tuple[str, Any]]) -> _Plan:
@@ -185,6 +209,8 @@ def _make_ssl_context(params: dict[str, Any]) -> ssl.SSLContext:
     validator = params["cert_validator"]
     if validator is not None and not callable(validator):
         raise TypeError("cert_validator must be callable")
+    import ssl  # only TLS connections load it (issue 13: import time)
+
     ssl_version = params["ssl_version"]
     ca_certs = params["ca_certs"]
     if ssl_version is None or ssl_version == getattr(ssl, "PROTOCOL_TLS_CLIENT", None):
@@ -477,6 +503,9 @@ class Transport(BaseTransport):
         auto_reconnect: bool = False,
     ) -> None:
         super().__init__(auto_decode, encoding, is_eol_fc)
+        # The core's host helpers load on first use (issue 13: import time).
+        from stomp_core import candidate_hosts, is_local_host
+
         given: list[tuple[str, int]] | None = None
         if host_and_ports is not None:
             if isinstance(host_and_ports, (str, bytes)):
@@ -486,7 +515,7 @@ class Transport(BaseTransport):
             given,
             prefer_localhost=prefer_localhost,
             try_loopback_connect=try_loopback_connect,
-            local_names=LOCALHOST_NAMES,
+            local_names=_localhost_names(),
         )
         # An auto-added 127.0.0.1 entry stands for a local host given by the user: it
         # gets that host's TLS settings and name (stomp.py tried it in plain TCP).
@@ -494,7 +523,7 @@ class Transport(BaseTransport):
         for host, port in self.host_and_ports:
             if given is not None and (host, port) not in given:
                 for original in given:
-                    if original[1] == port and is_local_host(original[0], LOCALHOST_NAMES):
+                    if original[1] == port and is_local_host(original[0], _localhost_names()):
                         self._twin_of[(host, port)] = original
                         break
         # The waits are stomp.py's.  The attempts: a first connect keeps stomp.py's
@@ -504,6 +533,8 @@ class Transport(BaseTransport):
         # ReconnectPolicy default, as in the async drivers); disconnect() ends it.
         # Imported here, not with the module: stomp_core.client is the async drivers'
         # session layer (about 10 ms to import), and this driver needs only its policy.
+        from dataclasses import replace  # loaded with stomp_core.client anyway
+
         from stomp_core.client import ReconnectPolicy
 
         after_drop = ReconnectPolicy(
@@ -513,13 +544,15 @@ class Transport(BaseTransport):
             maximum=reconnect_sleep_max,
         )
         if reconnect_attempts_max is not None:
-            after_drop = dataclasses.replace(after_drop, attempts_max=reconnect_attempts_max)
-        first = dataclasses.replace(
+            after_drop = replace(after_drop, attempts_max=reconnect_attempts_max)
+        first = replace(
             after_drop,
             attempts_max=FIRST_CONNECT_ATTEMPTS
             if reconnect_attempts_max is None
             else reconnect_attempts_max,
         )
+        import random  # on first use (issue 13: import time)
+
         self.backoff = first.backoff(random.random)
         self._drop_backoff = after_drop.backoff(random.random)
         self._after_drop = False
@@ -583,7 +616,9 @@ class Transport(BaseTransport):
         """Speak STOMP ``version`` from the next connection on (the protocol's own)."""
         if version != self.version:
             self.version = version
-            self.config = dataclasses.replace(self.config, versions=(version,))
+            from dataclasses import replace  # loaded with stomp_core.client anyway
+
+            self.config = replace(self.config, versions=(version,))
 
     # ------------------------------------------------------------------ threads
 
@@ -703,6 +738,8 @@ class Transport(BaseTransport):
                 if validator is not None:
                     ok, message = validator(sock.getpeercert(), named[0])
                     if not ok:
+                        import ssl  # loaded already: the socket was wrapped
+
                         raise ssl.SSLError(f"certificate rejected by cert_validator: {message}")
             sock.settimeout(limit)
             return sock
@@ -723,7 +760,7 @@ class Transport(BaseTransport):
         cert_file: str | None = None,
         ca_certs: str | None = None,
         cert_validator: Callable[[Any, str], tuple[bool, str]] | None = None,
-        ssl_version: int | None = DEFAULT_SSL_VERSION,
+        ssl_version: int | None = None,
         password: str | bytes | None = None,
         verify: bool = True,
     ) -> None:
@@ -741,7 +778,8 @@ class Transport(BaseTransport):
             cert_file: the client's certificate, for mutual TLS.
             ca_certs: CA bundle to verify the broker with.
             cert_validator: ``f(peercert, host) -> (ok, message)`` run after the handshake.
-            ssl_version: an ``ssl.PROTOCOL_*`` constant.
+            ssl_version: an ``ssl.PROTOCOL_*`` constant; ``None`` (the default) means
+                :data:`DEFAULT_SSL_VERSION`, a secure default context.
             password: the private key's password.
             verify: verify the broker's certificate and host name.
         """

@@ -16,19 +16,37 @@ because test suites written for stomp.py rely on it.
 
 from __future__ import annotations
 
-import copy
 import os
-import queue
-import re
 import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
-from typing import Any
 
 from . import constants as _constants
 from ._masking import MASK, mask_passcodes
 from .constants import *  # noqa: F403 - re-exported on purpose (see the module docstring)
+
+# A name TYPE_CHECKING is true for type checkers; importing typing for it costs about
+# 10 ms over a bare interpreter (issue 13: import time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import copy
+    import re
+    import uuid
+    from typing import Any
+
+    from ._pollable import PollableQueue
+
+    #: Every name under which this machine knows itself; used to prefer local brokers.
+    LOCALHOST_NAMES: list[str]
+    #: A ``key:value`` header line (text).
+    HEADER_LINE_RE: re.Pattern[str]
+    #: The end of a frame's preamble: a blank line, LF or CR LF (spec 1.2 "Augmented BNF").
+    PREAMBLE_END_RE: re.Pattern[bytes]
+    #: A line end, LF or CR LF.
+    LINE_END_RE: re.Pattern[str]
+    #: A passcode in a frame rendered as text: ``passcode:secret`` with or without spaces.
+    PASSCODE_RE: re.Pattern[str]
+
 
 __all__ = [
     # modules stomp.py's star-import exposes
@@ -93,21 +111,60 @@ def _local_names() -> list[str]:
     return names
 
 
-#: Every name under which this machine knows itself; used to prefer local brokers.
-LOCALHOST_NAMES: list[str] = _local_names()
+# LOCALHOST_NAMES and the *_RE patterns are stomp.py's module attributes, made on first
+# use (PEP 562) rather than at import as stomp.py does: the host-name look-ups load the
+# IDNA codec and re costs a few milliseconds, together a sixth of ``import stomp``
+# (issue 13: import time).  The look-ups are still made once per process; a list the
+# user assigned to LOCALHOST_NAMES wins.
+_looked_up_names: list[str] | None = None
+
+
+def _localhost_names() -> list[str]:
+    global _looked_up_names
+    assigned: list[str] | None = globals().get("LOCALHOST_NAMES")
+    if assigned is not None:
+        return assigned
+    if _looked_up_names is None:
+        _looked_up_names = _local_names()
+    return _looked_up_names
+
+
+_PATTERNS: dict[str, str | bytes] = {
+    "HEADER_LINE_RE": "(?P<key>[^:]+)[:](?P<value>.*)",
+    "PREAMBLE_END_RE": b"\n\n|\r\n\r\n",
+    "LINE_END_RE": "\n|\r\n",
+    "PASSCODE_RE": r"passcode:\s*[^\s'\"\\,]*",
+    "_ESCAPE_RE": r"\\(.)",
+}
+
+
+def _pattern(name: str) -> re.Pattern[Any]:
+    compiled: re.Pattern[Any] | None = globals().get(name)
+    if compiled is None:
+        import re
+
+        compiled = globals()[name] = re.compile(_PATTERNS[name])
+    return compiled
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LOCALHOST_NAMES":
+        return _localhost_names()
+    if name in _PATTERNS:
+        return _pattern(name)
+    if name == "PollableQueue":
+        from ._pollable import PollableQueue
+
+        return PollableQueue
+    if name in ("copy", "queue", "re", "uuid"):
+        # Modules stomp.py's utils namespace (and its star-import) exposes.
+        return __import__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 NULL = b"\x00"
 ENC_NEWLINE = b"\n"
 ENC_NULL = b"\x00"
-
-#: A ``key:value`` header line (text).
-HEADER_LINE_RE = re.compile("(?P<key>[^:]+)[:](?P<value>.*)")
-#: The end of a frame's preamble: a blank line, LF or CR LF (spec 1.2 "Augmented BNF").
-PREAMBLE_END_RE = re.compile(b"\n\n|\r\n\r\n")
-#: A line end, LF or CR LF.
-LINE_END_RE = re.compile("\n|\r\n")
-#: A passcode in a frame rendered as text: ``passcode:secret`` with or without spaces.
-PASSCODE_RE = re.compile(r"passcode:\s*[^\s'\"\\,]*")
 
 
 def decode(byte_data: bytes | None, encoding: str = "utf-8") -> str | None:
@@ -155,11 +212,10 @@ def default_create_thread(callback: Callable[[], Any]) -> threading.Thread:
 def is_localhost(host_and_port: Sequence[Any]) -> int:
     """Sort key: ``1`` if the host is one of :data:`LOCALHOST_NAMES`, else ``2``."""
     host = host_and_port[0]
-    return 1 if host in LOCALHOST_NAMES else 2
+    return 1 if host in _localhost_names() else 2
 
 
 _ESCAPES = {"r": "\r", "n": "\n", "c": ":", "\\": "\\"}
-_ESCAPE_RE = re.compile(r"\\(.)")
 
 
 def _unescape(text: str) -> str:
@@ -167,7 +223,10 @@ def _unescape(text: str) -> str:
     # Encoding"); unknown escapes are kept literally, as stomp.py does.
     if "\\" not in text:
         return text
-    return _ESCAPE_RE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), text)
+    unescaped: str = _pattern("_ESCAPE_RE").sub(
+        lambda m: _ESCAPES.get(m.group(1), m.group(0)), text
+    )
+    return unescaped
 
 
 def parse_headers(lines: Sequence[str], offset: int = 0) -> dict[str, str]:
@@ -186,13 +245,21 @@ def parse_headers(lines: Sequence[str], offset: int = 0) -> dict[str, str]:
     """
     headers: dict[str, str] = {}
     for line in lines[offset:]:
-        match = HEADER_LINE_RE.match(line)
+        match = _pattern("HEADER_LINE_RE").match(line)
         if match is None:
             continue
         key = _unescape(match.group("key"))
         if key not in headers:
             headers[key] = _unescape(match.group("value"))
     return headers
+
+
+def _copy(headers: Any) -> Any:
+    # A shallow copy of headers that are not a dict (copy is imported for this rare
+    # case only: issue 13, import time).
+    import copy
+
+    return copy.copy(headers)
 
 
 class Frame:
@@ -218,7 +285,7 @@ class Frame:
         self.cmd = cmd
         self.headers: dict[str, Any] = {} if headers is None else headers
         self.original_headers: dict[str, Any] = (
-            self.headers.copy() if type(self.headers) is dict else copy.copy(self.headers)
+            self.headers.copy() if type(self.headers) is dict else _copy(self.headers)
         )
         self.body = body
 
@@ -254,12 +321,12 @@ def parse_frame(frame: bytes) -> Frame | None:
     # (spec 1.2 "Augmented BNF"); stomp.py searched for the blank line first and lost
     # such frames (quirk 6).
     frame = frame.lstrip(b"\r\n")
-    match = PREAMBLE_END_RE.search(frame)
+    match = _pattern("PREAMBLE_END_RE").search(frame)
     if match is None:
         preamble, body = frame, b""
     else:
         preamble, body = frame[: match.start()], frame[match.end() :]
-    lines = LINE_END_RE.split(preamble.decode("utf-8", errors="replace"))
+    lines = _pattern("LINE_END_RE").split(preamble.decode("utf-8", errors="replace"))
     first = 0
     while first < len(lines) and not lines[first]:
         first += 1
@@ -354,6 +421,8 @@ def length(s: Sized | None) -> int:
 
 def get_uuid() -> str:
     """A new random UUID as text."""
+    import uuid  # on first use (issue 13: import time)
+
     return str(uuid.uuid4())
 
 
@@ -363,37 +432,3 @@ def get_errno(e: BaseException) -> Any:
     if errno is not None:
         return errno
     return e.args[0] if e.args else None
-
-
-class PollableQueue(queue.Queue):  # type: ignore[type-arg]  # any item, as in stomp.py
-    """A :class:`queue.Queue` that ``select``/``selectors`` can watch (it has a ``fileno``).
-
-    Each :meth:`put` also writes one byte to a socket pair and each :meth:`get` reads
-    one back, so the read end is readable exactly while items wait.  stomp.py's TLS
-    transport used one to hand frames to its I/O thread; this package's transport does
-    not need it, but code built on it keeps working.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._signal_out, self._signal_in = socket.socketpair()
-
-    def fileno(self) -> int:
-        """The descriptor to watch for readability."""
-        return self._signal_in.fileno()
-
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        """Queue ``item`` and make :meth:`fileno` readable."""
-        super().put(item, block, timeout)
-        self._signal_out.send(b"\x01")
-
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        """Take the oldest item (waiting for one, like :meth:`queue.Queue.get`)."""
-        item = super().get(block, timeout)
-        self._signal_in.recv(1)
-        return item
-
-    def shutdown(self, immediate: bool = False) -> None:
-        """Close the socket pair (the queue is not used any more)."""
-        self._signal_out.close()
-        self._signal_in.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import platform
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,45 @@ def test_import_reads_no_distribution_metadata() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_import_leaves_what_only_some_programs_need_unloaded() -> None:
+    # ssl, logging, re, platform... load when a TLS connection, a log call, a Transport
+    # or stomp.py's names need them (issue 13: import time); those names still resolve.
+    # -S: without site, so that an editable install's start-up hooks do not load them.
+    import subprocess
+    import sys
+
+    root = str(Path(stomp.__file__).parent.parent)
+    code = (
+        f"import sys; sys.path[:0] = [{root!r}, {str(Path(root).parent)!r}]\n"
+        "import stomp\n"
+        "lazy = ('ssl', 'stomp_core.client', 'dataclasses', 'typing', 'logging', 're',\n"
+        "        'platform', 'uuid', 'random', 'encodings.idna', 'queue', 'copy', 'struct',\n"
+        "        'stomp_core._registry', 'stomp_core._hosts')\n"
+        "assert not [m for m in lazy if m in sys.modules], [m for m in lazy if m in sys.modules]\n"
+        "import ssl\n"
+        "assert stomp.transport.DEFAULT_SSL_VERSION == ssl.PROTOCOL_TLS_CLIENT\n"
+        "assert stomp.transport.SSLError is ssl.SSLError and stomp.transport.ssl is ssl\n"
+        "from stomp.transport import DEFAULT_SSL_VERSION, SSLError\n"
+        "assert stomp.logging.logger.name == 'stomp.py' and stomp.colours.BOLD is not None\n"
+        "assert stomp.utils.LOCALHOST_NAMES[:2] == ['localhost', '127.0.0.1']\n"
+        "assert stomp.transport.LOCALHOST_NAMES is stomp.utils.LOCALHOST_NAMES\n"
+        "assert stomp.connect.DEFAULT_SSL_VERSION == ssl.PROTOCOL_TLS_CLIENT\n"
+        "assert stomp.utils.PREAMBLE_END_RE.search(b'a\\n\\nb') is not None\n"
+        "assert stomp.utils.get_uuid() != stomp.utils.get_uuid()\n"
+        "assert stomp.utils.PollableQueue.__module__ == 'stomp.utils'\n"
+        "assert stomp.utils.Frame('X', (('k', 'v'),)).original_headers == (('k', 'v'),)\n"
+        "from stomp.utils import *\n"
+        "assert re is stomp.utils.re and LINE_END_RE is stomp.utils.LINE_END_RE\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    for module in (stomp.transport, stomp.connect, stomp.utils, stomp.logging, stomp.adapter):
+        with pytest.raises(AttributeError, match="no_such_name"):
+            _ = module.no_such_name
 
 
 def test_exceptions_hierarchy() -> None:
