@@ -84,6 +84,13 @@ def __getattr__(name: str) -> Any:
     return values[name]
 
 
+# importlib.reload() runs this body again in the same namespace: forget what the first
+# use computed, so that a reload after patching ssl (as stomp.py's tests do) sees it.
+for _lazy in ("ssl", "SSLError", "DEFAULT_SSL_VERSION"):
+    globals().pop(_lazy, None)
+del _lazy
+
+
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_SSL_VERSION",

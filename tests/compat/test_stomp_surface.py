@@ -79,6 +79,13 @@ def test_import_leaves_what_only_some_programs_need_unloaded() -> None:
         "assert stomp.utils.Frame('X', (('k', 'v'),)).original_headers == (('k', 'v'),)\n"
         "from stomp.utils import *\n"
         "assert re is stomp.utils.re and LINE_END_RE is stomp.utils.LINE_END_RE\n"
+        # stomp.py's own tests reload stomp.transport after deleting an ssl name.
+        "import importlib\n"
+        "saved = ssl.PROTOCOL_TLS_CLIENT; del ssl.PROTOCOL_TLS_CLIENT\n"
+        "importlib.reload(stomp.transport)\n"
+        "assert stomp.transport.DEFAULT_SSL_VERSION is None\n"
+        "ssl.PROTOCOL_TLS_CLIENT = saved; importlib.reload(stomp.transport)\n"
+        "assert stomp.transport.DEFAULT_SSL_VERSION == ssl.PROTOCOL_TLS_CLIENT\n"
     )
     result = subprocess.run(
         [sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60
