@@ -1,36 +1,17 @@
-"""One transport connection: a byte stream, the core :class:`~stomp_core.Connection` on
-it, and the two tasks that keep it alive.
+"""One transport connection: a byte stream, its core ``Connection`` and two tasks.
 
-The driver follows the core's call order (``stomp_core/_connection.py``): after every
-input it drains events, writes ``data_to_send()`` and re-arms the timer.  Two tasks run
-per link, both in a nursery owned by the client:
-
-* the *reader* feeds ``receive_some()`` to ``receive_data()`` and drains events.  Its
-  receive is never cancelled while the link lives (a cancelled receive can break an
-  :class:`trio.SSLStream` mid-record), which is why timers live in a task of their own;
-* the *timer* sleeps until ``get_timer()`` (woken early whenever the core may have an
-  earlier deadline) and calls ``handle_timer()``: heart-beat EOLs, heart-beat timeouts and
-  the DISCONNECT receipt wait are the core's, never re-implemented here.
-
-Back-pressure: while the link is *paused* (a message waits for room in a full
-subscription buffer), the reader reads nothing, so TCP flow control pushes back on the
-broker, and the core's receive deadline is suspended (``Connection.pause_receive_timeout``
-says why); the timer task keeps writing our own heart-beats.  While a write waits, a
-paused reader still reads into the core (delivering nothing) up to ``READ_AHEAD``
-unparsed bytes: a broker blocked writing to us may read nothing until we read, and a
-consumer must always be able to ack.  Every write has one deadline (``write_timeout``).
-
-Writes are serialised by ``send_lock``: whoever holds it drains the core *and* writes,
-looping until the core has nothing left, so wire order is core order (a frame queued by
-another task while the holder writes goes out in the holder's next round).  A write
-cancelled half-way leaves a partial frame on the wire: the link calls the core's
-``send_failed()`` and ends (STYLE.md 11).
+The *reader* feeds ``receive_some()`` to the core; it is never cancelled while the link
+lives (a cancelled receive can break a :class:`trio.SSLStream` mid-record), so the core's
+timer (heart-beats, the DISCONNECT receipt wait) runs in a *timer* task of its own.
+Whoever holds ``send_lock`` drains the core and writes until it has nothing left, so wire
+order is core order; a write cut half-way calls ``send_failed()`` and ends the link
+(STYLE.md 11).  Back-pressure and read-ahead: docs/async-clients.md, ARCHITECTURE.md.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import NoReturn
 
 import trio
@@ -45,6 +26,10 @@ from stomp_core.client import (
     connect_failed,
     connection_lost,
     parse_failure,
+    reads_ahead,
+    rearms,
+    unsent_buffers,
+    write_timed_out,
 )
 
 from ._transport import nonblocking_writer
@@ -54,11 +39,6 @@ __all__ = ["READ_SIZE", "TRANSPORT_ERRORS", "Link"]
 #: Bytes asked of ``receive_some`` per read: large enough for throughput, small enough
 #: that one read never buffers much beyond a full subscription (back-pressure).
 READ_SIZE = 64 * 1024
-
-#: While paused, the reader still reads while a write waits, until the core holds this
-#: many unparsed bytes: a broker blocked writing to us may stop reading our frames (a
-#: consumer's ACK) until we read (issue 14.4).  The write deadline bounds the rest.
-READ_AHEAD = 1024 * 1024
 
 _TERMINAL = (stomp_core.State.CLOSED, stomp_core.State.ERROR)
 
@@ -163,14 +143,8 @@ class Link:
         self._on_closed(self, reason)
 
     def rearm(self) -> None:
-        """The core may have a new, earlier deadline: wake the timer task if it has.
-
-        Most inputs only move deadlines later (a frame written or read restarts a
-        heart-beat interval); then the timer task wakes at the old deadline, finds the
-        new one and sleeps again, instead of being woken for every frame.
-        """
-        deadline = self.core.get_timer()
-        if deadline is not None and deadline < self._armed:
+        """Wake the timer task if the core has an earlier deadline (:func:`rearms`)."""
+        if rearms(self.core.get_timer(), self._armed):
             self._rearm.set()
 
     def pause(self) -> None:
@@ -228,7 +202,7 @@ class Link:
         except OSError as exc:
             self._write_failed(exc, None)
         if len(buffers) != 1 or sent != len(buffers[0]):
-            rest = _after(buffers, sent)
+            rest = unsent_buffers(buffers, sent)
             if rest:
                 await self._write_waiting(rest)
                 return
@@ -280,7 +254,7 @@ class Link:
                 sent = write(buffers)
             except BlockingIOError:
                 continue
-            buffers = _after(buffers, sent)
+            buffers = unsent_buffers(buffers, sent)
 
     def _write_failed(self, exc: BaseException, scope: trio.CancelScope | None) -> NoReturn:
         """A write failed or was cancelled: end the link and raise what the caller sees."""
@@ -291,10 +265,7 @@ class Link:
             self.end(error)
             raise error from exc
         if scope is not None and scope.cancel_called and isinstance(exc, trio.Cancelled):
-            error = ConnectionLost(
-                f"writing to the broker took longer than {self.write_timeout:g} s "
-                "(write_timeout): it reads too slowly or not at all"
-            )
+            error = write_timed_out(self.write_timeout)
             self.end(error)
             raise error from None
         self.end(connection_lost("a write was interrupted half-way; the stream is broken", exc))
@@ -412,7 +383,7 @@ class Link:
         # Bytes that came with CONNECTED are already in the core: handle them first.
         self._drain(self)
         while not self.ended:
-            if self.paused and not self._reads_ahead():
+            if self._holds_back:
                 await self._paused()
                 continue
             try:
@@ -436,17 +407,21 @@ class Link:
 
     async def _paused(self) -> None:
         """Read nothing until the held message is delivered (back-pressure), or a write
-        waits (then the read loop reads ahead, see :meth:`_reads_ahead`).  The core's
+        waits (then the read loop reads ahead, :func:`reads_ahead`).  The core's
         receive deadline stays suspended from :meth:`pause` to :meth:`resume`."""
-        while self.paused and not self.ended and not self._reads_ahead():
+        while self._holds_back and not self.ended:
             # Woken by resume(), end(), or a write that starts while we hold back.
             self._reader_wake = trio.Event()
             await self._reader_wake.wait()
 
-    def _reads_ahead(self) -> bool:
-        """Whether to read although paused: a write waits, so the broker may need us to
-        read before it reads again; the core's unparsed bytes bound it (READ_AHEAD)."""
-        return bool(self.writing) and not self.eof and self.core.receive_buffered < READ_AHEAD
+    @property
+    def _holds_back(self) -> bool:
+        """Whether the reader reads nothing now: paused, and not reading ahead."""
+        paused, buffered = self.paused, self.core.receive_buffered
+        ahead = reads_ahead(
+            paused=paused, writing=self.writing > 0, eof=self.eof, buffered=buffered
+        )
+        return paused and not ahead
 
     async def _timer_loop(self) -> None:
         core = self.core
@@ -501,15 +476,3 @@ class _SendTurn:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._lock.release()
-
-
-def _after(buffers: Sequence[bytes | memoryview], sent: int) -> list[bytes | memoryview]:
-    """What remains of ``buffers`` once their first ``sent`` bytes are written."""
-    for index, buffer in enumerate(buffers):
-        size = len(buffer)
-        if sent < size:
-            rest: list[bytes | memoryview] = [memoryview(buffer)[sent:]] if sent else [buffer]
-            rest += buffers[index + 1 :]
-            return rest
-        sent -= size
-    return []

@@ -40,7 +40,7 @@ What is here:
   routed to their request, late ones dropped), :class:`ReplyArrived`,
   :func:`reply_destination`, :func:`reply_headers` and :func:`subscribes_for_replies`;
 * what the drivers' links decide alike: :func:`reads_ahead` (:data:`READ_AHEAD`),
-  :func:`unsent_buffers`, :func:`write_timed_out` and :func:`exception_to_raise`.
+  :func:`rearms`, :func:`unsent_buffers`, :func:`write_timed_out` and :func:`exception_to_raise`.
 """
 
 from __future__ import annotations
@@ -84,7 +84,14 @@ from ._frames import (
 )
 from ._hooks import ClientHooks, SendFrame
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
-from ._links import READ_AHEAD, exception_to_raise, reads_ahead, unsent_buffers, write_timed_out
+from ._links import (
+    READ_AHEAD,
+    exception_to_raise,
+    reads_ahead,
+    rearms,
+    unsent_buffers,
+    write_timed_out,
+)
 from ._objects import (
     MessageBase,
     Signal,
@@ -192,6 +199,7 @@ __all__ = [
     "parse_failure",
     "parse_hosts",
     "reads_ahead",
+    "rearms",
     "reply_destination",
     "reply_headers",
     "report_unhandled",

@@ -15,6 +15,7 @@ __all__ = [
     "READ_AHEAD",
     "exception_to_raise",
     "reads_ahead",
+    "rearms",
     "unsent_buffers",
     "write_timed_out",
 ]
@@ -36,6 +37,17 @@ def reads_ahead(*, paused: bool, writing: bool, eof: bool, buffered: int) -> boo
         buffered: the core's unparsed bytes (``Connection.receive_buffered``).
     """
     return paused and writing and not eof and buffered < READ_AHEAD
+
+
+def rearms(deadline: float | None, armed: float | None) -> bool:
+    """Whether a link re-arms its timer, armed for ``armed`` (``None``: not armed), for
+    the core's new ``deadline`` (``get_timer()``): only for an earlier one.
+
+    Most inputs only move deadlines later (a frame written or read restarts a heart-beat
+    interval); the armed timer then fires first, finds nothing due and re-arms from the
+    core, instead of being re-armed for every frame.
+    """
+    return deadline is not None and (armed is None or deadline < armed)
 
 
 def unsent_buffers(buffers: Sequence[bytes | memoryview], sent: int) -> list[bytes | memoryview]:

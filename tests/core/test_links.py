@@ -7,6 +7,7 @@ from stomp_core.client import (
     ConnectionLost,
     exception_to_raise,
     reads_ahead,
+    rearms,
     unsent_buffers,
     write_timed_out,
 )
@@ -18,6 +19,15 @@ def test_reads_ahead_only_while_paused_and_a_write_waits_below_the_bound() -> No
     assert not reads_ahead(paused=True, writing=False, eof=False, buffered=0)
     assert not reads_ahead(paused=True, writing=True, eof=True, buffered=0)
     assert not reads_ahead(paused=True, writing=True, eof=False, buffered=READ_AHEAD)
+
+
+def test_rearms_only_for_an_earlier_deadline() -> None:
+    assert rearms(5.0, None)  # nothing armed
+    assert rearms(4.0, 5.0)
+    assert not rearms(5.0, 5.0)
+    assert not rearms(6.0, 5.0)  # the armed timer fires first and looks again
+    assert not rearms(None, 5.0)
+    assert not rearms(None, None)
 
 
 def test_unsent_buffers_after_a_partial_write() -> None:
