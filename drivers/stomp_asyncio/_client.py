@@ -14,7 +14,7 @@ import random
 import ssl as _ssl
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 
 from stomp_core import (
     Disconnect,
@@ -31,7 +31,6 @@ from stomp_core.client import (
     Deliver,
     Endpoint,
     ReceiptDone,
-    ReceiptTimeout,
     StompError,
     TlsContexts,
     connection_lost,
@@ -88,6 +87,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             observer=StateChanges,
             log=log,
             reply_token=uuid.uuid4().hex,  # unique among the broker's connections
+            receipt_waiter=lambda: asyncio.get_running_loop().create_future(),
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._link: Link | None = None
@@ -159,7 +159,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         except OSError as exc:  # refused, unreachable, DNS, TLS verification failed, ...
             raise dial_failed(endpoint, exc) from exc
         try:
-            async with link.write_lock:
+            async with link.turn:
                 link.send(self._options.connect_event())
                 await link.flush()
             # Bounded by the core's connect timer (``Config.connect_timeout``).
@@ -189,7 +189,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         self._link = link
         if self._session.subscriptions:
             try:
-                async with link.write_lock:
+                async with link.turn:
                     self._replay(link.send)
                     await link.flush()
             except BaseException:
@@ -252,7 +252,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         await asyncio.wait_for(asyncio.shield(link.closed), self._options.disconnect_timeout)
 
     async def _disconnect(self, link: Link, disconnect: Disconnect) -> None:
-        async with link.write_lock:
+        async with link.turn:
             link.send(disconnect)
             await link.flush()
         # Ends when the RECEIPT closes the session or the core's disconnect timer fires.
@@ -336,44 +336,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
                 raise ConnectionLost(
                     f"not connected: still reconnecting after {self._options.connect_timeout:g} s"
                 ) from None
-
-    async def _send(
-        self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
-    ) -> int:
-        """Send one frame built by ``build(receipt_id)``; with ``receipt``, await it.
-
-        Args:
-            generation: the connection it must go out on (``None``: the live one).
-
-        Returns:
-            the generation of the connection it went out on.
-        """
-        link = await self._ready_link()
-        receipt_id = self._session.next_receipt_id() if receipt else None
-        try:
-            event = build(receipt_id)
-            waiter: asyncio.Future[None] | None = None
-            async with link.write_lock:
-                if not self._sendable(link) or generation not in (None, link.generation):
-                    raise ConnectionLost("the connection was lost before the frame was sent")
-                link.send(event)  # LocalProtocolError here: nothing queued, nothing changed
-                self._session.record(event)
-                if receipt_id is not None:
-                    waiter = asyncio.get_running_loop().create_future()
-                    self._session.await_receipt(receipt_id, waiter)
-                await link.flush()
-            if waiter is not None:
-                assert receipt_id is not None
-                timeout = self._options.receipt_timeout
-                try:
-                    await asyncio.wait_for(waiter, timeout)
-                except asyncio.TimeoutError:
-                    raise ReceiptTimeout(receipt_id, timeout) from None
-        finally:
-            if receipt_id is not None:
-                # Given up (timeout, cancellation): the RECEIPT may still come.
-                self._session.give_up_receipt(receipt_id)
-        return link.generation
 
     def _write_soon(self, link: Link, event: FrameEvent) -> None:
         link.send(event)

@@ -2,7 +2,7 @@
 
 After every input the link drains ``next_event()``, writes ``data_to_send()`` and re-arms
 one ``loop.call_at`` timer from ``get_timer()`` (the aioquic pattern); heart-beats and the
-CONNECTED and DISCONNECT-receipt waits are the core's.  Writers take ``write_lock`` (frames
+CONNECTED and DISCONNECT-receipt waits are the core's.  Writers take ``turn`` (frames
 are atomic, conformance 102) and wait for ``resume_writing`` between chunks; one cancelled
 mid-frame calls ``send_failed()`` and aborts the transport (STYLE.md 11).  Callbacks write
 at once when the lock is free, else the holder writes their bytes after its frame.
@@ -84,7 +84,8 @@ class Link(asyncio.Protocol):
         self._on_closed = closed
         self._loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.write_lock = asyncio.Lock()
+        #: The writers' turn (a lock): one frame at a time on the wire.
+        self.turn = asyncio.Lock()
         #: The CONNECTED event, or the reason connecting failed.
         self.connected: asyncio.Future[Connected] = self._loop.create_future()
         #: Resolved (never failed) with the reason once the transport is gone.
@@ -276,7 +277,7 @@ class Link(asyncio.Protocol):
 
     def flush_nowait(self) -> None:
         """Write what the core queued, now, unless a locked writer is mid-frame."""
-        if self.write_lock.locked() or self.transport is None or self.transport.is_closing():
+        if self.turn.locked() or self.transport is None or self.transport.is_closing():
             return
         data = self.core.data_to_send(now=self._loop.time())
         if data:

@@ -11,8 +11,8 @@ import logging
 import random
 import ssl as _ssl
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import NoReturn
+from collections.abc import Awaitable, Generator
+from typing import Any, NoReturn
 
 import trio
 
@@ -27,7 +27,6 @@ from stomp_core.client import (
     Deliver,
     Endpoint,
     ReceiptDone,
-    ReceiptTimeout,
     StompError,
     TlsContexts,
     connection_lost,
@@ -55,7 +54,8 @@ def _log_frame(text: str) -> None:
 
 
 class ReceiptWaiter:
-    """One awaited RECEIPT: resolved with ``None`` (confirmed) or an exception."""
+    """One awaited RECEIPT, resolved with ``None`` (confirmed) or the exception awaiting
+    it raises."""
 
     __slots__ = ("error", "event")
 
@@ -67,6 +67,14 @@ class ReceiptWaiter:
         if not self.event.is_set():
             self.error = error
             self.event.set()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._wait().__await__()
+
+    async def _wait(self) -> None:
+        await self.event.wait()
+        if self.error is not None:
+            raise self.error
 
 
 class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, StateChanges]):
@@ -92,6 +100,7 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
             log=log,
             reply_token=uuid.uuid4().hex,  # unique among the broker's connections
             checkpoint=trio.lowlevel.checkpoint,
+            receipt_waiter=ReceiptWaiter,
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._stream_factory = stream_factory
@@ -129,54 +138,8 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
                 await self._ready.wait()
         raise ConnectionLost(f"not connected: still reconnecting after {timeout:g} s")
 
-    async def _send(
-        self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
-    ) -> int:
-        """Send one frame built by ``build(receipt_id)``; with ``receipt``, await it.
-
-        Cancellation: before the lock is taken nothing happened; during the write the
-        link breaks (``send_failed``) and the client reconnects; while awaiting the
-        receipt the frame was sent and the receipt is simply no longer awaited.
-
-        Args:
-            generation: the connection it must go out on (``None``: the live one).
-
-        Returns:
-            the generation of the connection it went out on.
-        """
-        link = await self._ready_link()
-        receipt_id = self._session.next_receipt_id() if receipt else None
-        try:
-            event = build(receipt_id)
-            waiter: ReceiptWaiter | None = None
-            async with link.turn:  # send_lock, without a task switch when it is free
-                if not self._sendable(link) or generation not in (None, link.generation):
-                    raise connection_lost("the connection was lost", link.reason)
-                link.core.send(event, now=trio.current_time())
-                self._session.record(event)
-                if receipt_id is not None:
-                    waiter = ReceiptWaiter()
-                    self._session.await_receipt(receipt_id, waiter)
-                link.rearm()
-                await link.write_pending()
-            if waiter is not None:
-                assert receipt_id is not None
-                timeout = self._options.receipt_timeout
-                try:
-                    with trio.fail_after(timeout):
-                        await waiter.event.wait()
-                except trio.TooSlowError:
-                    raise ReceiptTimeout(receipt_id, timeout) from None
-                if waiter.error is not None:
-                    raise waiter.error
-        finally:
-            if receipt_id is not None:
-                # Given up (timeout, cancellation): the RECEIPT may still come.
-                self._session.give_up_receipt(receipt_id)
-        return link.generation
-
     def _write_soon(self, link: Link, event: FrameEvent) -> None:
-        link.queue(event)
+        link.send(event)
         if self._nursery is not None:
             self._nursery.start_soon(link.flush_soon)
 
@@ -327,8 +290,8 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
                 self._link = link
                 try:
                     async with link.send_lock:
-                        self._replay(lambda event: link.core.send(event, now=trio.current_time()))
-                        await link.write_pending()
+                        self._replay(link.send)
+                        await link.flush()
                 except ConnectionLost:
                     pass
                 if not link.ended:
@@ -352,9 +315,8 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
                 async with link.send_lock:
                     if link.usable:
                         link.closing = True
-                        link.core.send(disconnect, now=trio.current_time())
-                        link.rearm()
-                        await link.write_pending()
+                        link.send(disconnect)
+                        await link.flush()
                 await link.done.wait()
                 # conformance 84: without its RECEIPT the session is over all the same;
                 # the CLOSED state change carries the reason.

@@ -167,12 +167,12 @@ class Link:
 
     # -- writing -----------------------------------------------------------------------
 
-    def queue(self, event: stomp_core.FrameEvent) -> None:
-        """Hand ``event`` to the core without writing it (the next writer will)."""
+    def send(self, event: stomp_core.FrameEvent) -> None:
+        """Hand ``event`` to the core without writing it (:meth:`flush` writes it)."""
         self.core.send(event, now=trio.current_time())
         self.rearm()
 
-    async def write_pending(self) -> None:
+    async def flush(self) -> None:
         """Write everything the core has queued.  The caller holds ``send_lock``.
 
         On a plain TCP stream the bytes first go to the socket at once, without waiting
@@ -274,7 +274,7 @@ class Link:
     async def flush_if_idle(self) -> None:
         """Write what the core queued (heart-beats), unless a writer is already at it.
 
-        A task holding ``send_lock`` is inside :meth:`write_pending`, whose loop picks up
+        A task holding ``send_lock`` is inside :meth:`flush`, whose loop picks up
         whatever was queued meanwhile; there is no checkpoint between its last
         ``data_to_send()`` and its release of the lock, so nothing can be left behind.
         """
@@ -285,7 +285,7 @@ class Link:
         except trio.WouldBlock:
             return
         try:
-            await self.write_pending()
+            await self.flush()
         except ConnectionLost:
             pass
         finally:
@@ -298,7 +298,7 @@ class Link:
         try:
             async with self.send_lock:
                 if not self.ended:
-                    await self.write_pending()
+                    await self.flush()
         except ConnectionLost:
             pass
 
@@ -316,7 +316,7 @@ class Link:
         core = self.core
         core.send(connect, now=trio.current_time())
         try:
-            await self.write_pending()
+            await self.flush()
         except ConnectionLost as exc:
             raise ConnectFailed(f"sending CONNECT failed: {exc}") from exc
         self.handshaking = True

@@ -3,11 +3,12 @@
 Its public half is the API users call (``send``, ``subscribe``, ``transaction``,
 ``state_changes`` and what a client shows); its private half is what both drivers'
 clients decide alike: the dial loop, the reconnect decision, the replay of subscriptions,
-what the session's outcomes mean, leaving, failing for good.  The driver provides the
-I/O (``_send``, ``_dial``, ``_write_soon``, ...), as abstract methods.
+what the session's outcomes mean, the send path, leaving, failing for good.  The driver
+provides the I/O (``_ready_link``, ``_dial``, ``_write_soon``, ...), as abstract methods,
+and its links (``turn``, ``send``, ``flush``).
 
-Nothing here does I/O, reads a clock or logs: every ``await`` is on a method the driver
-provides, and its logger is passed in.
+Nothing here does I/O, reads a clock or logs: every ``await`` is on a method or object
+the driver provides, and its logger is passed in.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from .._metrics import Metrics, MetricsSnapshot
 from .._state import State
 from ._addresses import Endpoint
 from ._arguments import AckMode, check_subscribe_arguments
-from ._errors import BrokerError, ConnectFailed, ConnectionLost, StompError, connection_lost
+from ._errors import (
+    BrokerError,
+    ConnectFailed,
+    ConnectionLost,
+    ReceiptTimeout,
+    StompError,
+    connection_lost,
+)
 from ._frames import send_builder
 from ._hooks import ClientHooks, _no_checkpoint
 from ._lifecycle import ClientState, StateChange
@@ -60,7 +68,7 @@ __all__ = [
 S = TypeVar("S", bound="SubscriptionBase[Any]")
 M = TypeVar("M", bound="MessageBase[Any]")
 X = TypeVar("X", bound="TransactionBase")
-W = TypeVar("W")
+W = TypeVar("W", bound=Awaitable[None])  # a receipt waiter: awaiting it raises its error
 C = TypeVar("C", bound="StateChangesBase")
 
 
@@ -161,6 +169,8 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
             (:attr:`ClientHooks.checkpoint`; by default none).
         reply_token: names this client's temporary reply queue (:meth:`request`); the
             driver draws it at random, e.g. a UUID's hex, since the core draws nothing.
+        receipt_waiter: makes what a receipted send awaits (awaiting it raises the
+            error it was resolved with, see ``_resolve``).
     """
 
     _link: _Link | None
@@ -186,8 +196,10 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
         log: _Logger,
         checkpoint: Callable[[], Awaitable[None]] = _no_checkpoint,
         reply_token: str,
+        receipt_waiter: Callable[[], W],
     ) -> None:
         self._options = options
+        self._new_receipt_waiter = receipt_waiter
         #: Counters over all connections of this client (``metrics()``).
         self._metrics = Metrics()
         self._requests: PendingRequests[_ReplyWaiter] = PendingRequests(reply_token)
@@ -500,9 +512,7 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
     # -- what the driver provides ---------------------------------------------------------
 
     @abstractmethod
-    async def _send(
-        self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
-    ) -> int: ...  # the send path, see SendFrame
+    async def _ready_link(self) -> Any: ...  # the live link, waiting while reconnecting
 
     @abstractmethod
     async def _unsubscribe(self, sub: S, receipt: bool) -> None: ...  # UNSUBSCRIBE now
@@ -532,6 +542,42 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
     def _fail(self, error: StompError) -> None: ...  # closed for good: tell the user
 
     # -- shared internals ----------------------------------------------------------------
+
+    async def _send(
+        self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
+    ) -> int:
+        """The send path (:data:`SendFrame`): one frame built by ``build(receipt_id)``,
+        written on the live link in its writers' turn; with ``receipt``, await it.
+
+        Cancellation: before the turn is taken nothing happened; during the write the
+        link breaks (``send_failed``) and the client reconnects; while awaiting the
+        receipt the frame was sent and the receipt is simply no longer awaited.
+        """
+        link = await self._ready_link()
+        receipt_id = self._session.next_receipt_id() if receipt else None
+        try:
+            event = build(receipt_id)
+            waiter: W | None = None
+            async with link.turn:
+                if not self._sendable(link) or generation not in (None, link.generation):
+                    lost = "the connection was lost before the frame was sent"
+                    raise connection_lost(lost, link.reason)
+                link.send(event)  # LocalProtocolError here: nothing queued, nothing changed
+                self._session.record(event)
+                if receipt_id is not None:
+                    waiter = self._new_receipt_waiter()
+                    self._session.await_receipt(receipt_id, waiter)
+                await link.flush()
+            if waiter is not None:
+                assert receipt_id is not None
+                timeout = self._options.receipt_timeout
+                if not await self._wait_for(waiter, timeout):
+                    raise ReceiptTimeout(receipt_id, timeout)
+        finally:
+            if receipt_id is not None:
+                # Given up (timeout, cancellation): the RECEIPT may still come.
+                self._session.give_up_receipt(receipt_id)
+        return int(link.generation)
 
     async def _connect(self, *, first: bool) -> Any:
         """Follow the session's dial plan until a broker answers CONNECTED; the link.

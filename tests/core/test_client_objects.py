@@ -45,6 +45,7 @@ from stomp_core.client import (
     ExitAction,
     MessageBase,
     ReceiptDone,
+    ReceiptTimeout,
     ReceivedMessage,
     ReconnectPolicy,
     StateChange,
@@ -140,7 +141,7 @@ class Log:
         self._log("exception", msg, *args)
 
 
-class Client(ClientBase[Sub, Msg, Tx, str, StateChangesBase]):
+class Client(ClientBase[Sub, Msg, Tx, Any, StateChangesBase]):
     """Records every frame it is asked to send; ``fail`` makes the next send raise."""
 
     def __init__(self, checkpoint: Callable[[], Any] | None = None, **settings: Any) -> None:
@@ -154,6 +155,7 @@ class Client(ClientBase[Sub, Msg, Tx, str, StateChangesBase]):
             observer=StateChangesBase,
             log=Log(),
             reply_token="tok",
+            receipt_waiter=lambda: asyncio.get_running_loop().create_future(),
             **extra,
         )
         self._link: Link | None = None
@@ -185,6 +187,9 @@ class Client(ClientBase[Sub, Msg, Tx, str, StateChangesBase]):
         self.sent.append((event, generation))
         self.after_send(event)
         return self._session.generation
+
+    async def _ready_link(self) -> Any:
+        return self._link
 
     async def _unsubscribe(self, sub: Sub, receipt: bool) -> None:
         self.calls.append(("unsubscribe", sub.id, receipt))
@@ -230,6 +235,44 @@ class Client(ClientBase[Sub, Msg, Tx, str, StateChangesBase]):
         self._session.handle(Connected(version="1.2", session="s-1", server="b/1"), generation)
         self._link = Link(generation)
         return generation
+
+
+class WriterLink(Link):
+    """A link the base client's own send path writes on (one turn at a time)."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__(generation)
+        self.turn = asyncio.Lock()
+        self.reason: StompError | None = None
+        self.queued: list[FrameEvent] = []
+        self.written: list[FrameEvent] = []
+        self.flushed = asyncio.Event()
+
+    def send(self, event: FrameEvent) -> None:
+        self.queued.append(event)
+
+    async def flush(self) -> None:
+        self.written += self.queued
+        self.queued.clear()
+        self.flushed.set()
+
+
+class SendingClient(Client):
+    """Sends through ClientBase's own send path, on a WriterLink."""
+
+    _send = ClientBase._send  # type: ignore[assignment]
+
+    def connect(self) -> int:
+        generation = super().connect()
+        self._link = WriterLink(generation)
+        return generation
+
+    def _resolve(self, done: ReceiptDone[Any]) -> None:
+        super()._resolve(done)
+        if done.error is None:
+            done.waiter.set_result(None)
+        else:
+            done.waiter.set_exception(done.error)
 
 
 def message(sub: Sub, generation: int, mid: str = "m1", body: bytes = b"x") -> Msg:
@@ -999,3 +1042,67 @@ def test_the_cores_of_a_client_share_its_counters_and_may_log_frames() -> None:
     logged.send(Connect(host="/"), now=0.0)
     assert lines[0].startswith("sent CONNECT ")
     assert client.metrics().frames_sent == 1
+
+
+# ------------------------------------------------------------------------ the send path
+
+
+def test_the_send_path_writes_in_the_links_turn_and_awaits_the_receipt() -> None:
+    client = SendingClient()
+    generation = client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+
+    async def main() -> None:
+        await client.send("/q/a", "plain")
+        receipted = asyncio.create_task(client.send("/q/a", "confirmed", receipt=True))
+        link.flushed.clear()
+        await link.flushed.wait()
+        receipt_id = link.written[-1].receipt
+        assert receipt_id is not None
+        client._handle(link, Receipt(receipt_id=receipt_id))
+        await receipted
+
+    run(main())
+    assert [(type(e), e.receipt is None) for e in link.written] == [(Send, True), (Send, False)]
+    assert client._session.generation == generation
+
+
+def test_the_send_path_fails_a_receipt_wait_the_loss_ends_and_one_too_slow() -> None:
+    client = SendingClient()
+    client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+
+    async def main() -> None:
+        receipted = asyncio.create_task(client.send("/q/a", "x", receipt=True))
+        await link.flushed.wait()
+        client._link_closed(link, ConnectionLost("reset"))
+        with pytest.raises(ConnectionLost, match="before RECEIPT"):
+            await receipted
+
+    run(main())
+    client = SendingClient()
+    client.connect()
+    client.reply_wait = 0.0  # the fake's _wait_for times out at once
+    with pytest.raises(ReceiptTimeout, match="no RECEIPT for"):
+        run(client.send("/q/a", "x", receipt=True))
+    assert dict(client._session.receipts) == {}  # given up: a late RECEIPT is expected
+
+
+def test_the_send_path_refuses_a_gone_or_other_connection_and_sends_nothing() -> None:
+    client = SendingClient()
+    generation = client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+
+    def build(receipt_id: str | None) -> FrameEvent:
+        return Send(destination="/q/a", receipt=receipt_id)
+
+    with pytest.raises(ConnectionLost, match="before the frame was sent"):
+        run(client._send(build, False, generation + 1))
+    link.ended = True
+    link.reason = ConnectionLost("reset")
+    with pytest.raises(ConnectionLost, match="before the frame was sent: reset"):
+        run(client._send(build, True, None))
+    assert link.written == []
