@@ -30,7 +30,6 @@ from stomp_core.client import (
     ConnectionLost,
     Deliver,
     Endpoint,
-    ReceiptDone,
     StompError,
     TlsContexts,
     connection_lost,
@@ -57,7 +56,7 @@ def _log_frame(text: str) -> None:
     frames_log.debug("%s", text)
 
 
-class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None]", StateChanges]):
+class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
     """A STOMP client on asyncio; use it through :func:`open_connection` and ``async with``.
     Its API is :class:`~stomp_core.client.ClientBase`'s, shared with ``stomp_trio``.
 
@@ -87,7 +86,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             observer=StateChanges,
             log=log,
             reply_token=uuid.uuid4().hex,  # unique among the broker's connections
-            receipt_waiter=lambda: asyncio.get_running_loop().create_future(),
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._link: Link | None = None
@@ -280,14 +278,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         subscription._deliver(Message(subscription, outcome.event, outcome.generation))
         if subscription.full:
             self._session.buffer_full(subscription.id)
-
-    def _resolve(self, done: ReceiptDone[asyncio.Future[None]]) -> None:
-        if done.waiter.done():
-            return
-        if done.error is None:
-            done.waiter.set_result(None)
-        else:
-            done.waiter.set_exception(done.error)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

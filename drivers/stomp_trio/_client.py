@@ -11,8 +11,8 @@ import logging
 import random
 import ssl as _ssl
 import uuid
-from collections.abc import Awaitable, Generator
-from typing import Any, NoReturn
+from collections.abc import Awaitable
+from typing import NoReturn
 
 import trio
 
@@ -26,7 +26,6 @@ from stomp_core.client import (
     ConnectionLost,
     Deliver,
     Endpoint,
-    ReceiptDone,
     StompError,
     TlsContexts,
     connection_lost,
@@ -53,31 +52,7 @@ def _log_frame(text: str) -> None:
     frames_log.debug("%s", text)
 
 
-class ReceiptWaiter:
-    """One awaited RECEIPT, resolved with ``None`` (confirmed) or the exception awaiting
-    it raises."""
-
-    __slots__ = ("error", "event")
-
-    def __init__(self) -> None:
-        self.event = trio.Event()
-        self.error: BaseException | None = None
-
-    def resolve(self, error: BaseException | None = None) -> None:
-        if not self.event.is_set():
-            self.error = error
-            self.event.set()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return self._wait().__await__()
-
-    async def _wait(self) -> None:
-        await self.event.wait()
-        if self.error is not None:
-            raise self.error
-
-
-class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, StateChanges]):
+class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
     """A STOMP session over trio, made by :func:`open_connection`; its API is
     :class:`~stomp_core.client.ClientBase`'s, shared with ``stomp_asyncio``.
 
@@ -100,7 +75,6 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
             log=log,
             reply_token=uuid.uuid4().hex,  # unique among the broker's connections
             checkpoint=trio.lowlevel.checkpoint,
-            receipt_waiter=ReceiptWaiter,
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._stream_factory = stream_factory
@@ -188,9 +162,6 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
             self._held = (sub, message)
             self._session.buffer_full(sub.id)
             link.pause()
-
-    def _resolve(self, done: ReceiptDone[ReceiptWaiter]) -> None:
-        done.waiter.resolve(done.error)
 
     async def _sleep(self, seconds: float) -> None:
         await trio.sleep(seconds)

@@ -68,7 +68,6 @@ __all__ = [
 S = TypeVar("S", bound="SubscriptionBase[Any]")
 M = TypeVar("M", bound="MessageBase[Any]")
 X = TypeVar("X", bound="TransactionBase")
-W = TypeVar("W", bound=Awaitable[None])  # a receipt waiter: awaiting it raises its error
 C = TypeVar("C", bound="StateChangesBase")
 
 
@@ -148,10 +147,33 @@ class _ReplyWaiter:
             await self.signal.wait()
 
 
+class _ReceiptWaiter:
+    """One receipted send's wait: resolved once, with ``None`` (its RECEIPT came) or the
+    error that ended the wait; its signal fires then."""
+
+    __slots__ = ("error", "resolved", "signal")
+
+    def __init__(self, signal: Signal) -> None:
+        self.signal = signal
+        self.resolved = False
+        self.error: StompError | None = None
+
+    def resolve(self, error: StompError | None) -> None:
+        """Resolve it (once: the session hands each waiter out once)."""
+        self.resolved = True
+        self.error = error
+        self.signal.fire()
+
+    async def wait(self) -> None:
+        """Until resolved (checked first: it may be resolved before this started)."""
+        while not self.resolved:
+            await self.signal.wait()
+
+
 # -- the client --------------------------------------------------------------------------
 
 
-class ClientBase(ABC, Generic[S, M, X, W, C]):
+class ClientBase(ABC, Generic[S, M, X, C]):
     """The API both async clients share (their ``Client`` classes derive from it).
 
     Args:
@@ -169,8 +191,6 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
             (:attr:`ClientHooks.checkpoint`; by default none).
         reply_token: names this client's temporary reply queue (:meth:`request`); the
             driver draws it at random, e.g. a UUID's hex, since the core draws nothing.
-        receipt_waiter: makes what a receipted send awaits (awaiting it raises the
-            error it was resolved with, see ``_resolve``).
     """
 
     _link: _Link | None
@@ -196,10 +216,8 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
         log: _Logger,
         checkpoint: Callable[[], Awaitable[None]] = _no_checkpoint,
         reply_token: str,
-        receipt_waiter: Callable[[], W],
     ) -> None:
         self._options = options
-        self._new_receipt_waiter = receipt_waiter
         #: Counters over all connections of this client (``metrics()``).
         self._metrics = Metrics()
         self._requests: PendingRequests[_ReplyWaiter] = PendingRequests(reply_token)
@@ -210,7 +228,7 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
         self._observers: list[C] = []
         #: The error that ended the client for good (``None``: closed as asked).
         self._final_error: BaseException | None = None
-        self._session: ClientSession[S, W] = ClientSession(options, rng=rng)
+        self._session: ClientSession[S, _ReceiptWaiter] = ClientSession(options, rng=rng)
         self._new_subscription = subscription
         self._new_transaction = transaction
         self._new_signal = signal
@@ -527,9 +545,6 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
     def _deliver(self, link: Any, outcome: Deliver[S]) -> None: ...  # into sub's buffer
 
     @abstractmethod
-    def _resolve(self, done: ReceiptDone[W]) -> None: ...  # wake the waiter
-
-    @abstractmethod
     async def _sleep(self, seconds: float) -> None: ...  # between dial rounds
 
     @abstractmethod
@@ -557,7 +572,7 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
         receipt_id = self._session.next_receipt_id() if receipt else None
         try:
             event = build(receipt_id)
-            waiter: W | None = None
+            waiter: _ReceiptWaiter | None = None
             async with link.turn:
                 if not self._sendable(link) or generation not in (None, link.generation):
                     lost = "the connection was lost before the frame was sent"
@@ -565,14 +580,16 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
                 link.send(event)  # LocalProtocolError here: nothing queued, nothing changed
                 self._session.record(event)
                 if receipt_id is not None:
-                    waiter = self._new_receipt_waiter()
+                    waiter = _ReceiptWaiter(self._new_signal())
                     self._session.await_receipt(receipt_id, waiter)
                 await link.flush()
             if waiter is not None:
                 assert receipt_id is not None
                 timeout = self._options.receipt_timeout
-                if not await self._wait_for(waiter, timeout):
+                if not await self._wait_for(waiter.wait(), timeout):
                     raise ReceiptTimeout(receipt_id, timeout)
+                if waiter.error is not None:
+                    raise waiter.error
         finally:
             if receipt_id is not None:
                 # Given up (timeout, cancellation): the RECEIPT may still come.
@@ -696,6 +713,10 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
             and self._session.can_send(link.generation, link.core.state)
             and link is self._link
         )
+
+    def _resolve(self, done: ReceiptDone[_ReceiptWaiter]) -> None:
+        """Wake a receipted send: its RECEIPT came, or the wait failed."""
+        done.waiter.resolve(done.error)
 
     def _link_closed(self, link: Any, reason: StompError | None) -> None:
         """A link ended: fail at once what cannot survive it (conformance 100)."""

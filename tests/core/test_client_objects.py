@@ -141,7 +141,7 @@ class Log:
         self._log("exception", msg, *args)
 
 
-class Client(ClientBase[Sub, Msg, Tx, Any, StateChangesBase]):
+class Client(ClientBase[Sub, Msg, Tx, StateChangesBase]):
     """Records every frame it is asked to send; ``fail`` makes the next send raise."""
 
     def __init__(self, checkpoint: Callable[[], Any] | None = None, **settings: Any) -> None:
@@ -155,7 +155,6 @@ class Client(ClientBase[Sub, Msg, Tx, Any, StateChangesBase]):
             observer=StateChangesBase,
             log=Log(),
             reply_token="tok",
-            receipt_waiter=lambda: asyncio.get_running_loop().create_future(),
             **extra,
         )
         self._link: Link | None = None
@@ -247,12 +246,16 @@ class WriterLink(Link):
         self.queued: list[FrameEvent] = []
         self.written: list[FrameEvent] = []
         self.flushed = asyncio.Event()
+        #: Called with each frame written (a RECEIPT may come before the writer waits).
+        self.on_write: Callable[[FrameEvent], None] = lambda event: None
 
     def send(self, event: FrameEvent) -> None:
         self.queued.append(event)
 
     async def flush(self) -> None:
-        self.written += self.queued
+        for event in self.queued:
+            self.written.append(event)
+            self.on_write(event)
         self.queued.clear()
         self.flushed.set()
 
@@ -269,10 +272,7 @@ class SendingClient(Client):
 
     def _resolve(self, done: ReceiptDone[Any]) -> None:
         super()._resolve(done)
-        if done.error is None:
-            done.waiter.set_result(None)
-        else:
-            done.waiter.set_exception(done.error)
+        ClientBase._resolve(self, done)
 
 
 def message(sub: Sub, generation: int, mid: str = "m1", body: bytes = b"x") -> Msg:
@@ -1060,11 +1060,15 @@ def test_the_send_path_writes_in_the_links_turn_and_awaits_the_receipt() -> None
         await link.flushed.wait()
         receipt_id = link.written[-1].receipt
         assert receipt_id is not None
+        await asyncio.sleep(0)  # one round: the sender now waits for its receipt
         client._handle(link, Receipt(receipt_id=receipt_id))
         await receipted
+        # Confirmed while the writer was still writing: it need not wait at all.
+        link.on_write = lambda event: client._handle(link, Receipt(receipt_id=event.receipt))
+        await client.send("/q/a", "confirmed at once", receipt=True)
 
     run(main())
-    assert [(type(e), e.receipt is None) for e in link.written] == [(Send, True), (Send, False)]
+    assert [e.receipt is None for e in link.written] == [True, False, False]
     assert client._session.generation == generation
 
 
