@@ -46,15 +46,6 @@ __all__ = ["Client"]
 
 log = logging.getLogger("stomp_asyncio")
 
-#: The frame log: one DEBUG line per frame sent or received, passcodes and
-#: Authorization-like headers masked (``stomp_core.frame_log`` sets the body length).
-#: Checked when a connection opens, so that an unlogged connection pays nothing for it.
-frames_log = logging.getLogger("stomp_asyncio.frames")
-
-
-def _log_frame(text: str) -> None:
-    frames_log.debug("%s", text)
-
 
 class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
     """A STOMP client on asyncio; use it through :func:`open_connection` and ``async with``.
@@ -85,6 +76,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             signal=Signal,
             observer=StateChanges,
             log=log,
+            frames=logging.getLogger("stomp_asyncio.frames"),
             reply_token=uuid.uuid4().hex,  # unique among the broker's connections
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
@@ -139,7 +131,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
         """Open the transport, send CONNECT, wait for CONNECTED (the core's timer) and
         adopt the link (replaying the subscriptions)."""
         link = Link(
-            self._new_core(_log_frame if frames_log.isEnabledFor(logging.DEBUG) else None),
+            self._new_core(),
             endpoint,
             generation=self._session.connection_started(endpoint),
             handle=self._handle,

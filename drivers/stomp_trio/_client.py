@@ -42,15 +42,6 @@ __all__ = ["Client"]
 
 log = logging.getLogger("stomp_trio")
 
-#: The frame log: one DEBUG line per frame sent or received, passcodes and
-#: Authorization-like headers masked (``stomp_core.frame_log`` sets the body length).
-#: Checked when a connection opens, so that an unlogged connection pays nothing for it.
-frames_log = logging.getLogger("stomp_trio.frames")
-
-
-def _log_frame(text: str) -> None:
-    frames_log.debug("%s", text)
-
 
 class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
     """A STOMP session over trio, made by :func:`open_connection`; its API is
@@ -73,6 +64,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             signal=Signal,
             observer=StateChanges,
             log=log,
+            frames=logging.getLogger("stomp_trio.frames"),
             reply_token=uuid.uuid4().hex,  # unique among the broker's connections
             checkpoint=trio.lowlevel.checkpoint,
         )
@@ -210,7 +202,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             raise dial_failed(endpoint, exc) from exc
         link = Link(
             stream,
-            self._new_core(_log_frame if frames_log.isEnabledFor(logging.DEBUG) else None),
+            self._new_core(),
             endpoint,
             generation=self._session.connection_started(endpoint),
             drain=self._drain,

@@ -112,6 +112,18 @@ class _Logger(Protocol):
     def exception(self, msg: str, /, *args: object) -> None: ...
 
 
+class _FrameLog(Protocol):
+    """The driver's frame log (``<driver>.frames``): one DEBUG line per frame."""
+
+    def isEnabledFor(self, level: int, /) -> bool: ...
+
+    def debug(self, msg: str, /, *args: object) -> None: ...
+
+
+#: ``logging.DEBUG`` (the core imports no ``logging``).
+_DEBUG = 10
+
+
 class _IdInUse(LocalProtocolError, ValueError):
     """A subscription id already in use: a ``LocalProtocolError`` (nothing was sent), and
     the ``ValueError`` ``stomp_asyncio`` raised for it before the drivers shared it."""
@@ -187,6 +199,9 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         observer: makes the driver's state-change observer, with the arguments of
             :class:`StateChangesBase`.
         log: the driver's logger.
+        frames: the driver's frame log: while it is enabled for DEBUG when a connection
+            opens, each frame of it is logged there, passcodes and Authorization-like
+            headers masked (:func:`stomp_core.frame_log`).
         checkpoint: the driver's cancellation point, awaited where nothing else is
             (:attr:`ClientHooks.checkpoint`; by default none).
         reply_token: names this client's temporary reply queue (:meth:`request`); the
@@ -214,6 +229,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         signal: Callable[[], Signal],
         observer: Callable[..., C],
         log: _Logger,
+        frames: _FrameLog,
         checkpoint: Callable[[], Awaitable[None]] = _no_checkpoint,
         reply_token: str,
     ) -> None:
@@ -224,6 +240,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         #: Fired when a request() finished writing the reply SUBSCRIBE (others wait).
         self._reply_gate: Signal | None = None
         self._log = log
+        self._frames = frames
         self._new_observer = observer
         self._observers: list[C] = []
         #: The error that ended the client for good (``None``: closed as asked).
@@ -295,12 +312,12 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         :class:`stomp_core.MetricsSnapshot`."""
         return self._metrics.snapshot()
 
-    def _new_core(self, write: Callable[[str], object] | None) -> Connection:
-        """The core of a new connection, sharing the client's counters; with ``write``
-        (the driver's frame logger, when it is enabled for DEBUG) it reports each frame.
-        """
-        if write is None:
+    def _new_core(self) -> Connection:
+        """The core of a new connection, sharing the client's counters; it logs each frame
+        if the frame log is enabled for DEBUG now (an unlogged connection pays nothing)."""
+        if not self._frames.isEnabledFor(_DEBUG):
             return Connection(CLIENT, self._options.config, metrics=self._metrics)
+        write = self._frames.debug
         return LoggedConnection(CLIENT, self._options.config, write=write, metrics=self._metrics)
 
     def state_changes(self) -> C:

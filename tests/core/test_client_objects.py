@@ -124,6 +124,10 @@ class Log:
 
     def __init__(self) -> None:
         self.lines: list[tuple[str, str]] = []
+        self.enabled = False  # for DEBUG (the frame log)
+
+    def isEnabledFor(self, level: int) -> bool:
+        return self.enabled and level == 10
 
     def _log(self, level: str, msg: str, *args: object) -> None:
         self.lines.append((level, msg % args))
@@ -154,6 +158,7 @@ class Client(ClientBase[Sub, Msg, Tx, StateChangesBase]):
             signal=Sig,
             observer=StateChangesBase,
             log=Log(),
+            frames=Log(),
             reply_token="tok",
             **extra,
         )
@@ -1033,14 +1038,18 @@ def test_reply_answers_the_reply_to_with_the_correlation_id() -> None:
 
 def test_the_cores_of_a_client_share_its_counters_and_may_log_frames() -> None:
     client = Client()
-    plain = client._new_core(None)
-    lines: list[str] = []
-    logged = client._new_core(lines.append)
+    plain = client._new_core()
+    frames = client._frames
+    assert isinstance(frames, Log)
+    frames.enabled = True
+    logged = client._new_core()
     assert not isinstance(plain, LoggedConnection)
     assert isinstance(logged, LoggedConnection)
     assert plain.metrics is logged.metrics
     logged.send(Connect(host="/"), now=0.0)
-    assert lines[0].startswith("sent CONNECT ")
+    ((level, line),) = frames.lines
+    assert level == "debug"
+    assert line.startswith("sent CONNECT ")
     assert client.metrics().frames_sent == 1
 
 
