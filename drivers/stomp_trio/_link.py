@@ -271,29 +271,14 @@ class Link:
         self.end(connection_lost("a write was interrupted half-way; the stream is broken", exc))
         raise exc
 
-    async def flush_if_idle(self) -> None:
-        """Write what the core queued (heart-beats), unless a writer is already at it.
+    async def flush_soon(self, if_idle: bool = False) -> None:
+        """Write what the core queued (a background task: never raises).
 
-        A task holding ``send_lock`` is inside :meth:`flush`, whose loop picks up
-        whatever was queued meanwhile; there is no checkpoint between its last
-        ``data_to_send()`` and its release of the lock, so nothing can be left behind.
+        With ``if_idle`` (heart-beats), not while a task holds ``send_lock``: it is inside
+        :meth:`flush`, whose loop picks up whatever was queued meanwhile (there is no
+        checkpoint between its last ``data_to_send()`` and its release of the lock).
         """
-        if self.ended:
-            return
-        try:
-            self.send_lock.acquire_nowait()
-        except trio.WouldBlock:
-            return
-        try:
-            await self.flush()
-        except ConnectionLost:
-            pass
-        finally:
-            self.send_lock.release()
-
-    async def flush_soon(self) -> None:
-        """Write frames queued by :meth:`queue` (a background task: never raises)."""
-        if self.ended:
+        if self.ended or (if_idle and self.send_lock.locked()):
             return
         try:
             async with self.send_lock:
@@ -451,7 +436,7 @@ class Link:
             # broker stopped reading) must not keep this task from the next deadline,
             # which may be the one that declares the broker dead.
             if not self.ended:
-                nursery.start_soon(self.flush_if_idle)
+                nursery.start_soon(self.flush_soon, True)  # if idle
 
 
 class _SendTurn:
