@@ -81,7 +81,6 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._link: Link | None = None
-        self._ready = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._fatal: StompError | None = None
         self._host: asyncio.Task[object] | None = None
@@ -186,7 +185,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
                 link.abort()
                 raise
         self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
-        self._ready.set()
+        self._link_ready.fire()
 
     async def _supervise(self) -> None:
         """Watch the live link; reconnect when it drops, or fail the client for good."""
@@ -196,7 +195,6 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             reason = await asyncio.shield(link.closed)  # never cancel the link's future
             if self._session.closing:
                 return
-            self._ready.clear()
             if await self._reconnect(reason, link.endpoint) is None:
                 return
 
@@ -204,7 +202,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
         """The client is finished: tell every waiter, every iterator and the body."""
         log.error("STOMP connection failed for good: %s", error)
         self._fatal = error
-        self._ready.set()  # wake senders waiting for a reconnect: they will see the error
+        self._link_ready.fire()  # wake senders waiting for a reconnect: they will see the error
         self._finish(error)
         if self._in_body and self._host is not None and not self._host.done():
             self._cancelled_host = True
@@ -262,7 +260,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             self._link.abort()
         for done in self._session.connection_lost(ConnectionLost("the client is closed")):
             self._resolve(done)
-        self._ready.set()
+        self._link_ready.fire()
         self._finish(self._disconnect_error)
 
     def _deliver(self, link: Link, outcome: Deliver[Subscription]) -> None:
@@ -298,26 +296,11 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
 
     # ------------------------------------------------------------------ outgoing
 
-    async def _ready_link(self) -> Link:
-        """The live link, waiting (at most ``connect_timeout``) while reconnecting."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._options.connect_timeout
-        while True:
-            if self._fatal is not None:
-                raise connection_lost("the client failed", self._fatal)
-            if self._session.closing or not self._entered:
-                raise ConnectionLost("the client is not connected (use 'async with')")
-            link = self._link
-            if self.state is ClientState.CONNECTED and self._sendable(link):
-                assert link is not None
-                return link
-            self._ready.clear()
-            try:
-                await asyncio.wait_for(self._ready.wait(), max(0.0, deadline - loop.time()))
-            except asyncio.TimeoutError:
-                raise ConnectionLost(
-                    f"not connected: still reconnecting after {self._options.connect_timeout:g} s"
-                ) from None
+    def _check_sending(self) -> None:
+        if self._fatal is not None:
+            raise connection_lost("the client failed", self._fatal)
+        if self._session.closing or not self._entered:
+            raise ConnectionLost("the client is not connected (use 'async with')")
 
     def _write_soon(self, link: Link, event: FrameEvent) -> None:
         link.send(event)

@@ -73,36 +73,13 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
         self._link: Link | None = None
         #: A message waiting for room in its subscription's buffer (the link is paused).
         self._held: tuple[Subscription, Message] | None = None
-        self._ready = trio.Event()
         self._nursery: trio.Nursery | None = None
 
     # -- internals: the send path --------------------------------------------------------
 
-    async def _ready_link(self) -> Link:
-        """The link to send on, waiting up to ``connect_timeout`` while reconnecting."""
-        link = self._link
-        if (
-            self.state is ClientState.CONNECTED
-            and not self._session.closing
-            and self._sendable(link)
-        ):
-            assert link is not None
-            return link  # the usual case, without the cost of a cancel scope
-        timeout = self._options.connect_timeout
-        with trio.move_on_after(timeout):
-            while True:
-                if self._session.closing or self.state is ClientState.CLOSED:
-                    raise connection_lost("the client is closed", self._final_error)
-                link = self._link
-                if self.state is ClientState.CONNECTED and self._sendable(link):
-                    assert link is not None
-                    return link
-                if self._ready.is_set():
-                    # Stale: set for a link that has ended since.  The supervisor sets
-                    # whichever event is current when the next link is ready.
-                    self._ready = trio.Event()
-                await self._ready.wait()
-        raise ConnectionLost(f"not connected: still reconnecting after {timeout:g} s")
+    def _check_sending(self) -> None:
+        if self._session.closing or self.state is ClientState.CLOSED:
+            raise connection_lost("the client is closed", self._final_error)
 
     def _write_soon(self, link: Link, event: FrameEvent) -> None:
         link.send(event)
@@ -227,21 +204,21 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             replay = True
             reason = link.reason
             if self._session.closing or reason is None:
-                self._ready.set()
+                self._link_ready.fire()
                 self._finish(reason)
                 return
             link = await self._reconnect(reason, link.endpoint)  # _fail raises
 
     def _fail(self, error: StompError) -> NoReturn:
         """The client failed for good: close it and raise ``error`` into its nursery."""
-        self._ready.set()  # wake waiters so they see CLOSED
+        self._link_ready.fire()  # wake waiters so they see CLOSED
         self._finish(error)
         raise error
 
     def _publish(self, link: Link) -> None:
         self._link = link
         self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
-        self._ready.set()
+        self._link_ready.fire()
 
     async def _serve(self, link: Link, *, replay: bool) -> None:
         """Run ``link`` until it ends; after a reconnect, re-subscribe first."""
@@ -292,7 +269,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
         finally:
             if link is not None and link.closing and link.ended:
                 disconnect_error = link.reason
-            self._ready.set()
+            self._link_ready.fire()
             self._finish(disconnect_error)
             if self._nursery is not None:
                 self._nursery.cancel_scope.cancel()

@@ -249,6 +249,8 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         self._new_subscription = subscription
         self._new_transaction = transaction
         self._new_signal = signal
+        #: Fired when a link is published or the client ends: senders look again.
+        self._link_ready = signal()
         self._hooks: ClientHooks[S, M, X] = ClientHooks(
             send=self._send,
             subscribe=self._subscribe,
@@ -547,7 +549,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
     # -- what the driver provides ---------------------------------------------------------
 
     @abstractmethod
-    async def _ready_link(self) -> Any: ...  # the live link, waiting while reconnecting
+    def _check_sending(self) -> None: ...  # raise ConnectionLost if it can never send
 
     @abstractmethod
     async def _unsubscribe(self, sub: S, receipt: bool) -> None: ...  # UNSUBSCRIBE now
@@ -574,6 +576,30 @@ class ClientBase(ABC, Generic[S, M, X, C]):
     def _fail(self, error: StompError) -> None: ...  # closed for good: tell the user
 
     # -- shared internals ----------------------------------------------------------------
+
+    def _live_link(self) -> Any:
+        """The link to send on now, or ``None`` (reconnecting); raises if the client can
+        never send again (``_check_sending``)."""
+        self._check_sending()
+        link = self._link
+        return link if self.state is ClientState.CONNECTED and self._sendable(link) else None
+
+    async def _ready_link(self) -> Any:
+        """The link to send on, waiting up to ``connect_timeout`` while reconnecting."""
+        link = self._live_link()
+        if link is not None:
+            return link  # the usual case, without the cost of a timeout
+        found: list[Any] = []
+
+        async def published() -> None:
+            while (link := self._live_link()) is None:
+                await self._link_ready.wait()
+            found.append(link)
+
+        timeout = self._options.connect_timeout
+        if not await self._wait_for(published(), timeout):
+            raise ConnectionLost(f"not connected: still reconnecting after {timeout:g} s")
+        return found[0]
 
     async def _send(
         self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None

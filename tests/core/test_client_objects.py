@@ -192,8 +192,9 @@ class Client(ClientBase[Sub, Msg, Tx, StateChangesBase]):
         self.after_send(event)
         return self._session.generation
 
-    async def _ready_link(self) -> Any:
-        return self._link
+    def _check_sending(self) -> None:
+        if self._session.closing:
+            raise ConnectionLost("the client is closed")
 
     async def _unsubscribe(self, sub: Sub, receipt: bool) -> None:
         self.calls.append(("unsubscribe", sub.id, receipt))
@@ -273,6 +274,7 @@ class SendingClient(Client):
     def connect(self) -> int:
         generation = super().connect()
         self._link = WriterLink(generation)
+        self._set_state(ClientState.CONNECTED, endpoint=A)
         return generation
 
     def _resolve(self, done: ReceiptDone[Any]) -> None:
@@ -1112,10 +1114,44 @@ def test_the_send_path_refuses_a_gone_or_other_connection_and_sends_nothing() ->
     def build(receipt_id: str | None) -> FrameEvent:
         return Send(destination="/q/a", receipt=receipt_id)
 
-    with pytest.raises(ConnectionLost, match="before the frame was sent"):
-        run(client._send(build, False, generation + 1))
-    link.ended = True
-    link.reason = ConnectionLost("reset")
-    with pytest.raises(ConnectionLost, match="before the frame was sent: reset"):
-        run(client._send(build, True, None))
+    async def main() -> None:
+        with pytest.raises(ConnectionLost, match="before the frame was sent"):
+            await client._send(build, False, generation + 1)
+        async with link.turn:  # another writer's turn, during which the link ends
+            sending = asyncio.create_task(client._send(build, True, None))
+            await asyncio.sleep(0)
+            link.ended = True
+            link.reason = ConnectionLost("reset")
+        with pytest.raises(ConnectionLost, match="before the frame was sent: reset"):
+            await sending
+
+    run(main())
     assert link.written == []
+
+
+def test_a_send_waits_for_the_next_link_and_gives_up_after_connect_timeout() -> None:
+    client = SendingClient(connect_timeout=3.0)
+    client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+
+    async def main() -> None:
+        client._link = None  # reconnecting
+        sending = asyncio.create_task(client.send("/q/a", "after the reconnect"))
+        for _ in range(3):  # a few rounds: the sender now waits for a link
+            await asyncio.sleep(0)
+        assert link.written == []
+        client._link = link
+        client._link_ready.fire()
+        await sending
+
+    run(main())
+    assert len(link.written) == 1
+    client._link = None
+    client.reply_wait = 0.0  # the fake's _wait_for times out at once
+    with pytest.raises(ConnectionLost, match="still reconnecting after 3 s"):
+        run(client.send("/q/a", "never"))
+    assert client.slept[-1] == 3.0
+    client._session.begin_closing()
+    with pytest.raises(ConnectionLost, match="the client is closed"):
+        run(client.send("/q/a", "never"))
