@@ -4,8 +4,8 @@ Its public half is the API users call (``send``, ``subscribe``, ``transaction``,
 ``state_changes`` and what a client shows); its private half is what both drivers'
 clients decide alike: the dial loop, the reconnect decision, the replay of subscriptions,
 what the session's outcomes mean, the send path, leaving, failing for good.  The driver
-provides the I/O (``_ready_link``, ``_dial``, ``_write_soon``, ...), as abstract methods,
-and its links (``turn``, ``send``, ``flush``).
+provides the I/O (``_dial``, ``_write_soon``, ``_check_sending``, ...), as abstract
+methods, and its links (``turn``, ``send``, ``flush``; ``_driver.py`` says what else).
 
 Nothing here does I/O, reads a clock or logs: every ``await`` is on a method or object
 the driver provides, and its logger is passed in.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .._connection import CLIENT, Connection
 from .._errors import LocalProtocolError
@@ -31,6 +31,7 @@ from .._metrics import Metrics, MetricsSnapshot
 from .._state import State
 from ._addresses import Endpoint
 from ._arguments import AckMode, check_subscribe_arguments
+from ._driver import DEBUG, FrameLog, LinkView, Logger, ReceiptWaiter, ReplyWaiter
 from ._errors import (
     BrokerError,
     ConnectFailed,
@@ -71,65 +72,12 @@ X = TypeVar("X", bound="TransactionBase")
 C = TypeVar("C", bound="StateChangesBase")
 
 
-class _Core(Protocol):
-    @property
-    def heartbeat(self) -> tuple[int, int]: ...
-
-    @property
-    def state(self) -> State: ...
-
-    @property
-    def subscriptions(self) -> Mapping[str, object]: ...
-
-
-class _Link(Protocol):
-    @property
-    def endpoint(self) -> Endpoint: ...
-
-    @property
-    def generation(self) -> int: ...
-
-    @property
-    def ended(self) -> bool: ...
-
-    def end(self, reason: StompError | None, *, abort: bool) -> None: ...
-
-    @property
-    def core(self) -> _Core: ...
-
-
-class _Logger(Protocol):
-    """The driver's logger (the core never imports ``logging``), named after it."""
-
-    name: str
-
-    def debug(self, msg: str, /, *args: object) -> None: ...
-
-    def info(self, msg: str, /, *args: object) -> None: ...
-
-    def warning(self, msg: str, /, *args: object) -> None: ...
-
-    def exception(self, msg: str, /, *args: object) -> None: ...
-
-
-class _FrameLog(Protocol):
-    """The driver's frame log (``<driver>.frames``): one DEBUG line per frame."""
-
-    def isEnabledFor(self, level: int, /) -> bool: ...
-
-    def debug(self, msg: str, /, *args: object) -> None: ...
-
-
-#: ``logging.DEBUG`` (the core imports no ``logging``).
-_DEBUG = 10
-
-
 class _IdInUse(LocalProtocolError, ValueError):
     """A subscription id already in use: a ``LocalProtocolError`` (nothing was sent), and
     the ``ValueError`` ``stomp_asyncio`` raised for it before the drivers shared it."""
 
 
-def _usable(link: _Link) -> bool:
+def _usable(link: LinkView) -> bool:
     """Whether frames may still be handed to ``link``'s core."""
     return not link.ended and link.core.state is State.CONNECTED
 
@@ -140,46 +88,6 @@ def _pin(transaction: TransactionBase | str | None) -> tuple[str | None, int | N
         return transaction, None
     transaction._check()  # ConnectionLost if the broker aborted it
     return transaction.id, transaction._generation
-
-
-class _ReplyWaiter:
-    """One request's wait: its signal fires once, with the reply or the error."""
-
-    __slots__ = ("outcome", "signal")
-
-    def __init__(self, signal: Signal) -> None:
-        self.signal = signal
-        self.outcome: ReceivedMessage | StompError | None = None
-
-    async def wait(self) -> None:
-        """Until there is an outcome.  Checked first: it may have come before this
-        started (while the request was being sent, or before the driver's timeout
-        wrapper ran this), and a signal only wakes those already waiting."""
-        while self.outcome is None:
-            await self.signal.wait()
-
-
-class _ReceiptWaiter:
-    """One receipted send's wait: resolved once, with ``None`` (its RECEIPT came) or the
-    error that ended the wait; its signal fires then."""
-
-    __slots__ = ("error", "resolved", "signal")
-
-    def __init__(self, signal: Signal) -> None:
-        self.signal = signal
-        self.resolved = False
-        self.error: StompError | None = None
-
-    def resolve(self, error: StompError | None) -> None:
-        """Resolve it (once: the session hands each waiter out once)."""
-        self.resolved = True
-        self.error = error
-        self.signal.fire()
-
-    async def wait(self) -> None:
-        """Until resolved (checked first: it may be resolved before this started)."""
-        while not self.resolved:
-            await self.signal.wait()
 
 
 # -- the client --------------------------------------------------------------------------
@@ -208,7 +116,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
             driver draws it at random, e.g. a UUID's hex, since the core draws nothing.
     """
 
-    _link: _Link | None
+    _link: LinkView | None
     #: What an observer made after ``CLOSED`` gets: that change once (``True``), or an
     #: iteration that ends at once.
     _late_observer_sees_closed = True
@@ -228,15 +136,15 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         transaction: Callable[..., X],
         signal: Callable[[], Signal],
         observer: Callable[..., C],
-        log: _Logger,
-        frames: _FrameLog,
+        log: Logger,
+        frames: FrameLog,
         checkpoint: Callable[[], Awaitable[None]] = _no_checkpoint,
         reply_token: str,
     ) -> None:
         self._options = options
         #: Counters over all connections of this client (``metrics()``).
         self._metrics = Metrics()
-        self._requests: PendingRequests[_ReplyWaiter] = PendingRequests(reply_token)
+        self._requests: PendingRequests[ReplyWaiter] = PendingRequests(reply_token)
         #: Fired when a request() finished writing the reply SUBSCRIBE (others wait).
         self._reply_gate: Signal | None = None
         self._log = log
@@ -245,7 +153,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         self._observers: list[C] = []
         #: The error that ended the client for good (``None``: closed as asked).
         self._final_error: BaseException | None = None
-        self._session: ClientSession[S, _ReceiptWaiter] = ClientSession(options, rng=rng)
+        self._session: ClientSession[S, ReceiptWaiter] = ClientSession(options, rng=rng)
         self._new_subscription = subscription
         self._new_transaction = transaction
         self._new_signal = signal
@@ -317,7 +225,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
     def _new_core(self) -> Connection:
         """The core of a new connection, sharing the client's counters; it logs each frame
         if the frame log is enabled for DEBUG now (an unlogged connection pays nothing)."""
-        if not self._frames.isEnabledFor(_DEBUG):
+        if not self._frames.isEnabledFor(DEBUG):
             return Connection(CLIENT, self._options.config, metrics=self._metrics)
         write = self._frames.debug
         return LoggedConnection(CLIENT, self._options.config, write=write, metrics=self._metrics)
@@ -507,7 +415,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
             ValueError: ``headers`` sets ``reply-to`` or ``correlation-id``.
         """
         await self._subscribe_for_replies()
-        waiter = _ReplyWaiter(self._new_signal())
+        waiter = ReplyWaiter(self._new_signal())
         request_headers = self._requests.start(waiter, headers)
         try:
             await self.send(destination, body, content_type=content_type, headers=request_headers)
@@ -615,7 +523,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         receipt_id = self._session.next_receipt_id() if receipt else None
         try:
             event = build(receipt_id)
-            waiter: _ReceiptWaiter | None = None
+            waiter: ReceiptWaiter | None = None
             async with link.turn:
                 if not self._sendable(link) or generation not in (None, link.generation):
                     lost = "the connection was lost before the frame was sent"
@@ -623,7 +531,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
                 link.send(event)  # LocalProtocolError here: nothing queued, nothing changed
                 self._session.record(event)
                 if receipt_id is not None:
-                    waiter = _ReceiptWaiter(self._new_signal())
+                    waiter = ReceiptWaiter(self._new_signal())
                     self._session.await_receipt(receipt_id, waiter)
                 await link.flush()
             if waiter is not None:
@@ -757,7 +665,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
             and link is self._link
         )
 
-    def _resolve(self, done: ReceiptDone[_ReceiptWaiter]) -> None:
+    def _resolve(self, done: ReceiptDone[ReceiptWaiter]) -> None:
         """Wake a receipted send: its RECEIPT came, or the wait failed."""
         done.waiter.resolve(done.error)
 
@@ -789,7 +697,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
             self._reply_gate = None
             gate.fire()
 
-    def _handle(self, link: _Link, event: Event) -> None:
+    def _handle(self, link: LinkView, event: Event) -> None:
         """Carry out what the session says about ``event``, received on ``link``."""
         if self._requests.used:
             routed = self._requests.route(event)
