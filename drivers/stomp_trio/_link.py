@@ -175,12 +175,10 @@ class Link:
     async def flush(self) -> None:
         """Write everything the core has queued.  The caller holds ``send_lock``.
 
-        On a plain TCP stream the bytes first go to the socket at once, without waiting
-        (:func:`~stomp_trio._transport.nonblocking_writer`: one system call for all the
-        buffers, a large body never copied); only what the kernel did not take is then
-        written by waiting, under the write deadline.  Such a write is a checkpoint only
-        when it had to wait, or once every ``_WRITES_PER_YIELD`` writes, so that a task
-        sending in a loop still lets the others run.
+        On plain TCP the buffers go to the socket at once, in one system call, a large
+        body never copied (:func:`~stomp_trio._transport.nonblocking_writer`); only what
+        the kernel did not take is written by waiting.  That is a checkpoint only when it
+        waits, or once every ``_WRITES_PER_YIELD`` writes, so a sending loop lets others run.
 
         Raises:
             ConnectionLost: the transport failed; the link is over.
@@ -321,14 +319,18 @@ class Link:
                     data = await self.stream.receive_some(READ_SIZE)
                 except TRANSPORT_ERRORS as exc:
                     raise ConnectFailed(f"reading CONNECTED failed: {exc}") from exc
-            now = trio.current_time()
             if scope.cancelled_caught:
-                core.handle_timer(now=now)
-            elif data:
-                core.receive_data(data, now=now)
+                core.handle_timer(now=trio.current_time())
             else:
-                self.eof = True
-                core.receive_eof(now=now)
+                self._feed(data)
+
+    def _feed(self, data: bytes | bytearray) -> None:
+        """Hand what was read to the core (``b""``: the broker closed its side)."""
+        if data:
+            self.core.receive_data(data, now=trio.current_time())
+        else:
+            self.eof = True
+            self.core.receive_eof(now=trio.current_time())
 
     def next_event(self) -> stomp_core.Event | None:
         """The core's next event, or ``None`` when it needs data (a parse failure ends
@@ -364,7 +366,6 @@ class Link:
         await trio.aclose_forcefully(self.stream)
 
     async def _read_loop(self) -> None:
-        core = self.core
         # Bytes that came with CONNECTED are already in the core: handle them first.
         self._drain(self)
         while not self.ended:
@@ -376,12 +377,7 @@ class Link:
             except TRANSPORT_ERRORS as exc:
                 self.end(connection_lost("reading from the broker failed", exc))
                 return
-            now = trio.current_time()
-            if data:
-                core.receive_data(data, now=now)
-            else:
-                self.eof = True
-                core.receive_eof(now=now)
+            self._feed(data)
             self.rearm()
             self._drain(self)
             if self.eof:
@@ -440,12 +436,9 @@ class Link:
 
 
 class _SendTurn:
-    """``send_lock`` as an async context manager that switches tasks only to wait.
-
-    ``async with trio.Lock()`` always yields to the scheduler; the send path takes the
-    free lock at once instead (still a cancellation point), so that a send costs no task
-    switch when nobody else is writing.
-    """
+    """``send_lock`` as an async context manager that switches tasks only to wait: unlike
+    ``async with trio.Lock()`` it takes a free lock at once (still a cancellation point),
+    so a send costs no task switch when nobody else is writing."""
 
     __slots__ = ("_lock",)
 
