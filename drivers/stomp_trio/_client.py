@@ -95,13 +95,6 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             self._release()
         return link
 
-    async def _unsubscribe(self, sub: Subscription, receipt: bool) -> None:
-        link = self._forget(sub)
-        if link is None:
-            await trio.lowlevel.checkpoint()
-            return
-        await self._send_unsubscribe(sub, link, receipt)
-
     # -- internals: the receiving side -----------------------------------------------------
 
     def _drain(self, link: Link) -> None:

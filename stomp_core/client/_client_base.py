@@ -460,9 +460,6 @@ class ClientBase(ABC, Generic[S, M, X, C]):
     def _check_sending(self) -> None: ...  # raise ConnectionLost if it can never send
 
     @abstractmethod
-    async def _unsubscribe(self, sub: S, receipt: bool) -> None: ...  # UNSUBSCRIBE now
-
-    @abstractmethod
     def _write_soon(self, link: Any, event: FrameEvent) -> None: ...  # core.send, flush later
 
     @abstractmethod
@@ -635,6 +632,14 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         sent = link is not None and _usable(link) and sub.id in link.core.subscriptions
         recorded = self._session.remove_subscription(sub.id, sent=sent)
         return link if sent and recorded else None
+
+    async def _unsubscribe(self, sub: S, receipt: bool) -> None:
+        """UNSUBSCRIBE ``sub`` now, if the broker knows it (:attr:`ClientHooks.unsubscribe`)."""
+        link = self._forget(sub)
+        if link is None:
+            await self._hooks.checkpoint()
+            return
+        await self._send_unsubscribe(sub, link, receipt)
 
     async def _send_unsubscribe(self, sub: S, link: Any, receipt: bool) -> None:
         """UNSUBSCRIBE ``sub`` on ``link``.  If interrupted before it was written (the

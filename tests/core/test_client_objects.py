@@ -270,6 +270,7 @@ class SendingClient(Client):
     """Sends through ClientBase's own send path, on a WriterLink."""
 
     _send = ClientBase._send  # type: ignore[assignment]
+    _unsubscribe = ClientBase._unsubscribe  # type: ignore[assignment]
 
     def connect(self) -> int:
         generation = super().connect()
@@ -1155,3 +1156,19 @@ def test_a_send_waits_for_the_next_link_and_gives_up_after_connect_timeout() -> 
     client._session.begin_closing()
     with pytest.raises(ConnectionLost, match="the client is closed"):
         run(client.send("/q/a", "never"))
+
+
+def test_unsubscribe_goes_out_only_where_the_broker_knows_the_subscription() -> None:
+    client = SendingClient()
+    client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+    never_sent, sent = client.subscribe("/q/a"), client.subscribe("/q/b")
+    run(client._subscribe(never_sent, False))
+    run(client._subscribe(sent, False))
+    link.core.subscriptions[sent.id] = "auto"  # the core saw only its SUBSCRIBE go out
+    written = len(link.written)
+    run(never_sent.unsubscribe())
+    assert len(link.written) == written  # nothing to take back at the broker
+    run(sent.unsubscribe(receipt=False))
+    assert link.written[-1] == Unsubscribe(id=sent.id)
