@@ -178,14 +178,11 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
         self._link = link
         if self._session.subscriptions:
             try:
-                async with link.turn:
-                    self._replay(link.send)
-                    await link.flush()
+                await self._replay(link)
             except BaseException:
                 link.abort()
                 raise
-        self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
-        self._link_ready.fire()
+        self._publish(link)
 
     async def _supervise(self) -> None:
         """Watch the live link; reconnect when it drops, or fail the client for good."""

@@ -7,6 +7,7 @@ into that nursery, which cancels the ``async with`` body (``_options.py`` unwrap
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import ssl as _ssl
@@ -208,11 +209,6 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
         self._finish(error)
         raise error
 
-    def _publish(self, link: Link) -> None:
-        self._link = link
-        self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
-        self._link_ready.fire()
-
     async def _serve(self, link: Link, *, replay: bool) -> None:
         """Run ``link`` until it ends; after a reconnect, re-subscribe first."""
         async with trio.open_nursery() as nursery:
@@ -221,12 +217,8 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
                 # Before anyone else may write, so the replayed SUBSCRIBEs precede new
                 # frames on the wire.  The link is not published yet: users still wait.
                 self._link = link
-                try:
-                    async with link.send_lock:
-                        self._replay(link.send)
-                        await link.flush()
-                except ConnectionLost:
-                    pass
+                with contextlib.suppress(ConnectionLost):
+                    await self._replay(link)
                 if not link.ended:
                     self._publish(link)
             await link.done.wait()

@@ -581,21 +581,29 @@ class ClientBase(ABC, Generic[S, M, X, C]):
             self._fail(connection_lost("the connection was lost and reconnecting failed", exc))
             return None
 
-    def _replay(self, send: Callable[[Subscribe], None]) -> None:
-        """Hand the live subscriptions' SUBSCRIBEs to ``send`` (the new connection's core),
-        in their original order, before anything else may be written."""
-        for event in self._session.replay():
-            try:
-                send(event)
-            except LocalProtocolError as exc:
-                # E.g. another broker of the list negotiated 1.0, which has no
-                # client-individual: this subscription cannot live on this connection.
-                key = event.id or event.destination
-                sub = self._session.subscriptions.get(key)
-                self._session.remove_subscription(key, sent=False)
-                if sub is not None:
-                    error = ConnectionLost(f"cannot subscribe again after reconnecting: {exc}")
-                    sub._close(error)
+    async def _replay(self, link: Any) -> None:
+        """Write the live subscriptions' SUBSCRIBEs on ``link`` (a new connection), in
+        their original order, in its writers' turn: before anything else is written."""
+        async with link.turn:
+            for event in self._session.replay():
+                try:
+                    link.send(event)
+                except LocalProtocolError as exc:
+                    # E.g. another broker of the list negotiated 1.0, which has no
+                    # client-individual: this subscription cannot live on this connection.
+                    key = event.id or event.destination
+                    sub = self._session.subscriptions.get(key)
+                    self._session.remove_subscription(key, sent=False)
+                    if sub is not None:
+                        error = ConnectionLost(f"cannot subscribe again after reconnecting: {exc}")
+                        sub._close(error)
+            await link.flush()
+
+    def _publish(self, link: Any) -> None:
+        """``link`` is CONNECTED (and replayed): senders may use it from now on."""
+        self._link = link
+        self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
+        self._link_ready.fire()
 
     def _leave(self) -> Disconnect:
         """The user leaves: late MESSAGEs are dropped from now on (the broker redelivers

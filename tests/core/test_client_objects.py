@@ -266,6 +266,16 @@ class WriterLink(Link):
         self.flushed.set()
 
 
+class RefusingLink(WriterLink):
+    """A new connection whose core refuses client-individual (STOMP 1.0) and "orphan"."""
+
+    def send(self, event: FrameEvent) -> None:
+        assert isinstance(event, Subscribe)
+        if event.ack == "client-individual" or event.id == "orphan":
+            raise LocalProtocolError("STOMP 1.0 has no client-individual")
+        super().send(event)
+
+
 class SendingClient(Client):
     """Sends through ClientBase's own send path, on a WriterLink."""
 
@@ -765,15 +775,9 @@ def test_replay_drops_a_subscription_the_new_connection_refuses() -> None:
     run(client._subscribe(kept, False))
     run(client._subscribe(refused, False))
     client._session.record(Subscribe(destination="/q/c", id="orphan"))  # nobody reads it
-    sent: list[str] = []
-
-    def send(event: Subscribe) -> None:
-        if event.ack == "client-individual" or event.id == "orphan":
-            raise LocalProtocolError("STOMP 1.0 has no client-individual")
-        sent.append(event.destination)
-
-    client._replay(send)
-    assert sent == ["/q/a"]
+    link = RefusingLink(client._session.generation)
+    run(client._replay(link))
+    assert [e.destination for e in link.written] == ["/q/a"]
     assert list(client._session.subscriptions) == ["sub-1"]
     assert [e.id for e in client._session.replay()] == ["sub-1"]
     with pytest.raises(ConnectionLost, match="cannot subscribe again"):
@@ -1142,8 +1146,7 @@ def test_a_send_waits_for_the_next_link_and_gives_up_after_connect_timeout() -> 
         for _ in range(3):  # a few rounds: the sender now waits for a link
             await asyncio.sleep(0)
         assert link.written == []
-        client._link = link
-        client._link_ready.fire()
+        client._publish(link)  # reconnected
         await sending
 
     run(main())
