@@ -14,7 +14,7 @@ import random
 import ssl as _ssl
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 
 from stomp_core import (
     Disconnect,
@@ -30,8 +30,6 @@ from stomp_core.client import (
     ConnectionLost,
     Deliver,
     Endpoint,
-    ReceiptDone,
-    ReceiptTimeout,
     StompError,
     TlsContexts,
     connection_lost,
@@ -48,17 +46,8 @@ __all__ = ["Client"]
 
 log = logging.getLogger("stomp_asyncio")
 
-#: The frame log: one DEBUG line per frame sent or received, passcodes and
-#: Authorization-like headers masked (``stomp_core.frame_log`` sets the body length).
-#: Checked when a connection opens, so that an unlogged connection pays nothing for it.
-frames_log = logging.getLogger("stomp_asyncio.frames")
 
-
-def _log_frame(text: str) -> None:
-    frames_log.debug("%s", text)
-
-
-class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None]", StateChanges]):
+class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
     """A STOMP client on asyncio; use it through :func:`open_connection` and ``async with``.
     Its API is :class:`~stomp_core.client.ClientBase`'s, shared with ``stomp_trio``.
 
@@ -87,11 +76,11 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             signal=Signal,
             observer=StateChanges,
             log=log,
+            frames=logging.getLogger("stomp_asyncio.frames"),
             reply_token=uuid.uuid4().hex,  # unique among the broker's connections
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._link: Link | None = None
-        self._ready = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._fatal: StompError | None = None
         self._host: asyncio.Task[object] | None = None
@@ -141,7 +130,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         """Open the transport, send CONNECT, wait for CONNECTED (the core's timer) and
         adopt the link (replaying the subscriptions)."""
         link = Link(
-            self._new_core(_log_frame if frames_log.isEnabledFor(logging.DEBUG) else None),
+            self._new_core(),
             endpoint,
             generation=self._session.connection_started(endpoint),
             handle=self._handle,
@@ -159,7 +148,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         except OSError as exc:  # refused, unreachable, DNS, TLS verification failed, ...
             raise dial_failed(endpoint, exc) from exc
         try:
-            async with link.write_lock:
+            async with link.turn:
                 link.send(self._options.connect_event())
                 await link.flush()
             # Bounded by the core's connect timer (``Config.connect_timeout``).
@@ -189,14 +178,11 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         self._link = link
         if self._session.subscriptions:
             try:
-                async with link.write_lock:
-                    self._replay(link.send)
-                    await link.flush()
+                await self._replay(link)
             except BaseException:
                 link.abort()
                 raise
-        self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
-        self._ready.set()
+        self._publish(link)
 
     async def _supervise(self) -> None:
         """Watch the live link; reconnect when it drops, or fail the client for good."""
@@ -206,7 +192,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             reason = await asyncio.shield(link.closed)  # never cancel the link's future
             if self._session.closing:
                 return
-            self._ready.clear()
             if await self._reconnect(reason, link.endpoint) is None:
                 return
 
@@ -214,7 +199,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         """The client is finished: tell every waiter, every iterator and the body."""
         log.error("STOMP connection failed for good: %s", error)
         self._fatal = error
-        self._ready.set()  # wake senders waiting for a reconnect: they will see the error
+        self._link_ready.fire()  # wake senders waiting for a reconnect: they will see the error
         self._finish(error)
         if self._in_body and self._host is not None and not self._host.done():
             self._cancelled_host = True
@@ -252,7 +237,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         await asyncio.wait_for(asyncio.shield(link.closed), self._options.disconnect_timeout)
 
     async def _disconnect(self, link: Link, disconnect: Disconnect) -> None:
-        async with link.write_lock:
+        async with link.turn:
             link.send(disconnect)
             await link.flush()
         # Ends when the RECEIPT closes the session or the core's disconnect timer fires.
@@ -272,7 +257,7 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
             self._link.abort()
         for done in self._session.connection_lost(ConnectionLost("the client is closed")):
             self._resolve(done)
-        self._ready.set()
+        self._link_ready.fire()
         self._finish(self._disconnect_error)
 
     def _deliver(self, link: Link, outcome: Deliver[Subscription]) -> None:
@@ -280,14 +265,6 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
         subscription._deliver(Message(subscription, outcome.event, outcome.generation))
         if subscription.full:
             self._session.buffer_full(subscription.id)
-
-    def _resolve(self, done: ReceiptDone[asyncio.Future[None]]) -> None:
-        if done.waiter.done():
-            return
-        if done.error is None:
-            done.waiter.set_result(None)
-        else:
-            done.waiter.set_exception(done.error)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -316,64 +293,11 @@ class Client(ClientBase[Subscription, Message, Transaction, "asyncio.Future[None
 
     # ------------------------------------------------------------------ outgoing
 
-    async def _ready_link(self) -> Link:
-        """The live link, waiting (at most ``connect_timeout``) while reconnecting."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._options.connect_timeout
-        while True:
-            if self._fatal is not None:
-                raise connection_lost("the client failed", self._fatal)
-            if self._session.closing or not self._entered:
-                raise ConnectionLost("the client is not connected (use 'async with')")
-            link = self._link
-            if self.state is ClientState.CONNECTED and self._sendable(link):
-                assert link is not None
-                return link
-            self._ready.clear()
-            try:
-                await asyncio.wait_for(self._ready.wait(), max(0.0, deadline - loop.time()))
-            except asyncio.TimeoutError:
-                raise ConnectionLost(
-                    f"not connected: still reconnecting after {self._options.connect_timeout:g} s"
-                ) from None
-
-    async def _send(
-        self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
-    ) -> int:
-        """Send one frame built by ``build(receipt_id)``; with ``receipt``, await it.
-
-        Args:
-            generation: the connection it must go out on (``None``: the live one).
-
-        Returns:
-            the generation of the connection it went out on.
-        """
-        link = await self._ready_link()
-        receipt_id = self._session.next_receipt_id() if receipt else None
-        try:
-            event = build(receipt_id)
-            waiter: asyncio.Future[None] | None = None
-            async with link.write_lock:
-                if not self._sendable(link) or generation not in (None, link.generation):
-                    raise ConnectionLost("the connection was lost before the frame was sent")
-                link.send(event)  # LocalProtocolError here: nothing queued, nothing changed
-                self._session.record(event)
-                if receipt_id is not None:
-                    waiter = asyncio.get_running_loop().create_future()
-                    self._session.await_receipt(receipt_id, waiter)
-                await link.flush()
-            if waiter is not None:
-                assert receipt_id is not None
-                timeout = self._options.receipt_timeout
-                try:
-                    await asyncio.wait_for(waiter, timeout)
-                except asyncio.TimeoutError:
-                    raise ReceiptTimeout(receipt_id, timeout) from None
-        finally:
-            if receipt_id is not None:
-                # Given up (timeout, cancellation): the RECEIPT may still come.
-                self._session.give_up_receipt(receipt_id)
-        return link.generation
+    def _check_sending(self) -> None:
+        if self._fatal is not None:
+            raise connection_lost("the client failed", self._fatal)
+        if self._session.closing or not self._entered:
+            raise ConnectionLost("the client is not connected (use 'async with')")
 
     def _write_soon(self, link: Link, event: FrameEvent) -> None:
         link.send(event)

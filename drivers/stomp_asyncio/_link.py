@@ -1,30 +1,12 @@
 """One transport connection: an :class:`asyncio.Protocol` around one core ``Connection``.
 
-The link follows the core's call order after every input (``stomp_core/_connection.py``):
-drain ``next_event()``, write ``data_to_send(now)``, re-arm one ``loop.call_at`` timer from
-``get_timer()`` (the aioquic pattern).  The clock is ``loop.time()``.  Heart-beats, the
-CONNECTED wait and the DISCONNECT-receipt wait are the core's: the link only wakes up when
-``get_timer()`` says so and hands the time to ``handle_timer()``.
-
-Writing.  All writers go through ``write_lock`` (conformance 102: frames are atomic).  A
-writer takes the lock, calls ``core.send()``, drains ``data_to_send()`` and writes it in
-chunks, waiting for the transport to ask for more (``resume_writing``) between chunks, so a
-slow broker holds back the sender instead of growing the transport buffer.  If the writer
-is cancelled between two chunks the stream holds half a frame: the link calls
-``core.send_failed()`` and aborts the transport (DESIGN.md, "cancellation is honest").
-Callbacks (timer, incoming data) write at once when the lock is free; otherwise the lock
-holder picks their bytes (heart-beat EOLs) up after its own frame, in order.
-
-Reading.  ``data_received`` feeds the core and dispatches events synchronously.  When the
-client says a subscription buffer is full, the link stops pulling events (lazy parsing),
-pauses the transport and suspends the core's receive heart-beat deadline (the broker's
-EOLs wait unread in the socket, so its silence proves nothing); :meth:`Link.resume` undoes
-all three.  Terminal conditions (EOF, a
-timeout, a closed core) are never held back by a full buffer.  While a writer waits for
-the broker, a paused link still reads into the core (delivering nothing) up to
-``READ_AHEAD`` unparsed bytes: a broker blocked writing to us may read nothing until we
-read, and a consumer must always be able to ack.  Every write has one deadline
-(``write_timeout``); past it the link is dropped.
+After every input the link drains ``next_event()``, writes ``data_to_send()`` and re-arms
+one ``loop.call_at`` timer from ``get_timer()`` (the aioquic pattern); heart-beats and the
+CONNECTED and DISCONNECT-receipt waits are the core's.  Writers take ``turn`` (frames
+are atomic, conformance 102) and wait for ``resume_writing`` between chunks; one cancelled
+mid-frame calls ``send_failed()`` and aborts the transport (STYLE.md 11).  Callbacks write
+at once when the lock is free, else the holder writes their bytes after its frame.
+A full subscription pauses reading (docs/async-clients.md, "Back-pressure").
 """
 
 from __future__ import annotations
@@ -49,6 +31,9 @@ from stomp_core.client import (
     connect_failed,
     connection_lost,
     parse_failure,
+    reads_ahead,
+    rearms,
+    write_timed_out,
 )
 
 __all__ = ["Link"]
@@ -59,12 +44,6 @@ log = logging.getLogger("stomp_asyncio")
 #: transport's flow control, so the transport's buffer stays bounded by about this much
 #: beyond its high-water mark (64 KiB by default) whatever the size of a frame.
 WRITE_CHUNK = 256 * 1024
-
-#: While reading is paused, the link still reads while a writer waits for the broker,
-#: until the core holds this many unparsed bytes: a broker blocked writing to us may
-#: stop reading our frames (a consumer's ACK) until we read (issue 14.4).  The write
-#: deadline bounds the rest.
-READ_AHEAD = 1024 * 1024
 
 _TERMINAL = (State.CLOSED, State.ERROR)
 _LIVE = (State.CONNECTED, State.DISCONNECTING)
@@ -105,7 +84,8 @@ class Link(asyncio.Protocol):
         self._on_closed = closed
         self._loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.write_lock = asyncio.Lock()
+        #: The writers' turn (a lock): one frame at a time on the wire.
+        self.turn = asyncio.Lock()
         #: The CONNECTED event, or the reason connecting failed.
         self.connected: asyncio.Future[Connected] = self._loop.create_future()
         #: Resolved (never failed) with the reason once the transport is gone.
@@ -247,15 +227,13 @@ class Link(asyncio.Protocol):
 
     def _read_ahead(self) -> None:
         """While reading is paused, read into the core (delivering nothing) as long as a
-        writer waits for the broker and the core holds less than READ_AHEAD bytes."""
+        writer waits for the broker (:func:`~stomp_core.client.reads_ahead`)."""
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        wanted = (
-            self._read_paused
-            and bool(self._drain_waiters)
-            and not self._eof
-            and self.core.receive_buffered < READ_AHEAD
+        waiting, buffered = bool(self._drain_waiters), self.core.receive_buffered
+        wanted = reads_ahead(
+            paused=self._read_paused, writing=waiting, eof=self._eof, buffered=buffered
         )
         if wanted and not self._reading_ahead:
             self._reading_ahead = True
@@ -269,15 +247,10 @@ class Link(asyncio.Protocol):
 
     def _arm_timer(self) -> None:
         deadline = self.core.get_timer()
-        if deadline == self._timer_at:
-            return
-        if deadline is not None and self._timer_at is not None and deadline > self._timer_at:
-            # Later than the armed one (a frame written or read restarts a heart-beat
-            # interval): the armed timer fires first, finds nothing due, and re-arms
-            # from the core then; this saves a cancel and a call_at per frame.
-            return
-        self._cancel_timer()
-        if deadline is not None and not self.closed.done():
+        if deadline is None:
+            self._cancel_timer()
+        elif rearms(deadline, self._timer_at) and not self.closed.done():
+            self._cancel_timer()
             self._timer_at = deadline
             self._timer = self._loop.call_at(deadline, self._on_timer)
 
@@ -304,7 +277,7 @@ class Link(asyncio.Protocol):
 
     def flush_nowait(self) -> None:
         """Write what the core queued, now, unless a locked writer is mid-frame."""
-        if self.write_lock.locked() or self.transport is None or self.transport.is_closing():
+        if self.turn.locked() or self.transport is None or self.transport.is_closing():
             return
         data = self.core.data_to_send(now=self._loop.time())
         if data:
@@ -388,12 +361,7 @@ class Link(asyncio.Protocol):
         """The write deadline passed: drop the link (the stream may hold half a frame);
         the waiting writer gets this reason from ``connection_lost``."""
         self.core.send_failed()
-        self.terminate(
-            ConnectionLost(
-                f"writing to the broker took longer than {self.write_timeout:g} s "
-                "(write_timeout): it reads too slowly or not at all"
-            )
-        )
+        self.terminate(write_timed_out(self.write_timeout))
 
     # ----------------------------------------------------------- closing
 

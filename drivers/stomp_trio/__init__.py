@@ -15,19 +15,17 @@
 The connection's background work runs in a nursery owned by ``open_connection``;
 heart-beats and timeouts come from the core, timed by ``trio.current_time()`` (so
 ``trio.testing.MockClock`` drives them).  The API is ``stomp_asyncio``'s (the same
-classes of ``stomp_core.client`` underneath), but for two trio rules:
+classes of ``stomp_core.client`` underneath), but for two trio rules
+(docs/async-clients.md):
 
-* ``Subscription.get()`` takes no ``timeout``: trio bounds waits with cancel scopes
-  (``with trio.fail_after(5): await sub.get()``); a timeout parameter on an async
-  function is what trio's style (and the ASYNC109 lint) rules out.
+* ``Subscription.get()`` takes no ``timeout``: bound it with a cancel scope
+  (``with trio.fail_after(5): await sub.get()``), as trio's style (ASYNC109) asks.
 * Leaving ``open_connection`` *by cancellation* closes the connection at once, without
-  DISCONNECT.  A trio cancellation is a state: every checkpoint in the cancelled scope
-  raises again, so a goodbye would need a shield, and a shielded wait of up to
-  ``disconnect_timeout`` would make the caller's deadline late by that much.  trio's
-  contract for cleanup under cancellation (``trio.abc.AsyncResource.aclose``) is to close
-  promptly; the broker treats the dropped connection like a DISCONNECT without receipt
-  (unacknowledged messages are redelivered).  Leaving normally or by an exception still
-  sends DISCONNECT and waits for its RECEIPT.
+  DISCONNECT: a cancelled scope stays cancelled, so a goodbye would need a shield that
+  makes the caller's deadline late by up to ``disconnect_timeout`` (trio's cleanup rule,
+  ``trio.abc.AsyncResource.aclose``, is to close promptly).  The broker redelivers what
+  was not acknowledged.  Leaving normally or by an exception sends DISCONNECT and waits
+  for its RECEIPT.
 """
 
 from __future__ import annotations

@@ -7,11 +7,12 @@ into that nursery, which cancels the ``async with`` body (``_options.py`` unwrap
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import ssl as _ssl
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import NoReturn
 
 import trio
@@ -26,8 +27,6 @@ from stomp_core.client import (
     ConnectionLost,
     Deliver,
     Endpoint,
-    ReceiptDone,
-    ReceiptTimeout,
     StompError,
     TlsContexts,
     connection_lost,
@@ -44,32 +43,8 @@ __all__ = ["Client"]
 
 log = logging.getLogger("stomp_trio")
 
-#: The frame log: one DEBUG line per frame sent or received, passcodes and
-#: Authorization-like headers masked (``stomp_core.frame_log`` sets the body length).
-#: Checked when a connection opens, so that an unlogged connection pays nothing for it.
-frames_log = logging.getLogger("stomp_trio.frames")
 
-
-def _log_frame(text: str) -> None:
-    frames_log.debug("%s", text)
-
-
-class ReceiptWaiter:
-    """One awaited RECEIPT: resolved with ``None`` (confirmed) or an exception."""
-
-    __slots__ = ("error", "event")
-
-    def __init__(self) -> None:
-        self.event = trio.Event()
-        self.error: BaseException | None = None
-
-    def resolve(self, error: BaseException | None = None) -> None:
-        if not self.event.is_set():
-            self.error = error
-            self.event.set()
-
-
-class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, StateChanges]):
+class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
     """A STOMP session over trio, made by :func:`open_connection`; its API is
     :class:`~stomp_core.client.ClientBase`'s, shared with ``stomp_asyncio``.
 
@@ -90,6 +65,7 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
             signal=Signal,
             observer=StateChanges,
             log=log,
+            frames=logging.getLogger("stomp_trio.frames"),
             reply_token=uuid.uuid4().hex,  # unique among the broker's connections
             checkpoint=trio.lowlevel.checkpoint,
         )
@@ -98,85 +74,16 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
         self._link: Link | None = None
         #: A message waiting for room in its subscription's buffer (the link is paused).
         self._held: tuple[Subscription, Message] | None = None
-        self._ready = trio.Event()
         self._nursery: trio.Nursery | None = None
 
     # -- internals: the send path --------------------------------------------------------
 
-    async def _ready_link(self) -> Link:
-        """The link to send on, waiting up to ``connect_timeout`` while reconnecting."""
-        link = self._link
-        if (
-            self.state is ClientState.CONNECTED
-            and not self._session.closing
-            and self._sendable(link)
-        ):
-            assert link is not None
-            return link  # the usual case, without the cost of a cancel scope
-        timeout = self._options.connect_timeout
-        with trio.move_on_after(timeout):
-            while True:
-                if self._session.closing or self.state is ClientState.CLOSED:
-                    raise connection_lost("the client is closed", self._final_error)
-                link = self._link
-                if self.state is ClientState.CONNECTED and self._sendable(link):
-                    assert link is not None
-                    return link
-                if self._ready.is_set():
-                    # Stale: set for a link that has ended since.  The supervisor sets
-                    # whichever event is current when the next link is ready.
-                    self._ready = trio.Event()
-                await self._ready.wait()
-        raise ConnectionLost(f"not connected: still reconnecting after {timeout:g} s")
-
-    async def _send(
-        self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
-    ) -> int:
-        """Send one frame built by ``build(receipt_id)``; with ``receipt``, await it.
-
-        Cancellation: before the lock is taken nothing happened; during the write the
-        link breaks (``send_failed``) and the client reconnects; while awaiting the
-        receipt the frame was sent and the receipt is simply no longer awaited.
-
-        Args:
-            generation: the connection it must go out on (``None``: the live one).
-
-        Returns:
-            the generation of the connection it went out on.
-        """
-        link = await self._ready_link()
-        receipt_id = self._session.next_receipt_id() if receipt else None
-        try:
-            event = build(receipt_id)
-            waiter: ReceiptWaiter | None = None
-            async with link.turn:  # send_lock, without a task switch when it is free
-                if not self._sendable(link) or generation not in (None, link.generation):
-                    raise connection_lost("the connection was lost", link.reason)
-                link.core.send(event, now=trio.current_time())
-                self._session.record(event)
-                if receipt_id is not None:
-                    waiter = ReceiptWaiter()
-                    self._session.await_receipt(receipt_id, waiter)
-                link.rearm()
-                await link.write_pending()
-            if waiter is not None:
-                assert receipt_id is not None
-                timeout = self._options.receipt_timeout
-                try:
-                    with trio.fail_after(timeout):
-                        await waiter.event.wait()
-                except trio.TooSlowError:
-                    raise ReceiptTimeout(receipt_id, timeout) from None
-                if waiter.error is not None:
-                    raise waiter.error
-        finally:
-            if receipt_id is not None:
-                # Given up (timeout, cancellation): the RECEIPT may still come.
-                self._session.give_up_receipt(receipt_id)
-        return link.generation
+    def _check_sending(self) -> None:
+        if self._session.closing or self.state is ClientState.CLOSED:
+            raise connection_lost("the client is closed", self._final_error)
 
     def _write_soon(self, link: Link, event: FrameEvent) -> None:
-        link.queue(event)
+        link.send(event)
         if self._nursery is not None:
             self._nursery.start_soon(link.flush_soon)
 
@@ -188,13 +95,6 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
             # The held message's reader is gone: drop it and resume reading.
             self._release()
         return link
-
-    async def _unsubscribe(self, sub: Subscription, receipt: bool) -> None:
-        link = self._forget(sub)
-        if link is None:
-            await trio.lowlevel.checkpoint()
-            return
-        await self._send_unsubscribe(sub, link, receipt)
 
     # -- internals: the receiving side -----------------------------------------------------
 
@@ -225,9 +125,6 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
             self._held = (sub, message)
             self._session.buffer_full(sub.id)
             link.pause()
-
-    def _resolve(self, done: ReceiptDone[ReceiptWaiter]) -> None:
-        done.waiter.resolve(done.error)
 
     async def _sleep(self, seconds: float) -> None:
         await trio.sleep(seconds)
@@ -276,7 +173,7 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
             raise dial_failed(endpoint, exc) from exc
         link = Link(
             stream,
-            self._new_core(_log_frame if frames_log.isEnabledFor(logging.DEBUG) else None),
+            self._new_core(),
             endpoint,
             generation=self._session.connection_started(endpoint),
             drain=self._drain,
@@ -301,21 +198,16 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
             replay = True
             reason = link.reason
             if self._session.closing or reason is None:
-                self._ready.set()
+                self._link_ready.fire()
                 self._finish(reason)
                 return
             link = await self._reconnect(reason, link.endpoint)  # _fail raises
 
     def _fail(self, error: StompError) -> NoReturn:
         """The client failed for good: close it and raise ``error`` into its nursery."""
-        self._ready.set()  # wake waiters so they see CLOSED
+        self._link_ready.fire()  # wake waiters so they see CLOSED
         self._finish(error)
         raise error
-
-    def _publish(self, link: Link) -> None:
-        self._link = link
-        self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
-        self._ready.set()
 
     async def _serve(self, link: Link, *, replay: bool) -> None:
         """Run ``link`` until it ends; after a reconnect, re-subscribe first."""
@@ -325,12 +217,8 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
                 # Before anyone else may write, so the replayed SUBSCRIBEs precede new
                 # frames on the wire.  The link is not published yet: users still wait.
                 self._link = link
-                try:
-                    async with link.send_lock:
-                        self._replay(lambda event: link.core.send(event, now=trio.current_time()))
-                        await link.write_pending()
-                except ConnectionLost:
-                    pass
+                with contextlib.suppress(ConnectionLost):
+                    await self._replay(link)
                 if not link.ended:
                     self._publish(link)
             await link.done.wait()
@@ -352,9 +240,8 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
                 async with link.send_lock:
                     if link.usable:
                         link.closing = True
-                        link.core.send(disconnect, now=trio.current_time())
-                        link.rearm()
-                        await link.write_pending()
+                        link.send(disconnect)
+                        await link.flush()
                 await link.done.wait()
                 # conformance 84: without its RECEIPT the session is over all the same;
                 # the CLOSED state change carries the reason.
@@ -367,7 +254,7 @@ class Client(ClientBase[Subscription, Message, Transaction, ReceiptWaiter, State
         finally:
             if link is not None and link.closing and link.ended:
                 disconnect_error = link.reason
-            self._ready.set()
+            self._link_ready.fire()
             self._finish(disconnect_error)
             if self._nursery is not None:
                 self._nursery.cancel_scope.cancel()

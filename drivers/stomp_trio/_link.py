@@ -1,36 +1,17 @@
-"""One transport connection: a byte stream, the core :class:`~stomp_core.Connection` on
-it, and the two tasks that keep it alive.
+"""One transport connection: a byte stream, its core ``Connection`` and two tasks.
 
-The driver follows the core's call order (``stomp_core/_connection.py``): after every
-input it drains events, writes ``data_to_send()`` and re-arms the timer.  Two tasks run
-per link, both in a nursery owned by the client:
-
-* the *reader* feeds ``receive_some()`` to ``receive_data()`` and drains events.  Its
-  receive is never cancelled while the link lives (a cancelled receive can break an
-  :class:`trio.SSLStream` mid-record), which is why timers live in a task of their own;
-* the *timer* sleeps until ``get_timer()`` (woken early whenever the core may have an
-  earlier deadline) and calls ``handle_timer()``: heart-beat EOLs, heart-beat timeouts and
-  the DISCONNECT receipt wait are the core's, never re-implemented here.
-
-Back-pressure: while the link is *paused* (a message waits for room in a full
-subscription buffer), the reader reads nothing, so TCP flow control pushes back on the
-broker, and the core's receive deadline is suspended (``Connection.pause_receive_timeout``
-says why); the timer task keeps writing our own heart-beats.  While a write waits, a
-paused reader still reads into the core (delivering nothing) up to ``READ_AHEAD``
-unparsed bytes: a broker blocked writing to us may read nothing until we read, and a
-consumer must always be able to ack.  Every write has one deadline (``write_timeout``).
-
-Writes are serialised by ``send_lock``: whoever holds it drains the core *and* writes,
-looping until the core has nothing left, so wire order is core order (a frame queued by
-another task while the holder writes goes out in the holder's next round).  A write
-cancelled half-way leaves a partial frame on the wire: the link calls the core's
-``send_failed()`` and ends (STYLE.md 11).
+The *reader* feeds ``receive_some()`` to the core; it is never cancelled while the link
+lives (a cancelled receive can break a :class:`trio.SSLStream` mid-record), so the core's
+timer (heart-beats, the DISCONNECT receipt wait) runs in a *timer* task of its own.
+Whoever holds ``send_lock`` drains the core and writes until it has nothing left, so wire
+order is core order; a write cut half-way calls ``send_failed()`` and ends the link
+(STYLE.md 11).  Back-pressure and read-ahead: docs/async-clients.md, ARCHITECTURE.md.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import NoReturn
 
 import trio
@@ -45,6 +26,10 @@ from stomp_core.client import (
     connect_failed,
     connection_lost,
     parse_failure,
+    reads_ahead,
+    rearms,
+    unsent_buffers,
+    write_timed_out,
 )
 
 from ._transport import nonblocking_writer
@@ -54,11 +39,6 @@ __all__ = ["READ_SIZE", "TRANSPORT_ERRORS", "Link"]
 #: Bytes asked of ``receive_some`` per read: large enough for throughput, small enough
 #: that one read never buffers much beyond a full subscription (back-pressure).
 READ_SIZE = 64 * 1024
-
-#: While paused, the reader still reads while a write waits, until the core holds this
-#: many unparsed bytes: a broker blocked writing to us may stop reading our frames (a
-#: consumer's ACK) until we read (issue 14.4).  The write deadline bounds the rest.
-READ_AHEAD = 1024 * 1024
 
 _TERMINAL = (stomp_core.State.CLOSED, stomp_core.State.ERROR)
 
@@ -163,14 +143,8 @@ class Link:
         self._on_closed(self, reason)
 
     def rearm(self) -> None:
-        """The core may have a new, earlier deadline: wake the timer task if it has.
-
-        Most inputs only move deadlines later (a frame written or read restarts a
-        heart-beat interval); then the timer task wakes at the old deadline, finds the
-        new one and sleeps again, instead of being woken for every frame.
-        """
-        deadline = self.core.get_timer()
-        if deadline is not None and deadline < self._armed:
+        """Wake the timer task if the core has an earlier deadline (:func:`rearms`)."""
+        if rearms(self.core.get_timer(), self._armed):
             self._rearm.set()
 
     def pause(self) -> None:
@@ -193,20 +167,18 @@ class Link:
 
     # -- writing -----------------------------------------------------------------------
 
-    def queue(self, event: stomp_core.FrameEvent) -> None:
-        """Hand ``event`` to the core without writing it (the next writer will)."""
+    def send(self, event: stomp_core.FrameEvent) -> None:
+        """Hand ``event`` to the core without writing it (:meth:`flush` writes it)."""
         self.core.send(event, now=trio.current_time())
         self.rearm()
 
-    async def write_pending(self) -> None:
+    async def flush(self) -> None:
         """Write everything the core has queued.  The caller holds ``send_lock``.
 
-        On a plain TCP stream the bytes first go to the socket at once, without waiting
-        (:func:`~stomp_trio._transport.nonblocking_writer`: one system call for all the
-        buffers, a large body never copied); only what the kernel did not take is then
-        written by waiting, under the write deadline.  Such a write is a checkpoint only
-        when it had to wait, or once every ``_WRITES_PER_YIELD`` writes, so that a task
-        sending in a loop still lets the others run.
+        On plain TCP the buffers go to the socket at once, in one system call, a large
+        body never copied (:func:`~stomp_trio._transport.nonblocking_writer`); only what
+        the kernel did not take is written by waiting.  That is a checkpoint only when it
+        waits, or once every ``_WRITES_PER_YIELD`` writes, so a sending loop lets others run.
 
         Raises:
             ConnectionLost: the transport failed; the link is over.
@@ -228,7 +200,7 @@ class Link:
         except OSError as exc:
             self._write_failed(exc, None)
         if len(buffers) != 1 or sent != len(buffers[0]):
-            rest = _after(buffers, sent)
+            rest = unsent_buffers(buffers, sent)
             if rest:
                 await self._write_waiting(rest)
                 return
@@ -280,7 +252,7 @@ class Link:
                 sent = write(buffers)
             except BlockingIOError:
                 continue
-            buffers = _after(buffers, sent)
+            buffers = unsent_buffers(buffers, sent)
 
     def _write_failed(self, exc: BaseException, scope: trio.CancelScope | None) -> NoReturn:
         """A write failed or was cancelled: end the link and raise what the caller sees."""
@@ -291,43 +263,25 @@ class Link:
             self.end(error)
             raise error from exc
         if scope is not None and scope.cancel_called and isinstance(exc, trio.Cancelled):
-            error = ConnectionLost(
-                f"writing to the broker took longer than {self.write_timeout:g} s "
-                "(write_timeout): it reads too slowly or not at all"
-            )
+            error = write_timed_out(self.write_timeout)
             self.end(error)
             raise error from None
         self.end(connection_lost("a write was interrupted half-way; the stream is broken", exc))
         raise exc
 
-    async def flush_if_idle(self) -> None:
-        """Write what the core queued (heart-beats), unless a writer is already at it.
+    async def flush_soon(self, if_idle: bool = False) -> None:
+        """Write what the core queued (a background task: never raises).
 
-        A task holding ``send_lock`` is inside :meth:`write_pending`, whose loop picks up
-        whatever was queued meanwhile; there is no checkpoint between its last
-        ``data_to_send()`` and its release of the lock, so nothing can be left behind.
+        With ``if_idle`` (heart-beats), not while a task holds ``send_lock``: it is inside
+        :meth:`flush`, whose loop picks up whatever was queued meanwhile (there is no
+        checkpoint between its last ``data_to_send()`` and its release of the lock).
         """
-        if self.ended:
-            return
-        try:
-            self.send_lock.acquire_nowait()
-        except trio.WouldBlock:
-            return
-        try:
-            await self.write_pending()
-        except ConnectionLost:
-            pass
-        finally:
-            self.send_lock.release()
-
-    async def flush_soon(self) -> None:
-        """Write frames queued by :meth:`queue` (a background task: never raises)."""
-        if self.ended:
+        if self.ended or (if_idle and self.send_lock.locked()):
             return
         try:
             async with self.send_lock:
                 if not self.ended:
-                    await self.write_pending()
+                    await self.flush()
         except ConnectionLost:
             pass
 
@@ -345,7 +299,7 @@ class Link:
         core = self.core
         core.send(connect, now=trio.current_time())
         try:
-            await self.write_pending()
+            await self.flush()
         except ConnectionLost as exc:
             raise ConnectFailed(f"sending CONNECT failed: {exc}") from exc
         self.handshaking = True
@@ -365,14 +319,18 @@ class Link:
                     data = await self.stream.receive_some(READ_SIZE)
                 except TRANSPORT_ERRORS as exc:
                     raise ConnectFailed(f"reading CONNECTED failed: {exc}") from exc
-            now = trio.current_time()
             if scope.cancelled_caught:
-                core.handle_timer(now=now)
-            elif data:
-                core.receive_data(data, now=now)
+                core.handle_timer(now=trio.current_time())
             else:
-                self.eof = True
-                core.receive_eof(now=now)
+                self._feed(data)
+
+    def _feed(self, data: bytes | bytearray) -> None:
+        """Hand what was read to the core (``b""``: the broker closed its side)."""
+        if data:
+            self.core.receive_data(data, now=trio.current_time())
+        else:
+            self.eof = True
+            self.core.receive_eof(now=trio.current_time())
 
     def next_event(self) -> stomp_core.Event | None:
         """The core's next event, or ``None`` when it needs data (a parse failure ends
@@ -408,11 +366,10 @@ class Link:
         await trio.aclose_forcefully(self.stream)
 
     async def _read_loop(self) -> None:
-        core = self.core
         # Bytes that came with CONNECTED are already in the core: handle them first.
         self._drain(self)
         while not self.ended:
-            if self.paused and not self._reads_ahead():
+            if self._holds_back:
                 await self._paused()
                 continue
             try:
@@ -420,12 +377,7 @@ class Link:
             except TRANSPORT_ERRORS as exc:
                 self.end(connection_lost("reading from the broker failed", exc))
                 return
-            now = trio.current_time()
-            if data:
-                core.receive_data(data, now=now)
-            else:
-                self.eof = True
-                core.receive_eof(now=now)
+            self._feed(data)
             self.rearm()
             self._drain(self)
             if self.eof:
@@ -436,17 +388,21 @@ class Link:
 
     async def _paused(self) -> None:
         """Read nothing until the held message is delivered (back-pressure), or a write
-        waits (then the read loop reads ahead, see :meth:`_reads_ahead`).  The core's
+        waits (then the read loop reads ahead, :func:`reads_ahead`).  The core's
         receive deadline stays suspended from :meth:`pause` to :meth:`resume`."""
-        while self.paused and not self.ended and not self._reads_ahead():
+        while self._holds_back and not self.ended:
             # Woken by resume(), end(), or a write that starts while we hold back.
             self._reader_wake = trio.Event()
             await self._reader_wake.wait()
 
-    def _reads_ahead(self) -> bool:
-        """Whether to read although paused: a write waits, so the broker may need us to
-        read before it reads again; the core's unparsed bytes bound it (READ_AHEAD)."""
-        return bool(self.writing) and not self.eof and self.core.receive_buffered < READ_AHEAD
+    @property
+    def _holds_back(self) -> bool:
+        """Whether the reader reads nothing now: paused, and not reading ahead."""
+        paused, buffered = self.paused, self.core.receive_buffered
+        ahead = reads_ahead(
+            paused=paused, writing=self.writing > 0, eof=self.eof, buffered=buffered
+        )
+        return paused and not ahead
 
     async def _timer_loop(self) -> None:
         core = self.core
@@ -476,16 +432,13 @@ class Link:
             # broker stopped reading) must not keep this task from the next deadline,
             # which may be the one that declares the broker dead.
             if not self.ended:
-                nursery.start_soon(self.flush_if_idle)
+                nursery.start_soon(self.flush_soon, True)  # if idle
 
 
 class _SendTurn:
-    """``send_lock`` as an async context manager that switches tasks only to wait.
-
-    ``async with trio.Lock()`` always yields to the scheduler; the send path takes the
-    free lock at once instead (still a cancellation point), so that a send costs no task
-    switch when nobody else is writing.
-    """
+    """``send_lock`` as an async context manager that switches tasks only to wait: unlike
+    ``async with trio.Lock()`` it takes a free lock at once (still a cancellation point),
+    so a send costs no task switch when nobody else is writing."""
 
     __slots__ = ("_lock",)
 
@@ -501,15 +454,3 @@ class _SendTurn:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._lock.release()
-
-
-def _after(buffers: Sequence[bytes | memoryview], sent: int) -> list[bytes | memoryview]:
-    """What remains of ``buffers`` once their first ``sent`` bytes are written."""
-    for index, buffer in enumerate(buffers):
-        size = len(buffer)
-        if sent < size:
-            rest: list[bytes | memoryview] = [memoryview(buffer)[sent:]] if sent else [buffer]
-            rest += buffers[index + 1 :]
-            return rest
-        sent -= size
-    return []

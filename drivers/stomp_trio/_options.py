@@ -6,7 +6,6 @@ from __future__ import annotations
 import ssl as _ssl
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 import trio
 
@@ -16,43 +15,13 @@ from stomp_core.client import (
     ClientOptions,
     ReconnectPolicy,
     UnhandledHook,
+    exception_to_raise,
 )
 
 from ._client import Client
 from ._transport import StreamFactory
 
 __all__ = ["open_connection"]
-
-
-def _leaves(error: BaseException) -> list[BaseException] | None:
-    """The exceptions inside an exception group, flattened, each once; ``None`` if
-    ``error`` is not a group."""
-    inner: Any = getattr(error, "exceptions", None)
-    if not isinstance(inner, tuple):
-        return None
-    found: list[BaseException] = []
-    for exc in inner:
-        for leaf in _leaves(exc) or [exc]:
-            if not any(leaf is seen for seen in found):
-                found.append(leaf)
-    return found
-
-
-def _unwrap(group: BaseException, fatal: BaseException | None) -> BaseException | None:
-    """The one exception ``open_connection`` raises for a group, or ``None`` (keep it).
-
-    The body's own exception wins; the client's ``fatal`` error (raised by its
-    supervisor, which cancelled the body) comes out when the body had none of its own.
-    """
-    leaves = _leaves(group)
-    if leaves is None:
-        return None
-    others = [exc for exc in leaves if exc is not fatal]
-    if len(others) == 1:
-        return others[0]
-    if not others and leaves:
-        return leaves[0]
-    return None
 
 
 @asynccontextmanager
@@ -118,7 +87,7 @@ async def open_connection(
             finally:
                 await client._shutdown()
     except BaseException as exc:
-        inner = _unwrap(exc, client._final_error)
+        inner = exception_to_raise(exc, client._final_error)
         if inner is None:
             raise
         raise inner from inner.__cause__

@@ -33,15 +33,11 @@ def nonblocking_writer(
 ) -> Callable[[Sequence[bytes | memoryview]], int] | None:
     """For a plain TCP stream, a function that writes buffers to its socket at once.
 
-    ``write(buffers)`` returns how many bytes the kernel took (maybe fewer than given),
-    raises :class:`BlockingIOError` if it took none, and :class:`OSError` if the
-    connection is broken.  It never waits, so it never yields to the scheduler, and it
-    hands every buffer to the kernel in one ``writev`` call without joining them (a large
-    message body is never copied).  ``None`` for any other stream (TLS, WebSocket, a
-    user's factory): those are written by ``send_all``.  A writer that must wait for
-    room waits with :func:`trio.lowlevel.wait_writable` on ``stream.socket``.
-
-    The socket is trio's own (non-blocking) one and the descriptor is looked up on every
+    ``write(buffers)`` returns how many bytes the kernel took (maybe fewer), raises
+    :class:`BlockingIOError` if it took none and :class:`OSError` if the connection is
+    broken.  It never waits (so never yields) and hands all buffers to one ``writev``,
+    a large body never copied.  ``None`` for any other stream (TLS, WebSocket, a user's
+    factory): those are written by ``send_all``.  The descriptor is looked up on every
     call, so a closed stream fails (``-1``) instead of writing to a reused number.
     """
     if sys.platform == "win32" or type(stream) is not trio.SocketStream:

@@ -38,7 +38,9 @@ What is here:
   argument checks and the routing rules (:func:`route_message`, :class:`Leftovers`);
 * request/reply: :class:`PendingRequests` (the reply queue, correlation ids, replies
   routed to their request, late ones dropped), :class:`ReplyArrived`,
-  :func:`reply_destination`, :func:`reply_headers` and :func:`subscribes_for_replies`.
+  :func:`reply_destination`, :func:`reply_headers` and :func:`subscribes_for_replies`;
+* what the drivers' links decide alike: :func:`reads_ahead` (:data:`READ_AHEAD`),
+  :func:`rearms`, :func:`unsent_buffers`, :func:`write_timed_out` and :func:`exception_to_raise`.
 """
 
 from __future__ import annotations
@@ -82,6 +84,14 @@ from ._frames import (
 )
 from ._hooks import ClientHooks, SendFrame
 from ._lifecycle import DEFAULT_HEARTBEAT_TOLERANCE, ClientState, ReconnectPolicy, StateChange
+from ._links import (
+    READ_AHEAD,
+    exception_to_raise,
+    reads_ahead,
+    rearms,
+    unsent_buffers,
+    write_timed_out,
+)
 from ._objects import (
     MessageBase,
     Signal,
@@ -126,6 +136,7 @@ __all__ = [
     "DEFAULT_VHOST",
     "DEFAULT_WSS_PORT",
     "DEFAULT_WS_PORT",
+    "READ_AHEAD",
     "REPLY_TO",
     "TEMP_QUEUE_PREFIX",
     "AckMode",
@@ -182,15 +193,20 @@ __all__ = [
     "dial_failed",
     "encode_body",
     "error_text",
+    "exception_to_raise",
     "failure_reason",
     "message_headers",
     "parse_failure",
     "parse_hosts",
+    "reads_ahead",
+    "rearms",
     "reply_destination",
     "reply_headers",
     "report_unhandled",
     "route_message",
     "send_builder",
     "subscribes_for_replies",
+    "unsent_buffers",
     "use_tls",
+    "write_timed_out",
 ]

@@ -3,18 +3,19 @@
 Its public half is the API users call (``send``, ``subscribe``, ``transaction``,
 ``state_changes`` and what a client shows); its private half is what both drivers'
 clients decide alike: the dial loop, the reconnect decision, the replay of subscriptions,
-what the session's outcomes mean, leaving, failing for good.  The driver provides the
-I/O (``_send``, ``_dial``, ``_write_soon``, ...), as abstract methods.
+what the session's outcomes mean, the send path, leaving, failing for good.  The driver
+provides the I/O (``_dial``, ``_write_soon``, ``_check_sending``, ...), as abstract
+methods, and its links (``turn``, ``send``, ``flush``; ``_driver.py`` says what else).
 
-Nothing here does I/O, reads a clock or logs: every ``await`` is on a method the driver
-provides, and its logger is passed in.
+Nothing here does I/O, reads a clock or logs: every ``await`` is on a method or object
+the driver provides, and its logger is passed in.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .._connection import CLIENT, Connection
 from .._errors import LocalProtocolError
@@ -30,7 +31,15 @@ from .._metrics import Metrics, MetricsSnapshot
 from .._state import State
 from ._addresses import Endpoint
 from ._arguments import AckMode, check_subscribe_arguments
-from ._errors import BrokerError, ConnectFailed, ConnectionLost, StompError, connection_lost
+from ._driver import DEBUG, FrameLog, LinkView, Logger, ReceiptWaiter, ReplyWaiter
+from ._errors import (
+    BrokerError,
+    ConnectFailed,
+    ConnectionLost,
+    ReceiptTimeout,
+    StompError,
+    connection_lost,
+)
 from ._frames import send_builder
 from ._hooks import ClientHooks, _no_checkpoint
 from ._lifecycle import ClientState, StateChange
@@ -60,49 +69,7 @@ __all__ = [
 S = TypeVar("S", bound="SubscriptionBase[Any]")
 M = TypeVar("M", bound="MessageBase[Any]")
 X = TypeVar("X", bound="TransactionBase")
-W = TypeVar("W")
 C = TypeVar("C", bound="StateChangesBase")
-
-
-class _Core(Protocol):
-    @property
-    def heartbeat(self) -> tuple[int, int]: ...
-
-    @property
-    def state(self) -> State: ...
-
-    @property
-    def subscriptions(self) -> Mapping[str, object]: ...
-
-
-class _Link(Protocol):
-    @property
-    def endpoint(self) -> Endpoint: ...
-
-    @property
-    def generation(self) -> int: ...
-
-    @property
-    def ended(self) -> bool: ...
-
-    def end(self, reason: StompError | None, *, abort: bool) -> None: ...
-
-    @property
-    def core(self) -> _Core: ...
-
-
-class _Logger(Protocol):
-    """The driver's logger (the core never imports ``logging``), named after it."""
-
-    name: str
-
-    def debug(self, msg: str, /, *args: object) -> None: ...
-
-    def info(self, msg: str, /, *args: object) -> None: ...
-
-    def warning(self, msg: str, /, *args: object) -> None: ...
-
-    def exception(self, msg: str, /, *args: object) -> None: ...
 
 
 class _IdInUse(LocalProtocolError, ValueError):
@@ -110,7 +77,7 @@ class _IdInUse(LocalProtocolError, ValueError):
     the ``ValueError`` ``stomp_asyncio`` raised for it before the drivers shared it."""
 
 
-def _usable(link: _Link) -> bool:
+def _usable(link: LinkView) -> bool:
     """Whether frames may still be handed to ``link``'s core."""
     return not link.ended and link.core.state is State.CONNECTED
 
@@ -123,27 +90,10 @@ def _pin(transaction: TransactionBase | str | None) -> tuple[str | None, int | N
     return transaction.id, transaction._generation
 
 
-class _ReplyWaiter:
-    """One request's wait: its signal fires once, with the reply or the error."""
-
-    __slots__ = ("outcome", "signal")
-
-    def __init__(self, signal: Signal) -> None:
-        self.signal = signal
-        self.outcome: ReceivedMessage | StompError | None = None
-
-    async def wait(self) -> None:
-        """Until there is an outcome.  Checked first: it may have come before this
-        started (while the request was being sent, or before the driver's timeout
-        wrapper ran this), and a signal only wakes those already waiting."""
-        while self.outcome is None:
-            await self.signal.wait()
-
-
 # -- the client --------------------------------------------------------------------------
 
 
-class ClientBase(ABC, Generic[S, M, X, W, C]):
+class ClientBase(ABC, Generic[S, M, X, C]):
     """The API both async clients share (their ``Client`` classes derive from it).
 
     Args:
@@ -157,13 +107,16 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
         observer: makes the driver's state-change observer, with the arguments of
             :class:`StateChangesBase`.
         log: the driver's logger.
+        frames: the driver's frame log: while it is enabled for DEBUG when a connection
+            opens, each frame of it is logged there, passcodes and Authorization-like
+            headers masked (:func:`stomp_core.frame_log`).
         checkpoint: the driver's cancellation point, awaited where nothing else is
             (:attr:`ClientHooks.checkpoint`; by default none).
         reply_token: names this client's temporary reply queue (:meth:`request`); the
             driver draws it at random, e.g. a UUID's hex, since the core draws nothing.
     """
 
-    _link: _Link | None
+    _link: LinkView | None
     #: What an observer made after ``CLOSED`` gets: that change once (``True``), or an
     #: iteration that ends at once.
     _late_observer_sees_closed = True
@@ -183,25 +136,29 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
         transaction: Callable[..., X],
         signal: Callable[[], Signal],
         observer: Callable[..., C],
-        log: _Logger,
+        log: Logger,
+        frames: FrameLog,
         checkpoint: Callable[[], Awaitable[None]] = _no_checkpoint,
         reply_token: str,
     ) -> None:
         self._options = options
         #: Counters over all connections of this client (``metrics()``).
         self._metrics = Metrics()
-        self._requests: PendingRequests[_ReplyWaiter] = PendingRequests(reply_token)
+        self._requests: PendingRequests[ReplyWaiter] = PendingRequests(reply_token)
         #: Fired when a request() finished writing the reply SUBSCRIBE (others wait).
         self._reply_gate: Signal | None = None
         self._log = log
+        self._frames = frames
         self._new_observer = observer
         self._observers: list[C] = []
         #: The error that ended the client for good (``None``: closed as asked).
         self._final_error: BaseException | None = None
-        self._session: ClientSession[S, W] = ClientSession(options, rng=rng)
+        self._session: ClientSession[S, ReceiptWaiter] = ClientSession(options, rng=rng)
         self._new_subscription = subscription
         self._new_transaction = transaction
         self._new_signal = signal
+        #: Fired when a link is published or the client ends: senders look again.
+        self._link_ready = signal()
         self._hooks: ClientHooks[S, M, X] = ClientHooks(
             send=self._send,
             subscribe=self._subscribe,
@@ -265,12 +222,12 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
         :class:`stomp_core.MetricsSnapshot`."""
         return self._metrics.snapshot()
 
-    def _new_core(self, write: Callable[[str], object] | None) -> Connection:
-        """The core of a new connection, sharing the client's counters; with ``write``
-        (the driver's frame logger, when it is enabled for DEBUG) it reports each frame.
-        """
-        if write is None:
+    def _new_core(self) -> Connection:
+        """The core of a new connection, sharing the client's counters; it logs each frame
+        if the frame log is enabled for DEBUG now (an unlogged connection pays nothing)."""
+        if not self._frames.isEnabledFor(DEBUG):
             return Connection(CLIENT, self._options.config, metrics=self._metrics)
+        write = self._frames.debug
         return LoggedConnection(CLIENT, self._options.config, write=write, metrics=self._metrics)
 
     def state_changes(self) -> C:
@@ -458,7 +415,7 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
             ValueError: ``headers`` sets ``reply-to`` or ``correlation-id``.
         """
         await self._subscribe_for_replies()
-        waiter = _ReplyWaiter(self._new_signal())
+        waiter = ReplyWaiter(self._new_signal())
         request_headers = self._requests.start(waiter, headers)
         try:
             await self.send(destination, body, content_type=content_type, headers=request_headers)
@@ -500,12 +457,7 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
     # -- what the driver provides ---------------------------------------------------------
 
     @abstractmethod
-    async def _send(
-        self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
-    ) -> int: ...  # the send path, see SendFrame
-
-    @abstractmethod
-    async def _unsubscribe(self, sub: S, receipt: bool) -> None: ...  # UNSUBSCRIBE now
+    def _check_sending(self) -> None: ...  # raise ConnectionLost if it can never send
 
     @abstractmethod
     def _write_soon(self, link: Any, event: FrameEvent) -> None: ...  # core.send, flush later
@@ -515,9 +467,6 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
 
     @abstractmethod
     def _deliver(self, link: Any, outcome: Deliver[S]) -> None: ...  # into sub's buffer
-
-    @abstractmethod
-    def _resolve(self, done: ReceiptDone[W]) -> None: ...  # wake the waiter
 
     @abstractmethod
     async def _sleep(self, seconds: float) -> None: ...  # between dial rounds
@@ -532,6 +481,68 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
     def _fail(self, error: StompError) -> None: ...  # closed for good: tell the user
 
     # -- shared internals ----------------------------------------------------------------
+
+    def _live_link(self) -> Any:
+        """The link to send on now, or ``None`` (reconnecting); raises if the client can
+        never send again (``_check_sending``)."""
+        self._check_sending()
+        link = self._link
+        return link if self.state is ClientState.CONNECTED and self._sendable(link) else None
+
+    async def _ready_link(self) -> Any:
+        """The link to send on, waiting up to ``connect_timeout`` while reconnecting."""
+        link = self._live_link()
+        if link is not None:
+            return link  # the usual case, without the cost of a timeout
+        found: list[Any] = []
+
+        async def published() -> None:
+            while (link := self._live_link()) is None:
+                await self._link_ready.wait()
+            found.append(link)
+
+        timeout = self._options.connect_timeout
+        if not await self._wait_for(published(), timeout):
+            raise ConnectionLost(f"not connected: still reconnecting after {timeout:g} s")
+        return found[0]
+
+    async def _send(
+        self, build: Callable[[str | None], FrameEvent], receipt: bool, generation: int | None
+    ) -> int:
+        """The send path (:data:`SendFrame`): one frame built by ``build(receipt_id)``,
+        written on the live link in its writers' turn; with ``receipt``, await it.
+
+        Cancellation: before the turn is taken nothing happened; during the write the
+        link breaks (``send_failed``) and the client reconnects; while awaiting the
+        receipt the frame was sent and the receipt is simply no longer awaited.
+        """
+        link = await self._ready_link()
+        receipt_id = self._session.next_receipt_id() if receipt else None
+        try:
+            event = build(receipt_id)
+            waiter: ReceiptWaiter | None = None
+            async with link.turn:
+                if not self._sendable(link) or generation not in (None, link.generation):
+                    lost = "the connection was lost before the frame was sent"
+                    raise connection_lost(lost, link.reason)
+                link.send(event)  # LocalProtocolError here: nothing queued, nothing changed
+                self._session.record(event)
+                if receipt_id is not None:
+                    waiter = ReceiptWaiter(self._new_signal())
+                    self._session.await_receipt(receipt_id, waiter)
+                await link.flush()
+            if waiter is not None:
+                assert receipt_id is not None
+                timeout = self._options.receipt_timeout
+                if not await self._wait_for(waiter.wait(), timeout):
+                    raise ReceiptTimeout(receipt_id, timeout)
+                if waiter.error is not None:
+                    raise waiter.error
+        finally:
+            if receipt_id is not None:
+                # Given up (timeout, cancellation): the RECEIPT may still come.
+                self._session.give_up_receipt(receipt_id)
+        return int(link.generation)
 
     async def _connect(self, *, first: bool) -> Any:
         """Follow the session's dial plan until a broker answers CONNECTED; the link.
@@ -570,21 +581,29 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
             self._fail(connection_lost("the connection was lost and reconnecting failed", exc))
             return None
 
-    def _replay(self, send: Callable[[Subscribe], None]) -> None:
-        """Hand the live subscriptions' SUBSCRIBEs to ``send`` (the new connection's core),
-        in their original order, before anything else may be written."""
-        for event in self._session.replay():
-            try:
-                send(event)
-            except LocalProtocolError as exc:
-                # E.g. another broker of the list negotiated 1.0, which has no
-                # client-individual: this subscription cannot live on this connection.
-                key = event.id or event.destination
-                sub = self._session.subscriptions.get(key)
-                self._session.remove_subscription(key, sent=False)
-                if sub is not None:
-                    error = ConnectionLost(f"cannot subscribe again after reconnecting: {exc}")
-                    sub._close(error)
+    async def _replay(self, link: Any) -> None:
+        """Write the live subscriptions' SUBSCRIBEs on ``link`` (a new connection), in
+        their original order, in its writers' turn: before anything else is written."""
+        async with link.turn:
+            for event in self._session.replay():
+                try:
+                    link.send(event)
+                except LocalProtocolError as exc:
+                    # E.g. another broker of the list negotiated 1.0, which has no
+                    # client-individual: this subscription cannot live on this connection.
+                    key = event.id or event.destination
+                    sub = self._session.subscriptions.get(key)
+                    self._session.remove_subscription(key, sent=False)
+                    if sub is not None:
+                        error = ConnectionLost(f"cannot subscribe again after reconnecting: {exc}")
+                        sub._close(error)
+            await link.flush()
+
+    def _publish(self, link: Any) -> None:
+        """``link`` is CONNECTED (and replayed): senders may use it from now on."""
+        self._link = link
+        self._set_state(ClientState.CONNECTED, endpoint=link.endpoint)
+        self._link_ready.fire()
 
     def _leave(self) -> Disconnect:
         """The user leaves: late MESSAGEs are dropped from now on (the broker redelivers
@@ -622,6 +641,14 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
         recorded = self._session.remove_subscription(sub.id, sent=sent)
         return link if sent and recorded else None
 
+    async def _unsubscribe(self, sub: S, receipt: bool) -> None:
+        """UNSUBSCRIBE ``sub`` now, if the broker knows it (:attr:`ClientHooks.unsubscribe`)."""
+        link = self._forget(sub)
+        if link is None:
+            await self._hooks.checkpoint()
+            return
+        await self._send_unsubscribe(sub, link, receipt)
+
     async def _send_unsubscribe(self, sub: S, link: Any, receipt: bool) -> None:
         """UNSUBSCRIBE ``sub`` on ``link``.  If interrupted before it was written (the
         core still has the subscription), it is queued instead: never given up, since
@@ -651,6 +678,10 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
             and link is self._link
         )
 
+    def _resolve(self, done: ReceiptDone[ReceiptWaiter]) -> None:
+        """Wake a receipted send: its RECEIPT came, or the wait failed."""
+        done.waiter.resolve(done.error)
+
     def _link_closed(self, link: Any, reason: StompError | None) -> None:
         """A link ended: fail at once what cannot survive it (conformance 100)."""
         if link.generation == self._session.generation:
@@ -679,7 +710,7 @@ class ClientBase(ABC, Generic[S, M, X, W, C]):
             self._reply_gate = None
             gate.fire()
 
-    def _handle(self, link: _Link, event: Event) -> None:
+    def _handle(self, link: LinkView, event: Event) -> None:
         """Carry out what the session says about ``event``, received on ``link``."""
         if self._requests.used:
             routed = self._requests.route(event)

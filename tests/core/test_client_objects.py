@@ -45,6 +45,7 @@ from stomp_core.client import (
     ExitAction,
     MessageBase,
     ReceiptDone,
+    ReceiptTimeout,
     ReceivedMessage,
     ReconnectPolicy,
     StateChange,
@@ -123,6 +124,10 @@ class Log:
 
     def __init__(self) -> None:
         self.lines: list[tuple[str, str]] = []
+        self.enabled = False  # for DEBUG (the frame log)
+
+    def isEnabledFor(self, level: int) -> bool:
+        return self.enabled and level == 10
 
     def _log(self, level: str, msg: str, *args: object) -> None:
         self.lines.append((level, msg % args))
@@ -140,7 +145,7 @@ class Log:
         self._log("exception", msg, *args)
 
 
-class Client(ClientBase[Sub, Msg, Tx, str, StateChangesBase]):
+class Client(ClientBase[Sub, Msg, Tx, StateChangesBase]):
     """Records every frame it is asked to send; ``fail`` makes the next send raise."""
 
     def __init__(self, checkpoint: Callable[[], Any] | None = None, **settings: Any) -> None:
@@ -153,6 +158,7 @@ class Client(ClientBase[Sub, Msg, Tx, str, StateChangesBase]):
             signal=Sig,
             observer=StateChangesBase,
             log=Log(),
+            frames=Log(),
             reply_token="tok",
             **extra,
         )
@@ -185,6 +191,10 @@ class Client(ClientBase[Sub, Msg, Tx, str, StateChangesBase]):
         self.sent.append((event, generation))
         self.after_send(event)
         return self._session.generation
+
+    def _check_sending(self) -> None:
+        if self._session.closing:
+            raise ConnectionLost("the client is closed")
 
     async def _unsubscribe(self, sub: Sub, receipt: bool) -> None:
         self.calls.append(("unsubscribe", sub.id, receipt))
@@ -230,6 +240,57 @@ class Client(ClientBase[Sub, Msg, Tx, str, StateChangesBase]):
         self._session.handle(Connected(version="1.2", session="s-1", server="b/1"), generation)
         self._link = Link(generation)
         return generation
+
+
+class WriterLink(Link):
+    """A link the base client's own send path writes on (one turn at a time)."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__(generation)
+        self.turn = asyncio.Lock()
+        self.reason: StompError | None = None
+        self.queued: list[FrameEvent] = []
+        self.written: list[FrameEvent] = []
+        self.flushed = asyncio.Event()
+        #: Called with each frame written (a RECEIPT may come before the writer waits).
+        self.on_write: Callable[[FrameEvent], None] = lambda event: None
+
+    def send(self, event: FrameEvent) -> None:
+        self.queued.append(event)
+
+    async def flush(self) -> None:
+        for event in self.queued:
+            self.written.append(event)
+            self.on_write(event)
+        self.queued.clear()
+        self.flushed.set()
+
+
+class RefusingLink(WriterLink):
+    """A new connection whose core refuses client-individual (STOMP 1.0) and "orphan"."""
+
+    def send(self, event: FrameEvent) -> None:
+        assert isinstance(event, Subscribe)
+        if event.ack == "client-individual" or event.id == "orphan":
+            raise LocalProtocolError("STOMP 1.0 has no client-individual")
+        super().send(event)
+
+
+class SendingClient(Client):
+    """Sends through ClientBase's own send path, on a WriterLink."""
+
+    _send = ClientBase._send  # type: ignore[assignment]
+    _unsubscribe = ClientBase._unsubscribe  # type: ignore[assignment]
+
+    def connect(self) -> int:
+        generation = super().connect()
+        self._link = WriterLink(generation)
+        self._set_state(ClientState.CONNECTED, endpoint=A)
+        return generation
+
+    def _resolve(self, done: ReceiptDone[Any]) -> None:
+        super()._resolve(done)
+        ClientBase._resolve(self, done)
 
 
 def message(sub: Sub, generation: int, mid: str = "m1", body: bytes = b"x") -> Msg:
@@ -714,15 +775,9 @@ def test_replay_drops_a_subscription_the_new_connection_refuses() -> None:
     run(client._subscribe(kept, False))
     run(client._subscribe(refused, False))
     client._session.record(Subscribe(destination="/q/c", id="orphan"))  # nobody reads it
-    sent: list[str] = []
-
-    def send(event: Subscribe) -> None:
-        if event.ack == "client-individual" or event.id == "orphan":
-            raise LocalProtocolError("STOMP 1.0 has no client-individual")
-        sent.append(event.destination)
-
-    client._replay(send)
-    assert sent == ["/q/a"]
+    link = RefusingLink(client._session.generation)
+    run(client._replay(link))
+    assert [e.destination for e in link.written] == ["/q/a"]
     assert list(client._session.subscriptions) == ["sub-1"]
     assert [e.id for e in client._session.replay()] == ["sub-1"]
     with pytest.raises(ConnectionLost, match="cannot subscribe again"):
@@ -990,12 +1045,133 @@ def test_reply_answers_the_reply_to_with_the_correlation_id() -> None:
 
 def test_the_cores_of_a_client_share_its_counters_and_may_log_frames() -> None:
     client = Client()
-    plain = client._new_core(None)
-    lines: list[str] = []
-    logged = client._new_core(lines.append)
+    plain = client._new_core()
+    frames = client._frames
+    assert isinstance(frames, Log)
+    frames.enabled = True
+    logged = client._new_core()
     assert not isinstance(plain, LoggedConnection)
     assert isinstance(logged, LoggedConnection)
     assert plain.metrics is logged.metrics
     logged.send(Connect(host="/"), now=0.0)
-    assert lines[0].startswith("sent CONNECT ")
+    ((level, line),) = frames.lines
+    assert level == "debug"
+    assert line.startswith("sent CONNECT ")
     assert client.metrics().frames_sent == 1
+
+
+# ------------------------------------------------------------------------ the send path
+
+
+def test_the_send_path_writes_in_the_links_turn_and_awaits_the_receipt() -> None:
+    client = SendingClient()
+    generation = client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+
+    async def main() -> None:
+        await client.send("/q/a", "plain")
+        receipted = asyncio.create_task(client.send("/q/a", "confirmed", receipt=True))
+        link.flushed.clear()
+        await link.flushed.wait()
+        receipt_id = link.written[-1].receipt
+        assert receipt_id is not None
+        await asyncio.sleep(0)  # one round: the sender now waits for its receipt
+        client._handle(link, Receipt(receipt_id=receipt_id))
+        await receipted
+        # Confirmed while the writer was still writing: it need not wait at all.
+        link.on_write = lambda event: client._handle(link, Receipt(receipt_id=event.receipt))
+        await client.send("/q/a", "confirmed at once", receipt=True)
+
+    run(main())
+    assert [e.receipt is None for e in link.written] == [True, False, False]
+    assert client._session.generation == generation
+
+
+def test_the_send_path_fails_a_receipt_wait_the_loss_ends_and_one_too_slow() -> None:
+    client = SendingClient()
+    client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+
+    async def main() -> None:
+        receipted = asyncio.create_task(client.send("/q/a", "x", receipt=True))
+        await link.flushed.wait()
+        client._link_closed(link, ConnectionLost("reset"))
+        with pytest.raises(ConnectionLost, match="before RECEIPT"):
+            await receipted
+
+    run(main())
+    client = SendingClient()
+    client.connect()
+    client.reply_wait = 0.0  # the fake's _wait_for times out at once
+    with pytest.raises(ReceiptTimeout, match="no RECEIPT for"):
+        run(client.send("/q/a", "x", receipt=True))
+    assert dict(client._session.receipts) == {}  # given up: a late RECEIPT is expected
+
+
+def test_the_send_path_refuses_a_gone_or_other_connection_and_sends_nothing() -> None:
+    client = SendingClient()
+    generation = client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+
+    def build(receipt_id: str | None) -> FrameEvent:
+        return Send(destination="/q/a", receipt=receipt_id)
+
+    async def main() -> None:
+        with pytest.raises(ConnectionLost, match="before the frame was sent"):
+            await client._send(build, False, generation + 1)
+        async with link.turn:  # another writer's turn, during which the link ends
+            sending = asyncio.create_task(client._send(build, True, None))
+            await asyncio.sleep(0)
+            link.ended = True
+            link.reason = ConnectionLost("reset")
+        with pytest.raises(ConnectionLost, match="before the frame was sent: reset"):
+            await sending
+
+    run(main())
+    assert link.written == []
+
+
+def test_a_send_waits_for_the_next_link_and_gives_up_after_connect_timeout() -> None:
+    client = SendingClient(connect_timeout=3.0)
+    client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+
+    async def main() -> None:
+        client._link = None  # reconnecting
+        sending = asyncio.create_task(client.send("/q/a", "after the reconnect"))
+        for _ in range(3):  # a few rounds: the sender now waits for a link
+            await asyncio.sleep(0)
+        assert link.written == []
+        client._publish(link)  # reconnected
+        await sending
+
+    run(main())
+    assert len(link.written) == 1
+    client._link = None
+    client.reply_wait = 0.0  # the fake's _wait_for times out at once
+    with pytest.raises(ConnectionLost, match="still reconnecting after 3 s"):
+        run(client.send("/q/a", "never"))
+    assert client.slept[-1] == 3.0
+    client._session.begin_closing()
+    with pytest.raises(ConnectionLost, match="the client is closed"):
+        run(client.send("/q/a", "never"))
+
+
+def test_unsubscribe_goes_out_only_where_the_broker_knows_the_subscription() -> None:
+    client = SendingClient()
+    client.connect()
+    link = client._link
+    assert isinstance(link, WriterLink)
+    never_sent, sent = client.subscribe("/q/a"), client.subscribe("/q/b")
+    run(client._subscribe(never_sent, False))
+    run(client._subscribe(sent, False))
+    link.core.subscriptions[sent.id] = "auto"  # the core saw only its SUBSCRIBE go out
+    written = len(link.written)
+    run(never_sent.unsubscribe())
+    assert len(link.written) == written  # nothing to take back at the broker
+    run(sent.unsubscribe(receipt=False))
+    assert link.written[-1] == Unsubscribe(id=sent.id)
