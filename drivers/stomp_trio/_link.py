@@ -28,6 +28,7 @@ from stomp_core.client import (
     parse_failure,
     reads_ahead,
     rearms,
+    starts_deadline,
     unsent_buffers,
     write_timed_out,
 )
@@ -170,7 +171,8 @@ class Link:
     def send(self, event: stomp_core.FrameEvent) -> None:
         """Hand ``event`` to the core without writing it (:meth:`flush` writes it)."""
         self.core.send(event, now=trio.current_time())
-        self.rearm()
+        if starts_deadline(event.command):
+            self.rearm()
 
     async def flush(self) -> None:
         """Write everything the core has queued.  The caller holds ``send_lock``.

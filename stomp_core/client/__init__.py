@@ -89,6 +89,7 @@ from ._links import (
     exception_to_raise,
     reads_ahead,
     rearms,
+    starts_deadline,
     unsent_buffers,
     write_timed_out,
 )
@@ -205,6 +206,7 @@ __all__ = [
     "report_unhandled",
     "route_message",
     "send_builder",
+    "starts_deadline",
     "subscribes_for_replies",
     "unsent_buffers",
     "use_tls",

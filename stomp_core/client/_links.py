@@ -16,6 +16,7 @@ __all__ = [
     "exception_to_raise",
     "reads_ahead",
     "rearms",
+    "starts_deadline",
     "unsent_buffers",
     "write_timed_out",
 ]
@@ -103,3 +104,16 @@ def exception_to_raise(group: BaseException, fatal: BaseException | None) -> Bas
     if not others and leaves:
         return leaves[0]
     return None
+
+
+def starts_deadline(command: str) -> bool:
+    """Whether sending a frame of ``command`` can bring the core's next deadline earlier.
+
+    CONNECT (or STOMP) starts the wait for CONNECTED (conformance 58) and DISCONNECT the
+    wait for its RECEIPT (conformance 84); any other frame only moves our heart-beat
+    deadline later.  So a link asks the core for its timer after those three alone.
+    """
+    return command in _DEADLINE_COMMANDS
+
+
+_DEADLINE_COMMANDS = frozenset({"CONNECT", "STOMP", "DISCONNECT"})

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from stomp_core import (
+    CLIENT,
+    Begin,
+    Commit,
+    Config,
+    Connect,
+    Connection,
+    Disconnect,
+    Send,
+    Subscribe,
+    Unsubscribe,
+)
 from stomp_core.client import (
     READ_AHEAD,
     ConnectionLost,
     exception_to_raise,
     reads_ahead,
     rearms,
+    starts_deadline,
     unsent_buffers,
     write_timed_out,
 )
+
+from .helpers import ConnectionPair
 
 
 def test_reads_ahead_only_while_paused_and_a_write_waits_below_the_bound() -> None:
@@ -65,3 +80,36 @@ def test_exception_to_raise_prefers_the_body_then_the_fatal_error() -> None:
     )
     two = ExceptionGroup("g", [body, KeyError("k")])
     assert exception_to_raise(two, fatal) is None
+
+
+def test_only_connect_and_disconnect_start_a_deadline_in_the_core() -> None:
+    # The rule lets a link skip asking for the timer after every other frame: checked
+    # here against the core itself, so that a new deadline in the core breaks this test.
+    fresh = Connection(CLIENT, Config())
+    assert fresh.get_timer() is None
+    fresh.send(Connect(accept_version=("1.2",), host="/"), now=0.0)
+    assert fresh.get_timer() is not None
+    assert starts_deadline("CONNECT")
+    assert starts_deadline("STOMP")
+    for beats in ((0, 0), (1000, 1000)):
+        pair = ConnectionPair()
+        pair.connect("1.2", client_heart_beat=beats, server_heart_beat=beats)
+        client = pair.client
+        frames = [
+            Subscribe(destination="/q", id="s"),
+            Send(destination="/q", body=b"x"),
+            Begin(transaction="t"),
+            Commit(transaction="t"),
+            Unsubscribe(id="s"),
+            Disconnect(receipt="bye"),
+        ]
+        for step, event in enumerate(frames, start=1):
+            before = client.get_timer()
+            client.send(event, now=step * 0.1)
+            client.data_to_send(now=step * 0.1)
+            after = client.get_timer()
+            earlier = after is not None and (before is None or after < before)
+            if not starts_deadline(event.command):
+                assert not earlier, event
+            elif beats == (0, 0):
+                assert earlier, event  # the wait for DISCONNECT's RECEIPT
