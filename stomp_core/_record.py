@@ -53,22 +53,23 @@ def field_names(cls: type) -> tuple[str, ...]:
     return names
 
 
+def _fields_except(
+    cache: dict[type, tuple[str, ...]], cls: type, hidden: tuple[str, ...]
+) -> tuple[str, ...]:
+    names = cache.get(cls)
+    if names is None:
+        names = cache[cls] = tuple(n for n in field_names(cls) if n not in hidden)
+    return names
+
+
 def _compared(cls: type[Record]) -> tuple[str, ...]:
     # The fields __eq__ and __hash__ use (a dataclass field with compare=False is left out).
-    names = _COMPARED.get(cls)
-    if names is None:
-        hidden = cls._not_compared
-        names = _COMPARED[cls] = tuple(n for n in field_names(cls) if n not in hidden)
-    return names
+    return _fields_except(_COMPARED, cls, cls._not_compared)
 
 
 def _shown(cls: type[Record]) -> tuple[str, ...]:
     # The fields __repr__ shows (a dataclass field with repr=False is left out).
-    names = _SHOWN.get(cls)
-    if names is None:
-        hidden = cls._not_shown
-        names = _SHOWN[cls] = tuple(n for n in field_names(cls) if n not in hidden)
-    return names
+    return _fields_except(_SHOWN, cls, cls._not_shown)
 
 
 def _frozen_error(name: str) -> Exception:
