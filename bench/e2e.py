@@ -419,6 +419,9 @@ def metric_values(phase: str, r: dict[str, Any], n: int) -> dict[str, float]:
         out["p50 us"] = r["p50"] * 1e6
         out["p99 us"] = r["p99"] * 1e6
         out["CPU us/rt"] = per
+    if "sys" in r and r["cpu"] > 0:
+        # The system calls' share (kernel time): the part no Python-level change cuts.
+        out["kernel % of CPU"] = 100 * r["sys"] / r["cpu"]
     return out
 
 
