@@ -43,6 +43,9 @@ __all__ = ["Client"]
 
 log = logging.getLogger("stomp_trio")
 
+#: Cancellation points between two turns given to other tasks (``Client._checkpoint``).
+_CALLS_PER_YIELD = 16
+
 
 class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
     """A STOMP session over trio, made by :func:`open_connection`; its API is
@@ -67,7 +70,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             log=log,
             frames=logging.getLogger("stomp_trio.frames"),
             reply_token=uuid.uuid4().hex,  # unique among the broker's connections
-            checkpoint=trio.lowlevel.checkpoint,
+            checkpoint=self._checkpoint,
         )
         self._tls = TlsContexts(options, _ssl.SSLContext, _ssl.create_default_context)
         self._stream_factory = stream_factory
@@ -75,6 +78,23 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
         #: A message waiting for room in its subscription's buffer (the link is paused).
         self._held: tuple[Subscription, Message] | None = None
         self._nursery: trio.Nursery | None = None
+        self._unyielded = 0
+
+    async def _checkpoint(self) -> None:
+        """The core's cancellation point (``ClientHooks.checkpoint``, taken e.g. by every
+        ``async for`` step over a subscription's buffered messages).
+
+        Cancellation is checked every time; other tasks get their turn once every
+        ``_CALLS_PER_YIELD`` calls (as the send path does with its writes).  A full trio
+        checkpoint per message was one pass of the scheduler, and an ``epoll`` call, for
+        every message taken from a buffer.  A consumer that finds the buffer empty waits,
+        and so yields, anyway.
+        """
+        await trio.lowlevel.checkpoint_if_cancelled()
+        self._unyielded += 1
+        if self._unyielded >= _CALLS_PER_YIELD:
+            self._unyielded = 0
+            await trio.lowlevel.cancel_shielded_checkpoint()
 
     # -- internals: the send path --------------------------------------------------------
 

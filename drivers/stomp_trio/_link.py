@@ -99,13 +99,16 @@ class Link:
         self.generation = generation
         self._drain = drain
         self._on_closed = closed
-        self.send_lock = trio.Lock()
+        self.send_lock = _SendLock()
         self.paused = False
         self.handshaking = False
         self.eof = False
         self.reason: StompError | None = None
         self.closing = False
         self.done = trio.Event()
+        #: Whether the link is over (it is never used again once it is): ``done`` is
+        #: set.  A plain attribute, read twice per send.
+        self.ended = False
         self._rearm = trio.Event()
         #: The deadline the timer task sleeps until (-inf: it is awake, about to look).
         self._armed = -math.inf
@@ -114,18 +117,15 @@ class Link:
         #: The socket a direct writer waits on (only read when there is one).
         self._socket = getattr(stream, "socket", None)
         self._unyielded = 0
-        #: ``async with link.turn:`` takes ``send_lock`` without a task switch if free.
-        self.turn = _SendTurn(self.send_lock)
+        #: ``trio.current_time`` without its two wrapper calls (twice per send).
+        self._now = trio.lowlevel.current_clock().current_time
+        #: What the shared send path takes (``async with link.turn:``): ``send_lock``.
+        self.turn = self.send_lock
 
     def __repr__(self) -> str:
         return f"<Link #{self.generation} to {self.endpoint} {self.core.state.name}>"
 
     # -- lifecycle ---------------------------------------------------------------------
-
-    @property
-    def ended(self) -> bool:
-        """Whether the link is over (it is never used again once it is)."""
-        return self.done.is_set()
 
     @property
     def usable(self) -> bool:
@@ -135,9 +135,10 @@ class Link:
     def end(self, reason: StompError | None, *, abort: bool = False) -> None:
         """Mark the link over; the first reason given wins.  The stream is closed
         forcefully unless we closed as asked, so ``abort`` changes nothing here."""
-        if self.done.is_set():
+        if self.ended:
             return
         self.reason = reason
+        self.ended = True
         self.done.set()
         self._rearm.set()
         self._reader_wake.set()
@@ -153,7 +154,7 @@ class Link:
         if not self.paused:
             # The broker's heart-beats now wait unread in the socket: its silence
             # proves nothing until we read for consumers again.
-            self.core.pause_receive_timeout(now=trio.current_time())
+            self.core.pause_receive_timeout(now=self._now())
             self.rearm()
         self.paused = True
 
@@ -161,7 +162,7 @@ class Link:
         """The held message was delivered: reading may resume."""
         if self.paused and self.core.state not in _TERMINAL:
             # Reading for consumers again: the broker gets a full interval from now.
-            self.core.resume_receive_timeout(now=trio.current_time())
+            self.core.resume_receive_timeout(now=self._now())
             self.rearm()
         self.paused = False
         self._reader_wake.set()
@@ -170,7 +171,7 @@ class Link:
 
     def send(self, event: stomp_core.FrameEvent) -> None:
         """Hand ``event`` to the core without writing it (:meth:`flush` writes it)."""
-        self.core.send(event, now=trio.current_time())
+        self.core.send(event, now=self._now())
         if starts_deadline(event.command):
             self.rearm()
 
@@ -188,11 +189,11 @@ class Link:
         """
         write = self._write_nowait
         if write is None:
-            data = self.core.data_to_send(now=trio.current_time())
+            data = self.core.data_to_send(now=self._now())
             if data:
                 await self._write_waiting([data])
             return
-        buffers = self.core.buffers_to_send(now=trio.current_time())
+        buffers = self.core.buffers_to_send(now=self._now())
         if not buffers:
             return
         try:
@@ -218,7 +219,7 @@ class Link:
         take_all = self._write_nowait is None
         # One overall deadline (ClientOptions.write_timeout): a broker that stops reading
         # (heart-beats only prove that it writes) must not hold the writer forever.
-        with trio.CancelScope(deadline=trio.current_time() + self.write_timeout) as scope:
+        with trio.CancelScope(deadline=self._now() + self.write_timeout) as scope:
             try:
                 while buffers:
                     self.writing += 1
@@ -231,7 +232,7 @@ class Link:
                             await self._write_when_writable(buffers)
                     finally:
                         self.writing -= 1
-                    now = trio.current_time()
+                    now = self._now()
                     if take_all:
                         # One send_all per batch: a WebSocket stream makes it one message.
                         data = core.data_to_send(now=now)
@@ -299,7 +300,7 @@ class Link:
                 EOF, a transport failure, or a protocol violation.
         """
         core = self.core
-        core.send(connect, now=trio.current_time())
+        core.send(connect, now=self._now())
         try:
             await self.flush()
         except ConnectionLost as exc:
@@ -322,17 +323,17 @@ class Link:
                 except TRANSPORT_ERRORS as exc:
                     raise ConnectFailed(f"reading CONNECTED failed: {exc}") from exc
             if scope.cancelled_caught:
-                core.handle_timer(now=trio.current_time())
+                core.handle_timer(now=self._now())
             else:
                 self._feed(data)
 
     def _feed(self, data: bytes | bytearray) -> None:
         """Hand what was read to the core (``b""``: the broker closed its side)."""
         if data:
-            self.core.receive_data(data, now=trio.current_time())
+            self.core.receive_data(data, now=self._now())
         else:
             self.eof = True
-            self.core.receive_eof(now=trio.current_time())
+            self.core.receive_eof(now=self._now())
 
     def next_event(self) -> stomp_core.Event | None:
         """The core's next event, or ``None`` when it needs data (a parse failure ends
@@ -425,10 +426,10 @@ class Link:
             for _ in range(_READER_TURNS):
                 await trio.lowlevel.checkpoint()
             deadline = core.get_timer()
-            if deadline is None or trio.current_time() < deadline:
+            if deadline is None or self._now() < deadline:
                 continue
             if core.state not in _TERMINAL:
-                core.handle_timer(now=trio.current_time())
+                core.handle_timer(now=self._now())
             self._drain(self)
             # The heart-beat goes out from a task of its own: a write that blocks (the
             # broker stopped reading) must not keep this task from the next deadline,
@@ -437,22 +438,44 @@ class Link:
                 nursery.start_soon(self.flush_soon, True)  # if idle
 
 
-class _SendTurn:
-    """``send_lock`` as an async context manager that switches tasks only to wait: unlike
-    ``async with trio.Lock()`` it takes a free lock at once (still a cancellation point),
-    so a send costs no task switch when nobody else is writing."""
+class _SendLock:
+    """The writers' lock: one task at a time drains the core and writes, the others wait
+    their turn in arrival order.
 
-    __slots__ = ("_lock",)
+    ``async with`` takes a free lock at once, with no task switch (it is still a
+    cancellation point), and hands a held one straight to the longest waiter on release.
+    Unlike :class:`trio.Lock` it records no owner for trio's deadlock detection: that
+    bookkeeping cost about a microsecond per send, and the lock is only ever held inside
+    ``async with`` in this module and the client, so it cannot be left held.
+    """
 
-    def __init__(self, lock: trio.Lock) -> None:
-        self._lock = lock
+    __slots__ = ("_held", "_waiters")
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters = trio.lowlevel.ParkingLot()
+
+    def locked(self) -> bool:
+        """Whether a task holds the lock."""
+        return self._held
+
+    @property
+    def waiting(self) -> int:
+        """How many tasks wait for their turn."""
+        return len(self._waiters)
 
     async def __aenter__(self) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()
-        try:
-            self._lock.acquire_nowait()
-        except trio.WouldBlock:
-            await self._lock.acquire()
+        if self._held:
+            # Cancelled while parked: never given the lock.  Unparked: the releasing
+            # task handed the lock over (``_held`` stayed true), and a task already
+            # rescheduled can no longer be cancelled out of ``park``.
+            await self._waiters.park()
+        else:
+            self._held = True
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self._lock.release()
+        if self._waiters:
+            self._waiters.unpark()  # the lock passes on, held throughout
+        else:
+            self._held = False

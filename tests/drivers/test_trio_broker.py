@@ -387,3 +387,49 @@ async def test_an_idle_subscription_is_bounded_in_bytes(
             assert usage.stored_bytes >= total * mib // 2  # the broker holds the rest
             seen = [(await sub.get()).body[:4] for _ in range(total)]
             assert seen == [b"%04d" % i for i in range(total)]
+
+
+async def test_a_consumer_of_buffered_messages_is_cancellable_and_lets_others_run(
+    broker: RunningBroker,
+) -> None:
+    """Each step of ``async for`` is a cancellation point; other tasks get turns while a
+    consumer takes a full buffer (at least one every ``_CALLS_PER_YIELD`` messages),
+    though not one per message (that was a scheduler pass per message)."""
+    from stomp_trio._client import _CALLS_PER_YIELD
+
+    count = 8 * _CALLS_PER_YIELD
+    turns = 0
+
+    async def other_task() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await trio.lowlevel.checkpoint()
+
+    with trio.fail_after(WAIT):
+        async with (
+            stomp_trio.open_connection(url(broker), subscription_buffer=2 * count) as client,
+            client.subscribe("/queue/buffered", receipt=True) as sub,
+            trio.open_nursery() as nursery,
+        ):
+            for n in range(count + 1):
+                await client.send("/queue/buffered", str(n).encode(), receipt=n == count)
+            while sub.buffered < count + 1:  # the broker (another thread) delivers them
+                await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+            nursery.start_soon(other_task)
+            await trio.lowlevel.checkpoint()  # it runs: always runnable from now on
+            received: list[bytes] = []
+            start = turns
+            async for message in sub:  # all buffered: nothing to wait for
+                received.append(message.body)
+                if len(received) == count:
+                    break
+            taken_turns = turns - start
+            assert count // _CALLS_PER_YIELD - 1 <= taken_turns < count // 2
+            with trio.CancelScope() as scope:
+                scope.cancel()
+                await sub.get()
+            assert scope.cancelled_caught  # the last message stays buffered
+            assert sub.buffered == 1
+            nursery.cancel_scope.cancel()
+    assert received == [str(n).encode() for n in range(count)]

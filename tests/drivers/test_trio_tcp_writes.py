@@ -133,7 +133,7 @@ async def test_a_write_the_kernel_takes_in_part_is_finished_whole_after_a_waitin
             nursery.start_soon(send_after)
             await trio.testing.wait_all_tasks_blocked()
             # It waits for the lock instead of writing into the unfinished frame.
-            assert link.send_lock.statistics().tasks_waiting == 1
+            assert link.send_lock.waiting == 1
             assert not after.is_set()
             reading.set()
             await after.wait()
