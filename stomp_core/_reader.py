@@ -196,8 +196,8 @@ class FrameReader:
         self._parts: list[bytes] = []
         self._parts_size = 0
         self._remaining = 0
-        # Items parsed ahead (batching, and the HEARTBEAT for EOLs after a NUL).
-        self._ready: deque[Frame | type[HEARTBEAT]] = deque()
+        # Frames parsed ahead (batching; see _parse_head).
+        self._ready: deque[Frame] = deque()
         # Header line -> (name, value) for lines already seen (see _parse_head).
         self._line_cache: dict[str, tuple[str, str]] = {}
         # A frame just ended and nothing was fed since it was taken: EOLs now are its
@@ -299,6 +299,21 @@ class FrameReader:
             error = RemoteProtocolError(f"invalid UTF-8 in a frame's command or headers: {exc}")
             self._fail(error)
             raise error from None
+
+    def take_ready(self, command: str) -> list[Frame]:
+        """Take the frames already parsed ahead, from the first, while they are ``command``.
+
+        What that many :meth:`next_frame` calls would return, in one call: a batch of
+        MESSAGEs from one read costs a driver one call instead of one per frame (issue
+        13).  Stops at a frame of another command; it and the frames after it stay for
+        :meth:`next_frame`.  Nothing is parsed here (heart-beats never wait in line: a
+        batch ends before EOLs that are not a frame's padding).
+        """
+        ready = self._ready
+        taken: list[Frame] = []
+        while ready and ready[0].command == command:
+            taken.append(ready.popleft())
+        return taken
 
     def _fail(self, exc: RemoteProtocolError) -> None:
         self._error = exc
