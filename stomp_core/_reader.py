@@ -22,7 +22,9 @@ How the buffer works (conformance 17 and 18, the h11 ``_receivebuffer`` idea):
   header lines of a subscription's messages repeat).  Unescaping only runs when the
   block holds a backslash.
 * Once a version is negotiated, one call parses every complete frame already buffered
-  and hands them out one per call (``_ready``): the per-call overhead is paid once per
+  and hands them out one per call (``_ready``, as plain tuples until handed out: a
+  compatibility layer takes a run of MESSAGEs as such, without a :class:`Frame` object
+  each, :meth:`FrameReader.take_ready`): the per-call overhead is paid once per
   read rather than once per frame.  A bad frame in such a batch is left for the next
   call, so the frames before it are delivered first and the error comes in order.
 
@@ -196,8 +198,8 @@ class FrameReader:
         self._parts: list[bytes] = []
         self._parts_size = 0
         self._remaining = 0
-        # Frames parsed ahead (batching; see _parse_head).
-        self._ready: deque[Frame] = deque()
+        # Frames parsed ahead (batching; see _parse_head), as (command, headers, body).
+        self._ready: deque[tuple[str, Headers, bytes]] = deque()
         # Header line -> (name, value) for lines already seen (see _parse_head).
         self._line_cache: dict[str, tuple[str, str]] = {}
         # A frame just ended and nothing was fed since it was taken: EOLs now are its
@@ -281,7 +283,8 @@ class FrameReader:
         """
         ready = self._ready
         if ready:
-            return ready.popleft()
+            command, headers, body = ready.popleft()
+            return _new_frame(command, headers, body)
         buf = self._buf
         if len(buf) < self._need:
             return None
@@ -300,18 +303,20 @@ class FrameReader:
             self._fail(error)
             raise error from None
 
-    def take_ready(self, command: str) -> list[Frame]:
+    def take_ready(self, command: str) -> list[tuple[str, Headers, bytes]]:
         """Take the frames already parsed ahead, from the first, while they are ``command``.
 
-        What that many :meth:`next_frame` calls would return, in one call: a batch of
-        MESSAGEs from one read costs a driver one call instead of one per frame (issue
+        What that many :meth:`next_frame` calls would return, in one call and as
+        ``(command, headers, body)`` tuples: a batch of MESSAGEs from one read costs a
+        compatibility layer one call instead of one per frame, and no :class:`Frame`
+        object each (building one costs about as much as splitting its headers; issue
         13).  Stops at a frame of another command; it and the frames after it stay for
         :meth:`next_frame`.  Nothing is parsed here (heart-beats never wait in line: a
         batch ends before EOLs that are not a frame's padding).
         """
         ready = self._ready
-        taken: list[Frame] = []
-        while ready and ready[0].command == command:
+        taken: list[tuple[str, Headers, bytes]] = []
+        while ready and ready[0][0] == command:
             taken.append(ready.popleft())
         return taken
 
@@ -511,13 +516,12 @@ class FrameReader:
                         body = bytes(buf[body_start:end])
                 else:
                     body = b""
-                frame = _new_frame(command, headers, body)
                 pos = end + 1
                 # -- the frame is complete -----------------------------------------
                 if result is None:
-                    result = frame
+                    result = _new_frame(command, headers, body)
                 else:
-                    ready.append(frame)
+                    ready.append((command, headers, body))
                 if pos < size and buf[pos] in (_LF, _CR):
                     pos = _consume_padding(buf, pos, size)
                 if not batch or pos >= size or command in RAW_COMMANDS:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-__all__ = ["core_frame", "frame_from_event", "frames_from_raw"]
+__all__ = ["core_frame", "frame_from_event", "frames_from_parts"]
 
 #: SEND headers that are typed fields of :class:`stomp_core.Send` (first occurrence).
 _SEND_FIELDS = frozenset(
@@ -118,10 +118,11 @@ def frame_from_event(event: FrameEvent, *, auto_decode: bool, encoding: str) -> 
     return frame
 
 
-def frames_from_raw(
-    frames: Iterable[stomp_core.Frame], auto_decode: bool, encoding: str
+def frames_from_parts(
+    parts: Iterable[tuple[str, stomp_core.Headers, bytes]], auto_decode: bool, encoding: str
 ) -> list[Frame]:
-    """The stomp.py-style frames for raw core frames (one read's MESSAGEs).
+    """The stomp.py-style frames for raw frames' ``(command, headers, body)`` (one read's
+    MESSAGEs, :meth:`stomp_core.Connection.take_messages`).
 
     The headers as the broker wrote them, in its order (as stomp.py's parser keeps
     them), the first occurrence of a repeated name winning (spec 1.2 "Repeated Header
@@ -130,15 +131,12 @@ def frames_from_raw(
     """
     out: list[Frame] = []
     append = out.append
-    for frame in frames:
-        pairs = frame.headers
+    for command, pairs, raw_body in parts:
         headers: dict[str, Any] = dict(pairs)
         if len(headers) != len(pairs):
             headers = _first_wins(pairs)
-        body: Any = frame.body
-        if auto_decode:
-            body = body.decode(encoding, errors="replace")
-        append(Frame(frame.command, headers, body))
+        body: Any = raw_body.decode(encoding, errors="replace") if auto_decode else raw_body
+        append(Frame(command, headers, body))
     return out
 
 

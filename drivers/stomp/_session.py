@@ -56,7 +56,7 @@ from stomp_core import (
 )
 
 from . import logging
-from ._frames import frames_from_raw
+from ._frames import frames_from_parts
 from ._sockets import set_kernel_send_timeout, use_kernel_timeouts
 from .exception import NotConnectedException
 from .utils import HEARTBEAT_FRAME, Frame
@@ -596,7 +596,8 @@ class Session:
                     # A MESSAGE, as parsed (Connection.next_frame_or_event), and the
                     # MESSAGEs parsed with it from the same read: the frames listeners
                     # get are made from them directly, the hot path.
-                    frames = frames_from_raw((event, *take_messages()), auto_decode, encoding)
+                    first = (event.command, event.headers, event.body)
+                    frames = frames_from_parts((first, *take_messages()), auto_decode, encoding)
                     if debug:
                         for frame in frames:
                             self._log_message(frame)
