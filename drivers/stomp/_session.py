@@ -278,6 +278,8 @@ class Session:
             timer = core.get_timer()
             self._armed = timer
         pending_tls = False
+        # When the listeners finished, for the core (told under the next lock).
+        resume_at: float | None = None
         while True:
             pending = self._pending
             if pending:
@@ -285,13 +287,14 @@ class Session:
                 self._dispatch(pending)
                 if self._receive_paused:
                     # The listeners are done: the broker's silence counts again, from
-                    # now on (it gets a full interval), and the wait below is bounded
-                    # by that deadline too.
-                    with cond:
-                        self._receive_paused = False
-                        core.resume_receive_timeout(now=monotonic())
-                        timer = core.get_timer()
-                        self._armed = timer
+                    # now on (it gets a full interval).  The core hears it in the next
+                    # locked section (one lock round trip per read less); the keeper
+                    # leaves the timers to this thread from now on, and the wait below
+                    # is bounded by ``timer``, taken before the pause: no later than
+                    # any deadline the core will give (a sender that sets an earlier
+                    # one wakes us), so at worst this thread wakes early once.
+                    self._receive_paused = False
+                    resume_at = monotonic()
             if self.closed:
                 return
             now = monotonic()
@@ -314,6 +317,9 @@ class Session:
                 exclusive.acquire()
             try:
                 with cond:
+                    if resume_at is not None:
+                        core.resume_receive_timeout(now=resume_at)
+                        resume_at = None
                     if self.closed:
                         continue  # run the final callbacks, then return
                     if self._broken:
