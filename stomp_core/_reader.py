@@ -22,7 +22,9 @@ How the buffer works (conformance 17 and 18, the h11 ``_receivebuffer`` idea):
   header lines of a subscription's messages repeat).  Unescaping only runs when the
   block holds a backslash.
 * Once a version is negotiated, one call parses every complete frame already buffered
-  and hands them out one per call (``_ready``): the per-call overhead is paid once per
+  and hands them out one per call (``_ready``, as plain tuples until handed out: a
+  compatibility layer takes a run of MESSAGEs as such, without a :class:`Frame` object
+  each, :meth:`FrameReader.take_ready`): the per-call overhead is paid once per
   read rather than once per frame.  A bad frame in such a batch is left for the next
   call, so the frames before it are delivered first and the error comes in order.
 
@@ -152,6 +154,24 @@ def _consume_padding(buf: bytearray, pos: int, size: int) -> int:
     return pos if eols is None else eols.end()
 
 
+def _find_head_end(buf: bytearray, start: int) -> tuple[int, int]:
+    """Where the first blank line at or after ``start`` starts and ends, or ``(-1, -1)``.
+
+    The blank line is LF LF, or LF CR LF (1.2, and a lone-CR line before it: see
+    ``_HEAD_END``).  ``bytearray.find`` looks for LF LF faster than the regular
+    expression does; when a CR comes before it (or no LF LF is there) the expression
+    decides, so the answer is the expression's in every case.
+    """
+    end = buf.find(b"\n\n", start)
+    if end >= 0 and buf.find(b"\r", start, end) < 0:
+        # No CR before it: no LF CR LF can start earlier (its CR would be before end).
+        return end, end + 2
+    match = _HEAD_END.search(buf, start)
+    if match is None:
+        return -1, -1
+    return match.start(), match.end()
+
+
 def _bad_header_line(line: str) -> RemoteProtocolError:
     # Conformance 11.
     if ":" not in line:
@@ -196,8 +216,8 @@ class FrameReader:
         self._parts: list[bytes] = []
         self._parts_size = 0
         self._remaining = 0
-        # Items parsed ahead (batching, and the HEARTBEAT for EOLs after a NUL).
-        self._ready: deque[Frame | type[HEARTBEAT]] = deque()
+        # Frames parsed ahead (batching; see _parse_head), as (command, headers, body).
+        self._ready: deque[tuple[str, Headers, bytes]] = deque()
         # Header line -> (name, value) for lines already seen (see _parse_head).
         self._line_cache: dict[str, tuple[str, str]] = {}
         # A frame just ended and nothing was fed since it was taken: EOLs now are its
@@ -281,7 +301,8 @@ class FrameReader:
         """
         ready = self._ready
         if ready:
-            return ready.popleft()
+            command, headers, body = ready.popleft()
+            return _new_frame(command, headers, body)
         buf = self._buf
         if len(buf) < self._need:
             return None
@@ -299,6 +320,23 @@ class FrameReader:
             error = RemoteProtocolError(f"invalid UTF-8 in a frame's command or headers: {exc}")
             self._fail(error)
             raise error from None
+
+    def take_ready(self, command: str) -> list[tuple[str, Headers, bytes]]:
+        """Take the frames already parsed ahead, from the first, while they are ``command``.
+
+        What that many :meth:`next_frame` calls would return, in one call and as
+        ``(command, headers, body)`` tuples: a batch of MESSAGEs from one read costs a
+        compatibility layer one call instead of one per frame, and no :class:`Frame`
+        object each (building one costs about as much as splitting its headers; issue
+        13).  Stops at a frame of another command; it and the frames after it stay for
+        :meth:`next_frame`.  Nothing is parsed here (heart-beats never wait in line: a
+        batch ends before EOLs that are not a frame's padding).
+        """
+        ready = self._ready
+        taken: list[tuple[str, Headers, bytes]] = []
+        while ready and ready[0][0] == command:
+            taken.append(ready.popleft())
+        return taken
 
     def _fail(self, exc: RemoteProtocolError) -> None:
         self._error = exc
@@ -340,8 +378,8 @@ class FrameReader:
             )
         self._after_nul = False
 
-        match = _HEAD_END.search(buf, self._scan)
-        if match is None:
+        head_end, body_start = _find_head_end(buf, self._scan)
+        if head_end < 0:
             self._check_partial_head(buf, size)
             # A terminator may straddle the chunk boundary: rescan at most two bytes.
             self._scan = max(0, size - 2)
@@ -375,9 +413,7 @@ class FrameReader:
         pos = 0
         try:
             while True:
-                # -- one frame: head at pos, blank line at match --------------------
-                head_end = match.start()
-                body_start = match.end()
+                # -- one frame: head at pos, blank line at head_end:body_start -------
                 if body_start - head_end == 3 and not crlf:
                     # "\n\r\n" before 1.2: a header line consisting of a lone CR.
                     raise RemoteProtocolError(
@@ -414,12 +450,14 @@ class FrameReader:
                     # (destination, subscription, content-type...) come from a small cache;
                     # only valid lines are cached, so a full hit needs no further checks.
                     found = list(map(cache_get, lines))
-                    if None in found:
+                    misses = found.count(None)
+                    if misses:
                         # Cache misses: split those lines (conformance 11: a line
-                        # without ':' or with an empty name is an error).
-                        for index, pair in enumerate(found):
-                            if pair is not None:
-                                continue
+                        # without ':' or with an empty name is an error).  Found by
+                        # index, in C: most lines are hits, often all but the id.
+                        index = -1
+                        for _ in range(misses):
+                            index = found.index(None, index + 1)
                             line = lines[index]
                             name, colon, value = line.partition(":")
                             if not colon or not name:
@@ -496,22 +534,30 @@ class FrameReader:
                         body = bytes(buf[body_start:end])
                 else:
                     body = b""
-                frame = _new_frame(command, headers, body)
                 pos = end + 1
                 # -- the frame is complete -----------------------------------------
                 if result is None:
-                    result = frame
+                    result = _new_frame(command, headers, body)
                 else:
-                    ready.append(frame)
-                if pos < size and buf[pos] in (_LF, _CR):
-                    pos = _consume_padding(buf, pos, size)
+                    ready.append((command, headers, body))
+                if pos < size:
+                    byte = buf[pos]
+                    if byte == _LF and (pos + 1 == size or buf[pos + 1] not in (_LF, _CR)):
+                        pos += 1  # _consume_padding's first case, inlined: brokers' NUL LF
+                    elif byte in (_LF, _CR):
+                        pos = _consume_padding(buf, pos, size)
                 if not batch or pos >= size or command in RAW_COMMANDS:
                     break
                 if buf[pos] == _TLS_HANDSHAKE:
                     break
-                match = _HEAD_END.search(buf, pos)
-                if match is None:
-                    break
+                # _find_head_end, inlined for LF LF with no CR before it.
+                head_end = buf.find(b"\n\n", pos)
+                if head_end >= 0 and buf.find(b"\r", pos, head_end) < 0:
+                    body_start = head_end + 2
+                else:
+                    head_end, body_start = _find_head_end(buf, pos)
+                    if head_end < 0:
+                        break
         except (RemoteProtocolError, UnicodeDecodeError):
             if result is None:
                 raise

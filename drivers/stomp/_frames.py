@@ -12,10 +12,11 @@ from .utils import Frame
 # 10 ms over a bare interpreter (issue 13: import time).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 
-__all__ = ["core_frame", "frame_from_event", "frame_from_raw"]
+__all__ = ["core_frame", "frame_from_event", "frames_from_parts"]
 
 #: SEND headers that are typed fields of :class:`stomp_core.Send` (first occurrence).
 _SEND_FIELDS = frozenset(
@@ -117,22 +118,32 @@ def frame_from_event(event: FrameEvent, *, auto_decode: bool, encoding: str) -> 
     return frame
 
 
-def frame_from_raw(frame: stomp_core.Frame, auto_decode: bool, encoding: str) -> Frame:
-    """The stomp.py-style frame for a raw core frame (every received MESSAGE).
+def frames_from_parts(
+    parts: Iterable[tuple[str, stomp_core.Headers, bytes]], auto_decode: bool, encoding: str
+) -> list[Frame]:
+    """The stomp.py-style frames for raw frames' ``(command, headers, body)`` (one read's
+    MESSAGEs, :meth:`stomp_core.Connection.take_messages`).
 
     The headers as the broker wrote them, in its order (as stomp.py's parser keeps
     them), the first occurrence of a repeated name winning (spec 1.2 "Repeated Header
-    Entries"); ``content-length`` among them.  The caller logs it.
+    Entries"); ``content-length`` among them.  The caller logs them.  One call per read,
+    not per message (issue 13).
     """
-    pairs = frame.headers
-    headers: dict[str, Any] = dict(pairs)
-    if len(headers) != len(pairs):
-        # A repeated name: dict() kept the last value; the first one counts.
-        headers = {}
-        for name, value in pairs:
-            if name not in headers:
-                headers[name] = value
-    body: Any = frame.body
-    if auto_decode:
-        body = body.decode(encoding, errors="replace")
-    return Frame(frame.command, headers, body)
+    out: list[Frame] = []
+    append = out.append
+    for command, pairs, raw_body in parts:
+        headers: dict[str, Any] = dict(pairs)
+        if len(headers) != len(pairs):
+            headers = _first_wins(pairs)
+        body: Any = raw_body.decode(encoding, errors="replace") if auto_decode else raw_body
+        append(Frame(command, headers, body))
+    return out
+
+
+def _first_wins(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    # A repeated name: dict() keeps the last value; the first one counts.
+    headers: dict[str, Any] = {}
+    for name, value in pairs:
+        if name not in headers:
+            headers[name] = value
+    return headers

@@ -56,7 +56,7 @@ from stomp_core import (
 )
 
 from . import logging
-from ._frames import frame_from_raw
+from ._frames import frames_from_parts
 from ._sockets import set_kernel_send_timeout, use_kernel_timeouts
 from .exception import NotConnectedException
 from .utils import HEARTBEAT_FRAME, Frame
@@ -106,9 +106,10 @@ class SessionOwner(Protocol):
     overridden_hooks: frozenset[str]
 
     def notify(self, frame_type: str, frame: Any = None) -> None: ...
+    def notify_message(self, frame: Frame) -> None: ...
     def frame_from_event(self, event: FrameEvent) -> Frame: ...
     def session_connected(self, session: Session, event: Connected) -> None: ...
-    def message_received(self, session: Session, frame: Frame) -> None: ...
+    def messages_received(self, session: Session, frames: list[Frame]) -> None: ...
     def session_closed(self, session: Session) -> None: ...
     def session_ended(self, session: Session) -> None: ...
 
@@ -277,6 +278,8 @@ class Session:
             timer = core.get_timer()
             self._armed = timer
         pending_tls = False
+        # When the listeners finished, for the core (told under the next lock).
+        resume_at: float | None = None
         while True:
             pending = self._pending
             if pending:
@@ -284,13 +287,14 @@ class Session:
                 self._dispatch(pending)
                 if self._receive_paused:
                     # The listeners are done: the broker's silence counts again, from
-                    # now on (it gets a full interval), and the wait below is bounded
-                    # by that deadline too.
-                    with cond:
-                        self._receive_paused = False
-                        core.resume_receive_timeout(now=monotonic())
-                        timer = core.get_timer()
-                        self._armed = timer
+                    # now on (it gets a full interval).  The core hears it in the next
+                    # locked section (one lock round trip per read less); the keeper
+                    # leaves the timers to this thread from now on, and the wait below
+                    # is bounded by ``timer``, taken before the pause: no later than
+                    # any deadline the core will give (a sender that sets an earlier
+                    # one wakes us), so at worst this thread wakes early once.
+                    self._receive_paused = False
+                    resume_at = monotonic()
             if self.closed:
                 return
             now = monotonic()
@@ -313,6 +317,9 @@ class Session:
                 exclusive.acquire()
             try:
                 with cond:
+                    if resume_at is not None:
+                        core.resume_receive_timeout(now=resume_at)
+                        resume_at = None
                     if self.closed:
                         continue  # run the final callbacks, then return
                     if self._broken:
@@ -349,13 +356,13 @@ class Session:
     def _dispatch(self, pending: list[tuple[str, Any]]) -> None:
         """Call the listeners for ``pending``, in order, outside every lock (I/O thread)."""
         notify = self.transport.notify
+        notify_message = self.transport.notify_message
         hooks = self._hooks
         for kind, frame in pending:
             if hooks:
                 self._dispatch_to_hooks(kind, frame)
             elif kind == "message":
-                notify("before_message", frame)
-                notify("message", frame)
+                notify_message(frame)  # on_before_message, then on_message
             else:
                 notify(kind, frame)
             if kind == "connected":
@@ -579,10 +586,11 @@ class Session:
         What one read brought (at most :data:`RECV_BYTES`, or one large body): the I/O
         thread reads nothing more until the listeners have seen it all.
         """
-        next_item = self.core.next_frame_or_event
+        core = self.core
+        next_item = core.next_frame_or_event
+        take_messages = core.take_messages
         raw_frame = stomp_core.Frame
         transport = self.transport
-        message_received = transport.message_received
         pending = self._pending
         auto_decode = transport.auto_decode
         encoding = transport.encoding
@@ -591,13 +599,16 @@ class Session:
             try:
                 event = next_item()
                 if type(event) is raw_frame:
-                    # A MESSAGE, as parsed (Connection.next_frame_or_event): the frame
-                    # listeners get is made from it directly, the hot path.
-                    frame = frame_from_raw(event, auto_decode, encoding)
+                    # A MESSAGE, as parsed (Connection.next_frame_or_event), and the
+                    # MESSAGEs parsed with it from the same read: the frames listeners
+                    # get are made from them directly, the hot path.
+                    first = (event.command, event.headers, event.body)
+                    frames = frames_from_parts((first, *take_messages()), auto_decode, encoding)
                     if debug:
-                        self._log_message(frame)
-                    message_received(self, frame)
-                    pending.append(("message", frame))
+                        for frame in frames:
+                            self._log_message(frame)
+                    transport.messages_received(self, frames)
+                    pending += [("message", frame) for frame in frames]
                     continue
             except ProtocolError as exc:
                 logging.error("protocol error from %s:%s: %s", *self.host_and_port, exc)

@@ -348,6 +348,42 @@ class BaseTransport(Publisher):
             except Exception:
                 logging.exception("listener %r raised in on_%s; carrying on", name, frame_type)
 
+    def notify_message(self, frame: Frame) -> None:
+        """``notify("before_message", frame)``, then ``notify("message", frame)``.
+
+        The same calls in the same order, for every received MESSAGE (the I/O thread's
+        hot path): the registry is compared once for both callbacks unless an
+        ``on_before_message`` ran (it may have changed the listeners).
+        """
+        registered = self.listeners
+        if not registered:
+            return
+        cache = self._dispatch_cache
+        if cache is None or cache[0] != registered:
+            self._plan(registered, "message")  # builds the cache for this registry
+            cache = self._dispatch_cache
+            assert cache is not None
+        plans = cache[2]
+        before = plans.get("before_message") or self._plan(registered, "before_message")
+        if before[2]:
+            self.notify("before_message", frame)
+            self.notify("message", frame)
+            return
+        attr, arity, targets = plans.get("message") or self._plan(registered, "message")
+        for name, listener, instance_dict in targets:
+            if instance_dict is not None and attr not in instance_dict:
+                continue  # as in notify()
+            method = getattr(listener, attr, None)
+            if method is None:
+                continue
+            try:
+                if arity:
+                    method(frame)
+                else:
+                    method()
+            except Exception:
+                logging.exception("listener %r raised in on_message; carrying on", name)
+
     def _plan(self, registered: dict[str, Any], frame_type: str) -> _Plan:
         cache = self._dispatch_cache
         if cache is None or cache[0] != registered:
@@ -906,21 +942,31 @@ class Transport(BaseTransport):
             raise NotConnectedException(message)
         return ack_id
 
-    def message_received(self, session: Session, frame: Frame) -> None:
-        """``session`` delivers MESSAGE ``frame`` (I/O thread): note it if it needs an ack."""
+    def messages_received(self, session: Session, frames: Iterable[Frame]) -> None:
+        """``session`` delivers these MESSAGEs (I/O thread): note those that need an ack."""
         if session is not self._session:
             return
-        headers = frame.headers
-        key = headers.get("subscription") or headers.get("destination")
         lookup = self.ack_mode_of
-        mode = None if lookup is None or key is None else lookup(str(key))
-        if mode is None and "ack" in headers:
-            mode = "client-individual"  # spec 1.2: an ack header means an ack is needed
-        if mode not in ("client", "client-individual"):
-            return
-        ack_id = self._ack_id(headers if self.version != "1.2" else {"id": headers.get("ack")})
-        if ack_id is not None:
-            self._acks.delivered(ack_id, self._generation, str(key), mode == "client")
+        # One read's messages mostly share a subscription: its mode is looked up once.
+        last_key: Any = None
+        last_mode: str | None = None
+        for frame in frames:
+            headers = frame.headers
+            key = headers.get("subscription") or headers.get("destination")
+            if key is None or lookup is None:
+                mode = None
+            elif key == last_key:
+                mode = last_mode
+            else:
+                mode = last_mode = lookup(str(key))
+                last_key = key
+            if mode is None and "ack" in headers:
+                mode = "client-individual"  # spec 1.2: an ack header means an ack is needed
+            if mode != "client" and mode != "client-individual":
+                continue
+            ack_id = self._ack_id(headers if self.version != "1.2" else {"id": headers.get("ack")})
+            if ack_id is not None:
+                self._acks.delivered(ack_id, self._generation, str(key), mode == "client")
 
     def send(self, encoded_frame: bytes) -> None:
         """Write encoded bytes to the connection (stomp.py's hook).

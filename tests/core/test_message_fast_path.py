@@ -248,3 +248,57 @@ def test_next_frame_or_event_at_eof() -> None:
     clean.connect("1.2")
     clean.client.receive_eof(now=0)
     assert isinstance(clean.client.next_frame_or_event(), ConnectionClosed)
+
+
+# --- Connection.take_messages: the rest of a read's MESSAGEs in one call ---------------
+
+
+def test_take_messages_hands_out_the_run_that_next_frame_or_event_would() -> None:
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    message = b"MESSAGE\nmessage-id:%d\ndestination:/q\nsubscription:1\n\nm%d\x00\n"
+    wire = b"".join(message % (i, i) for i in range(3))
+    pair.client.receive_data(wire + b"RECEIPT\nreceipt-id:r\n\n\x00" + message % (3, 3), now=0)
+    assert pair.client.take_messages() == []  # nothing parsed yet
+    first = pair.client.next_frame_or_event()
+    rest = pair.client.take_messages()
+    # The same frames, in the same order, as one next_frame_or_event() call each.
+    reference = ConnectionPair()
+    reference.connect("1.2")
+    reference.client.receive_data(wire, now=0)
+    assert [first, *(Frame(*fields) for fields in rest)] == _drain_raw(reference.client)
+    assert [body for _, _, body in rest] == [b"m1", b"m2"]
+    # It stops before the RECEIPT: that is next_frame_or_event's, then the next MESSAGE.
+    assert pair.client.take_messages() == []
+    assert pair.client.next_frame_or_event() == Receipt(receipt_id="r")
+    last = pair.client.next_frame_or_event()
+    assert isinstance(last, Frame)
+    assert last.body == b"m3"
+    assert pair.client.metrics.snapshot().messages_received == 4
+
+
+def test_take_messages_stops_at_a_heartbeat_and_outside_the_shortcut() -> None:
+    pair = ConnectionPair()
+    pair.connect("1.2", client_heart_beat=(0, 1000), server_heart_beat=(1000, 0))
+    message = b"MESSAGE\nmessage-id:m\ndestination:/q\nsubscription:1\n\n\x00"
+    pair.client.receive_data(message, now=0)
+    assert isinstance(pair.client.next_frame_or_event(), Frame)
+    # EOLs fed after that frame was taken are a heart-beat: the run ends before them.
+    pair.client.receive_data(b"\n" + message + message, now=0)
+    assert pair.client.take_messages() == []
+    assert pair.client.next_frame_or_event() == HeartbeatReceived()
+    assert isinstance(pair.client.next_frame_or_event(), Frame)
+    [(command, headers, body)] = pair.client.take_messages()
+    assert (command, dict(headers)["message-id"], body) == ("MESSAGE", "m", b"")
+    # Events queued by the connection come first: take_messages leaves them alone.
+    pair.client.receive_data(message + message, now=1.0)
+    assert isinstance(pair.client.next_frame_or_event(), Frame)  # one more is parsed
+    pair.client.handle_timer(now=10.0)  # the broker fell silent: a queued event
+    assert pair.client.take_messages() == []
+    assert isinstance(pair.client.next_frame_or_event(), HeartbeatTimeout)
+    assert pair.client.take_messages() == []  # closed now
+    # A server gets SENDs as events, never through this shortcut.
+    server = Connection(SERVER)
+    server.receive_data(b"CONNECT\naccept-version:1.2\nhost:/\n\n\x00", now=0)
+    assert isinstance(server.next_frame_or_event(), Connect)
+    assert server.take_messages() == []
