@@ -106,7 +106,7 @@ class Tally:
     #: ACKs that failed because their message came from the connection that was lost.
     refused_acks: int = 0
     #: Bodies whose ACK was written but whose RECEIPT never came: the connection died in
-    #: between (async drivers).  The broker may have applied it (then the message never
+    #: between (every driver).  The broker may have applied it (then the message never
     #: comes back: acknowledged, not lost) or not (then it is redelivered and acked again).
     unconfirmed: set[bytes] = field(default_factory=set)
     #: ACKs that returned without error although their connection was lost by then
@@ -517,7 +517,7 @@ def test_stomp_fails_over(rabbitmq_cluster: Cluster, filled_queue: str, fault: s
             filled_queue, id="failover", ack="client-individual", headers=SUBSCRIBE_HEADERS
         )
         count = 0
-        while len(tally.acked) < MESSAGES:
+        while tally.settled() < MESSAGES:
             remaining = deadline - time.monotonic()
             assert remaining > 0, f"not done within {RUN_DEADLINE} s"
             try:
@@ -540,6 +540,14 @@ def test_stomp_fails_over(rabbitmq_cluster: Cluster, filled_queue: str, fault: s
             if consumer.wait_receipt(receipt, delivery.generation):
                 tally.confirmed(delivery.body)
                 stopper.maybe_stop()
+            else:
+                # Written while its connection was up, which then died before the
+                # RECEIPT: the broker may have applied it (the message never comes
+                # back) or not (it is redelivered and acked again), as the async
+                # drivers' ack_failed counts it.  Before, the loop waited for a
+                # redelivery that an applied ACK never brings (CI, 2026-12-04: "no
+                # message within 15.0 s", lost 1, with duplicates == refused acks).
+                tally.unconfirmed.add(delivery.body)
     finally:
         print(tally.figures(f"stomp [{fault}]"))
         conn.disconnect()
