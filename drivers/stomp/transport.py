@@ -333,7 +333,11 @@ class BaseTransport(Publisher):
         registered = self.listeners
         if not registered:
             return
-        attr, arity, targets = self._plan(registered, frame_type)
+        self._call_listeners(self._plan(registered, frame_type), frame_type, frame)
+
+    def _call_listeners(self, plan: _Plan, frame_type: str, frame: Any) -> None:
+        """Call each listener's ``on_<frame_type>`` that ``plan`` lists, in order."""
+        attr, arity, targets = plan
         for name, listener, instance_dict in targets:
             if instance_dict is not None and attr not in instance_dict:
                 continue  # its class has nothing for this callback, nor has it since
@@ -358,31 +362,16 @@ class BaseTransport(Publisher):
         registered = self.listeners
         if not registered:
             return
-        cache = self._dispatch_cache
-        if cache is None or cache[0] != registered:
-            self._plan(registered, "message")  # builds the cache for this registry
-            cache = self._dispatch_cache
-            assert cache is not None
-        plans = cache[2]
-        before = plans.get("before_message") or self._plan(registered, "before_message")
-        if before[2]:
+        # _plan compares the registry with the cached copy and rebuilds the cache if
+        # it changed: once here, for both callbacks.
+        if self._plan(registered, "before_message")[2]:
             self.notify("before_message", frame)
             self.notify("message", frame)
             return
-        attr, arity, targets = plans.get("message") or self._plan(registered, "message")
-        for name, listener, instance_dict in targets:
-            if instance_dict is not None and attr not in instance_dict:
-                continue  # as in notify()
-            method = getattr(listener, attr, None)
-            if method is None:
-                continue
-            try:
-                if arity:
-                    method(frame)
-                else:
-                    method()
-            except Exception:
-                logging.exception("listener %r raised in on_message; carrying on", name)
+        cache = self._dispatch_cache
+        assert cache is not None  # built by _plan just now
+        plan = cache[2].get("message") or self._plan(registered, "message")
+        self._call_listeners(plan, "message", frame)
 
     def _plan(self, registered: dict[str, Any], frame_type: str) -> _Plan:
         cache = self._dispatch_cache
