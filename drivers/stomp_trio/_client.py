@@ -33,7 +33,7 @@ from stomp_core.client import (
     dial_failed,
 )
 
-from ._link import TRANSPORT_ERRORS, Link
+from ._link import _WRITES_PER_YIELD, TRANSPORT_ERRORS, Link
 from ._observe import Signal, StateChanges
 from ._subscription import Message, Subscription
 from ._transaction import Transaction
@@ -43,8 +43,9 @@ __all__ = ["Client"]
 
 log = logging.getLogger("stomp_trio")
 
-#: Cancellation points between two turns given to other tasks (``Client._checkpoint``).
-_CALLS_PER_YIELD = 16
+#: Cancellation points between two turns given to other tasks (``Client._checkpoint``):
+#: the send path's policy, one number for both.
+_CALLS_PER_YIELD = _WRITES_PER_YIELD
 
 
 class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
