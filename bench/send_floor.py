@@ -74,8 +74,9 @@ def child(args: argparse.Namespace) -> None:
             with lock:
                 send(frame)
 
-    conn = stomp.Connection12([(args.host, args.port)], heartbeats=(10000, 10000))
-    conn.connect(args.login, args.passcode, wait=True, headers={"host": args.vhost})
+    # vhost=, not a host header: stomp.py replaces the header with the host's name.
+    conn = stomp.Connection12([(args.host, args.port)], heartbeats=(10000, 10000), vhost=args.vhost)
+    conn.connect(args.login, args.passcode, wait=True)
 
     def library(n: int) -> None:
         for _ in range(n):

@@ -2,18 +2,23 @@
 
 Threads (both created with the transport's ``create_thread_fc``):
 
-* the **I/O thread** waits on the socket and on a wake-up socket pair, with a timeout taken
-  from ``core.get_timer()``; it feeds received bytes to the core, pulls events, handles
-  the core's timers (heart-beats, connect and disconnect deadlines), and then calls the
+* the **I/O thread** waits for the socket.  On plain TCP it blocks in ``recv`` itself
+  (one system call per wake-up, as stomp.py's receiver); on TLS, WebSocket or with
+  stomp.py's ``receive`` hook it waits in ``select`` on the socket and on a wake-up socket
+  pair, with a timeout taken from ``core.get_timer()``.  It feeds received bytes to the
+  core, pulls events, handles the core's timers that have passed (heart-beats, connect
+  and disconnect deadlines), and then calls the
   listeners itself, in order, outside every lock (as stomp.py's receiver thread does:
   handing each frame to a second thread cost a wake-up per message, the largest part of
   a round trip).  While it runs listeners the core's receive timeout is paused (the
   broker's heart-beats wait unread in the socket, so its silence proves nothing), and
   no more is read: memory stays bounded by one read, and TCP pushes back on the broker;
 * the **keeper thread** sleeps until the core's next deadline.  While the I/O thread is
-  busy in a listener it handles the timers in its place, so our heart-beats still leave
-  on time (spec 1.2 "Heart-beating") however slow the listener; otherwise it leaves them
-  to the I/O thread.  It wakes about once per heart-beat interval.
+  busy in a listener, or blocked in ``recv``, it handles the timers in its place, so our
+  heart-beats still leave on time (spec 1.2 "Heart-beating") however slow the listener
+  or quiet the broker; a timeout that ends the session shuts the socket down, which ends
+  the I/O thread's ``recv``.  With ``select`` it leaves the timers to the I/O thread
+  otherwise.  It wakes about once per heart-beat interval.
 
 Two locks, always taken in this order: ``_write_lock`` serialises writes to the socket
 (``core.send`` + ``data_to_send`` + ``sendall`` happen under it, so frames from many
@@ -180,6 +185,17 @@ class Session:
         self._write_lock = threading.Lock()
         #: The I/O thread has heart-beat bytes to write but a sender held the socket.
         self._flush_pending = False
+        #: Plain TCP in blocking mode: the I/O thread waits in ``recv`` itself, with no
+        #: ``select`` before it (one system call per wake-up less); the keeper minds the
+        #: timers meanwhile, and whoever must stop the thread shuts the socket down.
+        #: TLS (a readable socket may hold no application data), WebSocket and
+        #: stomp.py's ``receive`` hook keep ``select`` and the wake-up socket pair.
+        self._blocking_reads = (
+            not self._tls
+            and ws is None
+            and "receive" not in transport.overridden_hooks
+            and sock.gettimeout() is None
+        )
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -229,6 +245,10 @@ class Session:
         self.io_thread = create_thread(self._io_loop)
 
     def _wake(self) -> None:
+        """Make whoever waits for the core's next deadline look at it again."""
+        if self._blocking_reads:
+            self._keeper_wake.set()
+            return
         # OSError: buffer full (already awake) or closed (finished).
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
@@ -270,6 +290,8 @@ class Session:
         monotonic = time.monotonic
         select_ = select.select
         tls = self._tls
+        blocking_reads = self._blocking_reads
+        recv = sock.recv
         if self._initial:
             with cond:
                 core.receive_data(self._initial, now=monotonic())
@@ -288,19 +310,44 @@ class Session:
                 if self._receive_paused:
                     # The listeners are done: the broker's silence counts again, from
                     # now on (it gets a full interval).  The core hears it in the next
-                    # locked section (one lock round trip per read less); the keeper
-                    # leaves the timers to this thread from now on, and the wait below
-                    # is bounded by ``timer``, taken before the pause: no later than
-                    # any deadline the core will give (a sender that sets an earlier
-                    # one wakes us), so at worst this thread wakes early once.
+                    # locked section (one lock round trip per read less); unless reads
+                    # block (the keeper then keeps the timers), the keeper leaves the
+                    # timers to this thread from now on, and the wait below is bounded
+                    # by ``timer``, taken before the pause: no later than any deadline
+                    # the core will give (a sender that sets an earlier one wakes us),
+                    # so at worst this thread wakes early once.
                     self._receive_paused = False
                     resume_at = monotonic()
+                    if blocking_reads:
+                        # The next locked section may be far off (recv waits for the
+                        # broker): the core and the keeper must count its silence now.
+                        with cond:
+                            core.resume_receive_timeout(now=resume_at)
+                            timer = self._armed = core.get_timer()
+                        resume_at = None
+                        if timer is not None and timer < self._keeper_due:
+                            self._keeper_wake.set()
             if self.closed:
                 return
-            now = monotonic()
-            if pending_tls:
-                readable: list[Any] = [sock]
+            data: bytes | None = None
+            if blocking_reads:
+                # Wait in recv itself; EOF, a shutdown (close, abort, a timeout the
+                # keeper found) or an error all end it.
+                try:
+                    data = recv(RECV_BYTES)
+                except (BlockingIOError, TimeoutError):
+                    pass  # SO_RCVTIMEO (use_kernel_timeouts): look around, read again
+                except OSError as exc:
+                    if not self.closed and not self.disconnect_requested:
+                        logging.warning("lost connection to %s:%s: %s", *self.host_and_port, exc)
+                    data = b""
+                readable: list[Any] = []
+                now = monotonic()
+            elif pending_tls:
+                now = monotonic()
+                readable = [sock]
             else:
+                now = monotonic()
                 timeout = POLL_CAP if timer is None else min(POLL_CAP, max(0.0, timer - now))
                 if self._flush_pending:
                     timeout = min(timeout, 0.01)
@@ -329,8 +376,8 @@ class Session:
                         continue
                     if read:
                         data = self._recv_locked()
-                        if data is not None:
-                            self._ingest_locked(data)
+                    if data is not None:
+                        self._ingest_locked(data)
                     expired = timer is not None and monotonic() >= timer
                     if expired:
                         core.handle_timer(now=monotonic())
@@ -369,16 +416,20 @@ class Session:
                 self.connected_dispatched.set()
 
     def _keeper_loop(self) -> None:
-        """Mind the core's timers while the I/O thread runs listeners (keeper thread).
+        """Mind the core's timers while the I/O thread cannot (keeper thread).
 
-        Wakes at the core's next deadline (at most :data:`POLL_CAP` apart).  Only when the
-        I/O thread is busy in a listener does it act: our heart-beat EOLs then leave on
-        time however long the listener takes; a connect or disconnect deadline is
-        noted in the core, and the I/O thread reports it when it is back.
+        Wakes at the core's next deadline (at most :data:`POLL_CAP` apart).  It acts when
+        the I/O thread is busy in a listener, or always when that thread waits in
+        ``recv`` (``_blocking_reads``): our heart-beat EOLs then leave on time however
+        long the listener or the broker's silence lasts.  A connect, disconnect or
+        heart-beat timeout is noted in the core, and the I/O thread reports it: when it
+        is back from the listener, or at once, as the keeper shuts the socket down under
+        its ``recv``.
         """
         cond = self.cond
         core = self.core
         wake = self._keeper_wake
+        always = self._blocking_reads
         while True:
             with cond:
                 if self.closed:
@@ -386,13 +437,20 @@ class Session:
                 wake.clear()
                 act = False
                 now = time.monotonic()
-                if self._receive_paused:
+                if always or self._receive_paused:
                     timer = core.get_timer()
                     if timer is not None and now >= timer:
                         core.handle_timer(now=now)
                         act = True
+                        if always and core.state is State.CLOSED:
+                            # A timeout ended the session: end the I/O thread's recv
+                            # (it reads EOF, then finds the timeout's event first).
+                            with contextlib.suppress(OSError):
+                                self.sock.shutdown(socket.SHUT_RDWR)
                 timer = core.get_timer()
                 delay = POLL_CAP if timer is None else min(POLL_CAP, max(0.001, timer - now))
+                if always and self._flush_pending:
+                    delay = min(delay, 0.01)  # a sender held the socket: try again soon
                 self._keeper_due = now + delay
             if act:
                 beats = self._flush()
@@ -862,8 +920,10 @@ class Session:
         """Wait until the session left CONNECTING; whether CONNECTED arrived."""
         deadline = time.monotonic() + timeout
         with self.cond:
-            # IDLE too: the CONNECT frame may not be sent yet.
-            while self.core.state in (State.IDLE, State.CONNECTING) and not self.closed:
+            # Until the I/O thread reported CONNECTED or the end, with its reason: the
+            # core's state alone may already say CLOSED (the keeper found the connect
+            # deadline passed) before the I/O thread noted why.
+            while not self.was_connected and not self.closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break

@@ -1070,7 +1070,8 @@ class Transport(BaseTransport):
         deadline = time.monotonic() + limit
         if not session.wait_connected(limit):
             reason = session.connection_error
-            if session.state in (State.IDLE, State.CONNECTING) and not session.closed:
+            if not session.closed:
+                # Still connecting (or a timeout the I/O thread has yet to report).
                 reason = "no CONNECTED frame from {}:{} within {} s".format(
                     *session.host_and_port, limit
                 )

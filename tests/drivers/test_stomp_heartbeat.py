@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 import time
+from typing import Any
 
+import pytest
 from test_stomp_connection import Recorder, graceful_end
 from test_stomp_support import WAIT, Peer, fake_server
 
@@ -225,3 +228,82 @@ def test_the_eol_after_each_frame_is_not_a_heartbeat() -> None:
     # The CONNECTED frame as the broker wrote it, heart-beat:0,0 included.
     [connected] = recorder.frames("connected")
     assert connected.headers == {"version": "1.1", "heart-beat": "0,0"}
+
+
+class SelectProbe:
+    """Stands in for the ``select`` module in ``stomp._session``: counts the waits."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def select(self, *args: Any) -> Any:
+        self.calls += 1
+        return select.select(*args)
+
+
+def test_plain_tcp_reads_wait_in_recv_and_the_keeper_beats_from_connected_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On plain TCP the I/O thread blocks in recv (no select before each read: one system
+    # call per wake-up less), and the keeper sends our heart-beats.  It must wake for
+    # the first deadline CONNECTED sets, not sleep out the plan it made before (up to
+    # POLL_CAP = 1 s): this broker expects a beat every 200 ms from the start.
+    probe = SelectProbe()
+    monkeypatch.setattr(stomp._session, "select", probe)
+    beats: list[float] = []
+
+    def script(peer: Peer) -> None:
+        assert peer.read_frame().command in ("CONNECT", "STOMP")
+        # A broker slow to answer (the latency under test, not a wait for an event): the
+        # keeper has planned its sleep by the connect deadline before CONNECTED comes.
+        time.sleep(0.3)
+        peer.send_frame("CONNECTED", {"version": "1.1", "heart-beat": "0,200"})
+        connected = time.monotonic()
+        peer.sock.settimeout(0.1)
+        while time.monotonic() < connected + 1.0:
+            try:
+                data = peer.sock.recv(100)
+            except TimeoutError:
+                continue
+            assert data, "client closed the connection"
+            assert data.strip(b"\n") == b"", data
+            beats.extend(time.monotonic() - connected for _ in data)
+        peer.send_frame("MESSAGE", {"subscription": "1", "message-id": "1", "destination": "/q"})
+        graceful_end(peer)
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], heartbeats=(200, 0), timeout=WAIT)
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("message")
+        conn.disconnect()
+    assert probe.calls == 0
+    assert len(beats) >= 3, beats  # about 5 in the first second
+    assert beats[0] < 0.6, beats
+
+
+def test_a_silent_broker_is_found_on_time_when_we_send_no_beats() -> None:
+    # Only the broker beats (every 100 ms): our keeper has no send deadline to wake it.
+    # While a listener runs, the receive timeout is paused and the keeper plans to sleep
+    # POLL_CAP (1 s); when the listener returns it must be told the receive deadline
+    # (100 ms x 2.5 later).
+    class SlowToStart(ConnectionListener):
+        def on_connected(self, frame: Frame) -> None:
+            time.sleep(0.1)  # the listener's own work, not a wait for an event
+
+    def script(peer: Peer) -> None:
+        peer.connected(heart_beat="100,0")
+        peer.wait_eof()
+
+    recorder = Recorder()
+    with fake_server(script) as server:
+        conn = stomp.Connection([server.address], heartbeats=(0, 100), timeout=WAIT)
+        conn.set_listener("a-slow", SlowToStart())
+        conn.set_listener("b-rec", recorder)
+        conn.connect(wait=True)  # returns once on_connected was called
+        started = time.monotonic()
+        recorder.wait_for("heartbeat_timeout")
+        elapsed = time.monotonic() - started
+        conn.disconnect()
+    assert elapsed < 0.7, elapsed  # about 0.25 s; a missed wake-up makes it 1 s

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_stomp_connection import graceful_end
+from test_stomp_connection import Recorder, graceful_end
+from test_stomp_heartbeat import SelectProbe
 from test_stomp_support import WAIT, FakeServer, Peer, fake_server
 
 import stomp
@@ -204,3 +205,26 @@ def test_a_tls_write_the_broker_never_takes_fails_after_the_timeout(certs: Path)
         finished.set()
         conn.disconnect()
     assert 0.9 < elapsed < WAIT
+
+
+def test_tls_reads_wait_in_select(certs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A readable TLS socket may hold no application data (a session ticket), so unlike
+    # plain TCP (test_plain_tcp_reads_wait_in_recv_...) the I/O thread waits in select.
+    probe = SelectProbe()
+    monkeypatch.setattr(stomp._session, "select", probe)
+
+    def script(peer: Peer) -> None:
+        peer.connected()
+        peer.send_frame("MESSAGE", {"subscription": "1", "message-id": "1", "destination": "/q"})
+        graceful_end(peer)
+
+    recorder = Recorder()
+    with fake_server(script, tls=server_context(certs)) as server:
+        address = ("localhost", server.port)
+        conn = stomp.Connection([address], timeout=WAIT, try_loopback_connect=False)
+        conn.set_ssl([address], ca_certs=str(certs / "ca.pem"))
+        conn.set_listener("r", recorder)
+        conn.connect(wait=True)
+        recorder.wait_for("message")
+        conn.disconnect()
+    assert probe.calls > 0

@@ -1,0 +1,358 @@
+"""The floor under a threaded client's round trip and receive, on a real broker.
+
+Issue 13 asks the blocking driver for at most 0.6x of stomp.py's CPU per round trip and
+0.5x per received message.  stomp.py's API fixes a threading model: listeners run on a
+thread the library owns, and the application waits on its own primitives (a
+``threading.Event`` set by a listener, say).  So a round trip wakes two threads: the
+reader, when the MESSAGE arrives, and the application's thread, from the listener.  This
+measures, in one process and on the same broker, what that model costs when the library
+does nothing at all: pre-encoded frames, MESSAGEs counted by their NUL byte, never
+parsed.  Next to it, the same work through ``stomp.Connection12`` of whichever ``stomp``
+the interpreter imports.  Each figure is CPU time (user and system, every thread) per
+round trip or per message.
+
+Floors measured (all with raw sockets, ``heart-beat:0,0``):
+
+* ``rtt, one thread``: send, then read the MESSAGE on the same thread (no wake-up of
+  another thread; what a client without a listener thread could pay);
+* ``rtt, reader thread``: the reader blocks in ``recv`` and sets an event per MESSAGE,
+  the sender waits on it: stomp.py's model, nothing else;
+* ``rtt, reader thread + select``: the same reader waiting in ``select`` on the socket
+  and a wake-up socket first, as a reader that other threads can interrupt does;
+* ``recv, reader thread``: a pre-filled queue drained by a reader thread (ack=auto) while
+  the main thread waits for the count, with how many reads it took.
+
+    python bench/thread_floor.py                     # ours and stomp.py, alternating
+    python bench/thread_floor.py --rounds 5 --port 62613 --login admin --passcode password
+
+Ours runs from this checkout (``PYTHONPATH=<tree>:<tree>/drivers``), stomp.py from
+``bench/.venv-stomppy`` (``bench/e2e.py`` creates it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import select
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STOMPPY = ROOT / "bench" / ".venv-stomppy" / "bin" / "python"
+BODY = b"x" * 100
+DEADLINE = 120.0
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Raw:
+    """A STOMP 1.2 connection on a bare socket: pre-encoded frames, nothing parsed."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.sock = socket.create_connection((args.host, args.port), timeout=DEADLINE)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(
+            f"CONNECT\naccept-version:1.2\nhost:{args.vhost}\nlogin:{args.login}\n"
+            f"passcode:{args.passcode}\nheart-beat:0,0\n\n\x00".encode()
+        )
+        reply = self.read_frame()
+        if not reply.startswith(b"CONNECTED"):
+            raise SystemExit(f"the broker refused the raw CONNECT: {reply[:200]!r}")
+
+    def read_frame(self) -> bytes:
+        data = b""
+        while b"\x00" not in data:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise SystemExit(f"the broker closed the connection: {data[:200]!r}")
+            data += chunk
+        return data.lstrip(b"\r\n")
+
+    def subscribe(self, destination: str) -> None:
+        self.sock.sendall(f"SUBSCRIBE\nid:0\ndestination:{destination}\nack:auto\n\n\x00".encode())
+
+    def fill(self, destination: str, n: int) -> None:
+        """``n`` messages into ``destination``; returns once the broker confirmed the last."""
+        head = f"SEND\ndestination:{destination}\ncontent-length:{len(BODY)}\n".encode()
+        frame = head + b"\n" + BODY + b"\x00"
+        for start in range(0, n - 1, 1000):
+            self.sock.sendall(frame * min(1000, n - 1 - start))
+        self.sock.sendall(head + b"receipt:filled\n\n" + BODY + b"\x00")
+        if not self.read_frame().startswith(b"RECEIPT"):
+            raise SystemExit("no RECEIPT for the fill")
+
+    def close(self) -> None:
+        self.sock.sendall(b"DISCONNECT\n\n\x00")
+        self.sock.close()
+
+
+def send_frame(destination: str) -> bytes:
+    return (
+        f"SEND\ndestination:{destination}\ncontent-length:{len(BODY)}\n\n".encode() + BODY + b"\x00"
+    )
+
+
+def rtt_one_thread(args: argparse.Namespace, queue: str) -> float:
+    raw = Raw(args)
+    raw.subscribe(queue)
+    frame = send_frame(queue)
+    buffer = bytearray(65536)
+    recv_into, send = raw.sock.recv_into, raw.sock.send
+    start = _cpu()
+    for _ in range(args.rtt_n):
+        send(frame)
+        while True:
+            size = recv_into(buffer)
+            if not size:
+                raise SystemExit("the broker closed the connection")
+            if buffer.count(b"\x00", 0, size):
+                break
+    used = _cpu() - start
+    raw.close()
+    return used / args.rtt_n * 1e6
+
+
+def rtt_reader_thread(args: argparse.Namespace, queue: str, *, with_select: bool) -> float:
+    raw = Raw(args)
+    raw.subscribe(queue)
+    frame = send_frame(queue)
+    got = threading.Event()
+    wake_r, wake_w = socket.socketpair()
+    sock = raw.sock
+    sock.settimeout(None)
+
+    def reader() -> None:
+        buffer = bytearray(65536)
+        watch = [sock, wake_r]
+        while True:
+            if with_select:
+                ready = select.select(watch, [], [], 10.0)[0]
+                if wake_r in ready:
+                    return
+            size = sock.recv_into(buffer)
+            if not size:
+                return
+            for _ in range(buffer.count(b"\x00", 0, size)):
+                got.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    send = sock.send
+    start = _cpu()
+    for _ in range(args.rtt_n):
+        got.clear()
+        send(frame)
+        if not got.wait(DEADLINE):
+            raise SystemExit("a raw round trip timed out")
+    used = _cpu() - start
+    wake_w.send(b"x")  # ends the reader in select
+    sock.sendall(b"DISCONNECT\n\n\x00")
+    sock.shutdown(socket.SHUT_RDWR)  # ends the reader in recv
+    thread.join(DEADLINE)
+    sock.close()
+    wake_r.close()
+    wake_w.close()
+    return used / args.rtt_n * 1e6
+
+
+def recv_reader_thread(args: argparse.Namespace, queue: str) -> dict[str, float]:
+    filler = Raw(args)
+    filler.fill(queue, args.n)
+    filler.close()
+    raw = Raw(args)
+    sock = raw.sock
+    sock.settimeout(None)
+    done = threading.Event()
+    reads = 0
+
+    def reader() -> None:
+        nonlocal reads
+        buffer = bytearray(1 << 20)
+        seen = 0
+        while seen < args.n:
+            size = sock.recv_into(buffer)
+            if not size:
+                return
+            reads += 1
+            seen += buffer.count(b"\x00", 0, size)
+        done.set()
+
+    start = _cpu()
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    raw.subscribe(queue)
+    if not done.wait(DEADLINE):
+        raise SystemExit("the raw reader did not get every message")
+    used = _cpu() - start
+    thread.join(DEADLINE)
+    raw.close()
+    return {"us": used / args.n * 1e6, "reads": reads}
+
+
+def library_rtt(conn: Any, queue: str, n: int) -> float:
+    got = threading.Event()
+
+    class Echo:
+        def on_message(self, frame: Any) -> None:
+            got.set()
+
+    conn.set_listener("rtt", Echo())
+    conn.subscribe(queue, id="rtt", ack="auto")
+    for _ in range(100):  # warm-up
+        got.clear()
+        conn.send(queue, BODY)
+        got.wait(DEADLINE)
+    start = _cpu()
+    for _ in range(n):
+        got.clear()
+        conn.send(queue, BODY)
+        if not got.wait(DEADLINE):
+            raise SystemExit("a library round trip timed out")
+    used = _cpu() - start
+    conn.unsubscribe(id="rtt")
+    conn.remove_listener("rtt")
+    return used / n * 1e6
+
+
+def library_recv(args: argparse.Namespace, conn: Any, queue: str) -> float:
+    filler = Raw(args)
+    filler.fill(queue, args.n)
+    filler.close()
+    done = threading.Event()
+    count = 0
+
+    class Counter:
+        def on_message(self, frame: Any) -> None:
+            nonlocal count
+            count += 1
+            if count == args.n:
+                done.set()
+
+    conn.set_listener("recv", Counter())
+    start = _cpu()
+    conn.subscribe(queue, id="recv", ack="auto")
+    if not done.wait(DEADLINE):
+        raise SystemExit(f"the library received {count} of {args.n}")
+    used = _cpu() - start
+    conn.unsubscribe(id="recv")
+    return used / args.n * 1e6
+
+
+def child(args: argparse.Namespace) -> None:
+    """One process: the raw floors, then ``stomp``'s round trip and receive; JSON out."""
+    import stomp
+
+    def queue() -> str:
+        return f"/queue/thread-floor-{uuid.uuid4().hex}"
+
+    rtt_queue = queue()
+    rtt_one_thread(args, rtt_queue)  # warm-up: the broker creates the queue
+    out: dict[str, Any] = {
+        "stomp": str(Path(stomp.__file__).parent),
+        "rtt, one thread": rtt_one_thread(args, rtt_queue),
+        "rtt, reader thread": rtt_reader_thread(args, rtt_queue, with_select=False),
+        "rtt, reader thread + select": rtt_reader_thread(args, rtt_queue, with_select=True),
+    }
+    recv = recv_reader_thread(args, queue())
+    out["recv, reader thread"] = recv["us"]
+    out["recv reads"] = recv["reads"]
+    conn = stomp.Connection12([(args.host, args.port)], heartbeats=(10000, 10000), vhost=args.vhost)
+    conn.connect(args.login, args.passcode, wait=True)
+    out["stomp rtt"] = library_rtt(conn, rtt_queue, args.rtt_n)
+    out["stomp recv"] = library_recv(args, conn, queue())
+    conn.disconnect()
+    print(json.dumps(out))
+
+
+COLUMNS = (
+    "rtt, one thread",
+    "rtt, reader thread",
+    "rtt, reader thread + select",
+    "stomp rtt",
+    "recv, reader thread",
+    "stomp recv",
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=61613)
+    parser.add_argument("--login", default="guest")
+    parser.add_argument("--passcode", default="guest")
+    parser.add_argument("--vhost", default="/")
+    parser.add_argument("--rtt-n", type=int, default=3000, help="round trips per figure")
+    parser.add_argument("--n", type=int, default=20000, help="messages received per figure")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    if not STOMPPY.exists():
+        raise SystemExit(f"{STOMPPY} is missing: run bench/e2e.py once to create it")
+    ours_env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'drivers'}"}
+    theirs_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    runners = [("ours", sys.executable, ours_env), ("stomp.py", str(STOMPPY), theirs_env)]
+    argv = [*sys.argv[1:], "--child"]
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"# {when}, broker {args.host}:{args.port}, load average {os.getloadavg()[0]:.2f}")
+    print("# CPU us (user + system, every thread) per round trip / per received message")
+    print("| round | client | " + " | ".join(COLUMNS) + " | raw reads | library / stomp.py's |")
+    print("|---:|---|" + "---:|" * (len(COLUMNS) + 2))
+    ratios: dict[str, list[float]] = {"stomp rtt": [], "stomp recv": []}
+    floors: dict[str, list[float]] = {"rtt, reader thread": [], "recv, reader thread": []}
+    for number in range(1, args.rounds + 1):
+        order = runners if number % 2 else runners[::-1]
+        results: dict[str, dict[str, Any]] = {}
+        for name, python, env in order:
+            answer = subprocess.run(
+                [python, __file__, *argv], env=env, capture_output=True, text=True, timeout=900
+            )
+            if answer.returncode != 0:
+                raise SystemExit(f"{name} failed: {answer.stderr[-2000:]}")
+            results[name] = json.loads(answer.stdout.strip().splitlines()[-1])
+        theirs = results["stomp.py"]
+        for name, _, _ in runners:
+            got = results[name]
+            mine = " / ".join(
+                f"{got[key] / theirs[key]:.2f}x" for key in ("stomp rtt", "stomp recv")
+            )
+            cells = " | ".join(f"{got[key]:.1f}" for key in COLUMNS)
+            print(f"| {number} | {name} | {cells} | {got['recv reads']} | {mine} |")
+        for key in ratios:
+            ratios[key].append(results["ours"][key] / theirs[key])
+        pairs = (("rtt, reader thread", "stomp rtt"), ("recv, reader thread", "stomp recv"))
+        for key, library in pairs:
+            # The floor of both children (the same code, whichever library is imported),
+            # as a share of stomp.py's figure in the same round.
+            for got in results.values():
+                floors[key].append(got[key] / theirs[library])
+    print()
+    median: Callable[[list[float]], float] = statistics.median
+    print(
+        f"ours / stomp.py, median over {args.rounds} rounds: round trip "
+        f"{median(ratios['stomp rtt']):.2f}x, receive {median(ratios['stomp recv']):.2f}x"
+    )
+    print(
+        "the raw reader-thread floor / stomp.py's figure, median: round trip "
+        f"{median(floors['rtt, reader thread']):.2f}x, receive "
+        f"{median(floors['recv, reader thread']):.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
