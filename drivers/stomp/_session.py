@@ -286,6 +286,10 @@ class Session:
         wake_r = self._wake_r
         watch = [sock, wake_r]
         cond = self.cond
+        # The lock under ``cond``, taken directly: a Condition's own ``with`` costs a
+        # Python-level call each way, twice per read (the notify calls need the lock
+        # held, not the Condition's ``with``).
+        core_lock = self._core_lock
         core = self.core
         monotonic = time.monotonic
         select_ = select.select
@@ -321,7 +325,7 @@ class Session:
                     if blocking_reads:
                         # The next locked section may be far off (recv waits for the
                         # broker): the core and the keeper must count its silence now.
-                        with cond:
+                        with core_lock:
                             core.resume_receive_timeout(now=resume_at)
                             timer = self._armed = core.get_timer()
                         resume_at = None
@@ -363,7 +367,7 @@ class Session:
             if exclusive is not None:
                 exclusive.acquire()
             try:
-                with cond:
+                with core_lock:
                     if resume_at is not None:
                         core.resume_receive_timeout(now=resume_at)
                         resume_at = None

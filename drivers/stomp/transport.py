@@ -335,15 +335,21 @@ class BaseTransport(Publisher):
             return
         self._call_listeners(self._plan(registered, frame_type), frame_type, frame)
 
-    def _call_listeners(self, plan: _Plan, frame_type: str, frame: Any) -> None:
-        """Call each listener's ``on_<frame_type>`` that ``plan`` lists, in order."""
+    def _call_listeners(self, plan: _Plan, frame_type: str, frame: Any) -> bool:
+        """Call each listener's ``on_<frame_type>`` that ``plan`` lists, in order.
+
+        Returns:
+            whether any was called.
+        """
         attr, arity, targets = plan
+        called = False
         for name, listener, instance_dict in targets:
             if instance_dict is not None and attr not in instance_dict:
                 continue  # its class has nothing for this callback, nor has it since
             method = getattr(listener, attr, None)
             if method is None:
                 continue
+            called = True
             try:
                 if arity:
                     method(frame)
@@ -351,6 +357,7 @@ class BaseTransport(Publisher):
                     method()
             except Exception:
                 logging.exception("listener %r raised in on_%s; carrying on", name, frame_type)
+        return called
 
     def notify_message(self, frame: Frame) -> None:
         """``notify("before_message", frame)``, then ``notify("message", frame)``.
@@ -362,11 +369,17 @@ class BaseTransport(Publisher):
         registered = self.listeners
         if not registered:
             return
-        # _plan compares the registry with the cached copy and rebuilds the cache if
-        # it changed: once here, for both callbacks.
-        if self._plan(registered, "before_message")[2]:
+        if type(self).notify is not _OWN_NOTIFY or "notify" in self.__dict__:
+            # ``notify`` is overridden or wrapped (a subclass, stomp_otel's process
+            # span): it must see every MESSAGE, as in stomp.py.
             self.notify("before_message", frame)
             self.notify("message", frame)
+            return
+        # _plan compares the registry with the cached copy and rebuilds the cache if
+        # it changed: once here, for both callbacks.
+        before = self._plan(registered, "before_message")
+        if before[2] and self._call_listeners(before, "before_message", frame):
+            self.notify("message", frame)  # compared again: that listener may edit them
             return
         cache = self._dispatch_cache
         assert cache is not None  # built by _plan just now
@@ -470,6 +483,10 @@ class BaseTransport(Publisher):
     def transmit(self, frame: Frame) -> None:
         """Send a frame (see :class:`Transport`)."""
         raise NotImplementedError
+
+
+#: ``BaseTransport.notify`` as defined here, before anyone wraps it.
+_OWN_NOTIFY = BaseTransport.notify
 
 
 class Transport(BaseTransport):

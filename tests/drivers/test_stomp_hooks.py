@@ -137,6 +137,49 @@ def test_a_hook_that_raises_does_not_kill_the_connection() -> None:
         conn.disconnect()
 
 
+def test_a_transport_that_overrides_notify_sees_every_message() -> None:
+    # stomp.py routes every listener callback through Transport.notify, so code that
+    # overrides it (or wraps it, as stomp_otel does for its process span) must see each
+    # MESSAGE too, whichever listeners are registered: here one whose class defines
+    # no on_before_message and whose instances have no __dict__ (__slots__), for which
+    # the dispatch would otherwise skip notify.
+    got = threading.Event()
+
+    class Counting(Transport):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.kinds: list[str] = []
+
+        def notify(self, frame_type: str, frame: Any = None) -> None:
+            self.kinds.append(frame_type)
+            super().notify(frame_type, frame)
+
+    class Slotted:
+        __slots__ = ()
+
+        def on_message(self, frame: Frame) -> None:
+            got.set()
+
+    class CountingConnection(StompConnection12):
+        def __init__(self, host_and_ports: list[tuple[str, int]]) -> None:
+            transport = Counting(host_and_ports)
+            BaseConnection.__init__(self, transport)
+            Protocol12.__init__(self, transport)
+
+    with run_broker_in_thread() as broker:
+        conn = CountingConnection([(broker.host, broker.port)])
+        conn.set_listener("slotted", Slotted())
+        conn.connect(wait=True)
+        conn.subscribe("/queue/counted", id="1")
+        conn.send("/queue/counted", "seen by notify")
+        assert got.wait(WAIT)
+        conn.disconnect()
+    kinds = conn.transport.kinds  # type: ignore[attr-defined]
+    assert kinds.count("before_message") == 1
+    assert kinds.count("message") == 1
+    assert kinds.index("before_message") < kinds.index("message")
+
+
 class TestBaseTransport:
     """stomp.py's ``BaseTransport()``: no arguments, hooks that do nothing, dispatch."""
 
