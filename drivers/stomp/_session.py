@@ -453,13 +453,16 @@ class Session:
                                 self.sock.shutdown(socket.SHUT_RDWR)
                 timer = core.get_timer()
                 delay = POLL_CAP if timer is None else min(POLL_CAP, max(0.001, timer - now))
-                if always and self._flush_pending:
-                    delay = min(delay, 0.01)  # a sender held the socket: try again soon
                 self._keeper_due = now + delay
-            if act:
+            # With blocking reads no one else retries a heart-beat a sender's write held
+            # up (_flush_pending): the keeper does, every 10 ms until it is out.
+            if act or (always and self._flush_pending):
                 beats = self._flush()
                 if beats and self.transport.listeners:
                     self.transport.notify("send", Frame(None, {}, None))
+                if always and self._flush_pending:
+                    delay = min(delay, 0.01)
+                    self._keeper_due = time.monotonic() + delay
             wake.wait(delay)
 
     def _write(self, data: bytes) -> None:
