@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections.abc import Mapping
 
-from stomp_core import LocalProtocolError, Send, Subscribe, Unsubscribe
+from stomp_core import LocalProtocolError, Subscribe, Unsubscribe
 
 from . import logging
 from .constants import (
@@ -166,28 +166,23 @@ class _Frames:
         )
 
     def _send_direct(self, destination: str, body: Any, content_type: str | None) -> None:
-        """SEND as the core's event, without the stomp.py frame (see ``_sends_directly``).
+        """SEND without the stomp.py frame (see ``_sends_directly``).
 
         Raises:
             NotConnectedException: no open connection.
             ValueError: the frame is not valid for the protocol version.
         """
-        if isinstance(body, str):
+        if type(body) is bytes:
+            data = body
+        elif isinstance(body, str):
             # "" must stay empty: some codecs (UTF-16) would add a byte-order mark.
             data = body.encode(self.transport.encoding) if body else b""
         else:
             data = bytes(body)
-        try:
-            event = Send(
-                destination=destination,
-                body=data,
-                content_type=content_type,
-                # The same rule as send(): a body gets its length unless told not to.
-                content_length=bool(self.auto_content_length and body),
-            )
-        except LocalProtocolError as exc:
-            raise ValueError(exc.message) from None
-        self.transport.transmit_send(event)
+        # The same rule as send(): a body gets its length unless told not to.
+        self.transport.transmit_message(
+            destination, data, content_type, bool(self.auto_content_length and body)
+        )
 
     def _send_built(self, cmd: str, headers: dict[str, Any]) -> None:
         """``send_frame`` for a header dict this class built (no caller owns it)."""
