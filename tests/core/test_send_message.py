@@ -45,9 +45,9 @@ def _general(conn: Connection, now: float = 0.0, **fields: Any) -> bytes:
     return conn.data_to_send(now=now)
 
 
-def _outcome(call: Any) -> bytes | tuple[str, str]:
+def _outcome(call: Any, *args: Any, **kwargs: Any) -> bytes | tuple[str, str]:
     try:
-        data: bytes = call()
+        data: bytes = call(*args, **kwargs)
     except LocalProtocolError as exc:
         return ("refused", exc.message)
     return data
@@ -76,9 +76,11 @@ def test_send_message_equals_send_then_data_to_send(
     }
     # Heart-beats on: the next EOL is due one interval after the last write.
     fast, general = _connected(version, 1000), _connected(version, 1000)
-    got = _outcome(lambda: fast.send_message(destination, body, **_keywords(fields), now=5.0))
-    assert got == _outcome(lambda: _general(general, now=5.0, **fields))
-    assert _state(fast) == _state(general)
+    # Twice: the second time the head is the one checked and kept the first time.
+    for now in (5.0, 6.0):
+        got = _outcome(fast.send_message, destination, body, **_keywords(fields), now=now)
+        assert got == _outcome(_general, general, now=now, **fields)
+        assert _state(fast) == _state(general)
 
 
 def _keywords(fields: dict[str, Any]) -> dict[str, Any]:
@@ -142,6 +144,7 @@ def test_layout() -> None:
         ("1.2", "/q", "text", None, None),
         ("1.2", "/q", b"", 5, None),
         ("1.2", "/q", b"", "a\x00b", None),
+        ("1.2", "/q", b"", ["unhashable"], None),
     ],
 )
 def test_refused_like_the_general_path(
@@ -166,6 +169,18 @@ def test_what_needs_escaping_is_escaped() -> None:
     assert conn.send_message("a\nb:c", b"", content_type="x\\y", now=0) == (
         b"SEND\ndestination:a\\nb\\cc\ncontent-type:x\\\\y\ncontent-length:0\n\n\x00"
     )
+
+
+def test_heads_are_kept_per_destination_and_content_type() -> None:
+    conn, general = _connected("1.2"), _connected("1.2")
+    # More destinations than are kept: the heads are forgotten and checked again.
+    cases = [(f"/q/{n}", None) for n in range(300)]
+    cases += [("/q/0", None), ("/q/0", ""), ("/q/0", "text/plain"), ("/q/299", "a")]
+    cases += cases[::-1]
+    for destination, content_type in cases:
+        assert conn.send_message(destination, b"b", content_type=content_type, now=0) == _general(
+            general, destination=destination, body=b"b", content_type=content_type
+        )
 
 
 def test_before_connected_it_is_refused_as_send_is() -> None:
