@@ -224,6 +224,8 @@ class Session:
             transport.send if "send" in hooks else None
         )
         self._send_hook_thread: int | None = None
+        #: send_message may write the core's bytes as they are (no WebSocket, no hook).
+        self._plain_writes = ws is None and self._send_hook is None
 
     # ------------------------------------------------------------------ threads
 
@@ -416,8 +418,10 @@ class Session:
         finally:
             self._send_hook_thread = None
 
-    def _send_all(self, data: bytes) -> None:
+    def _send_all(self, data: bytes, start: float | None = None) -> None:
         """Write all of ``data`` within one deadline of ``_write_timeout`` seconds.
+
+        The deadline counts from ``start`` (monotonic seconds; default: now).
 
         ``sendall`` restarts the socket's timeout for every partial write, so a broker
         that takes a little now and then (or a big frame into a full buffer) stretched
@@ -432,7 +436,8 @@ class Session:
         if not limit:
             sock.sendall(data)
             return
-        start = time.monotonic()
+        if start is None:
+            start = time.monotonic()
         sent = sock.send(data)  # nearly always all of it: one system call per frame
         if sent == len(data):
             return
@@ -827,25 +832,26 @@ class Session:
             ValueError: as :meth:`send`.
         """
         core = self.core
-        if self._ws is None and self._send_hook is None:
+        if self._plain_writes:
             with self._write_lock:
                 with self._core_lock:
                     open_ = core.state is _CONNECTED and not self.closed and not self._broken
                     if open_:
+                        now = _monotonic()
                         try:
                             data = core.send_message(
                                 destination,
                                 body,
                                 content_type=content_type,
                                 content_length=content_length,
-                                now=_monotonic(),
+                                now=now,
                             )
                         except LocalProtocolError as exc:
                             # CONNECTED stays: the frame itself is wrong, as in send().
                             raise ValueError(exc.message) from None
                 if open_:
                     try:
-                        self._send_all(data)
+                        self._send_all(data, now)
                     except OSError as exc:
                         self._send_failed_locked()
                         raise NotConnectedException(self._send_failure(exc)) from exc

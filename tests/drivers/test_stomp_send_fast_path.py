@@ -55,9 +55,9 @@ class Writes:
         self.general_sends = 0
         send_all, send = Session._send_all, Session.send
 
-        def record_write(session: Session, data: bytes) -> None:
+        def record_write(session: Session, data: bytes, *args: Any) -> None:
             self.data.append(bytes(data))
-            send_all(session, data)
+            send_all(session, data, *args)
 
         def record_send(session: Session, frame: Any, *, wait_connected: float | None) -> None:
             if frame.command == "SEND":
@@ -195,11 +195,25 @@ def test_a_send_before_connected_waits_for_it(writes: Writes) -> None:
     assert seen == [b"held"]
 
 
+class _Unwritable:
+    """A socket whose writes fail as a reset connection's do; the rest is the real one."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def send(self, data: bytes) -> int:
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
 def test_a_failed_write_ends_the_connection(broker: RunningBroker, writes: Writes) -> None:
     conn = _connect(broker, "1.2")
     session = conn.transport._session
-    # The socket can no longer write: the next SEND fails, and says so.
-    session.sock.shutdown(socket.SHUT_WR)
+    # The socket can no longer write (the broker does not know): the next SEND fails,
+    # and says so.
+    session.sock = _Unwritable(session.sock)
     with pytest.raises(NotConnectedException, match="sending failed"):
         conn.send("/queue/a", "lost")
     assert writes.general_sends == 0
