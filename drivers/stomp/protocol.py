@@ -326,7 +326,8 @@ class _Frames:
                 raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
         transport = self.transport
         if (
-            headers is None
+            # headers={} is common in stomp.py code: it adds nothing either.
+            (headers is None or (type(headers) is dict and not headers))
             and not keyword_headers
             and (content_type is None or type(content_type) is str)
             # Nobody would see a stomp.py frame: send_frame and the transport's transmit

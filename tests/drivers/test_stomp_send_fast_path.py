@@ -104,6 +104,27 @@ def test_the_fast_path_writes_what_the_general_path_writes(
     conn.disconnect()
 
 
+def test_empty_headers_take_the_fast_path_too(broker: RunningBroker, writes: Writes) -> None:
+    conn = _connect(broker, "1.2")
+    writes.take()
+    conn.send("/queue/a", b"x", headers={})
+    conn.send("/queue/a", b"x", "text/plain", {})
+    fast = writes.take()
+    assert writes.general_sends == 0
+    conn.send("/queue/a", b"x", headers={"x": "1"})
+    assert writes.general_sends == 1
+    writes.take()
+    conn.set_listener("on-send", OnSend())
+    conn.send("/queue/a", b"x")
+    conn.send("/queue/a", b"x", "text/plain")
+    assert fast == writes.take()
+    # Not a dict, even an empty one: refused as before.
+    conn.remove_listener("on-send")
+    with pytest.raises(TypeError, match="headers must be a dict"):
+        conn.send("/queue/a", b"x", headers=[])  # type: ignore[arg-type]
+    conn.disconnect()
+
+
 @pytest.mark.parametrize(
     ("version", "destination", "reason"),
     [
