@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from ._config import Config
 from ._connection import NEED_DATA, Connection
 from ._convert import event_to_frame
-from ._events import Event, FrameEvent, HeartbeatReceived, IncompleteMessage
+from ._events import Event, FrameEvent, HeartbeatReceived, IncompleteMessage, Send
 from ._frame import Frame
 from ._metrics import Metrics
 from ._state import Role
@@ -163,6 +163,25 @@ class LoggedConnection(Connection):
         """As :meth:`Connection.send`; the frame is reported once it was accepted."""
         super().send(event, now=now)
         self._write(frame_log.format(event, sent=True, version=self.version))
+
+    def send_message(
+        self,
+        destination: str,
+        body: bytes,
+        *,
+        content_type: str | None = None,
+        content_length: bool = True,
+        now: float,
+    ) -> bytes:
+        """As :meth:`Connection.send_message`, through :meth:`send`: the frame is reported."""
+        event = Send(
+            destination=destination,
+            body=body,
+            content_type=content_type,
+            content_length=content_length,
+        )
+        self.send(event, now=now)
+        return self.data_to_send(now=now)
 
     def next_event(self) -> Event | type[NEED_DATA]:
         """As :meth:`Connection.next_event`; frames and heart-beats are reported."""

@@ -84,6 +84,10 @@ HEAD_BYTES = 64
 #: The longest the I/O and keeper threads sleep before looking around again.
 POLL_CAP = 1.0
 
+# Bound once for send_message, the hot path (a module global, not two attribute lookups).
+_CONNECTED = State.CONNECTED
+_monotonic = time.monotonic
+
 
 def _run_hook(hook: Callable[..., Any], *args: Any) -> None:
     # A user's hook that raises must not kill the connection's threads (as listeners).
@@ -236,6 +240,8 @@ class Session:
             transport.send if "send" in hooks else None
         )
         self._send_hook_thread: int | None = None
+        #: send_message may write the core's bytes as they are (no WebSocket, no hook).
+        self._plain_writes = ws is None and self._send_hook is None
 
     # ------------------------------------------------------------------ threads
 
@@ -477,8 +483,10 @@ class Session:
         finally:
             self._send_hook_thread = None
 
-    def _send_all(self, data: bytes) -> None:
+    def _send_all(self, data: bytes, start: float | None = None) -> None:
         """Write all of ``data`` within one deadline of ``_write_timeout`` seconds.
+
+        The deadline counts from ``start`` (monotonic seconds; default: now).
 
         ``sendall`` restarts the socket's timeout for every partial write, so a broker
         that takes a little now and then (or a big frame into a full buffer) stretched
@@ -493,7 +501,8 @@ class Session:
         if not limit:
             sock.sendall(data)
             return
-        start = time.monotonic()
+        if start is None:
+            start = time.monotonic()
         sent = sock.send(data)  # nearly always all of it: one system call per frame
         if sent == len(data):
             return
@@ -866,6 +875,72 @@ class Session:
                 raise NotConnectedException(self._send_failure(exc)) from exc
         if rearm:
             self._wake()
+
+    def send_message(
+        self,
+        destination: str,
+        body: bytes,
+        content_type: str | None,
+        content_length: bool,
+        *,
+        wait_connected: float | None,
+    ) -> None:
+        """SEND ``body`` to ``destination``: :meth:`send` for a plain SEND, made cheaper.
+
+        An open TCP session without stomp.py's ``send`` hook takes one lock section: the
+        core builds the frame and its bytes in one call (``Connection.send_message``),
+        and they are written at once.  Anything else (not yet CONNECTED, closed, a
+        WebSocket, the hook) goes through :meth:`send` with the event.
+
+        Raises:
+            NotConnectedException: as :meth:`send`.
+            ValueError: as :meth:`send`.
+        """
+        core = self.core
+        if self._plain_writes:
+            # acquire/release rather than ``with``: half the cost of the two lock pairs
+            # (0.16 against 0.32 us here), on the path every small SEND takes.
+            write_lock = self._write_lock
+            core_lock = self._core_lock
+            write_lock.acquire()
+            try:
+                core_lock.acquire()
+                try:
+                    open_ = core.state is _CONNECTED and not self.closed and not self._broken
+                    if open_:
+                        now = _monotonic()
+                        try:
+                            data = core.send_message(
+                                destination,
+                                body,
+                                content_type=content_type,
+                                content_length=content_length,
+                                now=now,
+                            )
+                        except LocalProtocolError as exc:
+                            # CONNECTED stays: the frame itself is wrong, as in send().
+                            raise ValueError(exc.message) from None
+                finally:
+                    core_lock.release()
+                if open_:
+                    try:
+                        self._send_all(data, now)
+                    except OSError as exc:
+                        self._send_failed_locked()
+                        raise NotConnectedException(self._send_failure(exc)) from exc
+                    return
+            finally:
+                write_lock.release()
+        try:
+            event = stomp_core.Send(
+                destination=destination,
+                body=body,
+                content_type=content_type,
+                content_length=content_length,
+            )
+        except LocalProtocolError as exc:
+            raise ValueError(exc.message) from None
+        self.send(event, wait_connected=wait_connected)
 
     def _wait_open(self, timeout: float) -> None:
         """Wait at most ``timeout`` seconds while the session is still CONNECTING."""

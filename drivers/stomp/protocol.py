@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections.abc import Mapping
 
-from stomp_core import LocalProtocolError, Send, Subscribe, Unsubscribe
+from stomp_core import LocalProtocolError, Subscribe, Unsubscribe
 
 from . import logging
 from .constants import (
@@ -115,7 +115,7 @@ class _Frames:
         self._registry = SessionRegistry()
         # A live read-only view, taken once: the I/O thread reads it for every message.
         self._subscriptions = self._registry.subscriptions
-        # The classes' part of _sends_directly(): a class does not change.
+        # The classes' part of send()'s fast-path test: a class does not change.
         self._own_send_path = (
             type(self).send_frame is _SEND_FRAME and type(transport).transmit is _TRANSMIT
         )
@@ -148,46 +148,6 @@ class _Frames:
             key = frame.headers.get(HDR_ID) or frame.headers.get(HDR_DESTINATION)
             if key is not None:
                 self._registry_unsubscribe(str(key))
-
-    def _sends_directly(self) -> bool:
-        """Whether a SEND may skip the stomp.py frame: nobody would see it.
-
-        That is: ``send_frame`` and the transport's ``transmit`` are this package's own
-        (not overridden, nor wrapped on the object, as stomp.py's tests do), no
-        listener has an ``on_send`` to show it to, and frames are not being logged.
-        """
-        transport = self.transport
-        return (
-            self._own_send_path
-            and "send_frame" not in self.__dict__
-            and "transmit" not in transport.__dict__
-            and not transport.has_callback("send")
-            and not logging.logger.isEnabledFor(logging.DEBUG)
-        )
-
-    def _send_direct(self, destination: str, body: Any, content_type: str | None) -> None:
-        """SEND as the core's event, without the stomp.py frame (see ``_sends_directly``).
-
-        Raises:
-            NotConnectedException: no open connection.
-            ValueError: the frame is not valid for the protocol version.
-        """
-        if isinstance(body, str):
-            # "" must stay empty: some codecs (UTF-16) would add a byte-order mark.
-            data = body.encode(self.transport.encoding) if body else b""
-        else:
-            data = bytes(body)
-        try:
-            event = Send(
-                destination=destination,
-                body=data,
-                content_type=content_type,
-                # The same rule as send(): a body gets its length unless told not to.
-                content_length=bool(self.auto_content_length and body),
-            )
-        except LocalProtocolError as exc:
-            raise ValueError(exc.message) from None
-        self.transport.transmit_send(event)
 
     def _send_built(self, cmd: str, headers: dict[str, Any]) -> None:
         """``send_frame`` for a header dict this class built (no caller owns it)."""
@@ -355,20 +315,42 @@ class _Frames:
         **keyword_headers: Any,
     ) -> None:
         """SEND ``body`` (``str``, encoded with the connection's encoding, or ``bytes``)."""
-        # The hot path: the common case (a str destination) costs one test.
+        # The hot path: the common case (a str destination, a bytes body) costs one test
+        # each.
         if type(destination) is not str or not destination:
             _require("destination", destination)
-        if body is None:
-            raise ValueError("body must not be None")
-        if not isinstance(body, (str, bytes, bytearray, memoryview)):
-            raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
+        if type(body) is not bytes:
+            if body is None:
+                raise ValueError("body must not be None")
+            if not isinstance(body, (str, bytes, bytearray, memoryview)):
+                raise TypeError(f"body must be str or bytes, not {type(body).__name__}")
+        transport = self.transport
         if (
-            headers is None
+            # headers={} is common in stomp.py code: it adds nothing either.
+            (headers is None or (type(headers) is dict and not headers))
             and not keyword_headers
             and (content_type is None or type(content_type) is str)
-            and self._sends_directly()
+            # Nobody would see a stomp.py frame: send_frame and the transport's transmit
+            # are this package's own (not overridden, nor wrapped on the object, as
+            # stomp.py's tests do), no listener has an on_send, and frames are not
+            # logged.  Asked on every call, so that any change counts at once.
+            and self._own_send_path
+            and "send_frame" not in self.__dict__
+            and "transmit" not in transport.__dict__
+            and not transport.has_callback("send")
+            and not logging.logger.isEnabledFor(logging.DEBUG)
         ):
-            self._send_direct(destination, body, content_type)
+            if type(body) is bytes:
+                data = body
+            elif isinstance(body, str):
+                # "" must stay empty: some codecs (UTF-16) would add a byte-order mark.
+                data = body.encode(transport.encoding) if body else b""
+            else:
+                data = bytes(body)
+            # The same rule as below: a body gets its length unless told not to.
+            transport.transmit_message(
+                destination, data, content_type, bool(self.auto_content_length and body)
+            )
             return
         merged = {} if headers is None and not keyword_headers else _merge(headers, keyword_headers)
         merged[HDR_DESTINATION] = destination

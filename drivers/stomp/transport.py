@@ -24,7 +24,6 @@ from stomp_core import (
     Connected,
     FrameEvent,
     LocalProtocolError,
-    Send,
     State,
     frame_log,
 )
@@ -404,7 +403,12 @@ class BaseTransport(Publisher):
         registered = self.listeners
         if not registered:
             return False
-        attr, _, targets = self._plan(registered, frame_type)
+        # _plan's cache read inline: the SEND fast path asks this for every frame.
+        cache = self._dispatch_cache
+        plan = cache[2].get(frame_type) if cache is not None and cache[0] == registered else None
+        if plan is None:
+            plan = self._plan(registered, frame_type)
+        attr, _, targets = plan
         for _name, _listener, instance_dict in targets:
             if instance_dict is None or attr in instance_dict:
                 return True
@@ -910,8 +914,10 @@ class Transport(BaseTransport):
                 frame_log.format_parts(command or "", frame.headers.items(), frame.body, sent=True),
             )
 
-    def transmit_send(self, event: Send) -> None:
-        """Send a SEND built by the protocol's fast path (no listener has ``on_send``).
+    def transmit_message(
+        self, destination: str, body: bytes, content_type: str | None, content_length: bool
+    ) -> None:
+        """Send a plain SEND for the protocol's fast path (no listener has ``on_send``).
 
         Raises:
             NotConnectedException: there is no open connection.
@@ -920,7 +926,9 @@ class Transport(BaseTransport):
         session = self._session
         if session is None or session.closed:
             raise NotConnectedException("not connected")
-        session.send(event, wait_connected=self.connect_timeout)
+        session.send_message(
+            destination, body, content_type, content_length, wait_connected=self.connect_timeout
+        )
 
     def _ack_id(self, headers: dict[str, Any]) -> str | None:
         # Spec 1.2 "ACK": the id is the MESSAGE's ack header; 1.0 and 1.1 ack by message-id.
