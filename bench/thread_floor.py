@@ -19,6 +19,9 @@ Floors measured (all with raw sockets, ``heart-beat:0,0``):
   the sender waits on it: stomp.py's model, nothing else;
 * ``rtt, reader thread + select``: the same reader waiting in ``select`` on the socket
   and a wake-up socket first, as a reader that other threads can interrupt does;
+* ``rtt, lean Python``: the reader-thread model with the least Python per frame a client
+  can run (format the SEND, split at NUL, a header dict, a frame object, a listener
+  call), none of a real client's checks, timers or error handling;
 * ``recv, reader thread``: a pre-filled queue drained by a reader thread (ack=auto) while
   the main thread waits for the count, with how many reads it took.
 
@@ -168,6 +171,71 @@ def rtt_reader_thread(args: argparse.Namespace, queue: str, *, with_select: bool
     return used / args.rtt_n * 1e6
 
 
+class _Frame:
+    __slots__ = ("body", "command", "headers")
+
+    def __init__(self, command: str, headers: dict[str, str], body: bytes) -> None:
+        self.command, self.headers, self.body = command, headers, body
+
+
+def rtt_lean_python(args: argparse.Namespace, queue: str) -> float:
+    """The reader-thread round trip with the least Python a client can do per frame.
+
+    The sender formats the SEND with one ``%`` under a lock; the reader splits each
+    frame at its NULs, decodes the head into a command and a header dict, builds a
+    small frame object and calls a listener's ``on_message`` (which sets the event).
+    No validation, escaping, heart-beats, timers, errors, acks or partial frames.
+    """
+    raw = Raw(args)
+    raw.subscribe(queue)
+    got = threading.Event()
+    sock = raw.sock
+    sock.settimeout(None)
+
+    class Listener:
+        def on_message(self, frame: _Frame) -> None:
+            got.set()
+
+    listeners = {"echo": Listener()}
+
+    def reader() -> None:
+        pending = b""
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return
+            *frames, pending = (pending + data).split(b"\x00")
+            for frame in frames:
+                head, _, body = frame.lstrip(b"\r\n").partition(b"\n\n")
+                command, *lines = head.decode().split("\n")
+                headers = dict(line.split(":", 1) for line in lines)
+                message = _Frame(command, headers, body)
+                for listener in listeners.values():
+                    method = getattr(listener, "on_" + command.lower(), None)
+                    if method is not None:
+                        method(message)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    lock = threading.Lock()
+    template = b"SEND\ndestination:%s\ncontent-length:%d\n\n%s\x00"
+    destination = queue.encode()
+    send = sock.send
+    start = _cpu()
+    for _ in range(args.rtt_n):
+        got.clear()
+        with lock:
+            send(template % (destination, len(BODY), BODY))
+        if not got.wait(DEADLINE):
+            raise SystemExit("a lean round trip timed out")
+    used = _cpu() - start
+    sock.sendall(b"DISCONNECT\n\n\x00")
+    sock.shutdown(socket.SHUT_RDWR)
+    thread.join(DEADLINE)
+    sock.close()
+    return used / args.rtt_n * 1e6
+
+
 def recv_reader_thread(args: argparse.Namespace, queue: str) -> dict[str, float]:
     filler = Raw(args)
     filler.fill(queue, args.n)
@@ -265,6 +333,7 @@ def child(args: argparse.Namespace) -> None:
         "rtt, one thread": rtt_one_thread(args, rtt_queue),
         "rtt, reader thread": rtt_reader_thread(args, rtt_queue, with_select=False),
         "rtt, reader thread + select": rtt_reader_thread(args, rtt_queue, with_select=True),
+        "rtt, lean Python": rtt_lean_python(args, rtt_queue),
     }
     recv = recv_reader_thread(args, queue())
     out["recv, reader thread"] = recv["us"]
@@ -281,6 +350,7 @@ COLUMNS = (
     "rtt, one thread",
     "rtt, reader thread",
     "rtt, reader thread + select",
+    "rtt, lean Python",
     "stomp rtt",
     "recv, reader thread",
     "stomp recv",
@@ -314,7 +384,11 @@ def main() -> None:
     print("| round | client | " + " | ".join(COLUMNS) + " | raw reads | library / stomp.py's |")
     print("|---:|---|" + "---:|" * (len(COLUMNS) + 2))
     ratios: dict[str, list[float]] = {"stomp rtt": [], "stomp recv": []}
-    floors: dict[str, list[float]] = {"rtt, reader thread": [], "recv, reader thread": []}
+    floors: dict[str, list[float]] = {
+        "rtt, reader thread": [],
+        "rtt, lean Python": [],
+        "recv, reader thread": [],
+    }
     for number in range(1, args.rounds + 1):
         order = runners if number % 2 else runners[::-1]
         results: dict[str, dict[str, Any]] = {}
@@ -335,7 +409,11 @@ def main() -> None:
             print(f"| {number} | {name} | {cells} | {got['recv reads']} | {mine} |")
         for key in ratios:
             ratios[key].append(results["ours"][key] / theirs[key])
-        pairs = (("rtt, reader thread", "stomp rtt"), ("recv, reader thread", "stomp recv"))
+        pairs = (
+            ("rtt, reader thread", "stomp rtt"),
+            ("rtt, lean Python", "stomp rtt"),
+            ("recv, reader thread", "stomp recv"),
+        )
         for key, library in pairs:
             # The floor of both children (the same code, whichever library is imported),
             # as a share of stomp.py's figure in the same round.
@@ -349,7 +427,8 @@ def main() -> None:
     )
     print(
         "the raw reader-thread floor / stomp.py's figure, median: round trip "
-        f"{median(floors['rtt, reader thread']):.2f}x, receive "
+        f"{median(floors['rtt, reader thread']):.2f}x (lean Python "
+        f"{median(floors['rtt, lean Python']):.2f}x), receive "
         f"{median(floors['recv, reader thread']):.2f}x"
     )
 
