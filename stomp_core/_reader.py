@@ -338,6 +338,11 @@ class FrameReader:
             taken.append(ready.popleft())
         return taken
 
+    def give_back(self, frames: list[tuple[str, Headers, bytes]]) -> None:
+        """Put frames taken by :meth:`take_ready` back in front, in their order: the
+        caller stopped part-way (:meth:`next_frame` hands them out next)."""
+        self._ready.extendleft(reversed(frames))
+
     def _fail(self, exc: RemoteProtocolError) -> None:
         self._error = exc
         self._need = 0
