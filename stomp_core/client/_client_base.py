@@ -772,13 +772,12 @@ class ClientBase(ABC, Generic[S, M, X, C]):
             sub = subscriptions.get(event.subscription)  # type: ignore[arg-type]
             if sub is None:
                 return False
-            backlog = sub._backlog
-            if backlog.full:
+            now_full = sub._backlog.add(new_message(sub, event, generation))
+            if now_full is None:
                 return False
-            backlog.put(new_message(sub, event, generation))
             if not woken or woken[-1] is not sub:
                 woken.append(sub)
-            if backlog.full:
+            if now_full:
                 filled = True
                 self._buffer_filled(sub)
             return True
