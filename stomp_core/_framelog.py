@@ -25,7 +25,14 @@ from collections.abc import Callable, Iterable
 from ._config import Config
 from ._connection import NEED_DATA, Connection
 from ._convert import event_to_frame
-from ._events import Event, FrameEvent, HeartbeatReceived, IncompleteMessage, Send
+from ._events import (
+    Event,
+    FrameEvent,
+    HeartbeatReceived,
+    IncompleteMessage,
+    Message,
+    Send,
+)
 from ._frame import Frame
 from ._metrics import Metrics
 from ._state import Role
@@ -193,3 +200,15 @@ class LoggedConnection(Connection):
         elif isinstance(event, HeartbeatReceived):
             self._write(frame_log.format_parts("heartbeat", (), None, sent=False))
         return event
+
+    def offer_messages(self, offer: Callable[[Message], bool]) -> int:
+        """As :meth:`Connection.offer_messages`; each message taken is reported."""
+        write = self._write
+
+        def logged(message: Message) -> bool:
+            if not offer(message):
+                return False
+            write(frame_log.format(message, sent=False, version=self.version))
+            return True
+
+        return super().offer_messages(logged)

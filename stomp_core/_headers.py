@@ -105,6 +105,10 @@ def unescape_header(text: str, rules: VersionRules) -> str:
     unescape = rules.unescape
     if not unescape or "\\" not in text:
         return text
+    if text.count("\\") == text.count("\\c") and "c" in unescape:
+        # Every backslash starts a \c: what ActiveMQ's message ids hold (the colons of
+        # "ID:host-port-...").  Three calls in C instead of one replace per sequence.
+        return text.replace("\\c", ":")
     if "\\\\" not in text:
         # No escaped backslash: every backslash starts a sequence of its own and no
         # replacement makes a new one, so plain replaces decode it (ActiveMQ's message

@@ -92,8 +92,9 @@ def _compile_patterns() -> None:
 _LINE_CACHE_SIZE = 512
 _CACHED_LINE_MAX = 128
 # Headers whose value differs in every frame: caching their lines only costs.
+# ("expires" is not one: brokers send "expires:0" for every message without a TTL.)
 _PER_MESSAGE_HEADERS = frozenset(
-    {"message-id", "ack", "id", "receipt", "receipt-id", "timestamp", "expires", "transaction"}
+    {"message-id", "ack", "id", "receipt", "receipt-id", "timestamp", "transaction"}
 )
 
 _LF = 0x0A
@@ -338,6 +339,11 @@ class FrameReader:
             taken.append(ready.popleft())
         return taken
 
+    def give_back(self, frames: list[tuple[str, Headers, bytes]]) -> None:
+        """Put frames taken by :meth:`take_ready` back in front, in their order: the
+        caller stopped part-way (:meth:`next_frame` hands them out next)."""
+        self._ready.extendleft(reversed(frames))
+
     def _fail(self, exc: RemoteProtocolError) -> None:
         self._error = exc
         self._need = 0
@@ -452,6 +458,11 @@ class FrameReader:
                     found = list(map(cache_get, lines))
                     misses = found.count(None)
                     if misses:
+                        # Conformance 27-31: unescape names and values after the split on
+                        # the raw ':'; CONNECT, STOMP and CONNECTED are never unescaped
+                        # (26).  Only lines holding a backslash change, and those are
+                        # never cached: a cached pair is the same escaped or not.
+                        escaped = unescape and "\\" in text and command not in RAW_COMMANDS
                         # Cache misses: split those lines (conformance 11: a line
                         # without ':' or with an empty name is an error).  Found by
                         # index, in C: most lines are hits, often all but the id.
@@ -462,6 +473,17 @@ class FrameReader:
                             name, colon, value = line.partition(":")
                             if not colon or not name:
                                 raise _bad_header_line(line)
+                            if "\\" in line:
+                                if escaped:
+                                    assert rules is not None
+                                    # Most names and values hold no backslash (ActiveMQ
+                                    # escapes the colons of its message ids only).
+                                    if "\\" in name:
+                                        name = unescape_header(name, rules)
+                                    if "\\" in value:
+                                        value = unescape_header(value, rules)
+                                found[index] = (name, value)
+                                continue
                             found[index] = pair = (name, value)
                             if len(line) <= _CACHED_LINE_MAX and name not in _PER_MESSAGE_HEADERS:
                                 if len(cache) >= _LINE_CACHE_SIZE:
@@ -474,19 +496,6 @@ class FrameReader:
                             f"frame has {len(pairs)} headers, more than max_header_count="
                             f"{max_header_count}"
                         )
-                    if unescape and "\\" in text and command not in RAW_COMMANDS:
-                        # Conformance 27-31: unescape names and values after the split on the
-                        # raw ':'; CONNECT, STOMP and CONNECTED are never unescaped (26).
-                        assert rules is not None
-                        # Most names and values hold no backslash (ActiveMQ escapes the
-                        # colons of its message ids only): test before calling.
-                        pairs = [
-                            (
-                                unescape_header(name, rules) if "\\" in name else name,
-                                unescape_header(value, rules) if "\\" in value else value,
-                            )
-                            for name, value in pairs
-                        ]
                     for name, value in pairs:
                         if name == "content-length":
                             # Conformance 16: a non-negative decimal integer, or an error (no

@@ -72,6 +72,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             options,
             rng=random.random,
             subscription=Subscription,
+            message=Message,
             transaction=Transaction,
             signal=Signal,
             observer=StateChanges,
@@ -265,6 +266,10 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
         subscription._deliver(Message(subscription, outcome.event, outcome.generation))
         if subscription.full:
             self._session.buffer_full(subscription.id)
+
+    def _buffer_filled(self, sub: Subscription) -> None:
+        # As _deliver: a full buffer stops reading.
+        self._session.buffer_full(sub.id)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

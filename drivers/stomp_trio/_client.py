@@ -65,6 +65,7 @@ class Client(ClientBase[Subscription, Message, Transaction, StateChanges]):
             options,
             rng=random.random,
             subscription=Subscription,
+            message=Message,
             transaction=Transaction,
             signal=Signal,
             observer=StateChanges,

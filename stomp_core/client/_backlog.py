@@ -128,6 +128,29 @@ class Backlog(Generic[T]):
         self._append(item)
         return True
 
+    def add(self, item: T) -> bool | None:
+        """:meth:`put` unless full, in one call (a read's batch of messages,
+        ``ClientBase._deliver_ready``).
+
+        Returns:
+            ``None``: full, nothing added (nothing blocked either: the caller's general
+            path decides); ``True``: added, and that filled the backlog (blocked, as by
+            :meth:`put`); ``False``: added (or dropped, once ended), room remains.
+        """
+        if self._ended:
+            return False
+        items = self._items
+        max_bytes = self._max_bytes
+        if len(items) >= self._capacity or (max_bytes is not None and self._bytes >= max_bytes):
+            return None
+        if self._size is not None:
+            self._bytes += self._size(item)
+        items.append(item)
+        if len(items) >= self._capacity or (max_bytes is not None and self._bytes >= max_bytes):
+            self._blocked = True
+            return True
+        return False
+
     def unblocked(self) -> bool:
         """Whether the consumer has drained a blocked backlog to half its bounds: then
         ``True`` once, and the producer may go on (deliver what it held, read again).

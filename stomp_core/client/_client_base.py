@@ -26,6 +26,7 @@ from .._events import (
     Subscribe,
     Unsubscribe,
 )
+from .._events import Message as MessageEvent
 from .._framelog import LoggedConnection
 from .._metrics import Metrics, MetricsSnapshot
 from .._state import State
@@ -133,6 +134,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         *,
         rng: Callable[[], float],
         subscription: Callable[..., S],
+        message: Callable[[S, MessageEvent, int], M],
         transaction: Callable[..., X],
         signal: Callable[[], Signal],
         observer: Callable[..., C],
@@ -155,6 +157,7 @@ class ClientBase(ABC, Generic[S, M, X, C]):
         self._final_error: BaseException | None = None
         self._session: ClientSession[S, ReceiptWaiter] = ClientSession(options, rng=rng)
         self._new_subscription = subscription
+        self._new_message = message
         self._new_transaction = transaction
         self._new_signal = signal
         #: Fired when a link is published or the client ends: senders look again.
@@ -468,6 +471,9 @@ class ClientBase(ABC, Generic[S, M, X, C]):
     @abstractmethod
     def _deliver(self, link: Any, outcome: Deliver[S]) -> None: ...  # into sub's buffer
 
+    def _buffer_filled(self, sub: S) -> None:
+        """A message of a read's batch filled ``sub``'s buffer (``_deliver_ready``)."""
+
     @abstractmethod
     async def _sleep(self, seconds: float) -> None: ...  # between dial rounds
 
@@ -734,6 +740,51 @@ class ClientBase(ABC, Generic[S, M, X, C]):
                 if isinstance(outcome.reason, BrokerError):
                     self._log.warning("%s", outcome.reason)
                 link.end(outcome.reason, abort=outcome.abort)
+        if type(event) is MessageEvent and not self._session.stalled and not link.ended:
+            self._deliver_ready(link)
+
+    def _deliver_ready(self, link: LinkView) -> None:
+        """Deliver the MESSAGEs parsed with the one just handled, in one pass (issue 13).
+
+        The first ``next_event()`` after a read parses every frame of it; the MESSAGEs
+        that follow go straight from the core into their subscriptions' buffers
+        (``Connection.offer_messages``): what :meth:`_handle` does for each, minus its
+        event dispatch, and each buffer's consumers are woken once per read.  A message
+        that needs more (a reply to a request, an unknown subscription, a full buffer:
+        back-pressure is the driver's ``_deliver``) stays in the core, with those after
+        it, for the driver's next ``next_event()``: the order is kept.
+        """
+        if self._requests.used:
+            return  # replies are routed by the request table first: see _handle
+        generation = link.generation
+        subscriptions = self._session.routes(generation)
+        if subscriptions is None:
+            return
+        new_message = self._new_message
+        woken: list[S] = []
+        filled = False
+
+        def offer(event: MessageEvent) -> bool:
+            nonlocal filled
+            if filled:
+                return False  # a buffer is full: the driver's back-pressure decides
+            # No such key as None: a MESSAGE without the header takes the general path.
+            sub = subscriptions.get(event.subscription)  # type: ignore[arg-type]
+            if sub is None:
+                return False
+            now_full = sub._backlog.add(new_message(sub, event, generation))
+            if now_full is None:
+                return False
+            if not woken or woken[-1] is not sub:
+                woken.append(sub)
+            if now_full:
+                filled = True
+                self._buffer_filled(sub)
+            return True
+
+        if link.core.offer_messages(offer):
+            for sub in dict.fromkeys(woken):
+                sub._signal.fire()
 
     async def _subscribe(self, sub: S, receipt: bool) -> None:
         """SUBSCRIBE on entering ``sub``."""

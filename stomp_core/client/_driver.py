@@ -7,9 +7,10 @@ request's reply).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from .._events import Message
 from .._state import State
 from ._addresses import Endpoint
 from ._errors import StompError
@@ -36,6 +37,8 @@ class CoreView(Protocol):
 
     @property
     def subscriptions(self) -> Mapping[str, object]: ...
+
+    def offer_messages(self, offer: Callable[[Message], bool]) -> int: ...
 
 
 class LinkView(Protocol):

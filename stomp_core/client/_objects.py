@@ -71,7 +71,10 @@ class MessageBase(ReceivedMessage, Generic[S]):
     __slots__ = ("_generation", "_subscription")
 
     def __init__(self, subscription: S, event: MessageEvent, generation: int) -> None:
-        super().__init__(event)
+        # ReceivedMessage.__init__'s two slots, set here: one call less per message
+        # received (issue 13).
+        self._headers = None
+        self.event = event
         self._generation = generation
         self._subscription = subscription
 

@@ -453,6 +453,20 @@ class ClientSession(Generic[S, W]):
         self._live = False
         return [Ended(reason, abort=abort)]
 
+    def routes(self, generation: int) -> Mapping[str, S] | None:
+        """The live subscriptions by id, when a MESSAGE of connection ``generation`` that
+        names one of them (``subscription`` header) needs nothing but delivery to it:
+        what :meth:`handle` would say of it is :class:`Deliver`.  ``None`` when every
+        MESSAGE must go through :meth:`handle` (a replaced connection, or closing).
+
+        The receive hot path (issue 13): a driver delivers a read's MESSAGEs with one
+        lookup each; any other MESSAGE (no ``subscription`` header, an id not in the
+        mapping) still goes through :meth:`handle`.
+        """
+        if generation != self.generation or self.closing:
+            return None
+        return self._subscriptions
+
     def _route(self, event: Message, generation: int) -> list[Outcome[S, W]]:
         if self.closing:
             # Nobody reads any more; the broker redelivers what was not acknowledged.

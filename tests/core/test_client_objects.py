@@ -14,12 +14,15 @@ from typing import Any, TypeVar
 import pytest
 
 from stomp_core import (
+    CLIENT,
+    NEED_DATA,
     Abort,
     Ack,
     Begin,
     Commit,
     Connect,
     Connected,
+    Connection,
     Error,
     FrameEvent,
     HeartbeatTimeout,
@@ -102,6 +105,9 @@ class Core:
     def __init__(self) -> None:
         self.subscriptions: dict[str, str] = {}
 
+    def offer_messages(self, offer: Callable[[Message], bool]) -> int:
+        return 0  # nothing parsed ahead (a real core: test_a_reads_messages_...)
+
 
 class Link:
     """What the base client needs of a driver's link."""
@@ -154,6 +160,7 @@ class Client(ClientBase[Sub, Msg, Tx, StateChangesBase]):
             ClientOptions(hosts=(A,), **settings),
             rng=lambda: 0.0,
             subscription=Sub,
+            message=Msg,
             transaction=Tx,
             signal=Sig,
             observer=StateChangesBase,
@@ -724,6 +731,189 @@ def test_handle_hands_each_outcome_to_the_driver() -> None:
     assert ("warning", "the broker sent ERROR: no such queue") in client._log.lines  # type: ignore[attr-defined]
     client._handle(link, HeartbeatTimeout())
     assert link.endings[-1][1] is True  # a dead peer: abort
+
+
+# -- a read's MESSAGEs in one pass (ClientBase._deliver_ready) ----------------------------
+
+
+class CoreLink(Link):
+    """A link over a real core, CONNECTED with ``version``."""
+
+    def __init__(self, generation: int, core: Connection | None = None, version: str = "1.2"):
+        super().__init__(generation)
+        self.core = core if core is not None else Connection(CLIENT)  # type: ignore[assignment]
+        self.core.send(Connect(host="/", accept_version=(version,)), now=0)
+        self.core.receive_data(b"CONNECTED\nversion:%s\n\n\x00" % version.encode(), now=0)
+        assert isinstance(self.core.next_event(), Connected)
+
+
+class BufferingClient(Client):
+    """Delivers into the subscriptions' buffers and holds one back when full, as
+    stomp_trio does."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.held: list[Msg] = []
+
+    def _deliver(self, link: Any, outcome: Deliver[Sub]) -> None:
+        super()._deliver(link, outcome)
+        sub = outcome.subscription
+        message = Msg(sub, outcome.event, outcome.generation)
+        if not sub._offer(message):
+            self.held.append(message)
+            self._session.buffer_full(sub.id)
+
+    def pump(self, link: CoreLink) -> None:
+        """A driver's drain loop: every event, until the core needs data or a buffer
+        is full."""
+        core: Connection = link.core  # type: ignore[assignment]
+        while not self._session.stalled and (event := core.next_event()) is not NEED_DATA:
+            self._handle(link, event)  # type: ignore[arg-type]
+
+
+def _wire(*messages: tuple[str, str]) -> bytes:
+    return b"".join(
+        b"MESSAGE\ndestination:/q/%s\nmessage-id:%s\nsubscription:%s\n\n%s\x00\n"
+        % (sub.encode(), mid.encode(), sub.encode(), mid.encode())
+        for sub, mid in messages
+    )
+
+
+def _taken(sub: Sub) -> list[str]:
+    taken = []
+    while (message := sub._backlog.poll()) is not None:
+        taken.append(message.message_id)
+    return taken
+
+
+def _subscribed(client: Client, *ids: str, capacity: int = 100) -> list[Sub]:
+    subs = []
+    for id in ids:
+        sub = client.subscribe("/q/" + id, id=id, buffer=capacity)
+        run(client._subscribe(sub, False))
+        subs.append(sub)
+    return subs
+
+
+def test_a_reads_messages_reach_their_buffers_in_order_each_consumer_woken_once() -> None:
+    unhandled: list[FrameEvent] = []
+    client = BufferingClient(on_unhandled=unhandled.append)
+    link = CoreLink(client.connect())
+    a, b = _subscribed(client, "a", "b")
+    core: Connection = link.core  # type: ignore[assignment]
+    wire = _wire(("a", "1"), ("b", "2"), ("a", "3"), ("x", "4"), ("a", "5"), ("b", "6"))
+    core.receive_data(wire + b"ERROR\nmessage:bye\n\n\x00" + _wire(("a", "7")), now=0)
+    client.pump(link)
+    # One next_event (m1), one batch (m2, m3), m4 (unknown) through _handle, one batch
+    # (m5, m6), the ERROR ends the link in its place; m7 after it changes nothing.
+    assert [d.event.message_id for d in client.delivered] == ["1"]
+    assert (_taken(a), _taken(b)) == (["1", "3", "5"], ["2", "6"])
+    assert [m.message_id for m in unhandled] == ["4"]  # type: ignore[attr-defined]
+    assert isinstance(link.endings[0][0], BrokerError)
+    # a: m1 (its own delivery), then once per batch; b: once per batch.
+    assert (a._signal.fired, b._signal.fired) == (3, 2)  # type: ignore[attr-defined]
+    assert core.metrics.snapshot().messages_received == 6  # nothing after the ERROR
+
+
+def test_a_full_buffer_stops_a_batch_and_nothing_is_lost_or_reordered() -> None:
+    client = BufferingClient()
+    link = CoreLink(client.connect())
+    (a,) = _subscribed(client, "a", capacity=3)
+    link.core.receive_data(_wire(*(("a", str(i)) for i in range(8))), now=0)
+    client.pump(link)
+    # Three fill the buffer, the fourth is held (the driver pauses): the rest wait.
+    assert [m.message_id for m in client.held] == ["3"]
+    assert client._session.stalled
+    assert _taken(a) == ["0", "1", "2"]
+    assert a._backlog.unblocked()
+    assert a._offer(client.held.pop())  # the driver delivers what it held
+    client._session.buffer_has_room("a")
+    client.pump(link)
+    assert _taken(a) == ["3", "4", "5"]
+    client._session.buffer_has_room("a")
+    assert a._offer(client.held.pop())
+    client.pump(link)
+    assert _taken(a) == ["6", "7"]
+    assert not client.held
+
+
+class StallingClient(BufferingClient):
+    """Stops at a full buffer as stomp_asyncio does: the buffer that fills stalls the
+    session, and the pump then stops before the next message."""
+
+    def _buffer_filled(self, sub: Sub) -> None:
+        self._session.buffer_full(sub.id)
+
+
+@pytest.mark.parametrize("capacity", [1, 3])
+def test_a_batch_stops_where_its_buffer_fills(capacity: int) -> None:
+    client = StallingClient()
+    link = CoreLink(client.connect())
+    a, b = _subscribed(client, "a", "b", capacity=capacity)
+    messages = [("a", str(i)) for i in range(5)] + [("b", "5")]
+    link.core.receive_data(_wire(*messages), now=0)
+    client.pump(link)
+    # With capacity 1 the first delivery (not batched) fills it and a held one follows.
+    assert [m.message_id for m in client.held] == ([] if capacity == 3 else ["1"])
+    assert client._session.stalled
+    got = {"a": _taken(a), "b": _taken(b)}
+    assert got == {"a": [str(i) for i in range(capacity)], "b": []}
+    # A consumer that takes everything each time: every message once, in order.
+    for _ in range(10):
+        for message in client.held:
+            assert message.subscription._offer(message)
+        client.held.clear()
+        client._session.buffer_has_room("a")
+        client.pump(link)
+        got["a"] += _taken(a)
+        got["b"] += _taken(b)
+    assert got == {"a": [str(i) for i in range(5)], "b": ["5"]}
+
+
+def test_messages_go_one_by_one_when_replies_closing_or_an_old_connection_need_it() -> None:
+    client = BufferingClient()
+    link = CoreLink(client.connect())
+    (a,) = _subscribed(client, "a")
+    client._requests.used = True  # a reply is routed by the request table first
+    link.core.receive_data(_wire(("a", "1"), ("a", "2")), now=0)
+    client.pump(link)
+    assert [d.event.message_id for d in client.delivered] == ["1", "2"]
+    client._requests.used = False
+    old = CoreLink(link.generation - 1)  # a replaced connection: dropped one by one
+    old.core.receive_data(_wire(("a", "3"), ("a", "4")), now=0)
+    client.pump(old)
+    client._session.begin_closing()  # late MESSAGEs are dropped one by one
+    link.core.receive_data(_wire(("a", "5"), ("a", "6")), now=0)
+    client.pump(link)
+    assert _taken(a) == ["1", "2"]
+    assert [d.event.message_id for d in client.delivered] == ["1", "2"]
+    dropped = [line for level, line in client._log.lines if "dropped" in line]  # type: ignore[attr-defined]
+    assert len(dropped) == 4
+
+
+def test_a_message_routed_by_destination_takes_the_general_path() -> None:
+    client = BufferingClient()
+    link = CoreLink(client.connect(), version="1.1")
+    (a,) = _subscribed(client, "a")
+    no_id = b"MESSAGE\ndestination:/q/a\nmessage-id:%d\n\n\x00"  # 1.1: id optional
+    link.core.receive_data(_wire(("a", "1")) + no_id % 2 + _wire(("a", "3")), now=0)
+    client.pump(link)
+    assert _taken(a) == ["1", "2", "3"]
+    assert [d.event.message_id for d in client.delivered] == ["1", "2"]
+
+
+def test_a_logged_connection_logs_each_message_of_a_batch() -> None:
+    lines: list[str] = []
+    client = BufferingClient()
+    link = CoreLink(client.connect(), core=LoggedConnection(CLIENT, write=lines.append))
+    (a,) = _subscribed(client, "a", capacity=2)
+    link.core.receive_data(_wire(("a", "1"), ("a", "2"), ("a", "3")), now=0)
+    client.pump(link)
+    assert _taken(a) == ["1", "2"]
+    assert [m.message_id for m in client.held] == ["3"]
+    received = [line for line in lines if "MESSAGE" in line]
+    assert len(received) == 3  # each once, the refused one when next_event took it
+    assert [line.count(f"message-id='{i}'") for i, line in enumerate(received, 1)] == [1] * 3
 
 
 def _drain(observer: StateChangesBase) -> list[StateChange]:

@@ -576,6 +576,24 @@ def test_a_blocked_backlog_unblocks_once_drained_to_half() -> None:
     assert not observers.unblocked()
 
 
+def test_add_is_put_unless_full() -> None:
+    backlog: Backlog[int] = Backlog(2)
+    assert backlog.add(1) is False  # room remains
+    assert backlog.add(2) is True  # filled: blocked, as put() leaves it
+    assert backlog.add(3) is None  # full: not added
+    assert list(backlog) == [1, 2]
+    assert backlog.poll() == 1
+    assert backlog.unblocked()
+    by_bytes: Backlog[bytes] = Backlog(100, max_bytes=10, size=len)
+    assert by_bytes.add(b"a" * 6) is False
+    assert by_bytes.add(b"b" * 6) is True  # 12 bytes of 10
+    assert by_bytes.add(b"c") is None
+    assert by_bytes.bytes == 12
+    by_bytes.end()
+    assert by_bytes.add(b"d") is False  # ended: dropped
+    assert list(by_bytes) == [b"a" * 6, b"b" * 6]
+
+
 def test_backlog_bounded_in_bytes_too() -> None:
     # Issue 14.7: a count alone lets a few huge bodies grow the client without bound.
     backlog: Backlog[bytes] = Backlog(100, max_bytes=10, size=len)

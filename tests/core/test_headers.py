@@ -77,6 +77,16 @@ def test_unescape_is_one_left_to_right_pass() -> None:
     assert unescape_header("\\r", V12) == "\r"
 
 
+@pytest.mark.parametrize("rules", [V11, V12])
+def test_unescape_of_colons_only_and_of_colons_among_other_escapes(rules: object) -> None:
+    """ActiveMQ's message ids hold only ``\\c``; a ``c`` after an escaped backslash is
+    not one (conformance 27)."""
+    wire = "ID\\cvm-1-2\\c510\\c-1"
+    assert unescape_header(wire, rules) == "ID:vm-1-2:510:-1"  # type: ignore[arg-type]
+    assert unescape_header("a\\\\c\\c", rules) == "a\\c:"  # type: ignore[arg-type]
+    assert unescape_header("\\c\\n", rules) == ":\n"  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("wire", "rules", "shown"),
     [

@@ -302,3 +302,95 @@ def test_take_messages_stops_at_a_heartbeat_and_outside_the_shortcut() -> None:
     server.receive_data(b"CONNECT\naccept-version:1.2\nhost:/\n\n\x00", now=0)
     assert isinstance(server.next_frame_or_event(), Connect)
     assert server.take_messages() == []
+
+
+# --- Connection.offer_messages: a read's MESSAGE events, in one call ---------------------
+
+
+def _events(connection: Connection) -> list[object]:
+    events: list[object] = []
+    while (event := connection.next_event()) is not NEED_DATA:
+        events.append(event)
+    return events
+
+
+def test_offer_messages_hands_out_what_next_event_would_in_order() -> None:
+    message = b"MESSAGE\nmessage-id:%d\ndestination:/q\nsubscription:1\n\nm%d\x00\n"
+    wire = b"".join(message % (i, i) for i in range(4))
+    wire += b"RECEIPT\nreceipt-id:r\n\n\x00" + message % (4, 4)
+    reference = ConnectionPair()
+    reference.connect("1.2")
+    reference.client.receive_data(wire, now=0)
+    expected = _events(reference.client)
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    pair.client.receive_data(wire, now=0)
+    taken: list[Message] = []
+    assert pair.client.offer_messages(taken.append) == 0  # nothing parsed yet: no call
+    assert taken == []
+    got: list[object] = [pair.client.next_event()]
+
+    def take(event: Message) -> bool:
+        taken.append(event)
+        return True
+
+    assert pair.client.offer_messages(take) == 3
+    got += taken
+    # It stops before the RECEIPT: that is next_event's, then the next MESSAGE.
+    assert pair.client.offer_messages(take) == 0
+    got += _events(pair.client)
+    assert got == expected
+    assert pair.client.metrics.snapshot().messages_received == 5
+
+
+def test_a_refused_message_and_those_after_it_stay_for_next_event() -> None:
+    message = b"MESSAGE\nmessage-id:%d\ndestination:/q\nsubscription:1\n\n\x00\n"
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    pair.client.receive_data(b"".join(message % i for i in range(5)), now=0)
+    first = pair.client.next_event()
+    offered: list[str] = []
+
+    def two_only(event: Message) -> bool:
+        offered.append(event.message_id)
+        return len(offered) <= 2
+
+    assert pair.client.offer_messages(two_only) == 2
+    assert offered == ["1", "2", "3"]  # "3" was refused
+    rest = _events(pair.client)
+    assert [m.message_id for m in (first, *rest)] == ["0", "3", "4"]  # type: ignore[union-attr]
+    assert pair.client.metrics.snapshot().messages_received == 5
+
+
+def test_a_message_without_a_required_header_is_left_for_next_event_to_report() -> None:
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    good = b"MESSAGE\nmessage-id:%d\ndestination:/q\nsubscription:1\n\n\x00\n"
+    bad = b"MESSAGE\nmessage-id:9\ndestination:/q\n\n\x00\n"  # no subscription (1.2)
+    pair.client.receive_data(good % 0 + good % 1 + bad + good % 2, now=0)
+    pair.client.next_event()
+    taken: list[Message] = []
+    assert pair.client.offer_messages(lambda m: taken.append(m) is None) == 1
+    with pytest.raises(RemoteProtocolError, match="subscription"):
+        pair.client.next_event()
+
+
+def test_offer_messages_outside_a_clients_session_offers_nothing() -> None:
+    def refuse(event: Message) -> bool:
+        raise AssertionError("not offered")
+
+    pair = ConnectionPair()
+    pair.connect("1.2", client_heart_beat=(0, 1000), server_heart_beat=(1000, 0))
+    message = b"MESSAGE\nmessage-id:m\ndestination:/q\nsubscription:1\n\n\x00"
+    pair.client.receive_data(message * 3, now=1.0)
+    assert isinstance(pair.client.next_event(), Message)
+    pair.client.handle_timer(now=10.0)  # a queued event comes first
+    assert pair.client.offer_messages(refuse) == 0
+    assert isinstance(pair.client.next_event(), HeartbeatTimeout)
+    assert pair.client.offer_messages(refuse) == 0  # closed now
+    server = Connection(SERVER)
+    server.receive_data(b"CONNECT\naccept-version:1.2\nhost:/\n\n\x00", now=0)
+    assert isinstance(server.next_event(), Connect)
+    assert server.offer_messages(refuse) == 0
+    unnegotiated = Connection(CLIENT)
+    assert unnegotiated.offer_messages(refuse) == 0

@@ -880,6 +880,29 @@ def test_header_line_cache_mixed_hits_long_lines_and_churn() -> None:
     ]
 
 
+def test_escaped_header_lines_are_decoded_in_every_frame_never_cached() -> None:
+    """A line with a backslash is unescaped each time it comes (spec 1.2 "Value
+    Encoding"), in a batch too; CONNECTED keeps the same line raw (conformance 26), and
+    neither use leaks into the other through the header-line cache."""
+    line = b"tag:a\\cb\\\\\\nc\n"
+    stream = (
+        b"CONNECTED\nversion:1.2\n"
+        + line
+        + b"\n\x00"
+        + b"".join(b"MESSAGE\nmessage-id:%d\n" % i + line + b"\n\x00" for i in range(3))
+    )
+    items, reader = read_chunks([stream], V12)
+    assert items[0] == Frame("CONNECTED", (("version", "1.2"), ("tag", "a\\cb\\\\\\nc")))
+    for i, item in enumerate(items[1:]):
+        assert item == Frame("MESSAGE", (("message-id", str(i)), ("tag", "a:b\\\nc")))
+    assert not any("\\" in cached for cached in reader._line_cache)
+    # Under 1.0 nothing is unescaped, each time.
+    assert (
+        parse(b"MESSAGE\n" + line + b"\n\x00" + b"MESSAGE\n" + line + b"\n\x00", V10)
+        == [Frame("MESSAGE", (("tag", "a\\cb\\\\\\nc"),))] * 2
+    )
+
+
 def test_parsed_frames_are_ordinary_frames() -> None:
     """The parser fills Frame's slots directly; the result must be a normal Frame."""
     import dataclasses

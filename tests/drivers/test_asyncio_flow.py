@@ -586,3 +586,35 @@ def test_send_right_after_a_send_cancelled_half_way_waits_for_the_new_link() -> 
         assert [s.body for s in second.of(Send)] == [b"fine"]
 
     run(main)
+
+
+def test_messages_and_a_receipt_in_one_read_all_arrive_in_order() -> None:
+    """A read's MESSAGEs go to the buffer in one pass; a RECEIPT among them still
+    resolves its send, and every message arrives once, in order."""
+
+    async def main() -> None:
+        server = ScriptedServer(auto_receipt=False)
+        client = memory_client(servers(server), subscription_buffer=100)
+        async with client, client.subscribe("/queue/a") as sub:
+            subscribe = await server.next(Subscribe)
+            task = asyncio.create_task(client.send("/queue/x", "x", receipt=True))
+            send = await server.next(Send)
+            now = asyncio.get_running_loop().time()
+
+            def message(i: int) -> Message:
+                return Message(
+                    destination="/queue/a", message_id=f"m{i}", subscription=subscribe.id
+                )
+
+            for i in range(3):
+                server.core.send(message(i), now=now)
+            server.core.send(Receipt(receipt_id=send.receipt), now=now)
+            for i in range(3, 6):
+                server.core.send(message(i), now=now)
+            server._flush()  # one write: one read
+            await asyncio.wait_for(task, 5)
+            received = [(await sub.get(5)).message_id for _ in range(6)]
+            assert received == [f"m{i}" for i in range(6)]
+            assert sub.buffered == 0
+
+    run(main)

@@ -252,3 +252,46 @@ async def test_unsubscribing_a_full_subscription_resumes_the_others() -> None:
             # Leaving the slow subscription drops its messages and resumes reading.
             message = await fast.get()
             assert message.body == b"fast"
+
+
+async def test_a_full_buffer_stops_a_reads_batch_and_an_error_after_it_waits_its_turn() -> None:
+    """Ten MESSAGEs and an ERROR in one write, into a two-message buffer: reading stops
+    mid-batch (two buffered, one held), nothing is lost or reordered as the consumer
+    catches up, and the ERROR ends the client only after the tenth message."""
+    network = Network()
+    bodies: list[bytes] = []
+    async with trio.open_nursery() as nursery:
+
+        async def server() -> None:
+            broker = await network.accept()
+            await broker.accept()
+            sub = await broker.expect(sc.Subscribe)
+            now = trio.current_time()
+            for n in range(10):
+                message = sc.Message(
+                    destination=sub.destination,
+                    message_id=f"m{n}",
+                    subscription=sub.id,
+                    body=f"m{n}".encode(),
+                )
+                broker.core.send(message, now=now)
+            broker.core.send(sc.Error(message="bye"), now=now)
+            await broker.flush()  # one write
+
+        nursery.start_soon(server)
+
+        async def consume() -> None:
+            async with (
+                stomp_trio.open_connection(
+                    "stomp://h", subscription_buffer=2, reconnect=None, **options(network)
+                ) as client,
+                client.subscribe("/queue/a") as sub,
+            ):
+                await trio.testing.wait_all_tasks_blocked()
+                assert sub.buffered == 2  # the rest wait in the client's core, paused
+                async for message in sub:
+                    bodies.append(message.body)
+
+        with pytest.raises(stomp_trio.BrokerError, match="bye"):
+            await consume()
+    assert bodies == [f"m{n}".encode() for n in range(10)]
