@@ -22,16 +22,14 @@ import json
 import os
 import resource
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-STOMPPY = ROOT / "bench" / ".venv-stomppy" / "bin" / "python"
+from _alternate import CLIENTS, add_broker_arguments, alternate
+
 BODY = b"x" * 100
 
 
@@ -96,41 +94,20 @@ def child(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=61613)
-    parser.add_argument("--login", default="guest")
-    parser.add_argument("--passcode", default="guest")
-    parser.add_argument("--vhost", default="/")
+    add_broker_arguments(parser)
     parser.add_argument("--n", type=int, default=50000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
-    if not STOMPPY.exists():
-        raise SystemExit(f"{STOMPPY} is missing: run bench/e2e.py once to create it")
-    ours_env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'drivers'}"}
-    theirs_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    runners = [("ours", sys.executable, ours_env), ("stomp.py", str(STOMPPY), theirs_env)]
-    argv = [*sys.argv[1:], "--child"]
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"# {when}, broker {args.host}:{args.port}, load average {os.getloadavg()[0]:.2f}")
     print("# CPU us per frame, user + system (the system part in brackets)")
     print("| round | client | bare sock.send | lock + sock.send | stomp send | send / stomp.py's |")
     print("|---:|---|---:|---:|---:|---:|")
-    for number in range(1, args.rounds + 1):
-        order = runners if number % 2 else runners[::-1]
-        results: dict[str, dict[str, Any]] = {}
-        for name, python, env in order:
-            answer = subprocess.run(
-                [python, __file__, *argv], env=env, capture_output=True, text=True, timeout=300
-            )
-            if answer.returncode != 0:
-                raise SystemExit(f"{name} failed: {answer.stderr[-2000:]}")
-            results[name] = json.loads(answer.stdout.strip().splitlines()[-1])
+    for number, results in alternate(__file__, args.rounds, timeout=300):
         theirs = sum(results["stomp.py"]["stomp send"].values())
-        for name, _, _ in runners:
+        for name in CLIENTS:
             r = results[name]
             cells = [
                 f"{sum(r[k].values()):.2f} ({r[k]['sys']:.2f} sys)"

@@ -41,8 +41,6 @@ import resource
 import select
 import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -50,8 +48,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-STOMPPY = ROOT / "bench" / ".venv-stomppy" / "bin" / "python"
+from _alternate import CLIENTS, add_broker_arguments, alternate
+
 BODY = b"x" * 100
 DEADLINE = 120.0
 
@@ -359,25 +357,13 @@ COLUMNS = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=61613)
-    parser.add_argument("--login", default="guest")
-    parser.add_argument("--passcode", default="guest")
-    parser.add_argument("--vhost", default="/")
+    add_broker_arguments(parser)
     parser.add_argument("--rtt-n", type=int, default=3000, help="round trips per figure")
     parser.add_argument("--n", type=int, default=20000, help="messages received per figure")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
-    if not STOMPPY.exists():
-        raise SystemExit(f"{STOMPPY} is missing: run bench/e2e.py once to create it")
-    ours_env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'drivers'}"}
-    theirs_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    runners = [("ours", sys.executable, ours_env), ("stomp.py", str(STOMPPY), theirs_env)]
-    argv = [*sys.argv[1:], "--child"]
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"# {when}, broker {args.host}:{args.port}, load average {os.getloadavg()[0]:.2f}")
     print("# CPU us (user + system, every thread) per round trip / per received message")
@@ -389,18 +375,9 @@ def main() -> None:
         "rtt, lean Python": [],
         "recv, reader thread": [],
     }
-    for number in range(1, args.rounds + 1):
-        order = runners if number % 2 else runners[::-1]
-        results: dict[str, dict[str, Any]] = {}
-        for name, python, env in order:
-            answer = subprocess.run(
-                [python, __file__, *argv], env=env, capture_output=True, text=True, timeout=900
-            )
-            if answer.returncode != 0:
-                raise SystemExit(f"{name} failed: {answer.stderr[-2000:]}")
-            results[name] = json.loads(answer.stdout.strip().splitlines()[-1])
+    for number, results in alternate(__file__, args.rounds, timeout=900):
         theirs = results["stomp.py"]
-        for name, _, _ in runners:
+        for name in CLIENTS:
             got = results[name]
             mine = " / ".join(
                 f"{got[key] / theirs[key]:.2f}x" for key in ("stomp rtt", "stomp recv")
