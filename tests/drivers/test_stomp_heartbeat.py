@@ -311,11 +311,13 @@ def test_a_silent_broker_is_found_on_time_when_we_send_no_beats() -> None:
 
 def test_a_beat_held_up_by_a_sender_leaves_soon_after_it() -> None:
     # The keeper queues our heart-beat at its deadline (0.8 s: the core beats early
-    # within the 1 s interval), but a sender holds the
-    # socket (here the test holds the write lock, as a sender in a slow write would).
-    # Nobody else writes, and the I/O thread waits in recv: the keeper must retry soon
-    # after the lock is free, not at the next deadline a second later.
+    # within the 1 s interval), but a sender holds the socket (here the test holds the
+    # write lock, as a sender in a slow write would).  Nobody else writes, and the I/O
+    # thread waits in recv: the keeper must retry soon after the lock is free, not at
+    # the next deadline 0.6 s later.
     eols: list[float] = []
+    released: list[float] = []  # when the test let go of the lock
+    beat_after_release = threading.Event()
 
     def script(peer: Peer) -> None:
         peer.connected(heart_beat="0,1000")
@@ -324,7 +326,10 @@ def test_a_beat_held_up_by_a_sender_leaves_soon_after_it() -> None:
             data = peer.sock.recv(100)
             assert data, "client closed the connection"
             if data.strip(b"\n") == b"":
-                eols.extend(time.monotonic() for _ in data)
+                now = time.monotonic()
+                eols.extend(now for _ in data)
+                if released and now >= released[0]:
+                    beat_after_release.set()
             received += data
         receipt = received.split(b"receipt:")[1].split(b"\n")[0].decode()
         peer.send_frame("RECEIPT", {"receipt-id": receipt})
@@ -337,11 +342,9 @@ def test_a_beat_held_up_by_a_sender_leaves_soon_after_it() -> None:
         assert session is not None
         with session._write_lock:  # across the first deadline
             time.sleep(1.0)  # the sender's slow write, not a wait for an event
-            released = time.monotonic()
-        deadline = released + 0.5
-        while not any(t >= released for t in eols) and time.monotonic() < deadline:
-            time.sleep(0.01)
+            released.append(time.monotonic())
+        beat_after_release.wait(0.5)
         conn.disconnect()
-    late = [t - released for t in eols if t >= released]
+    late = [t - released[0] for t in eols if t >= released[0]]
     assert late, eols
     assert late[0] < 0.3, late  # about 10 ms; the next deadline is 0.6 s away
