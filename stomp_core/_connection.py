@@ -602,15 +602,24 @@ class Connection:
                     if self._schedule is not None:
                         self._schedule.last_send = now
                     return data
-        self.send(
-            Send(
-                destination=destination,
-                body=body,
-                content_type=content_type,
-                content_length=content_length,
-            ),
-            now=now,
+        return self._send_message_event(destination, body, content_type, content_length, now)
+
+    def _send_message_event(
+        self,
+        destination: str,
+        body: bytes,
+        content_type: str | None,
+        content_length: bool,
+        now: float,
+    ) -> bytes:
+        """:meth:`send_message` the general way: the :class:`Send` event, then its bytes."""
+        event = Send(
+            destination=destination,
+            body=body,
+            content_type=content_type,
+            content_length=content_length,
         )
+        self.send(event, now=now)
         return self.data_to_send(now=now)
 
     def _send_head(self, destination: str, content_type: str | None) -> bytes | None:

@@ -31,7 +31,6 @@ from ._events import (
     HeartbeatReceived,
     IncompleteMessage,
     Message,
-    Send,
 )
 from ._frame import Frame
 from ._metrics import Metrics
@@ -181,14 +180,7 @@ class LoggedConnection(Connection):
         now: float,
     ) -> bytes:
         """As :meth:`Connection.send_message`, through :meth:`send`: the frame is reported."""
-        event = Send(
-            destination=destination,
-            body=body,
-            content_type=content_type,
-            content_length=content_length,
-        )
-        self.send(event, now=now)
-        return self.data_to_send(now=now)
+        return self._send_message_event(destination, body, content_type, content_length, now)
 
     def next_event(self) -> Event | type[NEED_DATA]:
         """As :meth:`Connection.next_event`; frames and heart-beats are reported."""

@@ -200,9 +200,14 @@ class Session:
             and "receive" not in transport.overridden_hooks
             and sock.gettimeout() is None
         )
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        #: The socket pair that ends a ``select`` early (``_wake``); not needed when
+        #: reads block (shutting the socket down ends them).
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        if not self._blocking_reads:
+            self._wake_r, self._wake_w = socket.socketpair()
+            self._wake_r.setblocking(False)
+            self._wake_w.setblocking(False)
         self._armed: float | None = None
         #: Callbacks to run, in order, once the lock is released (I/O thread; the
         #: keeper adds the end callbacks if it closes the session).
@@ -252,7 +257,7 @@ class Session:
 
     def _wake(self) -> None:
         """Make whoever waits for the core's next deadline look at it again."""
-        if self._blocking_reads:
+        if self._wake_w is None:  # blocking reads: the keeper minds the deadlines
             self._keeper_wake.set()
             return
         # OSError: buffer full (already awake) or closed (finished).
@@ -274,8 +279,9 @@ class Session:
             self._keeper_wake.set()
             with self._write_lock:
                 self.sock.close()
-            self._wake_r.close()
-            self._wake_w.close()
+            if self._wake_r is not None and self._wake_w is not None:
+                self._wake_r.close()
+                self._wake_w.close()
             self.io_done.set()
             self.dispatch_done.set()
         self.run_end_hooks()
@@ -290,7 +296,7 @@ class Session:
         """
         sock = self.sock
         wake_r = self._wake_r
-        watch = [sock, wake_r]
+        watch = [sock] if wake_r is None else [sock, wake_r]
         cond = self.cond
         # The lock under ``cond``, taken directly: a Condition's own ``with`` costs a
         # Python-level call each way, twice per read (the notify calls need the lock
@@ -544,7 +550,7 @@ class Session:
 
     def _drain_wake(self) -> None:
         try:
-            while self._wake_r.recv(4096):
+            while self._wake_r is not None and self._wake_r.recv(4096):
                 pass
         except OSError:
             pass
