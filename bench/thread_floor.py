@@ -234,6 +234,91 @@ def rtt_lean_python(args: argparse.Namespace, queue: str) -> float:
     return used / args.rtt_n * 1e6
 
 
+def _connected_core(stomp_core: Any, args: argparse.Namespace) -> Any:
+    """A client ``stomp_core.Connection`` in the CONNECTED state, for a raw socket.
+
+    ``Raw`` already ran the handshake on the wire; the core runs its own on paper (its
+    CONNECT is dropped, the broker's CONNECTED is played to it), so its state, version
+    rules and bookkeeping are those of a real session.
+    """
+    core = stomp_core.Connection(stomp_core.CLIENT)
+    core.send(stomp_core.Connect(host=args.vhost, accept_version=("1.2",)), now=time.monotonic())
+    core.data_to_send(now=time.monotonic())
+    core.receive_data(b"CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\x00", now=time.monotonic())
+    if not isinstance(core.next_event(), stomp_core.Connected):
+        raise SystemExit("the core did not take the CONNECTED")
+    return core
+
+
+def rtt_lean_core(args: argparse.Namespace, queue: str) -> float | None:
+    """The lean round trip with this project's core doing the protocol.
+
+    As ``rtt, lean Python``, but the sender takes its bytes from
+    ``stomp_core.Connection.send_message`` and the reader feeds every read to the same
+    connection and takes its MESSAGEs as parsed frames (every header line split,
+    checked and unescaped; the session's state, metrics and heart-beat bookkeeping kept):
+    what the core costs in the threading model, without the driver's timers, keeper
+    thread, errors and listener registry.  ``None`` where ``stomp_core`` is not
+    importable (stomp.py's environment).
+    """
+    try:
+        import stomp_core
+    except ImportError:
+        return None
+    raw = Raw(args)
+    sock = raw.sock
+    core = _connected_core(stomp_core, args)
+    raw.subscribe(queue)
+    got = threading.Event()
+    sock.settimeout(None)
+
+    class Listener:
+        def on_message(self, frame: _Frame) -> None:
+            got.set()
+
+    listeners = {"echo": Listener()}
+    lock = threading.Lock()
+    monotonic = time.monotonic
+    need_data = stomp_core.NEED_DATA
+
+    def reader() -> None:
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return
+            with lock:
+                core.receive_data(data, now=monotonic())
+                frames = []
+                while (item := core.next_frame_or_event()) is not need_data:
+                    if isinstance(item, stomp_core.Frame):
+                        frames.append(item)
+                        frames += [stomp_core.Frame(*parts) for parts in core.take_messages()]
+            for frame in frames:
+                message = _Frame(frame.command, dict(frame.headers), frame.body)
+                for listener in listeners.values():
+                    method = getattr(listener, "on_" + frame.command.lower(), None)
+                    if method is not None:
+                        method(message)
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    send = sock.send
+    send_message = core.send_message
+    start = _cpu()
+    for _ in range(args.rtt_n):
+        got.clear()
+        with lock:
+            send(send_message(queue, BODY, now=monotonic()))
+        if not got.wait(DEADLINE):
+            raise SystemExit("a lean core round trip timed out")
+    used = _cpu() - start
+    sock.sendall(b"DISCONNECT\n\n\x00")
+    sock.shutdown(socket.SHUT_RDWR)
+    thread.join(DEADLINE)
+    sock.close()
+    return used / args.rtt_n * 1e6
+
+
 def recv_reader_thread(args: argparse.Namespace, queue: str) -> dict[str, float]:
     filler = Raw(args)
     filler.fill(queue, args.n)
@@ -266,6 +351,68 @@ def recv_reader_thread(args: argparse.Namespace, queue: str) -> dict[str, float]
     thread.join(DEADLINE)
     raw.close()
     return {"us": used / args.n * 1e6, "reads": reads}
+
+
+def recv_lean_core(args: argparse.Namespace, queue: str) -> float | None:
+    """``recv, reader thread`` with this project's core parsing every MESSAGE.
+
+    The reader feeds each read to ``stomp_core.Connection`` and hands each parsed
+    MESSAGE, as a frame object with a header dict, to a listener that counts: what the
+    core costs per message in the threading model, without the driver.  ``None`` where
+    ``stomp_core`` is not importable.
+    """
+    try:
+        import stomp_core
+    except ImportError:
+        return None
+    filler = Raw(args)
+    filler.fill(queue, args.n)
+    filler.close()
+    raw = Raw(args)
+    sock = raw.sock
+    sock.settimeout(None)
+    core = _connected_core(stomp_core, args)
+    done = threading.Event()
+    count = 0
+
+    class Counter:
+        def on_message(self, frame: _Frame) -> None:
+            nonlocal count
+            count += 1
+            if count == args.n:
+                done.set()
+
+    listener = Counter()
+    lock = threading.Lock()
+    monotonic = time.monotonic
+    need_data = stomp_core.NEED_DATA
+    frame_type = stomp_core.Frame
+
+    def reader() -> None:
+        while count < args.n:
+            data = sock.recv(65536)
+            if not data:
+                return
+            with lock:
+                core.receive_data(data, now=monotonic())
+                frames: list[Any] = []
+                while (item := core.next_frame_or_event()) is not need_data:
+                    if isinstance(item, frame_type):
+                        frames.append(item)
+                        frames += [frame_type(*parts) for parts in core.take_messages()]
+            for frame in frames:
+                listener.on_message(_Frame(frame.command, dict(frame.headers), frame.body))
+
+    start = _cpu()
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    raw.subscribe(queue)
+    if not done.wait(DEADLINE):
+        raise SystemExit("the lean core reader did not get every message")
+    used = _cpu() - start
+    thread.join(DEADLINE)
+    raw.close()
+    return used / args.n * 1e6
 
 
 def library_rtt(conn: Any, queue: str, n: int) -> float:
@@ -332,9 +479,11 @@ def child(args: argparse.Namespace) -> None:
         "rtt, reader thread": rtt_reader_thread(args, rtt_queue, with_select=False),
         "rtt, reader thread + select": rtt_reader_thread(args, rtt_queue, with_select=True),
         "rtt, lean Python": rtt_lean_python(args, rtt_queue),
+        "rtt, lean + core": rtt_lean_core(args, rtt_queue),
     }
     recv = recv_reader_thread(args, queue())
     out["recv, reader thread"] = recv["us"]
+    out["recv, lean + core"] = recv_lean_core(args, queue())
     out["recv reads"] = recv["reads"]
     conn = stomp.Connection12([(args.host, args.port)], heartbeats=(10000, 10000), vhost=args.vhost)
     conn.connect(args.login, args.passcode, wait=True)
@@ -349,8 +498,10 @@ COLUMNS = (
     "rtt, reader thread",
     "rtt, reader thread + select",
     "rtt, lean Python",
+    "rtt, lean + core",
     "stomp rtt",
     "recv, reader thread",
+    "recv, lean + core",
     "stomp recv",
 )
 
@@ -373,7 +524,9 @@ def main() -> None:
     floors: dict[str, list[float]] = {
         "rtt, reader thread": [],
         "rtt, lean Python": [],
+        "rtt, lean + core": [],
         "recv, reader thread": [],
+        "recv, lean + core": [],
     }
     for number, results in alternate(__file__, args.rounds, timeout=900):
         theirs = results["stomp.py"]
@@ -382,20 +535,23 @@ def main() -> None:
             mine = " / ".join(
                 f"{got[key] / theirs[key]:.2f}x" for key in ("stomp rtt", "stomp recv")
             )
-            cells = " | ".join(f"{got[key]:.1f}" for key in COLUMNS)
+            cells = " | ".join("-" if got[key] is None else f"{got[key]:.1f}" for key in COLUMNS)
             print(f"| {number} | {name} | {cells} | {got['recv reads']} | {mine} |")
         for key in ratios:
             ratios[key].append(results["ours"][key] / theirs[key])
         pairs = (
             ("rtt, reader thread", "stomp rtt"),
             ("rtt, lean Python", "stomp rtt"),
+            ("rtt, lean + core", "stomp rtt"),
             ("recv, reader thread", "stomp recv"),
+            ("recv, lean + core", "stomp recv"),
         )
         for key, library in pairs:
             # The floor of both children (the same code, whichever library is imported),
             # as a share of stomp.py's figure in the same round.
             for got in results.values():
-                floors[key].append(got[key] / theirs[library])
+                if got[key] is not None:  # "lean + core" needs stomp_core
+                    floors[key].append(got[key] / theirs[library])
     print()
     median: Callable[[list[float]], float] = statistics.median
     print(
@@ -405,8 +561,10 @@ def main() -> None:
     print(
         "the raw reader-thread floor / stomp.py's figure, median: round trip "
         f"{median(floors['rtt, reader thread']):.2f}x (lean Python "
-        f"{median(floors['rtt, lean Python']):.2f}x), receive "
-        f"{median(floors['recv, reader thread']):.2f}x"
+        f"{median(floors['rtt, lean Python']):.2f}x, lean + core "
+        f"{median(floors['rtt, lean + core']):.2f}x), receive "
+        f"{median(floors['recv, reader thread']):.2f}x (lean + core "
+        f"{median(floors['recv, lean + core']):.2f}x)"
     )
 
 

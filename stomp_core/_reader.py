@@ -301,12 +301,20 @@ class FrameReader:
             RemoteProtocolError: the input is malformed or exceeds a limit.  Sticky.
         """
         ready = self._ready
-        if ready:
-            command, headers, body = ready.popleft()
-            return _new_frame(command, headers, body)
-        buf = self._buf
-        if len(buf) < self._need:
-            return None
+        if not ready:
+            buf = self._buf
+            if len(buf) < self._need:
+                return None
+            item = self._parse(buf)
+            if not ready:
+                return item
+        command, headers, body = ready.popleft()
+        return _new_frame(command, headers, body)
+
+    def _parse(self, buf: bytearray) -> Frame | type[HEARTBEAT] | None:
+        """Parse what the buffer starts with: a frame or heart-beat to hand out, or
+        ``None`` (more bytes needed, or the frames parsed wait in ``_ready``).  Errors
+        are made sticky here."""
         if self._error is not None:
             raise self._error
         try:
@@ -322,7 +330,7 @@ class FrameReader:
             self._fail(error)
             raise error from None
 
-    def take_ready(self, command: str) -> list[tuple[str, Headers, bytes]]:
+    def take_ready(self, command: str, *, parse: bool) -> list[tuple[str, Headers, bytes]]:
         """Take the frames already parsed ahead, from the first, while they are ``command``.
 
         What that many :meth:`next_frame` calls would return, in one call and as
@@ -330,10 +338,31 @@ class FrameReader:
         compatibility layer one call instead of one per frame, and no :class:`Frame`
         object each (building one costs about as much as splitting its headers; issue
         13).  Stops at a frame of another command; it and the frames after it stay for
-        :meth:`next_frame`.  Nothing is parsed here (heart-beats never wait in line: a
-        batch ends before EOLs that are not a frame's padding).
+        :meth:`next_frame`.  With ``parse``, when nothing was parsed ahead and the
+        buffer starts with a frame's head, every complete frame buffered is parsed
+        first (one call per read instead of three); heart-beat EOLs and the rest of a
+        body split across reads stay for :meth:`next_frame` (heart-beats never wait in
+        line: a batch ends before EOLs that are not a frame's padding).
+
+        Raises:
+            RemoteProtocolError: with ``parse``, as :meth:`next_frame`, when the frame
+                parsed first is malformed.
         """
         ready = self._ready
+        if not ready and parse:
+            # Parse now when the buffer starts with a frame's head (anything else,
+            # heart-beats and the rest of a body, is next_frame's to hand out).
+            buf = self._buf
+            if (
+                len(buf) < self._need  # an incomplete head: nothing new to parse
+                or not buf
+                or buf[0] in (_LF, _CR)
+                or self._command is not None
+            ):
+                return []
+            # A head comes first: _parse_head returns no frame or heart-beat itself, it
+            # queues the frames in _ready (or waits for more bytes, or raises).
+            self._parse(buf)
         taken: list[tuple[str, Headers, bytes]] = []
         while ready and ready[0][0] == command:
             taken.append(ready.popleft())
@@ -353,7 +382,10 @@ class FrameReader:
 
     # -- the head: command and headers ------------------------------------------------
 
-    def _parse_head(self, buf: bytearray) -> Frame | type[HEARTBEAT] | None:
+    def _parse_head(self, buf: bytearray) -> type[HEARTBEAT] | None:
+        """Parse the frames at the start of ``buf`` into ``_ready``, as many as are complete
+        (once a version is negotiated; else one); ``HEARTBEAT`` for a run of EOLs first,
+        ``None`` otherwise (whether or not a frame was parsed)."""
         size = len(buf)
         if not size:
             self._need = 1
@@ -415,7 +447,7 @@ class FrameReader:
         cache = self._line_cache
         cache_get = cache.get
         ready = self._ready
-        result: Frame | None = None
+        parsed = False
         pos = 0
         try:
             while True:
@@ -545,10 +577,8 @@ class FrameReader:
                     body = b""
                 pos = end + 1
                 # -- the frame is complete -----------------------------------------
-                if result is None:
-                    result = _new_frame(command, headers, body)
-                else:
-                    ready.append((command, headers, body))
+                ready.append((command, headers, body))
+                parsed = True
                 if pos < size:
                     byte = buf[pos]
                     if byte == _LF and (pos + 1 == size or buf[pos + 1] not in (_LF, _CR)):
@@ -568,16 +598,21 @@ class FrameReader:
                     if head_end < 0:
                         break
         except (RemoteProtocolError, UnicodeDecodeError):
-            if result is None:
+            if not parsed:
                 raise
             # A later frame is bad: the next call parses it again and raises.
-        if result is None:
+        if not parsed:
             # The first frame's body is incomplete: wait for it (or fail on limits).
-            return self._parse_body(buf)
+            # It cannot complete here (the loop above found its end missing or past
+            # the size limit), so no frame is returned that take_ready would drop.
+            frame = self._parse_body(buf)
+            assert frame is None
+            return None
         self._after_nul = True
         del buf[:pos]
-        self._need = 0
-        return result
+        # Nothing left: the next call returns at once, without coming here.
+        self._need = 0 if buf else 1
+        return None
 
     def _check_partial_head(self, buf: bytearray, size: int) -> None:
         # The head is incomplete: check what arrived since the last call, so that an

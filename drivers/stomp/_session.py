@@ -677,13 +677,17 @@ class Session:
         debug = logging.logger.isEnabledFor(logging.DEBUG)
         while not self.closed:
             try:
-                event = next_item()
-                if type(event) is raw_frame:
-                    # A MESSAGE, as parsed (Connection.next_frame_or_event), and the
-                    # MESSAGEs parsed with it from the same read: the frames listeners
-                    # get are made from them directly, the hot path.
-                    first = (event.command, event.headers, event.body)
-                    frames = frames_from_parts((first, *take_messages()), auto_decode, encoding)
+                # The hot path: the read's run of MESSAGEs, parsed and handed out in
+                # one call (Connection.take_messages); the frames listeners get are
+                # made from them directly.  Anything else comes from next_frame_or_event,
+                # a MESSAGE too when its body came in pieces.
+                parts = take_messages()
+                if not parts:
+                    event = next_item()
+                    if type(event) is raw_frame:
+                        parts = [(event.command, event.headers, event.body)]
+                if parts:
+                    frames = frames_from_parts(parts, auto_decode, encoding)
                     if debug:
                         for frame in frames:
                             self._log_message(frame)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -259,22 +261,82 @@ def test_take_messages_hands_out_the_run_that_next_frame_or_event_would() -> Non
     message = b"MESSAGE\nmessage-id:%d\ndestination:/q\nsubscription:1\n\nm%d\x00\n"
     wire = b"".join(message % (i, i) for i in range(3))
     pair.client.receive_data(wire + b"RECEIPT\nreceipt-id:r\n\n\x00" + message % (3, 3), now=0)
-    assert pair.client.take_messages() == []  # nothing parsed yet
-    first = pair.client.next_frame_or_event()
-    rest = pair.client.take_messages()
+    # Called first after the read: it parses, and hands out the whole run.
+    run = pair.client.take_messages()
     # The same frames, in the same order, as one next_frame_or_event() call each.
     reference = ConnectionPair()
     reference.connect("1.2")
     reference.client.receive_data(wire, now=0)
-    assert [first, *(Frame(*fields) for fields in rest)] == _drain_raw(reference.client)
-    assert [body for _, _, body in rest] == [b"m1", b"m2"]
+    assert [Frame(*fields) for fields in run] == _drain_raw(reference.client)
+    assert [body for _, _, body in run] == [b"m0", b"m1", b"m2"]
     # It stops before the RECEIPT: that is next_frame_or_event's, then the next MESSAGE.
     assert pair.client.take_messages() == []
     assert pair.client.next_frame_or_event() == Receipt(receipt_id="r")
-    last = pair.client.next_frame_or_event()
-    assert isinstance(last, Frame)
-    assert last.body == b"m3"
+    [(_, _, last)] = pair.client.take_messages()
+    assert last == b"m3"
     assert pair.client.metrics.snapshot().messages_received == 4
+    # After next_frame_or_event took the first, the rest of the run.
+    pair.client.receive_data(wire, now=0)
+    first = pair.client.next_frame_or_event()
+    assert isinstance(first, Frame)
+    assert [body for _, _, body in pair.client.take_messages()] == [b"m1", b"m2"]
+    assert pair.client.next_frame_or_event() is NEED_DATA
+
+
+def _drain_take_first(conn: Connection) -> list[object]:
+    # A compatibility layer's loop: take_messages first, next_frame_or_event when empty.
+    items: list[object] = []
+    while True:
+        run = conn.take_messages()
+        if run:
+            items += [Frame(*fields) for fields in run]
+            continue
+        item = conn.next_frame_or_event()
+        if item is NEED_DATA:
+            return items
+        items.append(item)
+
+
+_MIXED_WIRE = (
+    b"MESSAGE\nmessage-id:0\ndestination:/q\nsubscription:1\n\nm0\x00\n"
+    b"MESSAGE\nmessage-id:1\ndestination:/q\\cx\nsubscription:1\ncontent-length:3\n\na\x00b\x00"
+    b"\n\n"
+    b"RECEIPT\nreceipt-id:r\n\n\x00"
+    b"MESSAGE\nmessage-id:2\ndestination:/q\nsubscription:1\n\n" + b"x" * 40 + b"\x00\r\n"
+    b"MESSAGE\nmessage-id:3\ndestination:/q\nsubscription:1\n\n\x00"
+)
+
+
+@given(cuts=st.lists(st.integers(0, len(_MIXED_WIRE)), max_size=6))
+def test_take_messages_first_gives_what_next_frame_or_event_gives(cuts: list[int]) -> None:
+    # However the bytes are split into reads: the same frames and events, in order
+    # (heart-beats, a body split across reads, a frame after a RECEIPT).
+    bounds = [0, *sorted(cuts), len(_MIXED_WIRE)]
+    pieces = [_MIXED_WIRE[a:b] for a, b in itertools.pairwise(bounds)]
+    got: list[object] = []
+    expected: list[object] = []
+    for drain_with, out in ((_drain_take_first, got), (_drain_raw, expected)):
+        pair = ConnectionPair()
+        pair.connect("1.2")
+        for piece in pieces:
+            pair.client.receive_data(piece, now=0)
+            out += drain_with(pair.client)
+    assert got == expected
+    assert sum(isinstance(item, Frame) for item in got) == 4
+
+
+def test_take_messages_raises_for_a_malformed_frame_after_the_good_ones() -> None:
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    good = b"MESSAGE\nmessage-id:1\ndestination:/q\nsubscription:1\n\n\x00"
+    pair.client.receive_data(good + b"MESSAGE\nno colon here\n\n\x00" + good, now=0)
+    assert len(pair.client.take_messages()) == 1  # the good one comes first
+    with pytest.raises(RemoteProtocolError, match="without ':'"):
+        pair.client.take_messages()
+    # The connection is broken: the error is sticky.
+    with pytest.raises(RemoteProtocolError, match="without ':'"):
+        pair.client.next_frame_or_event()
+    assert pair.client.take_messages() == []
 
 
 def test_take_messages_stops_at_a_heartbeat_and_outside_the_shortcut() -> None:
@@ -341,6 +403,21 @@ def test_offer_messages_hands_out_what_next_event_would_in_order() -> None:
     got += _events(pair.client)
     assert got == expected
     assert pair.client.metrics.snapshot().messages_received == 5
+
+
+def test_offer_messages_parses_nothing_so_a_malformed_frame_is_next_events() -> None:
+    pair = ConnectionPair()
+    pair.connect("1.2")
+    good = b"MESSAGE\nmessage-id:1\ndestination:/q\nsubscription:1\n\n\x00"
+    pair.client.receive_data(good + b"MESSAGE\nno colon here\n\n\x00", now=0)
+    assert isinstance(pair.client.next_event(), Message)
+
+    def refuse(event: Message) -> bool:
+        raise AssertionError("not offered")
+
+    assert pair.client.offer_messages(refuse) == 0  # the bad frame is not parsed here
+    with pytest.raises(RemoteProtocolError, match="without ':'"):
+        pair.client.next_event()
 
 
 def test_a_refused_message_and_those_after_it_stay_for_next_event() -> None:
