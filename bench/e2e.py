@@ -17,6 +17,11 @@ Each measured process reports wall time and the CPU time of the whole process (e
 thread) over the measured part, and its peak RSS.  The broker's ceiling, measured in the
 same round by a raw socket client (pre-encoded SEND frames, a receipt on the last;
 MESSAGE frames counted by their NUL, never parsed), shows how close each client gets.
+On a machine with few cores that ceiling is the broker using every core while the raw
+client uses almost none, so a client's own CPU lowers the rate it gets;
+``--pin-broker PID`` gives the broker one CPU and the clients the others, to tell a
+client that cannot keep up from one that takes CPU the broker would have used
+(``bench/ceiling_share.py`` measures that share directly).
 
 Every child has a deadline: one that overruns is killed and reported as
 ``failed (timeout)``; a failed phase never stops the others.  Queue names are unique per
@@ -26,6 +31,7 @@ run (RabbitMQ keeps the emptied queues ``bench-e2e-*``; delete them at leisure).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -33,7 +39,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +114,7 @@ class Settings:
     profile: str | None
     json_out: str | None
     ours_venv: bool = False
+    pin_broker: int | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
 
@@ -585,6 +592,14 @@ def parse(argv: Sequence[str]) -> Settings:
         "not in this interpreter; compares import time and peak RSS like with like",
     )
     p.add_argument(
+        "--pin-broker",
+        type=int,
+        metavar="PID",
+        help="run every thread of process PID (the broker) on the first CPU and this "
+        "benchmark and its children on the others, restored at the end (Linux): shows "
+        "whether a client keeps up with a broker that it does not take CPU from",
+    )
+    p.add_argument(
         "--quick", action="store_true", help="smoke run: 1 round, embedded broker, small N"
     )
     p.set_defaults(**{name: None for name in QUICK})
@@ -613,6 +628,7 @@ def parse(argv: Sequence[str]) -> Settings:
         profile=args.profile,
         json_out=args.json_out,
         ours_venv=args.ours_venv,
+        pin_broker=args.pin_broker,
     )
 
 
@@ -629,6 +645,38 @@ def machine() -> str:
     return (
         f"nproc {os.cpu_count()}, CPU {cpu}, load average {load}, Python {sys.version.split()[0]}"
     )
+
+
+def _threads_of(pid: int) -> list[int]:
+    return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+
+
+@contextlib.contextmanager
+def pinned(broker_pid: int | None) -> Iterator[str]:
+    """The broker's threads on the first CPU, this process (and so its children) on
+    the rest; every affinity as it was afterwards.  Yields a line for the report."""
+    if broker_pid is None:
+        yield ""
+        return
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--pin-broker needs at least two CPUs")
+    broker_cpus, client_cpus = {cpus[0]}, set(cpus[1:])
+    before = {tid: os.sched_getaffinity(tid) for tid in _threads_of(broker_pid)}
+    mine = os.sched_getaffinity(0)
+    try:
+        for tid in _threads_of(broker_pid):  # threads started later inherit it
+            os.sched_setaffinity(tid, broker_cpus)
+        os.sched_setaffinity(0, client_cpus)
+        yield (
+            f"# broker pid {broker_pid} on CPU {sorted(broker_cpus)}, "
+            f"clients on {sorted(client_cpus)}"
+        )
+    finally:
+        os.sched_setaffinity(0, mine)
+        for tid in _threads_of(broker_pid):
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(tid, before.get(tid, mine | set(cpus)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -656,33 +704,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     all_rows: list[dict[Row, Any]] = []
     raw: list[dict[str, Any]] = []
     embedded: subprocess.Popen[str] | None = None
-    try:
-        for number in range(1, settings.rounds + 1):
-            rows: dict[Row, Any] = {}
-            for broker in settings.brokers:
-                address = dict(BROKERS[broker])
-                if broker == "embedded" and embedded is None:
-                    embedded, address["port"] = start_embedded()
-                    BROKERS["embedded"]["port"] = address["port"]
-                rnd = Round(settings, broker, address, number)
-                rnd.run()
-                broker_rows = round_rows(settings, rnd)
-                print_round(settings, rnd, broker_rows)
-                rows.update(broker_rows)
-                raw += [
-                    {"round": number, "broker": broker, "client": c, "phase": p, **r}
-                    for (c, p), r in rnd.results.items()
-                ]
-            all_rows.append(rows)
-    finally:
-        if embedded is not None:
-            assert embedded.stdin is not None
-            embedded.stdin.close()  # the broker stops at EOF on its stdin
-            try:
-                embedded.wait(10)
-            except subprocess.TimeoutExpired:
-                embedded.kill()
-                embedded.wait()
+    with pinned(settings.pin_broker) as note:
+        if note:
+            print(note, flush=True)
+        try:
+            for number in range(1, settings.rounds + 1):
+                rows: dict[Row, Any] = {}
+                for broker in settings.brokers:
+                    address = dict(BROKERS[broker])
+                    if broker == "embedded" and embedded is None:
+                        embedded, address["port"] = start_embedded()
+                        BROKERS["embedded"]["port"] = address["port"]
+                    rnd = Round(settings, broker, address, number)
+                    rnd.run()
+                    broker_rows = round_rows(settings, rnd)
+                    print_round(settings, rnd, broker_rows)
+                    rows.update(broker_rows)
+                    raw += [
+                        {"round": number, "broker": broker, "client": c, "phase": p, **r}
+                        for (c, p), r in rnd.results.items()
+                    ]
+                all_rows.append(rows)
+        finally:
+            if embedded is not None:
+                assert embedded.stdin is not None
+                embedded.stdin.close()  # the broker stops at EOF on its stdin
+                try:
+                    embedded.wait(10)
+                except subprocess.TimeoutExpired:
+                    embedded.kill()
+                    embedded.wait()
     print(f"\n## Summary over {settings.rounds} round(s) (ratios: ours / peer)\n")
     print("\n".join(summarise(settings, all_rows)))
     print(f"\n# {machine()}; took {time.time() - started:.0f} s")

@@ -22,8 +22,15 @@ Floors measured (all with raw sockets, ``heart-beat:0,0``):
 * ``rtt, lean Python``: the reader-thread model with the least Python per frame a client
   can run (format the SEND, split at NUL, a header dict, a frame object, a listener
   call), none of a real client's checks, timers or error handling;
+* ``rtt, lean + core``: the lean round trip with this project's core doing the protocol
+  (``Connection.send_message`` for the SEND; every read fed to the connection and its
+  MESSAGEs taken as parsed frames): the core's cost in the model, without the driver;
 * ``recv, reader thread``: a pre-filled queue drained by a reader thread (ack=auto) while
-  the main thread waits for the count, with how many reads it took.
+  the main thread waits for the count, with how many reads it took;
+* ``recv, lean + core``: the same drained through the core, each MESSAGE parsed and
+  handed to a listener as a frame with a header dict.
+
+The ``lean + core`` figures need ``stomp_core``: they are ``-`` in stomp.py's process.
 
     python bench/thread_floor.py                     # ours and stomp.py, alternating
     python bench/thread_floor.py --rounds 5 --port 62613 --login admin --passcode password
