@@ -23,72 +23,36 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import time
 import uuid
 
 from _alternate import add_broker_arguments
-
-BODY = b"x" * 100
-DEADLINE = 120.0
+from thread_floor import BODY, DEADLINE, Raw
 
 
-class Raw:
-    """A STOMP 1.2 connection on a bare socket: pre-encoded frames, MESSAGEs counted."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.sock = socket.create_connection((args.host, args.port), timeout=DEADLINE)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.sendall(
-            f"CONNECT\naccept-version:1.2\nhost:{args.vhost}\nlogin:{args.login}\n"
-            f"passcode:{args.passcode}\nheart-beat:0,0\n\n\x00".encode()
-        )
-        if not self._read_until(b"\x00").startswith(b"CONNECTED"):
-            raise SystemExit("the broker refused the raw CONNECT")
-
-    def _read_until(self, marker: bytes) -> bytes:
-        data = b""
-        while marker not in data:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise SystemExit(f"the broker closed the connection: {data[:200]!r}")
-            data += chunk
-        return data.lstrip(b"\r\n")
-
-    def fill(self, destination: str, n: int) -> None:
-        head = f"SEND\ndestination:{destination}\ncontent-length:{len(BODY)}\n".encode()
-        frame = head + b"\n" + BODY + b"\x00"
-        for start in range(0, n - 1, 1000):
-            self.sock.sendall(frame * min(1000, n - 1 - start))
-        self.sock.sendall(head + b"receipt:filled\n\n" + BODY + b"\x00")
-        if b"RECEIPT" not in self._read_until(b"RECEIPT"):
-            raise SystemExit("no RECEIPT for the fill")
-
-    def drain(self, destination: str, n: int, cost_us: float) -> tuple[float, float]:
-        """Receive ``n`` MESSAGEs, spending ``cost_us`` of CPU on each; (msg/s, CPU us/msg)."""
-        self.sock.sendall(f"SUBSCRIBE\nid:0\ndestination:{destination}\nack:auto\n\n\x00".encode())
-        cost = cost_us * 1e-6
-        clock = time.thread_time
-        buffer = bytearray(1 << 16)
-        seen = 0
-        wall, cpu = time.perf_counter(), clock()
-        while seen < n:
-            size = self.sock.recv_into(buffer)
-            if not size:
-                raise SystemExit(f"the broker closed the connection after {seen} messages")
-            count = buffer.count(b"\x00", 0, size)
-            seen += count
-            if cost:
-                until = clock() + count * cost
-                while clock() < until:
-                    pass
-        wall, cpu = time.perf_counter() - wall, clock() - cpu
-        return n / wall, cpu / n * 1e6
-
-    def close(self) -> None:
-        self.sock.sendall(b"DISCONNECT\n\n\x00")
-        self.sock.close()
+def drain(raw: Raw, destination: str, n: int, cost_us: float) -> tuple[float, float]:
+    """Receive ``n`` MESSAGEs, spending ``cost_us`` of CPU on each; (msg/s, CPU us/msg)."""
+    sock = raw.sock
+    sock.settimeout(DEADLINE)
+    raw.subscribe(destination)
+    cost = cost_us * 1e-6
+    clock = time.thread_time
+    buffer = bytearray(1 << 16)
+    seen = 0
+    wall, cpu = time.perf_counter(), clock()
+    while seen < n:
+        size = sock.recv_into(buffer)
+        if not size:
+            raise SystemExit(f"the broker closed the connection after {seen} messages")
+        count = buffer.count(b"\x00", 0, size)
+        seen += count
+        if cost:
+            until = clock() + count * cost
+            while clock() < until:
+                pass
+    wall, cpu = time.perf_counter() - wall, clock() - cpu
+    return n / wall, cpu / n * 1e6
 
 
 def main() -> None:
@@ -119,7 +83,7 @@ def main() -> None:
             filler.fill(queue, args.n)
             filler.close()
             client = Raw(args)
-            rates[cost] = client.drain(queue, args.n, cost)
+            rates[cost] = drain(client, queue, args.n, cost)
             client.close()
         for cost in costs:
             rate, used = rates[cost]

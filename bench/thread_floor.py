@@ -257,6 +257,23 @@ def _connected_core(stomp_core: Any, args: argparse.Namespace) -> Any:
     return core
 
 
+def _core_frames(stomp_core: Any, core: Any, data: bytes) -> list[Any]:
+    """Feed one read to ``core``; its MESSAGEs as frames, as a compatibility layer takes
+    them (``take_messages`` first, ``next_frame_or_event`` for anything else)."""
+    core.receive_data(data, now=time.monotonic())
+    frames: list[Any] = []
+    while True:
+        run = core.take_messages()
+        if run:
+            frames += [stomp_core.Frame(*parts) for parts in run]
+            continue
+        item = core.next_frame_or_event()
+        if item is stomp_core.NEED_DATA:
+            return frames
+        if isinstance(item, stomp_core.Frame):
+            frames.append(item)
+
+
 def rtt_lean_core(args: argparse.Namespace, queue: str) -> float | None:
     """The lean round trip with this project's core doing the protocol.
 
@@ -286,7 +303,6 @@ def rtt_lean_core(args: argparse.Namespace, queue: str) -> float | None:
     listeners = {"echo": Listener()}
     lock = threading.Lock()
     monotonic = time.monotonic
-    need_data = stomp_core.NEED_DATA
 
     def reader() -> None:
         while True:
@@ -294,12 +310,7 @@ def rtt_lean_core(args: argparse.Namespace, queue: str) -> float | None:
             if not data:
                 return
             with lock:
-                core.receive_data(data, now=monotonic())
-                frames = []
-                while (item := core.next_frame_or_event()) is not need_data:
-                    if isinstance(item, stomp_core.Frame):
-                        frames.append(item)
-                        frames += [stomp_core.Frame(*parts) for parts in core.take_messages()]
+                frames = _core_frames(stomp_core, core, data)
             for frame in frames:
                 message = _Frame(frame.command, dict(frame.headers), frame.body)
                 for listener in listeners.values():
@@ -391,9 +402,6 @@ def recv_lean_core(args: argparse.Namespace, queue: str) -> float | None:
 
     listener = Counter()
     lock = threading.Lock()
-    monotonic = time.monotonic
-    need_data = stomp_core.NEED_DATA
-    frame_type = stomp_core.Frame
 
     def reader() -> None:
         while count < args.n:
@@ -401,12 +409,7 @@ def recv_lean_core(args: argparse.Namespace, queue: str) -> float | None:
             if not data:
                 return
             with lock:
-                core.receive_data(data, now=monotonic())
-                frames: list[Any] = []
-                while (item := core.next_frame_or_event()) is not need_data:
-                    if isinstance(item, frame_type):
-                        frames.append(item)
-                        frames += [frame_type(*parts) for parts in core.take_messages()]
+                frames = _core_frames(stomp_core, core, data)
             for frame in frames:
                 listener.on_message(_Frame(frame.command, dict(frame.headers), frame.body))
 
