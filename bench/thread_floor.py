@@ -337,6 +337,22 @@ def rtt_lean_core(args: argparse.Namespace, queue: str) -> float | None:
     return used / args.rtt_n * 1e6
 
 
+def _drain_with(
+    raw: Raw, queue: str, reader: Callable[[], None], done: threading.Event, who: str
+) -> float:
+    """Run ``reader`` on its own thread, subscribe, wait for ``done``: the CPU it took."""
+    start = _cpu()
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    raw.subscribe(queue)
+    if not done.wait(DEADLINE):
+        raise SystemExit(f"{who} did not get every message")
+    used = _cpu() - start
+    thread.join(DEADLINE)
+    raw.close()
+    return used
+
+
 def recv_reader_thread(args: argparse.Namespace, queue: str) -> dict[str, float]:
     filler = Raw(args)
     filler.fill(queue, args.n)
@@ -359,15 +375,7 @@ def recv_reader_thread(args: argparse.Namespace, queue: str) -> dict[str, float]
             seen += buffer.count(b"\x00", 0, size)
         done.set()
 
-    start = _cpu()
-    thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    raw.subscribe(queue)
-    if not done.wait(DEADLINE):
-        raise SystemExit("the raw reader did not get every message")
-    used = _cpu() - start
-    thread.join(DEADLINE)
-    raw.close()
+    used = _drain_with(raw, queue, reader, done, "the raw reader")
     return {"us": used / args.n * 1e6, "reads": reads}
 
 
@@ -413,16 +421,7 @@ def recv_lean_core(args: argparse.Namespace, queue: str) -> float | None:
             for frame in frames:
                 listener.on_message(_Frame(frame.command, dict(frame.headers), frame.body))
 
-    start = _cpu()
-    thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    raw.subscribe(queue)
-    if not done.wait(DEADLINE):
-        raise SystemExit("the lean core reader did not get every message")
-    used = _cpu() - start
-    thread.join(DEADLINE)
-    raw.close()
-    return used / args.n * 1e6
+    return _drain_with(raw, queue, reader, done, "the lean core reader") / args.n * 1e6
 
 
 def library_rtt(conn: Any, queue: str, n: int) -> float:
