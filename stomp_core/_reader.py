@@ -513,7 +513,15 @@ class FrameReader:
                                     if "\\" in name:
                                         name = unescape_header(name, rules)
                                     if "\\" in value:
-                                        value = unescape_header(value, rules)
+                                        # ActiveMQ's ids hold \c escapes only: one
+                                        # replace in C, no call.  Exact when no
+                                        # backslash is left (each one then started
+                                        # a \c, and both escaping versions define
+                                        # it); else the general, left-to-right pass.
+                                        decoded = value.replace("\\c", ":")
+                                        if "\\" in decoded:
+                                            decoded = unescape_header(value, rules)
+                                        value = decoded
                                 found[index] = (name, value)
                                 continue
                             found[index] = pair = (name, value)

@@ -903,6 +903,24 @@ def test_escaped_header_lines_are_decoded_in_every_frame_never_cached() -> None:
     )
 
 
+@pytest.mark.parametrize("rules", [V11, V12])
+def test_colon_only_escapes_and_their_look_alikes_in_a_batch(rules: VersionRules) -> None:
+    """ActiveMQ's ids (only \\c escapes) take a shortcut; values where a backslash is
+    not the start of a \\c must still decode left to right (spec 1.2 "Value
+    Encoding"), in the first frame of a read and in later ones."""
+    values = [
+        (b"ID\\cvm-1-2\\c510\\c-1", "ID:vm-1-2:510:-1"),  # \c only
+        (b"a\\\\cb", "a\\cb"),  # an escaped backslash, then a plain c
+        (b"\\c\\\\", ":\\"),  # \c, then an escaped backslash
+        (b"x\\\\\\c", "x\\:"),  # an escaped backslash, then \c
+    ]
+    stream = b"".join(b"MESSAGE\nmessage-id:" + raw + b"\n\n\x00" for raw, _ in values * 2)
+    expected = [Frame("MESSAGE", (("message-id", decoded),)) for _, decoded in values * 2]
+    assert frames_of(stream, rules) == expected
+    # A \c before an undefined sequence: still the fatal error (conformance 28).
+    expect_error(b"MESSAGE\nk:v\n\n\x00MESSAGE\nk:a\\cb\\tc\n\n\x00", "undefined escape", rules)
+
+
 def test_parsed_frames_are_ordinary_frames() -> None:
     """The parser fills Frame's slots directly; the result must be a normal Frame."""
     import dataclasses
