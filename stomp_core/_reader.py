@@ -449,6 +449,9 @@ class FrameReader:
         ready = self._ready
         parsed = False
         pos = 0
+        # The blank line of a later head was found without looking for a CR before
+        # it: the decoded head is looked at instead (see below).
+        unchecked = False
         try:
             while True:
                 # -- one frame: head at pos, blank line at head_end:body_start -------
@@ -461,16 +464,26 @@ class FrameReader:
                     self._check_line_lengths(buf, pos, head_end)
 
                 text = buf[pos:head_end].decode()
-                if crlf and "\r" in text:
-                    # Spec 1.2: EOL = [CR] LF; strip one CR before each LF.
-                    text = text.replace("\r\n", "\n")
-                    if text[-1] == "\r":
-                        text = text[:-1]
-                    if raw_cr_is_error and "\r" in text:
-                        raise RemoteProtocolError(
-                            "raw CR inside a command or header line "
-                            "(STOMP 1.2 needs the \\r escape)"
-                        )
+                if "\r" in text:
+                    if unchecked:
+                        # An LF CR LF before the LF LF found would be the real blank
+                        # line (1.2: EOL = [CR] LF; before 1.2 a lone-CR line, an
+                        # error above): search again the thorough way, and parse this
+                        # head again.  (Anything raised on the way here for the wrong
+                        # range only ends the batch: the next call starts over.)
+                        unchecked = False
+                        head_end, body_start = _find_head_end(buf, pos)
+                        continue
+                    if crlf:
+                        # Spec 1.2: EOL = [CR] LF; strip one CR before each LF.
+                        text = text.replace("\r\n", "\n")
+                        if text[-1] == "\r":
+                            text = text[:-1]
+                        if raw_cr_is_error and "\r" in text:
+                            raise RemoteProtocolError(
+                                "raw CR inside a command or header line "
+                                "(STOMP 1.2 needs the \\r escape)"
+                            )
                 if "\x00" in text:
                     raise RemoteProtocolError(
                         "NUL inside a command or header line (a frame without its blank line?)"
@@ -597,11 +610,16 @@ class FrameReader:
                     break
                 if buf[pos] == _TLS_HANDSHAKE:
                     break
-                # _find_head_end, inlined for LF LF with no CR before it.
+                # _find_head_end, inlined for LF LF, without its search for a CR
+                # before it: finding "\r" in the decoded head costs less (above).  A
+                # head longer than a line may be is searched the thorough way, so that
+                # the line-length check (and the decode) never run past the real head.
                 head_end = buf.find(b"\n\n", pos)
-                if head_end >= 0 and buf.find(b"\r", pos, head_end) < 0:
+                if 0 <= head_end <= pos + max_header_line:
                     body_start = head_end + 2
+                    unchecked = True
                 else:
+                    unchecked = False
                     head_end, body_start = _find_head_end(buf, pos)
                     if head_end < 0:
                         break
