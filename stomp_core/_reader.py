@@ -20,7 +20,8 @@ How the buffer works (conformance 17 and 18, the h11 ``_receivebuffer`` idea):
 * The header block is decoded once and split into lines once; each line is split at
   its first ``:`` unless the same line was seen before (a small per-reader cache: most
   header lines of a subscription's messages repeat).  Unescaping only runs when the
-  block holds a backslash.
+  block holds a backslash.  A ``content-length`` value already found valid is not
+  checked and converted again (another small cache: bodies often have one size).
 * Once a version is negotiated, one call parses every complete frame already buffered
   and hands them out one per call (``_ready``, as plain tuples until handed out: a
   compatibility layer takes a run of MESSAGEs as such, without a :class:`Frame` object
@@ -96,6 +97,10 @@ _CACHED_LINE_MAX = 128
 _PER_MESSAGE_HEADERS = frozenset(
     {"message-id", "ack", "id", "receipt", "receipt-id", "timestamp", "transaction"}
 )
+
+# The per-reader cache of valid content-length values (each at most a header line
+# long), emptied when full.
+_LENGTH_CACHE_SIZE = 64
 
 _LF = 0x0A
 _CR = 0x0D
@@ -221,6 +226,8 @@ class FrameReader:
         self._ready: deque[tuple[str, Headers, bytes]] = deque()
         # Header line -> (name, value) for lines already seen (see _parse_head).
         self._line_cache: dict[str, tuple[str, str]] = {}
+        # Valid content-length values already seen -> their number (see _parse_head).
+        self._lengths: dict[str, int] = {}
         # A frame just ended and nothing was fed since it was taken: EOLs now are its
         # padding, not heart-beats (see _parse_head).
         self._after_nul = False
@@ -446,6 +453,8 @@ class FrameReader:
         allowed = self._body_only_on
         cache = self._line_cache
         cache_get = cache.get
+        lengths = self._lengths
+        lengths_get = lengths.get
         ready = self._ready
         parsed = False
         pos = 0
@@ -551,14 +560,22 @@ class FrameReader:
                         )
                     for name, value in pairs:
                         if name == "content-length":
-                            # Conformance 16: a non-negative decimal integer, or an error (no
-                            # silent fall-back to NUL scanning).  isascii() keeps out other
-                            # scripts' digits, which isdigit() would accept.
-                            if not (value.isascii() and value.isdigit()):
-                                raise RemoteProtocolError(
-                                    f"invalid content-length header {value!r}"
-                                )
-                            length = int(value)
+                            # Values checked before (a subscription's bodies often have
+                            # one size) skip the check and the conversion.
+                            length = lengths_get(value)
+                            if length is None:
+                                # Conformance 16: a non-negative decimal integer, or an
+                                # error (no silent fall-back to NUL scanning).  isascii()
+                                # keeps out other scripts' digits, which isdigit() would
+                                # accept.
+                                if not (value.isascii() and value.isdigit()):
+                                    raise RemoteProtocolError(
+                                        f"invalid content-length header {value!r}"
+                                    )
+                                length = int(value)
+                                if len(lengths) >= _LENGTH_CACHE_SIZE:
+                                    lengths.clear()  # crude but bounded
+                                lengths[value] = length
                             break  # conformance 42: the first occurrence wins
                     headers = tuple(pairs)
 

@@ -880,6 +880,21 @@ def test_header_line_cache_mixed_hits_long_lines_and_churn() -> None:
     ]
 
 
+def test_content_length_cache_is_bounded_and_keeps_the_checks() -> None:
+    """Valid content-length values are remembered, a bounded number of them; each frame
+    still gets its own length, and an invalid value fails after valid ones (conformance
+    16) and is never remembered."""
+    sizes = [*range(100), 5, 0, 99]
+    stream = b"".join(b"MESSAGE\ncontent-length:%d\n\n%s\x00" % (n, b"x" * n) for n in sizes)
+    items, reader = read_chunks([stream], V12)
+    assert items == [Frame("MESSAGE", (("content-length", str(n)),), b"x" * n) for n in sizes]
+    assert 0 < len(reader._lengths) <= 64
+    assert all(reader._lengths[value] == int(value) for value in reader._lengths)
+    good = b"MESSAGE\ncontent-length:1\n\na\x00"
+    delivered = expect_error(good * 2 + b"MESSAGE\ncontent-length:+1\n\na\x00", "invalid", V12)
+    assert delivered == [Frame("MESSAGE", (("content-length", "1"),), b"a")] * 2
+
+
 def test_escaped_header_lines_are_decoded_in_every_frame_never_cached() -> None:
     """A line with a backslash is unescaped each time it comes (spec 1.2 "Value
     Encoding"), in a batch too; CONNECTED keeps the same line raw (conformance 26), and
