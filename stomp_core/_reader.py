@@ -20,7 +20,8 @@ How the buffer works (conformance 17 and 18, the h11 ``_receivebuffer`` idea):
 * The header block is decoded once and split into lines once; each line is split at
   its first ``:`` unless the same line was seen before (a small per-reader cache: most
   header lines of a subscription's messages repeat).  Unescaping only runs when the
-  block holds a backslash.
+  block holds a backslash.  A ``content-length`` value already found valid is not
+  checked and converted again (another small cache: bodies often have one size).
 * Once a version is negotiated, one call parses every complete frame already buffered
   and hands them out one per call (``_ready``, as plain tuples until handed out: a
   compatibility layer takes a run of MESSAGEs as such, without a :class:`Frame` object
@@ -96,6 +97,10 @@ _CACHED_LINE_MAX = 128
 _PER_MESSAGE_HEADERS = frozenset(
     {"message-id", "ack", "id", "receipt", "receipt-id", "timestamp", "transaction"}
 )
+
+# The per-reader cache of valid content-length values (each at most a header line
+# long), emptied when full.
+_LENGTH_CACHE_SIZE = 64
 
 _LF = 0x0A
 _CR = 0x0D
@@ -221,6 +226,8 @@ class FrameReader:
         self._ready: deque[tuple[str, Headers, bytes]] = deque()
         # Header line -> (name, value) for lines already seen (see _parse_head).
         self._line_cache: dict[str, tuple[str, str]] = {}
+        # Valid content-length values already seen -> their number (see _parse_head).
+        self._lengths: dict[str, int] = {}
         # A frame just ended and nothing was fed since it was taken: EOLs now are its
         # padding, not heart-beats (see _parse_head).
         self._after_nul = False
@@ -446,9 +453,14 @@ class FrameReader:
         allowed = self._body_only_on
         cache = self._line_cache
         cache_get = cache.get
+        lengths = self._lengths
+        lengths_get = lengths.get
         ready = self._ready
         parsed = False
         pos = 0
+        # The blank line of a later head was found without looking for a CR before
+        # it: the decoded head is looked at instead (see below).
+        unchecked = False
         try:
             while True:
                 # -- one frame: head at pos, blank line at head_end:body_start -------
@@ -461,16 +473,26 @@ class FrameReader:
                     self._check_line_lengths(buf, pos, head_end)
 
                 text = buf[pos:head_end].decode()
-                if crlf and "\r" in text:
-                    # Spec 1.2: EOL = [CR] LF; strip one CR before each LF.
-                    text = text.replace("\r\n", "\n")
-                    if text[-1] == "\r":
-                        text = text[:-1]
-                    if raw_cr_is_error and "\r" in text:
-                        raise RemoteProtocolError(
-                            "raw CR inside a command or header line "
-                            "(STOMP 1.2 needs the \\r escape)"
-                        )
+                if "\r" in text:
+                    if unchecked:
+                        # An LF CR LF before the LF LF found would be the real blank
+                        # line (1.2: EOL = [CR] LF; before 1.2 a lone-CR line, an
+                        # error above): search again the thorough way, and parse this
+                        # head again.  (Anything raised on the way here for the wrong
+                        # range only ends the batch: the next call starts over.)
+                        unchecked = False
+                        head_end, body_start = _find_head_end(buf, pos)
+                        continue
+                    if crlf:
+                        # Spec 1.2: EOL = [CR] LF; strip one CR before each LF.
+                        text = text.replace("\r\n", "\n")
+                        if text[-1] == "\r":
+                            text = text[:-1]
+                        if raw_cr_is_error and "\r" in text:
+                            raise RemoteProtocolError(
+                                "raw CR inside a command or header line "
+                                "(STOMP 1.2 needs the \\r escape)"
+                            )
                 if "\x00" in text:
                     raise RemoteProtocolError(
                         "NUL inside a command or header line (a frame without its blank line?)"
@@ -513,7 +535,15 @@ class FrameReader:
                                     if "\\" in name:
                                         name = unescape_header(name, rules)
                                     if "\\" in value:
-                                        value = unescape_header(value, rules)
+                                        # ActiveMQ's ids hold \c escapes only: one
+                                        # replace in C, no call.  Exact when no
+                                        # backslash is left (each one then started
+                                        # a \c, and both escaping versions define
+                                        # it); else the general, left-to-right pass.
+                                        decoded = value.replace("\\c", ":")
+                                        if "\\" in decoded:
+                                            decoded = unescape_header(value, rules)
+                                        value = decoded
                                 found[index] = (name, value)
                                 continue
                             found[index] = pair = (name, value)
@@ -530,14 +560,22 @@ class FrameReader:
                         )
                     for name, value in pairs:
                         if name == "content-length":
-                            # Conformance 16: a non-negative decimal integer, or an error (no
-                            # silent fall-back to NUL scanning).  isascii() keeps out other
-                            # scripts' digits, which isdigit() would accept.
-                            if not (value.isascii() and value.isdigit()):
-                                raise RemoteProtocolError(
-                                    f"invalid content-length header {value!r}"
-                                )
-                            length = int(value)
+                            # Values checked before (a subscription's bodies often have
+                            # one size) skip the check and the conversion.
+                            length = lengths_get(value)
+                            if length is None:
+                                # Conformance 16: a non-negative decimal integer, or an
+                                # error (no silent fall-back to NUL scanning).  isascii()
+                                # keeps out other scripts' digits, which isdigit() would
+                                # accept.
+                                if not (value.isascii() and value.isdigit()):
+                                    raise RemoteProtocolError(
+                                        f"invalid content-length header {value!r}"
+                                    )
+                                length = int(value)
+                                if len(lengths) >= _LENGTH_CACHE_SIZE:
+                                    lengths.clear()  # crude but bounded
+                                lengths[value] = length
                             break  # conformance 42: the first occurrence wins
                     headers = tuple(pairs)
 
@@ -589,11 +627,16 @@ class FrameReader:
                     break
                 if buf[pos] == _TLS_HANDSHAKE:
                     break
-                # _find_head_end, inlined for LF LF with no CR before it.
+                # _find_head_end, inlined for LF LF, without its search for a CR
+                # before it: finding "\r" in the decoded head costs less (above).  A
+                # head longer than a line may be is searched the thorough way, so that
+                # the line-length check (and the decode) never run past the real head.
                 head_end = buf.find(b"\n\n", pos)
-                if head_end >= 0 and buf.find(b"\r", pos, head_end) < 0:
+                if 0 <= head_end <= pos + max_header_line:
                     body_start = head_end + 2
+                    unchecked = True
                 else:
+                    unchecked = False
                     head_end, body_start = _find_head_end(buf, pos)
                     if head_end < 0:
                         break

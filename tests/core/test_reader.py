@@ -880,6 +880,21 @@ def test_header_line_cache_mixed_hits_long_lines_and_churn() -> None:
     ]
 
 
+def test_content_length_cache_is_bounded_and_keeps_the_checks() -> None:
+    """Valid content-length values are remembered, a bounded number of them; each frame
+    still gets its own length, and an invalid value fails after valid ones (conformance
+    16) and is never remembered."""
+    sizes = [*range(100), 5, 0, 99]
+    stream = b"".join(b"MESSAGE\ncontent-length:%d\n\n%s\x00" % (n, b"x" * n) for n in sizes)
+    items, reader = read_chunks([stream], V12)
+    assert items == [Frame("MESSAGE", (("content-length", str(n)),), b"x" * n) for n in sizes]
+    assert 0 < len(reader._lengths) <= 64
+    assert all(reader._lengths[value] == int(value) for value in reader._lengths)
+    good = b"MESSAGE\ncontent-length:1\n\na\x00"
+    delivered = expect_error(good * 2 + b"MESSAGE\ncontent-length:+1\n\na\x00", "invalid", V12)
+    assert delivered == [Frame("MESSAGE", (("content-length", "1"),), b"a")] * 2
+
+
 def test_escaped_header_lines_are_decoded_in_every_frame_never_cached() -> None:
     """A line with a backslash is unescaped each time it comes (spec 1.2 "Value
     Encoding"), in a batch too; CONNECTED keeps the same line raw (conformance 26), and
@@ -901,6 +916,77 @@ def test_escaped_header_lines_are_decoded_in_every_frame_never_cached() -> None:
         parse(b"MESSAGE\n" + line + b"\n\x00" + b"MESSAGE\n" + line + b"\n\x00", V10)
         == [Frame("MESSAGE", (("tag", "a\\cb\\\\\\nc"),))] * 2
     )
+
+
+@pytest.mark.parametrize("rules", [V11, V12])
+def test_colon_only_escapes_and_their_look_alikes_in_a_batch(rules: VersionRules) -> None:
+    """ActiveMQ's ids (only \\c escapes) take a shortcut; values where a backslash is
+    not the start of a \\c must still decode left to right (spec 1.2 "Value
+    Encoding"), in the first frame of a read and in later ones."""
+    values = [
+        (b"ID\\cvm-1-2\\c510\\c-1", "ID:vm-1-2:510:-1"),  # \c only
+        (b"a\\\\cb", "a\\cb"),  # an escaped backslash, then a plain c
+        (b"\\c\\\\", ":\\"),  # \c, then an escaped backslash
+        (b"x\\\\\\c", "x\\:"),  # an escaped backslash, then \c
+    ]
+    stream = b"".join(b"MESSAGE\nmessage-id:" + raw + b"\n\n\x00" for raw, _ in values * 2)
+    expected = [Frame("MESSAGE", (("message-id", decoded),)) for _, decoded in values * 2]
+    assert frames_of(stream, rules) == expected
+    # A \c before an undefined sequence: still the fatal error (conformance 28).
+    expect_error(b"MESSAGE\nk:v\n\n\x00MESSAGE\nk:a\\cb\\tc\n\n\x00", "undefined escape", rules)
+
+
+def batched(data: bytes, rules: VersionRules, limits: Limits | None = None) -> list[Frame]:
+    """The frames of ``data`` fed at once, checking that one call parsed them all."""
+    reader = FrameReader(limits or Limits())
+    reader.rules = rules
+    reader.feed(data)
+    first = reader.next_frame()
+    assert isinstance(first, Frame)
+    frames = [first, *(reader.next_frame() for _ in range(len(reader._ready)))]
+    assert reader.buffered == 0  # nothing was left for a second parse
+    assert reader.next_frame() is None
+    return frames  # type: ignore[return-value]
+
+
+def test_crs_in_later_heads_of_a_batch() -> None:
+    """A later head's blank line is found before its CRs are looked at: where a CR
+    LF ends the head (spec 1.2 "Augmented BNF": EOL = [CR] LF) and an LF LF follows
+    in the body, the head still ends at the first blank line, in the same batch."""
+    first = b"MESSAGE\nk:v\n\na\x00\n"
+    crlf = b"MESSAGE\r\nk:v\r\n\r\nb\n\nc\x00\n"  # an LF LF in the body
+    mixed = b"MESSAGE\r\nk:v\n\nd\x00\n"  # CR LF, then LF LF: the first blank line
+    assert batched(first + crlf + mixed + crlf, V12) == [
+        Frame("MESSAGE", (("k", "v"),), body) for body in (b"a", b"b\n\nc", b"d", b"b\n\nc")
+    ]
+    # Before 1.2 a CR before an LF is value data, the head found is the right one.
+    assert batched(first + b"MESSAGE\nk:v\r\n\nb\x00" + first, V11) == [
+        Frame("MESSAGE", (("k", "v"),), b"a"),
+        Frame("MESSAGE", (("k", "v\r"),), b"b"),
+        Frame("MESSAGE", (("k", "v"),), b"a"),
+    ]
+    # ... and a lone-CR line before an LF LF is still the error, after the frame before it.
+    assert expect_error(first + b"MESSAGE\nk:v\n\r\nb\n\n\x00", "lone CR", V11) == [
+        Frame("MESSAGE", (("k", "v"),), b"a")
+    ]
+
+
+def test_later_heads_longer_than_a_line_in_a_batch() -> None:
+    """A later head longer than max_header_line is searched the thorough way; its lines
+    are checked one by one (conformance 45), CR LF or not."""
+    limits = Limits(max_header_line=20)
+    long_head = b"MESSAGE\r\n" + b"".join(b"k%d:%s\r\n" % (i, b"v" * 15) for i in range(3))
+    headers = tuple((f"k{i}", "v" * 15) for i in range(3))
+    # The body's line is longer than a header line may be: never checked as one.
+    body = b"b" * 30 + b"\n\n"
+    assert batched(b"MESSAGE\n\na\x00" + long_head + b"\r\n" + body + b"\x00", V12, limits) == [
+        Frame("MESSAGE", (), b"a"),
+        Frame("MESSAGE", headers, body),
+    ]
+    too_long = b"MESSAGE\nk:" + b"v" * 20 + b"\n\n\x00"
+    assert expect_error(b"MESSAGE\n\na\x00" + too_long, "max_header_line=20", V12, limits) == [
+        Frame("MESSAGE", (), b"a")
+    ]
 
 
 def test_parsed_frames_are_ordinary_frames() -> None:
