@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ._errors import LocalProtocolError
 from ._frame import Frame, Headers, get_header, normalize_headers
+from ._heartbeat import MAX_HEART_BEAT
 from ._record import Record
 from ._versions import IMPLICIT_VERSION, RULES
 
@@ -105,10 +106,14 @@ def _check_heart_beat(owner: str, value: object) -> None:
     if (
         not isinstance(value, tuple)
         or len(value) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+        or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_HEART_BEAT
+            for v in value
+        )
     ):
         raise LocalProtocolError(
-            f"{owner}.heart_beat must be a pair of non-negative ints (ms), got {value!r}"
+            f"{owner}.heart_beat must be a pair of ints from 0 to {MAX_HEART_BEAT} (ms), "
+            f"got {value!r}"
         )
 
 

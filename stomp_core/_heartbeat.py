@@ -11,6 +11,12 @@ from ._errors import RemoteProtocolError
 __all__ = ["HeartbeatSchedule", "negotiate_heartbeats", "parse_heart_beat"]
 
 
+#: The largest heart-beat interval accepted, in ms: Java's largest int (about 24.8 days;
+#: the brokers are Java programs), far beyond any useful interval.
+MAX_HEART_BEAT = 2**31 - 1
+_MAX_DIGITS = len(str(MAX_HEART_BEAT))
+
+
 def parse_heart_beat(value: str | None) -> tuple[int, int]:
     """Parse a ``heart-beat`` header value into ``(x, y)`` milliseconds.
 
@@ -25,8 +31,19 @@ def parse_heart_beat(value: str | None) -> tuple[int, int]:
     if len(parts) == 2:
         x, y = (part.strip() for part in parts)
         if x.isdigit() and y.isdigit() and x.isascii() and y.isascii():
-            return (int(x), int(y))
+            return (_interval(x, value), _interval(y, value))
     raise RemoteProtocolError(f"malformed heart-beat header {value!r}: expected two integers 'x,y'")
+
+
+def _interval(number: str, value: str) -> int:
+    # Bounded before int(): it refuses over 4300 digits (ValueError; leading zeros
+    # count), and a number too large for a float would break every deadline later.
+    digits = number.lstrip("0") or "0"
+    if len(digits) > _MAX_DIGITS or int(digits) > MAX_HEART_BEAT:
+        raise RemoteProtocolError(
+            f"heart-beat interval larger than {MAX_HEART_BEAT} ms in {value[:60]!r}"
+        )
+    return int(digits)
 
 
 def negotiate_heartbeats(client: tuple[int, int], server: tuple[int, int]) -> tuple[int, int]:

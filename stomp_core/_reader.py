@@ -572,7 +572,16 @@ class FrameReader:
                                     raise RemoteProtocolError(
                                         f"invalid content-length header {value!r}"
                                     )
-                                length = int(value)
+                                # More digits than max_frame_size has is too large, and
+                                # int() refuses a string of over 4300 digits (a
+                                # ValueError, not this parser's error): decided first.
+                                significant = value.lstrip("0")
+                                if len(significant) > len(str(max_frame_size)):
+                                    raise RemoteProtocolError(
+                                        f"content-length of {len(significant)} digits "
+                                        f"exceeds max_frame_size={max_frame_size}"
+                                    )
+                                length = int(significant or "0")
                                 if len(lengths) >= _LENGTH_CACHE_SIZE:
                                     lengths.clear()  # crude but bounded
                                 lengths[value] = length

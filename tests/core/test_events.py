@@ -75,8 +75,10 @@ def test_passcode_is_not_in_repr() -> None:
         (lambda: Send(destination="/q", headers={"a": 1}), "must be str"),  # type: ignore[dict-item]
         (lambda: Unsubscribe(), "needs an id"),
         (lambda: Ack(id=""), "must not be empty"),
-        (lambda: Connect(heart_beat=(1, -1)), "non-negative"),
-        (lambda: Connect(heart_beat=(True, 0)), "non-negative"),
+        (lambda: Connect(heart_beat=(1, -1)), "ints from 0 to"),
+        (lambda: Connect(heart_beat=(True, 0)), "ints from 0 to"),
+        (lambda: Connect(heart_beat=(2**31, 0)), "ints from 0 to 2147483647"),
+        (lambda: Connected(heart_beat=(0, 10**400)), "ints from 0 to 2147483647"),
         (lambda: Connect(accept_version="1.2"), "tuple of str"),  # type: ignore[arg-type]
         (lambda: Connect(accept_version=()), "non-empty"),
         (lambda: Connected(version=None), "must be a str"),  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stomp_core import RemoteProtocolError, negotiate_heartbeats
+from stomp_core import CLIENT, Connect, Connection, RemoteProtocolError, negotiate_heartbeats
 from stomp_core._heartbeat import HeartbeatSchedule, parse_heart_beat
 
 
@@ -24,6 +24,35 @@ def test_parse_malformed(value: str) -> None:
     """conformance 62: a malformed heart-beat is a protocol error."""
     with pytest.raises(RemoteProtocolError, match="malformed heart-beat"):
         parse_heart_beat(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2147483647,0", (2147483647, 0)),  # Java's largest int: the limit, accepted
+        ("0" * 5000 + "7,00010", (7, 10)),  # leading zeros do not count
+    ],
+)
+def test_parse_at_the_limits(value: str, expected: tuple[int, int]) -> None:
+    assert parse_heart_beat(value) == expected
+
+
+@pytest.mark.parametrize("value", ["2147483648,0", "0," + "9" * 400, "9" * 5000 + ",0"])
+def test_parse_refuses_an_interval_too_large(value: str) -> None:
+    """A protocol error, not the ValueError of int() past 4300 digits nor the
+    OverflowError of a deadline too large for a float."""
+    with pytest.raises(RemoteProtocolError, match="larger than 2147483647 ms"):
+        parse_heart_beat(value)
+
+
+def test_a_broker_with_a_huge_heart_beat_is_refused_as_a_protocol_error() -> None:
+    client = Connection(CLIENT)
+    client.send(Connect(host="/", heart_beat=(1000, 1000)), now=0.0)
+    client.data_to_send(now=0.0)
+    connected = b"CONNECTED\nversion:1.2\nheart-beat:" + b"9" * 400 + b",1000\n\n\x00"
+    client.receive_data(connected, now=0.0)
+    with pytest.raises(RemoteProtocolError, match="larger than"):
+        client.next_event()
 
 
 @pytest.mark.parametrize(

@@ -895,6 +895,23 @@ def test_content_length_cache_is_bounded_and_keeps_the_checks() -> None:
     assert delivered == [Frame("MESSAGE", (("content-length", "1"),), b"a")] * 2
 
 
+def test_a_content_length_of_thousands_of_digits_is_a_protocol_error() -> None:
+    """More digits than ``max_frame_size`` has is a frame too large, said as such (int()
+    would raise ValueError past 4300 digits, out of the parser); leading zeros do not
+    count (conformance 16: a decimal integer)."""
+    good = b"MESSAGE\ncontent-length:1\n\na\x00"
+    huge = b"MESSAGE\ncontent-length:" + b"9" * 5000 + b"\n\na\x00"
+    delivered = expect_error(good + huge, "content-length of 5000 digits exceeds", V12)
+    assert delivered == [Frame("MESSAGE", (("content-length", "1"),), b"a")]
+    padded = b"MESSAGE\ncontent-length:" + b"0" * 5000 + b"1\n\na\x00"
+    items, _ = read_chunks([padded], V12)
+    assert items == [Frame("MESSAGE", (("content-length", "0" * 5000 + "1"),), b"a")]
+    # At the limit's own number of digits, the frame-size check decides.
+    limits = Limits(max_frame_size=999)
+    expect_error(b"MESSAGE\ncontent-length:1000\n\n\x00", "4 digits exceeds", V12, limits)
+    expect_error(b"MESSAGE\ncontent-length:999\n\n\x00", "content-length 999", V12, limits)
+
+
 def test_escaped_header_lines_are_decoded_in_every_frame_never_cached() -> None:
     """A line with a backslash is unescaped each time it comes (spec 1.2 "Value
     Encoding"), in a batch too; CONNECTED keeps the same line raw (conformance 26), and

@@ -145,6 +145,14 @@ def test_disagreeing_content_length_refused(value: str) -> None:
         serialize_frame(Frame("SEND", (("content-length", value),), b"abc"), V12)
 
 
+def test_a_content_length_of_thousands_of_digits_is_refused_not_a_crash() -> None:
+    # Compared as digits: int() would raise ValueError past 4300 of them.
+    with pytest.raises(LocalProtocolError, match="does not match the body"):
+        serialize_frame(Frame("SEND", (("content-length", "9" * 5000),), b"abc"), V12)
+    padded = Frame("SEND", (("content-length", "0" * 5000 + "3"),), b"abc")
+    assert serialize_frame(padded, V12).endswith(b"\n\nabc\x00")
+
+
 def test_every_content_length_must_agree() -> None:
     frame = Frame("SEND", (("content-length", "3"), ("content-length", "9")), b"abc")
     with pytest.raises(LocalProtocolError, match="'9' does not match"):
