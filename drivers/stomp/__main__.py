@@ -165,6 +165,8 @@ class StompCLI(ConnectionListener, cmd.Cmd):
         self.__leaving = False
         #: An ERROR frame arrived (the command exits with status 1).
         self.error_received = False
+        # The last frame from the broker was an ERROR (see on_disconnected).
+        self.__after_error = False
         self.conn: Any
         if ver in ("1.0", "1.1", "1.2"):
             address = [(host or "localhost", int(port or 61613))]
@@ -240,11 +242,18 @@ class StompCLI(ConnectionListener, cmd.Cmd):
 
     def on_disconnected(self) -> None:
         """Report a lost connection (unless we are quitting)."""
-        if not self.__quit and not self.__leaving:
+        if self.__quit or self.__leaving:
+            return
+        if self.__after_error:
+            # Spec 1.2 "ERROR": the server closes the connection after it.  Not a lost
+            # connection, and a race with the end of a -F run: said as what it is.
+            self.__error("the broker closed the connection after its ERROR")
+        else:
             self.__error("lost connection")
 
     def on_message(self, frame: Frame) -> None:
         """Print a MESSAGE; save it to a file if it carries a ``filename`` header."""
+        self.__after_error = False
         if not self.__quit:
             self.__sysout("")
         if "filename" in frame.headers:
@@ -262,10 +271,12 @@ class StompCLI(ConnectionListener, cmd.Cmd):
     def on_error(self, frame: Frame) -> None:
         """Print an ERROR (and remember it for the exit status)."""
         self.error_received = True
+        self.__after_error = True
         self.__print_async("ERROR", frame)
 
     def on_receipt(self, frame: Frame) -> None:
         """Print a RECEIPT (not the one of the final DISCONNECT)."""
+        self.__after_error = False
         if not self.__leaving:
             self.__print_async("RECEIPT", frame)
 

@@ -164,6 +164,20 @@ def test_exit_status_is_1_after_a_broker_error(tmp_path: Path) -> None:
     assert "lost connection" not in failed.stdout + failed.stderr
 
 
+def test_a_broker_closing_after_its_error_is_not_a_lost_connection() -> None:
+    # Spec 1.2 "ERROR": the server closes the connection after an ERROR.  The CLI prints
+    # the ERROR, then says that the broker closed the connection, not "lost connection"
+    # (which a -F run ending at the same time would race with).
+    with run_broker_in_thread() as broker:
+        out = Output()
+        cli = StompCLI(broker.host, broker.port, ver="1.2", stdout=out, verbose=False)
+        cli.onecmd("ack no-such-ack-id")
+        out.wait_for("the broker closed the connection after its ERROR")
+        assert cli.error_received
+        assert "lost connection" not in out.getvalue()
+        cli.conn.disconnect()
+
+
 def test_the_first_prompt_is_printed_once() -> None:
     with run_broker_in_thread() as broker:
         out = Output()
