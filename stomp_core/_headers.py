@@ -105,10 +105,13 @@ def unescape_header(text: str, rules: VersionRules) -> str:
     unescape = rules.unescape
     if not unescape or "\\" not in text:
         return text
-    if text.count("\\") == text.count("\\c") and "c" in unescape:
-        # Every backslash starts a \c: what ActiveMQ's message ids hold (the colons of
-        # "ID:host-port-...").  Three calls in C instead of one replace per sequence.
-        return text.replace("\\c", ":")
+    # Only \c sequences (every escaping version, 1.1 and 1.2, defines it): what
+    # ActiveMQ's message ids hold (the colons of "ID:host-port-...").  Exact when no
+    # backslash is left: each one then started a \c.  (FrameReader inlines this step
+    # for the values of received frames.)
+    decoded = text.replace("\\c", ":")
+    if "\\" not in decoded:
+        return decoded
     if "\\\\" not in text:
         # No escaped backslash: every backslash starts a sequence of its own and no
         # replacement makes a new one, so plain replaces decode it (ActiveMQ's message
