@@ -28,7 +28,7 @@ import time
 import uuid
 
 from _alternate import add_broker_arguments
-from thread_floor import BODY, DEADLINE, Raw
+from thread_floor import BODY, DEADLINE, Raw, prefill
 
 
 def drain(raw: Raw, destination: str, n: int, cost_us: float) -> tuple[float, float]:
@@ -79,9 +79,7 @@ def main() -> None:
         rates: dict[float, tuple[float, float]] = {}
         for cost in order:
             queue = f"/queue/ceiling-share-{uuid.uuid4().hex}"
-            filler = Raw(args)
-            filler.fill(queue, args.n)
-            filler.close()
+            prefill(args, queue)
             client = Raw(args)
             rates[cost] = drain(client, queue, args.n, cost)
             client.close()

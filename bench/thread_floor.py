@@ -107,6 +107,26 @@ class Raw:
         self.sock.close()
 
 
+def prefill(args: argparse.Namespace, destination: str) -> None:
+    """``args.n`` messages into ``destination`` on a connection of their own."""
+    filler = Raw(args)
+    filler.fill(destination, args.n)
+    filler.close()
+
+
+class Countdown:
+    """A listener that counts MESSAGEs and sets ``done`` at the ``n``-th."""
+
+    def __init__(self, n: int) -> None:
+        self.left = n
+        self.done = threading.Event()
+
+    def on_message(self, frame: Any) -> None:
+        self.left -= 1
+        if not self.left:
+            self.done.set()
+
+
 def send_frame(destination: str) -> bytes:
     return (
         f"SEND\ndestination:{destination}\ncontent-length:{len(BODY)}\n\n".encode() + BODY + b"\x00"
@@ -354,9 +374,7 @@ def _drain_with(
 
 
 def recv_reader_thread(args: argparse.Namespace, queue: str) -> dict[str, float]:
-    filler = Raw(args)
-    filler.fill(queue, args.n)
-    filler.close()
+    prefill(args, queue)
     raw = Raw(args)
     sock = raw.sock
     sock.settimeout(None)
@@ -391,28 +409,16 @@ def recv_lean_core(args: argparse.Namespace, queue: str) -> float | None:
         import stomp_core
     except ImportError:
         return None
-    filler = Raw(args)
-    filler.fill(queue, args.n)
-    filler.close()
+    prefill(args, queue)
     raw = Raw(args)
     sock = raw.sock
     sock.settimeout(None)
     core = _connected_core(stomp_core, args)
-    done = threading.Event()
-    count = 0
-
-    class Counter:
-        def on_message(self, frame: _Frame) -> None:
-            nonlocal count
-            count += 1
-            if count == args.n:
-                done.set()
-
-    listener = Counter()
+    listener = Countdown(args.n)
     lock = threading.Lock()
 
     def reader() -> None:
-        while count < args.n:
+        while listener.left:
             data = sock.recv(65536)
             if not data:
                 return
@@ -421,7 +427,7 @@ def recv_lean_core(args: argparse.Namespace, queue: str) -> float | None:
             for frame in frames:
                 listener.on_message(_Frame(frame.command, dict(frame.headers), frame.body))
 
-    return _drain_with(raw, queue, reader, done, "the lean core reader") / args.n * 1e6
+    return _drain_with(raw, queue, reader, listener.done, "the lean core reader") / args.n * 1e6
 
 
 def library_rtt(conn: Any, queue: str, n: int) -> float:
@@ -450,24 +456,13 @@ def library_rtt(conn: Any, queue: str, n: int) -> float:
 
 
 def library_recv(args: argparse.Namespace, conn: Any, queue: str) -> float:
-    filler = Raw(args)
-    filler.fill(queue, args.n)
-    filler.close()
-    done = threading.Event()
-    count = 0
-
-    class Counter:
-        def on_message(self, frame: Any) -> None:
-            nonlocal count
-            count += 1
-            if count == args.n:
-                done.set()
-
-    conn.set_listener("recv", Counter())
+    prefill(args, queue)
+    counter = Countdown(args.n)
+    conn.set_listener("recv", counter)
     start = _cpu()
     conn.subscribe(queue, id="recv", ack="auto")
-    if not done.wait(DEADLINE):
-        raise SystemExit(f"the library received {count} of {args.n}")
+    if not counter.done.wait(DEADLINE):
+        raise SystemExit(f"the library received {args.n - counter.left} of {args.n}")
     used = _cpu() - start
     conn.unsubscribe(id="recv")
     return used / args.n * 1e6
